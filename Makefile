@@ -1,0 +1,44 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+EVENTS ?= $(CURDIR)/events.csv
+PORT   ?= 8501
+
+.PHONY: run test lint pytest bench serve clean gazetteer
+
+# The venv is rebuilt only when pyproject.toml changes (stamp files).
+$(VENV)/.stamp-run: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.stamp-run
+
+run: $(VENV)/.stamp-run
+	@echo "Kirkuk Control Map: open http://localhost:$(PORT)  (events: $(EVENTS))"
+	KCM_EVENTS="$(EVENTS)" $(VENV)/bin/streamlit run dashboard/app.py \
+		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+
+lint: $(VENV)/.stamp-test
+	$(VENV)/bin/ruff check geodata dashboard tests
+	$(VENV)/bin/ruff format --check geodata dashboard tests
+
+pytest: $(VENV)/.stamp-test
+	$(PY) -m pytest
+
+test: lint pytest
+
+bench: $(VENV)/.stamp-test
+	$(PY) -m tests.bench
+
+gazetteer: $(VENV)/.stamp-test
+	$(VENV)/bin/kcm gazetteer build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

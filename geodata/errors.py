@@ -1,0 +1,66 @@
+"""Exception hierarchy of the data layer: small, specific, and naming the input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GeodataError(Exception):
+    """Base class of every error raised on purpose by :mod:`geodata`."""
+
+
+class PlaceNotFound(GeodataError, LookupError):
+    """A place id or name is not in the gazetteer."""
+
+
+class GazetteerError(GeodataError, ValueError):
+    """The packaged gazetteer or a curated places file is malformed."""
+
+
+class InputError(GeodataError, ValueError):
+    """A user-supplied value (a name, a date, an option) cannot be used."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located as precisely as the input allows.
+
+    ``line`` is 1-based and counts the header as line 1; ``column`` is a column name.
+    """
+
+    file: str
+    line: int | None
+    column: str | None
+    message: str
+    value: object = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.column is not None:
+            where += f":{self.column}"
+        text = f"{where}: {self.message}"
+        if self.value is not None:
+            text += f" ({self.value!r})"
+        return text
+
+
+class EventValidationError(GeodataError, ValueError):
+    """An events file or row failed validation; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        shown = "\n".join(str(p) for p in self.problems[:50])
+        more = len(self.problems) - 50
+        if more > 0:
+            shown += f"\n... and {more} more problem(s)"
+        super().__init__(shown)
+
+
+class ExportError(GeodataError, ValueError):
+    """An export was asked for with an unknown format or an unusable target."""
+
+
+class ArticleError(GeodataError, ValueError):
+    """An article file cannot be read as text (empty, binary, undecodable)."""

@@ -1,0 +1,49 @@
+"""Typed defaults of the data layer: paths, CRS and thresholds, read when called, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+DATA_DIR = PACKAGE_DIR / "data"
+
+CRS = "EPSG:4326"
+COORD_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Settings in force for one call.
+
+    Attributes
+    ----------
+    events_path
+        The events file the dashboard and CLI use when none is given (``KCM_EVENTS``).
+    gazetteer_path
+        The packaged gazetteer file (``KCM_GAZETTEER``).
+    curated_places_path
+        The hand-curated places file that the gazetteer build merges into GeoNames.
+    aggregate_threshold
+        Above this many events in the window, the map draws grid-cell counts instead of points.
+    override_km
+        Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
+    """
+
+    events_path: Path
+    gazetteer_path: Path
+    curated_places_path: Path
+    aggregate_threshold: int = 5000
+    override_km: float = 25.0
+
+
+def get_settings() -> Settings:
+    """Return the settings, reading environment overrides at call time."""
+    return Settings(
+        events_path=Path(os.environ.get("KCM_EVENTS") or REPO_ROOT / "events.csv"),
+        gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
+        curated_places_path=DATA_DIR / "curated_places.csv",
+        aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
+    )
