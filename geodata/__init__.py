@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     "load_gazetteer": "gazetteer",
     "build_gazetteer": "gazetteer",
     "Match": "geocode",
+    "Mention": "geocode",
     "geocode": "geocode",
     "geocode_many": "geocode",
     "find_mentions": "geocode",

@@ -106,6 +106,7 @@ def _unresolved(query: str | None) -> dict[str, object]:
         "score": 0.0,
         "matched": None,
         "alternatives": [],
+        "ambiguous": False,
     }
 
 
@@ -140,7 +141,9 @@ def cmd_control(args: argparse.Namespace) -> int:
         return EXIT_OK
     for r in records:
         flag = "  CONTESTED" if r["contested"] else ""
-        print(f"{r['place']:<28} {r['controller'] or '?':<10} since {r['since'] or '?':<10} {r['event_id'] or ''}{flag}")
+        print(
+            f"{r['place']:<28} {r['controller'] or '?':<10} since {r['since'] or '?':<10} {r['event_id'] or ''}{flag}"
+        )
     return EXIT_OK
 
 
@@ -258,9 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("files", nargs="+", type=Path, metavar="FILE")
     ing.add_argument("--published", type=_iso_date, default=None, metavar="DATE")
     ing.add_argument("--lang", choices=("ar", "en", "auto"), default="auto")
-    ing.add_argument("--json", action="store_true", help="indented JSON (default: one compact object per line)")
-    ing.add_argument("--append", type=Path, default=None, metavar="EVENTS", help="append the candidates to EVENTS")
-    ing.add_argument("--min-confidence", type=float, default=0.5, help="with --append: the candidates to accept")
+    ing.add_argument(
+        "--json", action="store_true", help="indented JSON (default: one compact object per line)"
+    )
+    ing.add_argument(
+        "--append", type=Path, default=None, metavar="EVENTS", help="append the candidates to EVENTS"
+    )
+    ing.add_argument(
+        "--min-confidence", type=float, default=0.5, help="with --append: the candidates to accept"
+    )
     ing.set_defaults(func=cmd_ingest)
     return parser
 

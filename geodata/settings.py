@@ -30,6 +30,9 @@ class Settings:
         Above this many events in the window, the map draws grid-cell counts instead of points.
     override_km
         Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
+    map_tiles
+        The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
+        (offline use, tests).
     """
 
     events_path: Path
@@ -37,6 +40,7 @@ class Settings:
     curated_places_path: Path
     aggregate_threshold: int = 5000
     override_km: float = 25.0
+    map_tiles: str | None = "OpenStreetMap"
 
 
 def get_settings() -> Settings:
@@ -46,4 +50,9 @@ def get_settings() -> Settings:
         gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
+        map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
     )
+
+
+def _tiles(value: str) -> str | None:
+    return None if value.strip().lower() in {"", "none", "off"} else value.strip()

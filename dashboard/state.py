@@ -1,0 +1,208 @@
+"""The view the page shows (dates, filters, layers, language), its session-state keys and its URL query parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from geodata.filters import EventFilter
+from geodata.maps import LAYERS
+
+from dashboard.i18n import LANGS
+
+# Session-state keys of the widgets (one place, so that callbacks and the URL sync agree).
+K_WINDOW = "window"
+K_AS_OF = "as_of"
+K_AS_OF_PINNED = "as_of_pinned"
+K_TYPES = "f_types"
+K_ACTORS = "f_actors"
+K_PLACES = "f_places"
+K_ADMIN1S = "f_admin1s"
+K_STATUSES = "f_statuses"
+K_TEXT = "f_text"
+K_LAYERS = "layers"
+K_LANG = "lang"
+K_PLAYING = "playing"
+K_SPEED = "speed"
+K_UPLOAD = "upload"
+K_UPLOADED_PATH = "uploaded_events_path"
+K_INITIALISED = "view_initialised"
+K_LINK_PROBLEMS = "link_problems"
+# Read by tests and benchmarks: what the last run showed.
+K_SHOWN = "shown"
+
+# URL query parameters: short names, lists comma-separated, dates ISO.
+Q_FROM, Q_TO, Q_AS_OF = "from", "to", "asof"
+Q_TYPES, Q_ACTORS, Q_PLACES, Q_ADMIN1S, Q_STATUSES, Q_TEXT = "type", "actor", "place", "gov", "status", "q"
+Q_LAYERS, Q_LANG = "layers", "lang"
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything that decides what the page shows; it round-trips through the URL."""
+
+    date_from: date
+    date_to: date
+    as_of: date | None = None  # None: the end of the window
+    types: tuple[str, ...] = ()
+    actors: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    admin1s: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    text: str = ""
+    layers: tuple[str, ...] = LAYERS
+    lang: str = "en"
+    problems: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def day(self) -> date:
+        """The day of the control state: ``as_of``, or the end of the window."""
+        return self.as_of or self.date_to
+
+    def event_filter(self) -> EventFilter:
+        """The filter of the events shown (and exported)."""
+        return EventFilter(
+            date_from=self.date_from,
+            date_to=self.date_to,
+            types=self.types,
+            actors=self.actors,
+            places=self.places,
+            statuses=self.statuses,
+            admin1s=self.admin1s,
+            text=self.text or None,
+        )
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def _day(value: str | None, name: str, problems: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        problems.append(f"{name}={value!r} (expected YYYY-MM-DD)")
+        return None
+
+
+def _clamp(day: date, lo: date, hi: date) -> date:
+    return min(max(day, lo), hi)
+
+
+def view_from_params(params: Mapping[str, str], *, first: date, last: date) -> View:
+    """Read a view from URL query parameters; bad or unknown values are dropped and reported in ``problems``.
+
+    ``first``/``last`` are the dataset's first and last days: dates are clamped into them, and the default window
+    is the whole dataset.
+    """
+    problems: list[str] = []
+    start = _day(params.get(Q_FROM), Q_FROM, problems) or first
+    end = _day(params.get(Q_TO), Q_TO, problems) or last
+    start, end = _clamp(start, first, last), _clamp(end, first, last)
+    if end < start:
+        problems.append(f"{Q_TO}={end.isoformat()} is before {Q_FROM}={start.isoformat()}")
+        start, end = first, last
+    as_of = _day(params.get(Q_AS_OF), Q_AS_OF, problems)
+    if as_of is not None:
+        as_of = _clamp(as_of, first, last)
+    layers = _split(params.get(Q_LAYERS)) if Q_LAYERS in params else LAYERS
+    bad_layers = [name for name in layers if name not in LAYERS]
+    if bad_layers:
+        problems.append(f"{Q_LAYERS}: unknown {', '.join(bad_layers)}")
+    lang = params.get(Q_LANG, "en")
+    if lang not in LANGS:
+        problems.append(f"{Q_LANG}={lang!r}")
+        lang = "en"
+    return View(
+        date_from=start,
+        date_to=end,
+        as_of=as_of,
+        types=_split(params.get(Q_TYPES)),
+        actors=_split(params.get(Q_ACTORS)),
+        places=_split(params.get(Q_PLACES)),
+        admin1s=_split(params.get(Q_ADMIN1S)),
+        statuses=_split(params.get(Q_STATUSES)),
+        text=params.get(Q_TEXT, "").strip(),
+        layers=tuple(name for name in layers if name in LAYERS),
+        lang=lang,
+        problems=tuple(problems),
+    )
+
+
+def params_from_view(view: View, *, first: date, last: date) -> dict[str, str]:
+    """Write a view as URL query parameters, leaving out what equals the default (so links stay short)."""
+    params: dict[str, str] = {}
+    if view.date_from != first:
+        params[Q_FROM] = view.date_from.isoformat()
+    if view.date_to != last:
+        params[Q_TO] = view.date_to.isoformat()
+    if view.as_of is not None:
+        params[Q_AS_OF] = view.as_of.isoformat()
+    for name, values in (
+        (Q_TYPES, view.types),
+        (Q_ACTORS, view.actors),
+        (Q_PLACES, view.places),
+        (Q_ADMIN1S, view.admin1s),
+        (Q_STATUSES, view.statuses),
+    ):
+        if values:
+            params[name] = ",".join(values)
+    if view.text:
+        params[Q_TEXT] = view.text
+    if tuple(view.layers) != LAYERS:
+        params[Q_LAYERS] = ",".join(view.layers)
+    if view.lang != "en":
+        params[Q_LANG] = view.lang
+    return params
+
+
+def session_from_view(view: View) -> dict[str, object]:
+    """The widget values (by session-state key) that show ``view``."""
+    return {
+        K_WINDOW: (view.date_from, view.date_to),
+        K_AS_OF: view.day,
+        K_AS_OF_PINNED: view.as_of is not None,
+        K_TYPES: list(view.types),
+        K_ACTORS: list(view.actors),
+        K_PLACES: list(view.places),
+        K_ADMIN1S: list(view.admin1s),
+        K_STATUSES: list(view.statuses),
+        K_TEXT: view.text,
+        K_LAYERS: list(view.layers),
+        K_LANG: view.lang,
+    }
+
+
+def view_from_session(state: Mapping[str, object]) -> View:
+    """The view that the widgets in ``state`` show."""
+    start, end = state[K_WINDOW]  # type: ignore[misc]
+    pinned = bool(state.get(K_AS_OF_PINNED))
+    return View(
+        date_from=start,
+        date_to=end,
+        as_of=state[K_AS_OF] if pinned else None,  # type: ignore[arg-type]
+        types=tuple(state.get(K_TYPES) or ()),  # type: ignore[arg-type]
+        actors=tuple(state.get(K_ACTORS) or ()),  # type: ignore[arg-type]
+        places=tuple(state.get(K_PLACES) or ()),  # type: ignore[arg-type]
+        admin1s=tuple(state.get(K_ADMIN1S) or ()),  # type: ignore[arg-type]
+        statuses=tuple(state.get(K_STATUSES) or ()),  # type: ignore[arg-type]
+        text=str(state.get(K_TEXT) or "").strip(),
+        layers=tuple(state.get(K_LAYERS) or ()),  # type: ignore[arg-type]
+        lang=str(state.get(K_LANG) or "en"),
+    )
+
+
+def quick_window(pick: str, *, first: date, last: date) -> tuple[date, date]:
+    """The window of a quick pick: ``last7``/``last30`` (the last days of the data) or ``whole``."""
+    if pick == "last7":
+        return max(first, last - timedelta(days=6)), last
+    if pick == "last30":
+        return max(first, last - timedelta(days=29)), last
+    if pick == "whole":
+        return first, last
+    raise ValueError(f"unknown quick pick {pick!r}; expected last7, last30 or whole")

@@ -1,0 +1,1021 @@
+"""Date expressions in Arabic and English news text, found with their spans and resolved against publication.
+
+Every rule runs on an *offset-preserving* normal form of the text (hamza forms of alef, alef maqsura, taa
+marbuta and Arabic-Indic digits folded one character for one; diacritics, tatweel and invisible marks dropped
+with an offset map), so that each :class:`DateMention` indexes the original text exactly.
+
+Resolution rules (also in the README, section "ingest"):
+
+* A day and month without a year take the year that puts the date on or before publication; with
+  ``المقبل``/``القادم`` the first such day after it; with ``الجاري``/``الحالي`` the publication year.
+* A weekday alone is the most recent such day on or before publication (``اليوم الاثنين`` is publication day
+  when that is a Monday); with ``الماضي``/``last``, strictly before it; with ``المقبل``/``next``, strictly after.
+* ``ليلة الأحد الإثنين`` (the night between two days) is the first day, with ``date_end`` the second.
+* ``الأسبوع الماضي``/``last week`` is the previous ISO week (Monday to Sunday), precision ``week``.
+* ``الشهر الماضي``/``last month`` is the previous month, precision ``month``; ``في 13 الشهر الماضي`` is a day.
+* ``منتصف أكتوبر``/``mid-October`` is days 11-20, ``مطلع``/``early`` 1-10, ``أواخر``/``late`` 21 to the end,
+  each with precision ``week`` and a ``date_end``.
+* ``قبل يومين``/``two days ago`` counts back from publication; weeks give precision ``week``, months ``month``.
+* Numeric dates are day-first (``16/10/2017``) unless only month-first is a date (``10/16/2017``).
+* Time-of-day words (صباح، مساء، فجر، ليلة, morning, night) belong to the span but do not move the date.
+* Without a publication date, only expressions that carry their own year are resolved.
+
+``dateparser`` is used only as a fallback for datelines that none of these rules reads: it is slow, and it
+misses most of the forms above (double month names, ``الماضي``, ordinal words, ``منتصف``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+logger = logging.getLogger(__name__)
+
+PRECISIONS: tuple[str, ...] = ("day", "week", "month")
+
+# ---------------------------------------------------------------- offset-preserving normal form
+
+_FOLD: dict[int, str] = {ord(k): v for k, v in zip("أإآٱىیةک", "ااااييهك", strict=True)}
+_FOLD.update({cp: " " for cp in (0x00A0, 0x2007, 0x2009, 0x202F)})
+_FOLD.update({cp: "-" for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212)})
+_FOLD[0xFF0F] = "/"
+_FOLD.update({0x0660 + i: str(i) for i in range(10)})
+_FOLD.update({0x06F0 + i: str(i) for i in range(10)})
+_FOLD_TABLE = str.maketrans(_FOLD)
+# Removed without a trace: harakat and Quranic marks, superscript alef, tatweel, zero-width and bidi controls.
+_MARKS_RE = re.compile(
+    "[\u0610-\u061a\u061c\u064b-\u065f\u0670\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+@dataclass(frozen=True)
+class NormalText:
+    """Text folded for matching, with the map from its offsets back to the original's.
+
+    Attributes
+    ----------
+    text
+        The folded text: one character per kept original character.
+    original
+        The text as given.
+    removed
+        Offsets in :attr:`text` before which a removed mark stood (sorted, repeated for runs of marks).
+    """
+
+    text: str
+    original: str
+    removed: tuple[int, ...] = ()
+
+    def to_original(self, offset: int) -> int:
+        """Map an offset of :attr:`text` to the offset of the same position in :attr:`original`.
+
+        Marks that stand right before ``offset`` are skipped, so a span's start lands on its first letter and a
+        span's end takes in the marks of its last letter.
+        """
+        if not self.removed:
+            return offset
+        return offset + bisect_right(self.removed, offset)
+
+
+def normalise(text: str) -> NormalText:
+    """Fold ``text`` for matching while keeping a map back to its offsets.
+
+    Parameters
+    ----------
+    text
+        Arabic or English text, in any Unicode normal form.
+
+    Returns
+    -------
+    NormalText
+        Hamza forms of alef to ``ا``, ``ى`` to ``ي``, ``ة`` to ``ه``, Arabic-Indic digits to ASCII, exotic spaces
+        and dashes to ASCII; diacritics, tatweel and invisible marks removed (their positions remembered).
+    """
+    folded = text.translate(_FOLD_TABLE)
+    if _MARKS_RE.search(folded) is None:
+        return NormalText(folded, text)
+    removed: list[int] = []
+    pieces: list[str] = []
+    last = 0
+    for k, m in enumerate(_MARKS_RE.finditer(folded)):
+        pieces.append(folded[last : m.start()])
+        removed.append(m.start() - k)  # where it stood in the text once the earlier marks are gone
+        last = m.end()
+    pieces.append(folded[last:])
+    return NormalText("".join(pieces), text, tuple(removed))
+
+
+def fold_phrase(phrase: str) -> str:
+    """Fold a vocabulary phrase the way :func:`normalise` folds text (used to build patterns)."""
+    return " ".join(normalise(phrase).text.split())
+
+
+def phrase_alternation(phrases: Iterable[str]) -> str:
+    """Return a regex alternation of folded phrases, longest first, a space matching any run of spaces."""
+    folded = {fold_phrase(p) for p in phrases}
+    parts = sorted(folded, key=lambda s: (-len(s), s))
+    return "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in parts)
+
+
+def _key(text: str) -> str:
+    """Lookup key of a matched phrase: folded, lower case, single spaces, a lone ``و`` glued to its word."""
+    return " ".join(text.lower().split()).replace(" و ", " و")
+
+
+# Left boundary: not inside a word, but an Arabic proclitic (و ف ب ل) may stand glued before the expression.
+LEFT = r"(?:(?<!\w)|(?<=(?<!\w)[وفبل]))"
+RIGHT = r"(?!\w)"
+
+# ---------------------------------------------------------------- vocabularies
+
+_MONTHS_AR: dict[int, tuple[str, ...]] = {
+    1: ("يناير", "كانون الثاني", "كانون ثاني", "جانفي"),
+    2: ("فبراير", "شباط", "فيفري"),
+    3: ("مارس", "آذار"),
+    4: ("أبريل", "إبريل", "نيسان", "أفريل"),
+    5: ("مايو", "أيار"),
+    6: ("يونيو", "يونيه", "حزيران", "جوان"),
+    7: ("يوليو", "يوليه", "تموز", "جويلية"),
+    8: ("أغسطس", "آب"),
+    9: ("سبتمبر", "أيلول"),
+    10: ("أكتوبر", "أوكتوبر", "تشرين الأول", "تشرين أول"),
+    11: ("نوفمبر", "تشرين الثاني", "تشرين ثاني"),
+    12: ("ديسمبر", "كانون الأول", "كانون أول"),
+}
+_MONTHS_EN: dict[int, tuple[str, tuple[str, ...]]] = {
+    1: ("january", ("jan",)),
+    2: ("february", ("feb",)),
+    3: ("march", ("mar",)),
+    4: ("april", ("apr",)),
+    5: ("may", ()),
+    6: ("june", ("jun",)),
+    7: ("july", ("jul",)),
+    8: ("august", ("aug",)),
+    9: ("september", ("sept", "sep")),
+    10: ("october", ("oct",)),
+    11: ("november", ("nov",)),
+    12: ("december", ("dec",)),
+}
+_MONTH_LOOKUP: dict[str, int] = {fold_phrase(n): k for k, ns in _MONTHS_AR.items() for n in ns}
+for _k, (_full, _abbrs) in _MONTHS_EN.items():
+    _MONTH_LOOKUP[_full] = _k
+    _MONTH_LOOKUP.update(dict.fromkeys(_abbrs, _k))
+
+_AR_MONTH = phrase_alternation(n for ns in _MONTHS_AR.values() for n in ns)
+_EN_MONTH = (
+    "(?i:"
+    + "|".join(
+        sorted(
+            [full for full, _ in _MONTHS_EN.values()]
+            + [a + r"\.?" for _, ab in _MONTHS_EN.values() for a in ab],
+            key=len,
+            reverse=True,
+        )
+    )
+    + ")"
+)
+
+_WEEKDAYS_AR: dict[int, tuple[str, ...]] = {
+    0: ("الإثنين", "الأثنين"),
+    1: ("الثلاثاء",),
+    2: ("الأربعاء",),
+    3: ("الخميس",),
+    4: ("الجمعة",),
+    5: ("السبت",),
+    6: ("الأحد",),
+}
+_WEEKDAYS_EN: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_LOOKUP: dict[str, int] = {fold_phrase(n): d for d, ns in _WEEKDAYS_AR.items() for n in ns}
+_WEEKDAY_LOOKUP.update({n.lower(): d for d, n in enumerate(_WEEKDAYS_EN)})
+_AR_WEEKDAY = phrase_alternation(n for ns in _WEEKDAYS_AR.values() for n in ns)
+# English weekdays are proper nouns: capitalised or all capitals, never lower case.
+_EN_WEEKDAY = "|".join(alt for n in _WEEKDAYS_EN for alt in (n, n.upper()))
+
+_ORDINAL_UNITS = ("الحادي", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع")
+_ORDINALS: dict[str, int] = {"الأول": 1, "العاشر": 10, "العشرين": 20, "الثلاثين": 30, "الحادي والثلاثين": 31}
+for _k, _unit in enumerate(_ORDINAL_UNITS, start=1):
+    if _k > 1:
+        _ORDINALS[_unit] = _k
+    _ORDINALS[f"{_unit} عشر"] = 10 + _k
+    _ORDINALS[f"{_unit} والعشرين"] = 20 + _k
+_ORDINAL_LOOKUP: dict[str, int] = {fold_phrase(k): v for k, v in _ORDINALS.items()}
+# "الحادي والعشرين" is also written "الحادي و العشرين".
+_ORDINAL = (
+    phrase_alternation(_ORDINALS)
+    .replace(r"\s+والعشرين", r"\s+و\s*العشرين")
+    .replace(r"\s+والثلاثين", r"\s+و\s*الثلاثين")
+)
+
+_PAST = ("الماضي", "المنصرم", "الفائت", "السابق")
+_CURRENT = ("الجاري", "الحالي")
+_FUTURE = ("المقبل", "القادم")
+_QUAL = phrase_alternation(_PAST + _CURRENT + _FUTURE)
+_QUAL_KIND: dict[str, str] = {fold_phrase(w): "past" for w in _PAST}
+_QUAL_KIND.update({fold_phrase(w): "current" for w in (*_CURRENT, "هذا", "هذه")})
+_QUAL_KIND.update({fold_phrase(w): "future" for w in _FUTURE})
+_QUAL_KIND.update({"last": "past", "this": "current", "earlier this": "current", "next": "future"})
+_MONTH_DELTA = {"past": -1, "current": 0, "future": 1}
+
+_AR_NUMBERS: dict[str, int] = {
+    "ثلاثة": 3,
+    "ثلاث": 3,
+    "أربعة": 4,
+    "أربع": 4,
+    "خمسة": 5,
+    "خمس": 5,
+    "ستة": 6,
+    "ست": 6,
+    "سبعة": 7,
+    "سبع": 7,
+    "ثمانية": 8,
+    "ثماني": 8,
+    "تسعة": 9,
+    "تسع": 9,
+    "عشرة": 10,
+    "عشر": 10,
+}
+_EN_NUMBERS: dict[str, int] = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+_NUMBER_LOOKUP: dict[str, int] = {fold_phrase(k): v for k, v in _AR_NUMBERS.items()} | _EN_NUMBERS
+# Arabic units: (unit, the number the word itself carries: 1 singular, 2 dual, 0 plural).
+_AR_UNITS: dict[str, tuple[str, int]] = {
+    "يوم": ("day", 1),
+    "يوما": ("day", 1),
+    "يومين": ("day", 2),
+    "أيام": ("day", 0),
+    "أسبوع": ("week", 1),
+    "أسبوعين": ("week", 2),
+    "أسابيع": ("week", 0),
+    "شهر": ("month", 1),
+    "شهرين": ("month", 2),
+    "أشهر": ("month", 0),
+    "شهور": ("month", 0),
+}
+_UNIT_LOOKUP: dict[str, tuple[str, int]] = {fold_phrase(k): v for k, v in _AR_UNITS.items()}
+for _u in ("day", "week", "month"):
+    _UNIT_LOOKUP[_u] = (_u, 1)
+    _UNIT_LOOKUP[_u + "s"] = (_u, 0)
+
+_DAY_PARTS_AR = phrase_alternation(
+    ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة")
+)
+_MONTH_PARTS: dict[str, tuple[int, int | None]] = {
+    "منتصف": (11, 20),
+    "أواسط": (11, 20),
+    "وسط": (11, 20),
+    "مطلع": (1, 10),
+    "أوائل": (1, 10),
+    "بداية": (1, 10),
+    "مستهل": (1, 10),
+    "أواخر": (21, None),
+    "نهاية": (21, None),
+    "ختام": (21, None),
+    "mid": (11, 20),
+    "the middle of": (11, 20),
+    "middle of": (11, 20),
+    "early": (1, 10),
+    "the beginning of": (1, 10),
+    "beginning of": (1, 10),
+    "the start of": (1, 10),
+    "start of": (1, 10),
+    "late": (21, None),
+    "the end of": (21, None),
+    "end of": (21, None),
+}
+_PART_LOOKUP: dict[str, tuple[int, int | None]] = {fold_phrase(k): v for k, v in _MONTH_PARTS.items()}
+_AR_PART = phrase_alternation(k for k in _MONTH_PARTS if not k.isascii())
+_EN_PART = "(?i:" + phrase_alternation(k for k in _MONTH_PARTS if k.isascii()) + ")"
+
+_RELATIVE_DAYS: dict[str, int] = {
+    fold_phrase(k): v
+    for k, v in {
+        "اليوم": 0,
+        "أمس": 1,
+        "الأمس": 1,
+        "البارحة": 1,
+        "أول أمس": 2,
+        "أول من أمس": 2,
+        "today": 0,
+        "tonight": 0,
+        "this morning": 0,
+        "this afternoon": 0,
+        "this evening": 0,
+        "earlier today": 0,
+        "yesterday": 1,
+        "last night": 1,
+        "the day before yesterday": 2,
+    }.items()
+}
+# "اليوم" that is not today: "في اليوم ذاته" (the same day: a carry-over), "اليوم التالي", "اليوم الأول".
+_NOT_TODAY = phrase_alternation(
+    (
+        "ذاته",
+        "نفسه",
+        "التالي",
+        "السابق",
+        "الذي",
+        "التي",
+        "الأول",
+        "الثاني",
+        "الثالث",
+        "الأخير",
+        "الوطني",
+        "العالمي",
+    )
+)
+
+# ---------------------------------------------------------------- the result type
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """One date expression found in a text.
+
+    Attributes
+    ----------
+    text
+        The expression exactly as written (``original[start:end]``).
+    start, end
+        Character offsets into the original text.
+    date
+        The resolved day; for a week or month, the earliest day it can be.
+    precision
+        ``day``, ``week`` or ``month``.
+    rule
+        The name of the rule that fired.
+    date_end
+        The last day, for a range (``منتصف أكتوبر``, ``ليلة الأحد الإثنين``, ``16-17 October``, a month).
+    """
+
+    text: str
+    start: int
+    end: int
+    date: date
+    precision: str
+    rule: str
+    date_end: date | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON-able form ``{text, start, end, date, precision}`` (the shape of ``kcm ingest``)."""
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "date": self.date.isoformat(),
+            "precision": self.precision,
+        }
+
+
+# A resolver gets the match's groups and the publication date; it returns (date, precision, date_end), or None
+# when the match is not a usable date after all.
+_Groups = dict[str, str | None]
+_Resolved = tuple[date, str, date | None]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    anchor: str  # the family of words that every match contains (see _windows)
+    pattern: re.Pattern[str]
+    resolve: Callable[[_Groups, date | None], _Resolved | None]
+    # True when the rule can read a year of its own (it may then resolve without a publication date).
+    absolute: bool = False
+
+
+# ---------------------------------------------------------------- calendar helpers
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def _infer_year(month: int, day: int, published: date, kind: str) -> date | None:
+    """Return ``day``/``month`` in the year that ``kind`` (past, current, future) gives relative to ``published``."""
+    if kind == "current":
+        return _safe_date(published.year, month, day)
+    if kind == "future":
+        years = range(published.year, published.year + 9)
+        return next((d for y in years if (d := _safe_date(y, month, day)) and d > published), None)
+    # 29 February looks back up to eight years.
+    years = range(published.year, published.year - 9, -1)
+    return next((d for y in years if (d := _safe_date(y, month, day)) and d <= published), None)
+
+
+def _weekday_on_or_before(weekday: int, anchor: date, *, strict: bool = False) -> date:
+    delta = (anchor.weekday() - weekday) % 7
+    if strict and delta == 0:
+        delta = 7
+    return anchor - timedelta(days=delta)
+
+
+def _kind(word: str | None) -> str:
+    """Return the time a qualifier points to: past (the default), current or future."""
+    return _QUAL_KIND.get(_key(word), "past") if word else "past"
+
+
+def _month_number(token: str) -> int:
+    return _MONTH_LOOKUP[_key(token).rstrip(".")]
+
+
+def _month_of(g: _Groups) -> int | None:
+    """Return the month of ``m1``; None when a second name ``m2`` names another month (not a double name)."""
+    month = _month_number(g["m1"] or "")
+    second = g.get("m2")
+    if second and _month_number(second) != month:
+        return None
+    return month
+
+
+def _day_of(g: _Groups) -> int | None:
+    if g.get("d"):
+        return int(g["d"] or 0)
+    word = g.get("o")
+    return _ORDINAL_LOOKUP.get(_key(word)) if word else None
+
+
+def _year_of(g: _Groups, published: date | None) -> int | None:
+    """Return an explicit year (``2017``) or a relative one (``العام الماضي``, ``last year``)."""
+    if g.get("y"):
+        year = int(g["y"] or 0)
+        return year if 1900 <= year <= 2100 else None
+    words = g.get("yq")
+    if not words or published is None:
+        return None
+    first, last = _key(words).split()[0], _key(words).split()[-1]
+    kind = _kind(first) if first in _QUAL_KIND else _kind(last)
+    return published.year + _MONTH_DELTA[kind]
+
+
+# ---------------------------------------------------------------- resolvers
+
+
+def _resolve_day_month(g: _Groups, published: date | None) -> _Resolved | None:
+    month, day = _month_of(g), _day_of(g)
+    if month is None or day is None:
+        return None
+    year = _year_of(g, published)
+    if year is not None:
+        first = _safe_date(year, month, day)
+    elif published is not None:
+        first = _infer_year(month, day, published, _kind(g.get("q")))
+    else:
+        return None
+    if first is None:
+        return None
+    if g.get("d2"):
+        last = _safe_date(first.year, month, int(g["d2"] or 0))
+        return (first, "day", last) if last is not None and last > first else None
+    return first, "day", None
+
+
+def _resolve_numeric(g: _Groups, published: date | None) -> _Resolved | None:
+    a, b, year = int(g["d"] or 0), int(g["m"] or 0), int(g["y"] or 0)
+    day, month = (a, b) if b <= 12 else (b, a)  # day-first unless only month-first is a date
+    found = _safe_date(year, month, day) if 1900 <= year <= 2100 else None
+    return (found, "day", None) if found else None
+
+
+def _resolve_day_of_relative_month(g: _Groups, published: date | None) -> _Resolved | None:
+    day = _day_of(g)
+    if published is None or day is None:
+        return None
+    year, month = _shift_month(published.year, published.month, _MONTH_DELTA[_kind(g.get("q"))])
+    found = _safe_date(year, month, day)
+    return (found, "day", None) if found else None
+
+
+def _resolve_month(g: _Groups, published: date | None) -> _Resolved | None:
+    month = _month_of(g)
+    token = g["m1"] or ""
+    anchored = bool(g.get("y") or g.get("q") or g.get("yq"))
+    if month is None or not (anchored or g.get("pre")):
+        return None  # a bare month name is too often not a date ("ثورة أكتوبر")
+    if token.lower() in ("may", "march", "mar") and not anchored and not token[0].isupper():
+        return None  # "in may" is a verb far more often than a month
+    year = _year_of(g, published)
+    if year is None:
+        if published is None:
+            return None
+        kind = _kind(g.get("q"))
+        if kind == "current":
+            year = published.year
+        elif kind == "future":
+            year = published.year + (month <= published.month)
+        elif g.get("q") and month == published.month:
+            year = published.year - 1  # "أكتوبر الماضي" written in October is last year's
+        else:
+            year = published.year - (month > published.month)
+    return date(year, month, 1), "month", _month_end(year, month)
+
+
+def _resolve_month_part(g: _Groups, published: date | None) -> _Resolved | None:
+    lo, hi = _PART_LOOKUP[_key(g["part"] or "").rstrip("-")]
+    if g.get("m1") is None:  # "منتصف الشهر الماضي", "late last month"
+        if published is None:
+            return None
+        year, month = _shift_month(published.year, published.month, _MONTH_DELTA[_kind(g.get("q"))])
+    else:
+        month_opt = _month_of(g)
+        if month_opt is None:
+            return None
+        month = month_opt
+        year_opt = _year_of(g, published)
+        if year_opt is None:
+            if published is None:
+                return None
+            first = _infer_year(month, lo, published, _kind(g.get("q")))
+            if first is None:
+                return None
+            year_opt = first.year
+        year = year_opt
+    end = date(year, month, hi) if hi is not None else _month_end(year, month)
+    return date(year, month, lo), "week", end
+
+
+def _resolve_weekday(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    weekday = _WEEKDAY_LOOKUP[_key(g["wd"] or "")]
+    if g.get("q"):
+        kind = _kind(g["q"])
+        if kind == "past":
+            return _weekday_on_or_before(weekday, published, strict=True), "day", None
+        if kind == "future":
+            return published + timedelta(days=(weekday - published.weekday()) % 7 or 7), "day", None
+    return _weekday_on_or_before(weekday, published), "day", None
+
+
+def _resolve_night(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    first, second = _WEEKDAY_LOOKUP[_key(g["wd"] or "")], _WEEKDAY_LOOKUP[_key(g["wd2"] or "")]
+    if (first + 1) % 7 != second:
+        return None
+    end = _weekday_on_or_before(second, published)
+    return end - timedelta(days=1), "day", end
+
+
+def _resolve_relative_day(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    return published - timedelta(days=_RELATIVE_DAYS[_key(g["w"] or "")]), "day", None
+
+
+def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    unit, implied = _UNIT_LOOKUP[_key(g["unit"] or "")]
+    word = g.get("n")
+    if word and implied > 1:
+        return None  # "ثلاثة يومين" is not a quantity
+    n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else (implied or 1)
+    if not 1 <= n <= 31:
+        return None
+    if unit == "day":
+        return published - timedelta(days=n), "day", None
+    if unit == "week":
+        return published - timedelta(days=7 * n), "week", None
+    year, month = _shift_month(published.year, published.month, -n)
+    return date(year, month, 1), "month", _month_end(year, month)
+
+
+def _resolve_relative_week(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    monday = published - timedelta(days=published.weekday())
+    kind = _kind(g.get("q"))
+    if kind == "past":
+        return monday - timedelta(days=7), "week", monday - timedelta(days=1)
+    if kind == "future":
+        return monday + timedelta(days=7), "week", monday + timedelta(days=13)
+    return monday, "week", published
+
+
+def _resolve_relative_month(g: _Groups, published: date | None) -> _Resolved | None:
+    if published is None:
+        return None
+    kind = _kind(g.get("q"))
+    year, month = _shift_month(published.year, published.month, _MONTH_DELTA[kind])
+    return date(year, month, 1), "month", published if kind == "current" else _month_end(year, month)
+
+
+# ---------------------------------------------------------------- patterns
+
+# A month, optionally doubled with its other name: "أكتوبر/تشرين الأول", "تشرين الأول (أكتوبر)", "ايلول سبتمبر".
+_MONTHS = rf"(?P<m1>{_AR_MONTH}|{_EN_MONTH})(?:\s*(?:[/\\|-]\s*|\(\s*)?(?P<m2>{_AR_MONTH})(?!\w)(?:\s*\))?)?(?![^\W\d_])"
+# An optional weekday before a full date: "الخميس 30 نوفمبر 2017", "Monday, Oct. 16".
+_WEEKDAY_PREFIX = rf"(?:(?:يوم\s+)?(?:{_AR_WEEKDAY}|{'|'.join(_WEEKDAYS_EN)})\s*[،,]?\s*)?"
+_DAY = r"(?:ال|(?i:the)\s+)?(?<![\d/.:-])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
+_YEAR = (
+    r"(?:\s*[,/.-]?\s*(?:(?:من\s+)?(?:عام|العام|سنه)\s+|of\s+)?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*م(?!\w))?)?"
+)
+_YEAR_Q = (
+    r"(?:\s+(?:من\s+)?(?P<yq>(?:العام|عام|السنه)\s+(?:"
+    + _QUAL
+    + r")|هذا\s+العام|(?i:last\s+year|this\s+year)))?"
+)
+_QUALIFIER = rf"(?:\s+(?P<q>{_QUAL}))?{RIGHT}"
+_AFTER_MONTH = _YEAR + _YEAR_Q + _QUALIFIER
+
+
+def _rule(
+    name: str,
+    anchor: str,
+    pattern: str,
+    resolve: Callable[[_Groups, date | None], _Resolved | None],
+    *,
+    absolute: bool = False,
+) -> _Rule:
+    return _Rule(name, anchor, re.compile(pattern), resolve, absolute)
+
+
+# Order is priority among candidates of equal length; the longest candidate always wins.
+_RULES: tuple[_Rule, ...] = (
+    _rule(
+        "numeric",
+        "year",
+        r"(?<![\d/.-])(?P<d>\d{1,2})\s*(?P<sep>[/.-])\s*(?P<m>\d{1,2})\s*(?P=sep)\s*(?P<y>\d{4})(?!\d)",
+        _resolve_numeric,
+        absolute=True,
+    ),
+    _rule(
+        "iso",
+        "year",
+        r"(?<![\d/.-])(?P<y>\d{4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)",
+        lambda g, p: _resolve_numeric(g, p) if int(g["m"] or 0) <= 12 else None,
+        absolute=True,
+    ),
+    _rule(
+        "day_range_month",
+        "month",
+        LEFT
+        + r"(?:ال|(?i:the)\s+)?(?<![\d/.:-])(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?:-|الي|حتي|و|(?i:to|and))\s*"
+        + r"(?:ال)?(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s*(?:من\s+(?:شهر\s+)?|of\s+)?"
+        + _MONTHS
+        + _AFTER_MONTH,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "day_month",
+        "month",
+        LEFT
+        + _WEEKDAY_PREFIX
+        + _DAY
+        + r"\s*(?:[/.-]\s*|(?:من\s+)?(?:شهر\s+)?|(?i:of)\s+)?"
+        + _MONTHS
+        + _AFTER_MONTH,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "month_day",
+        "month",
+        LEFT
+        + _WEEKDAY_PREFIX
+        + rf"(?P<m1>{_EN_MONTH})\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*-\s*(?P<d2>\d{{1,2}}))?(?![\d:])"
+        + r"(?:,?\s*(?P<y>(?:19|20)\d\d)(?!\d))?"
+        + RIGHT,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "ordinal_day_month",
+        "month",
+        LEFT + _WEEKDAY_PREFIX + rf"(?P<o>{_ORDINAL})\s+من\s+(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "day_of_relative_month",
+        "relmonth",
+        LEFT
+        + rf"(?:(?:ال)?(?<![\d/.:-])(?P<d>\d{{1,2}})(?![\d:])|(?P<o>{_ORDINAL}))\s+(?:من\s+)?"
+        + rf"(?:(?:الشهر|شهر)\s+(?P<q>{_QUAL})|(?P<q2>{phrase_alternation(_CURRENT)})){RIGHT}",
+        lambda g, p: _resolve_day_of_relative_month({**g, "q": g["q"] or g["q2"]}, p),
+    ),
+    _rule(
+        "day_of_relative_month",
+        "relmonth",
+        r"(?<!\w)(?i:the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\s+of\s+(?P<q>last|this|next)\s+month)" + RIGHT,
+        _resolve_day_of_relative_month,
+    ),
+    _rule(
+        "month_part",
+        "month",
+        LEFT + rf"(?P<part>{_AR_PART}|{_EN_PART})(?:\s*-\s*|\s+)(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
+        _resolve_month_part,
+        absolute=True,
+    ),
+    _rule(
+        "month_part",
+        "relmonth",
+        LEFT + rf"(?P<part>{_AR_PART})\s+(?:الشهر|شهر)\s+(?P<q>{_QUAL}){RIGHT}",
+        _resolve_month_part,
+    ),
+    _rule(
+        "month_part",
+        "relmonth",
+        rf"(?<!\w)(?P<part>{_EN_PART})\s+(?P<q>(?i:last|this|next))\s+(?i:month){RIGHT}",
+        _resolve_month_part,
+    ),
+    _rule(
+        "month",
+        "month",
+        LEFT
+        + r"(?:(?P<pre>في|خلال|منذ|حتي|شهر|(?i:in|during|since|until|by|of))\s+(?:شهر\s+)?)?"
+        + _MONTHS
+        + _AFTER_MONTH,
+        _resolve_month,
+        absolute=True,
+    ),
+    _rule(
+        "night",
+        "weekday",
+        LEFT + rf"ليله\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
+        _resolve_night,
+    ),
+    _rule(
+        "night",
+        "weekday",
+        rf"(?<!\w)(?:(?i:overnight|the\s+night\s+of|the\s+night\s+between)\s+(?P<wd>{_EN_WEEKDAY})"
+        + rf"(?:\s+night)?|(?P<wdn>{_EN_WEEKDAY})\s+night)\s*(?:into|to|and|-)\s*(?:early\s+)?(?P<wd2>{_EN_WEEKDAY})"
+        + r"(?:\s+morning)?"
+        + RIGHT,
+        lambda g, p: _resolve_night({**g, "wd": g["wd"] or g["wdn"]}, p),
+    ),
+    _rule(
+        "weekday",
+        "weekday",
+        LEFT
+        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?(?P<wd>{_AR_WEEKDAY})"
+        + rf"(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
+        _resolve_weekday,
+    ),
+    _rule(
+        "weekday",
+        "weekday",
+        rf"(?<!\w)(?:(?P<q>(?i:last|this|next))\s+)?(?P<wd>{_EN_WEEKDAY})"
+        + r"(?:\s+(?i:morning|afternoon|evening|night))?"
+        + RIGHT,
+        _resolve_weekday,
+    ),
+    _rule(
+        "relative_day",
+        "relday",
+        LEFT
+        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:يوم\s+)?"
+        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة'])}"
+        + rf"|اليوم(?!\s+(?:{_NOT_TODAY}){RIGHT})){RIGHT}",
+        _resolve_relative_day,
+    ),
+    _rule(
+        "relative_day",
+        "relday",
+        r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night|this\s+morning"
+        + r"|this\s+afternoon|this\s+evening|earlier\s+today))"
+        + RIGHT,
+        _resolve_relative_day,
+    ),
+    _rule(
+        "ago",
+        "ago",
+        LEFT
+        + rf"(?:قبل|منذ)\s+(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
+        + rf"(?P<unit>{phrase_alternation(_AR_UNITS)}){RIGHT}(?!\s+(?:من|علي|الي)\s)",
+        _resolve_ago,
+    ),
+    _rule(
+        "ago",
+        "ago",
+        r"(?<!\w)(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))\s+"
+        + r"(?P<unit>(?i:days?|weeks?|months?))\s+(?i:ago)"
+        + RIGHT,
+        lambda g, p: _resolve_ago({**g, "unit": (g["unit"] or "").lower()}, p),
+    ),
+    _rule(
+        "relative_week",
+        "week",
+        LEFT + rf"(?:الاسبوع\s+(?P<q>{_QUAL})|(?P<q2>هذا)\s+الاسبوع){RIGHT}",
+        lambda g, p: _resolve_relative_week({**g, "q": g["q"] or g["q2"]}, p),
+    ),
+    _rule(
+        "relative_week",
+        "week",
+        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:week)" + RIGHT,
+        _resolve_relative_week,
+    ),
+    _rule(
+        "relative_month",
+        "relmonth",
+        LEFT + rf"(?:الشهر\s+(?P<q>{_QUAL})|(?P<q2>هذا)\s+الشهر){RIGHT}",
+        lambda g, p: _resolve_relative_month({**g, "q": g["q"] or g["q2"]}, p),
+    ),
+    _rule(
+        "relative_month",
+        "relmonth",
+        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:month)" + RIGHT,
+        _resolve_relative_month,
+    ),
+)
+
+# ---------------------------------------------------------------- finding
+
+# Every rule needs an anchor word of its family; rules run only in windows around those words, which keeps long
+# texts fast (the patterns are not cheap to try at every position).
+_ANCHORS: dict[str, str] = {}
+
+
+def _add_anchors(family: str, words: Iterable[str]) -> None:
+    for word in words:
+        for form in {word, word.lower(), word.capitalize(), word.upper()}:
+            _ANCHORS[form] = family
+
+
+_add_anchors("month", [n.split()[0] for n in _MONTH_LOOKUP])
+_add_anchors("weekday", _WEEKDAY_LOOKUP)
+_add_anchors("relmonth", [fold_phrase(w) for w in ("الشهر", *_CURRENT)] + ["month"])
+_add_anchors("week", [fold_phrase("الأسبوع"), "week"])
+_add_anchors(
+    "relday",
+    [*(w for k in _RELATIVE_DAYS for w in k.split()[-1:]), "night", "morning", "afternoon", "evening"],
+)
+_add_anchors("ago", [fold_phrase("قبل"), fold_phrase("منذ"), "ago"])
+_TOKEN_RE = re.compile(r"\w+")
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SPACE_RE = re.compile(r"\s")
+_WINDOW_BEFORE = 70  # characters an expression can reach before its anchor word ...
+_WINDOW_AFTER = 80  # ... and after it
+_SMALL_TEXT = 3000
+_CLITICS = frozenset("وفبل")
+
+
+def _windows(norm: str) -> dict[str, list[tuple[int, int]]]:
+    """Spans of ``norm`` around the anchor words of each rule family, merged, ending at white space.
+
+    Windows end at white space, so that no rule sees a word cut in half at a window's edge (patterns look
+    behind a window's start freely, and see its end as the end of the text).
+    """
+    families = {*_ANCHORS.values(), "year"}
+    if len(norm) <= _SMALL_TEXT:
+        return {family: [(0, len(norm))] for family in families}
+    hits: dict[str, list[tuple[int, int]]] = {family: [] for family in families}
+    for m in _TOKEN_RE.finditer(norm):
+        tok = m.group()
+        family = _ANCHORS.get(tok)
+        if family is None and len(tok) > 2 and tok[0] in _CLITICS:
+            family = _ANCHORS.get(tok[1:]) or (_ANCHORS.get(tok[2:]) if tok[1] in _CLITICS else None)
+        if family is not None:
+            hits[family].append(m.span())
+    hits["year"] = [m.span() for m in _YEAR_RE.finditer(norm)]
+    out: dict[str, list[tuple[int, int]]] = {}
+    for family, spans in hits.items():
+        merged: list[tuple[int, int]] = []
+        for start, end in spans:
+            reach = max(0, start - _WINDOW_BEFORE)
+            start = max(0, norm.rfind(" ", 0, reach), norm.rfind("\n", 0, reach)) if reach else 0
+            cut = _SPACE_RE.search(norm, min(end + _WINDOW_AFTER, len(norm)))
+            end = cut.start() if cut else len(norm)
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+            else:
+                merged.append((start, end))
+        out[family] = merged
+    return out
+
+
+def _candidates(norm: str, published: date | None) -> list[tuple[int, int, int, _Resolved]]:
+    found: list[tuple[int, int, int, _Resolved]] = []
+    windows = _windows(norm)
+    for priority, rule in enumerate(_RULES):
+        if published is None and not rule.absolute:
+            continue
+        for w_start, w_end in windows[rule.anchor]:
+            for m in rule.pattern.finditer(norm, w_start, w_end):
+                groups = m.groupdict()
+                resolved = rule.resolve(groups, published)
+                if resolved is None:
+                    continue
+                start = m.start("m1") if rule.name == "month" and groups.get("pre") else m.start()
+                found.append((start, m.end(), priority, resolved))
+    return found
+
+
+def find_dates(text: str, *, published: date | None = None) -> list[DateMention]:
+    """Find the date expressions of ``text`` and resolve them against ``published``.
+
+    Parameters
+    ----------
+    text
+        Arabic or English text (any mix).
+    published
+        The publication date. Without it, only expressions with their own year are resolved.
+
+    Returns
+    -------
+    list of DateMention
+        In text order, without overlaps: where two expressions overlap, the longer wins.
+    """
+    norm = normalise(text)
+    candidates = _candidates(norm.text, published)
+    candidates.sort(key=lambda c: (c[0] - c[1], c[2], c[0]))  # longest first, then rule priority
+    starts: list[int] = []
+    ends: list[int] = []
+    chosen: list[tuple[int, int, int, _Resolved]] = []
+    for cand in candidates:
+        start, end = cand[0], cand[1]
+        i = bisect_left(starts, start)
+        if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
+            continue
+        starts.insert(i, start)
+        ends.insert(i, end)
+        chosen.insert(i, cand)
+    out: list[DateMention] = []
+    for start, end, priority, (day, precision, day_end) in chosen:
+        o_start, o_end = norm.to_original(start), norm.to_original(end)
+        out.append(
+            DateMention(text[o_start:o_end], o_start, o_end, day, precision, _RULES[priority].name, day_end)
+        )
+    return out
+
+
+# ---------------------------------------------------------------- publication date
+
+_DATELINE_LINES = 8
+_DATELINE_PREFIX_RE = re.compile(r"^[^\n.!?؟]{0,60}?[(\-—–:|،,]\s*$")
+
+
+def read_publication_date(text: str) -> date | None:
+    """Read the publication date from the dateline of an article.
+
+    The dateline is looked for in the first lines: a short line holding a full date (``الخميس 30 نوفمبر 2017
+    06:11 ص``, ``2017-10-16``), or a date right after a place and a dash or bracket (``KIRKUK, Iraq (Oct 16,
+    2017)``, ``بغداد - 18 تشرين الأول/أكتوبر 2017``). A date inside a long sentence is not a dateline.
+
+    Parameters
+    ----------
+    text
+        The article text.
+
+    Returns
+    -------
+    datetime.date or None
+        None when no dateline holds a full date (day, month and year).
+    """
+    lines = [line.strip() for line in text[:4000].splitlines() if line.strip()][:_DATELINE_LINES]
+    for line in lines:
+        head = line[:200]
+        for mention in find_dates(head):
+            if mention.precision != "day":
+                continue
+            if len(line) <= 100 or _DATELINE_PREFIX_RE.match(head[: mention.start]):
+                return mention.date
+    return _dateparser_dateline(lines)
+
+
+def _dateparser_dateline(lines: list[str]) -> date | None:
+    """Fall back on dateparser for short dateline-like lines that our rules do not read."""
+    short = [line for line in lines if len(line) <= 60 and re.search(r"(?:19|20)\d\d", line)]
+    if not short:
+        return None
+    import dateparser  # slow to import, and needed only here
+
+    for line in short:
+        parsed = dateparser.parse(
+            line,
+            languages=["ar", "en"],
+            settings={"REQUIRE_PARTS": ["day", "month", "year"], "STRICT_PARSING": True},
+        )
+        if parsed is not None:
+            logger.debug("dateline %r read by dateparser as %s", line, parsed.date())
+            return parsed.date()
+    return None

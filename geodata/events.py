@@ -1,0 +1,1100 @@
+"""The events table: schema, decoding, validation, the GeoDataFrame builder, and atomic save/append/update.
+
+This module is the only reader and writer of ``events.csv``. Every problem in a file is reported at once as a
+:class:`~geodata.errors.Problem` (``FILE:LINE:COLUMN: message (value)``); the header is line 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from geodata.errors import EventValidationError, InputError, Problem
+from geodata.settings import CRS, get_settings
+from geodata.vocab import (
+    ACTORS,
+    CONTROL_MODES,
+    CONTROL_TYPES,
+    DATE_PRECISIONS,
+    EVENT_COLUMNS,
+    EVENT_TYPES,
+    GEO_PRECISIONS,
+    REQUIRED_COLUMNS,
+    SOURCE_LANGS,
+    STATUSES,
+    is_valid_controller,
+)
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from geodata.gazetteer import Gazetteer, Place
+
+log = logging.getLogger(__name__)
+
+DATE_COLUMNS: tuple[str, ...] = ("event_date", "date_end", "source_date")
+TIMESTAMP_COLUMNS: tuple[str, ...] = ("updated_at",)
+NUMBER_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "geo_precision")
+# Columns whose values come from a closed vocabulary; they become categoricals with these categories.
+VOCAB_COLUMNS: dict[str, tuple[str, ...]] = {
+    "date_precision": DATE_PRECISIONS,
+    "event_type": EVENT_TYPES,
+    "control_mode": CONTROL_MODES,
+    "source_lang": SOURCE_LANGS,
+    "status": STATUSES,
+}
+# Columns whose categories come from the data (codes, joint codes, governorates).
+DATA_CATEGORY_COLUMNS: tuple[str, ...] = ("controller_before", "controller_after", "actors", "admin1")
+TEXT_COLUMNS: tuple[str, ...] = tuple(
+    c
+    for c in EVENT_COLUMNS
+    if c not in DATE_COLUMNS + TIMESTAMP_COLUMNS + NUMBER_COLUMNS + ("coord_override",)
+    and c not in VOCAB_COLUMNS
+    and c not in DATA_CATEGORY_COLUMNS
+)
+HISTORY_SUFFIX = ".history.csv"
+HISTORY_COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, "superseded_at")
+LOCK_TIMEOUT_S = 60.0
+
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"", "false", "0", "no"})
+_ID_NUMBER = re.compile(r"^kcm-(\d+)$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Arabic-Indic and Eastern Arabic-Indic (Persian) digits, the Arabic decimal and thousands separators, minus signs.
+_DIGITS = str.maketrans(
+    {
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+        "\u066b": ".",
+        "\u066c": "",
+        "\u2212": "-",
+    }
+)
+# Characters that real Windows-1256 Arabic text is made of (beyond ASCII): Arabic letters, digits, punctuation,
+# the Persian/Urdu letters of the code page, and the layout marks it defines.
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u00a0\u00ab\u00bb\u200c-\u200f]")
+_CP1256_MIN_ARABIC_SHARE = 0.9
+_EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass
+class _Table:
+    """Raw cells of an events table, one stripped string per cell, with the line each row starts on."""
+
+    source: str
+    columns: dict[str, list[str]]
+    lines: list[int]
+    problems: list[Problem] = field(default_factory=list)
+    # Rows that could not be split into the header's columns; excluded from the frame but reported.
+    broken_rows: int = 0
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _decode(raw: bytes, source: str) -> tuple[str, list[Problem]]:
+    """Decode an events file: UTF-8 (with or without BOM), else unambiguous Windows-1256.
+
+    Undecodable bytes stay in the text as surrogate escapes, so that the cell holding them can be reported.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), []
+    except UnicodeDecodeError:
+        pass
+    lenient = raw.decode("utf-8", "replace")
+    non_ascii = sum(1 for ch in lenient if ord(ch) > 127)
+    bad = lenient.count("\ufffd")
+    if bad * 2 > non_ascii:  # mostly not UTF-8: try the Arabic Windows code page
+        try:
+            text = raw.decode("cp1256")
+        except UnicodeDecodeError:
+            text = ""
+        letters = [ch for ch in text if ord(ch) > 127]
+        arabic = sum(1 for ch in letters if _ARABIC_SCRIPT.match(ch))
+        if letters and arabic >= _CP1256_MIN_ARABIC_SHARE * len(letters):
+            log.info("%s: decoded as Windows-1256", source)
+            return text, []
+    return raw.decode("utf-8", "surrogateescape"), []
+
+
+def _undecodable(cell: str) -> str | None:
+    """Return the undecodable bytes of a cell as backslash-escaped text, or None if the cell decoded cleanly."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in cell):
+        return None
+    return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _normalise(cell: str, column: str) -> str:
+    """Strip, NFC-normalise, and turn Arabic-Indic digits into ASCII in date and number columns."""
+    cell = cell.strip()
+    if not cell.isascii():
+        if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
+            cell = cell.translate(_DIGITS)
+        if not unicodedata.is_normalized("NFC", cell):
+            cell = unicodedata.normalize("NFC", cell)
+    return cell
+
+
+def _table_from_text(text: str, source: str) -> _Table:
+    """Split CSV text into a :class:`_Table`, reporting header, ragged-row, syntax and encoding problems."""
+    problems: list[Problem] = []
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        problems.append(Problem(source, line, None, "binary data (NUL byte); not a CSV text file"))
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    broken = 0
+    last = 0
+    while True:
+        start = last + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            problems.append(Problem(source, start, None, f"malformed CSV: {e}"))
+            last = reader.line_num
+            broken += 1
+            continue
+        last = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line
+        if header is None:
+            header = [h.strip().lstrip("\ufeff") for h in row]
+            header_line = start
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(source, start, None, f"row has {len(row)} field(s) but the header has {len(header)}")
+            )
+            broken += 1
+            continue
+        rows.append(row)
+        lines.append(start)
+    if header is None:
+        problems.append(Problem(source, 1, None, "no header row: the file is empty"))
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems, broken)
+    problems += _check_header(header, source, header_line)
+    columns: dict[str, list[str]] = {}
+    positions = {name: i for i, name in reversed(list(enumerate(header)))}
+    for name in EVENT_COLUMNS:
+        i = positions.get(name)
+        if i is None:
+            columns[name] = [""] * len(rows)
+            continue
+        cells = [r[i] for r in rows]
+        for k, cell in enumerate(cells):
+            shown = _undecodable(cell)
+            if shown is not None:
+                problems.append(
+                    Problem(
+                        source,
+                        lines[k],
+                        name,
+                        "undecodable bytes: the file is neither UTF-8 nor Windows-1256",
+                        shown,
+                    )
+                )
+                cells[k] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        columns[name] = [_normalise(c, name) for c in cells]
+    return _Table(source, columns, lines, problems, broken)
+
+
+def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(source, line, name, "duplicate column"))
+        elif name not in EVENT_COLUMNS:
+            hint = " (an empty header cell)" if not name else ""
+            problems.append(Problem(source, line, name or None, f"unknown column{hint}", name or None))
+        seen.add(name)
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.append(Problem(source, line, name, "missing required column"))
+    return problems
+
+
+def _table_from_file(path: Path) -> _Table:
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        return _Table(
+            source, {c: [] for c in EVENT_COLUMNS}, [], [Problem(source, None, None, _os_message(e))]
+        )
+    if path.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            frame = pq.read_table(pa.BufferReader(raw)).to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as e:
+            return _Table(
+                source,
+                {c: [] for c in EVENT_COLUMNS},
+                [],
+                [Problem(source, None, None, f"not a readable Parquet file: {e}")],
+            )
+        return _table_from_frame(frame, source)
+    text, problems = _decode(raw, source)
+    table = _table_from_text(text, source)
+    table.problems[:0] = problems
+    return table
+
+
+def _os_message(e: OSError) -> str:
+    return f"cannot read the file: {e.strerror or e}"
+
+
+def _table_from_frame(frame: pd.DataFrame, source: str, *, first_line: int = 2) -> _Table:
+    """Turn any frame (a loaded GeoDataFrame, a Parquet table, rows from the review panel) into raw cells.
+
+    Row ``i`` is reported as line ``first_line + i``, as if the frame had been written as CSV under a header.
+    """
+    cells = frame_cells(frame)
+    problems = []
+    for name in frame.columns:
+        if name not in EVENT_COLUMNS and name != "geometry":
+            problems.append(Problem(source, 1, str(name), "unknown column", str(name)))
+    for name in REQUIRED_COLUMNS:
+        if name not in frame.columns:
+            problems.append(Problem(source, 1, name, "missing required column"))
+    n = len(frame)
+    columns = {
+        name: [_normalise(c, name) for c in cells[name]] if name in cells else [""] * n
+        for name in EVENT_COLUMNS
+    }
+    return _Table(source, columns, list(range(first_line, first_line + n)), problems)
+
+
+def frame_cells(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Render each event column of ``frame`` as CSV cells: ISO dates, plain numbers, ``""`` for missing.
+
+    This is the one place where typed event values become text; saving, CSV export and validation of frames use it.
+    """
+    import pandas as pd
+
+    out: dict[str, list[str]] = {}
+    for name in EVENT_COLUMNS:
+        if name not in frame.columns:
+            continue
+        s = frame[name]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            s = s.astype(object)
+        if name in TIMESTAMP_COLUMNS and pd.api.types.is_datetime64_any_dtype(s.dtype):
+            utc = s.dt.tz_convert("UTC") if s.dt.tz is not None else s
+            text = utc.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            out[name] = [t if isinstance(t, str) else "" for t in text.tolist()]
+        elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+            values = s.to_numpy(dtype="datetime64[D]")
+            text = np.datetime_as_string(values, unit="D")
+            out[name] = np.where(np.isnat(values), "", text).tolist()
+        elif name == "coord_override":
+            out[name] = ["true" if _truthy(v) else "false" for v in s.tolist()]
+        elif pd.api.types.is_float_dtype(s.dtype) and name in NUMBER_COLUMNS:
+            out[name] = [_number_cell(v) for v in s.tolist()]
+        else:
+            out[name] = [_cell(v) for v in s.tolist()]
+    return out
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _TRUE
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number_cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value)) if abs(value) >= 10 or value in (0.0, 1.0, 2.0, 3.0) else repr(value)
+    return repr(value)
+
+
+def _cell(value: object) -> str:
+    """Render one value as a CSV cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return (
+            value.date().isoformat()
+            if value == datetime.combine(value.date(), datetime.min.time())
+            else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return ";".join(str(v) for v in value)
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+# ---------------------------------------------------------------- validation
+
+
+@dataclass
+class _Parsed:
+    """Typed columns parsed during validation, reused by the frame builder."""
+
+    dates: dict[str, Any]
+    updated_at: Any
+    latitude: np.ndarray
+    longitude: np.ndarray
+    override: np.ndarray
+    geo_precision: np.ndarray
+    places: dict[str, Place | None]
+
+
+def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _Parsed]:
+    """Check every cell of ``table``; return all problems (sorted by line, then column) and the parsed columns."""
+    import pandas as pd
+
+    src = table.source
+    cols = table.columns
+    lines = table.lines
+    problems = list(table.problems)
+    add = problems.append
+
+    def report(mask: Iterable[bool] | np.ndarray, column: str, message: str, *, show: bool = True) -> None:
+        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            add(Problem(src, lines[i], column, message, cols[column][i] if show else None))
+
+    present = {name: np.array([c != "" for c in cols[name]], dtype=bool) for name in EVENT_COLUMNS}
+
+    absent = {p.column for p in table.problems if p.message == "missing required column"}
+    for name in REQUIRED_COLUMNS:
+        if name not in absent:
+            report(~present[name], name, "a value is required here", show=False)
+
+    # ids: unique, no spaces
+    first_seen: dict[str, int] = {}
+    for i, eid in enumerate(cols["event_id"]):
+        if not eid:
+            continue
+        if any(ch.isspace() for ch in eid):
+            add(Problem(src, lines[i], "event_id", "event_id must not contain spaces", eid))
+        if eid in first_seen:
+            add(
+                Problem(
+                    src, lines[i], "event_id", f"duplicate event_id (first on line {first_seen[eid]})", eid
+                )
+            )
+        else:
+            first_seen[eid] = lines[i]
+
+    # dates
+    dates: dict[str, Any] = {}
+    for name in DATE_COLUMNS:
+        s = pd.Series(cols[name], dtype=object)
+        ok_shape = np.array([bool(_DATE_RE.match(c)) for c in cols[name]], dtype=bool)
+        parsed = pd.to_datetime(s.where(ok_shape, None), format="%Y-%m-%d", errors="coerce")
+        bad = present[name] & parsed.isna().to_numpy()
+        report(bad, name, "not a date: expected YYYY-MM-DD")
+        dates[name] = parsed
+    start, end = dates["event_date"], dates["date_end"]
+    before = (end < start).to_numpy()
+    for i in np.flatnonzero(before):
+        add(
+            Problem(
+                src,
+                lines[i],
+                "date_end",
+                f"date_end is before event_date {cols['event_date'][i]}",
+                cols["date_end"][i],
+            )
+        )
+    ts = pd.Series(cols["updated_at"], dtype=object)
+    updated = pd.to_datetime(
+        ts.where(present["updated_at"], None), format="ISO8601", utc=True, errors="coerce"
+    )
+    report(
+        present["updated_at"] & updated.isna().to_numpy(),
+        "updated_at",
+        "not a timestamp: expected ISO 8601, e.g. 2017-11-30T12:00:00Z",
+    )
+
+    # closed vocabularies
+    for name, vocab in VOCAB_COLUMNS.items():
+        allowed = set(vocab)
+        report(
+            [c != "" and c not in allowed for c in cols[name]],
+            name,
+            f"unknown {name}; expected one of {', '.join(vocab)}",
+        )
+    override = np.array([c.lower() in _TRUE for c in cols["coord_override"]], dtype=bool)
+    report(
+        [c.lower() not in _TRUE and c.lower() not in _FALSE for c in cols["coord_override"]],
+        "coord_override",
+        "coord_override must be true or false",
+    )
+    geo_precision = pd.to_numeric(
+        pd.Series(cols["geo_precision"], dtype=object).where(present["geo_precision"], None), errors="coerce"
+    ).to_numpy(dtype=float)
+    report(
+        present["geo_precision"] & ~np.isin(geo_precision, GEO_PRECISIONS),
+        "geo_precision",
+        f"unknown geo_precision; expected one of {', '.join(map(str, GEO_PRECISIONS))}",
+    )
+
+    # actors and controllers
+    controller_msg = f"unknown controller; expected one of {', '.join(sorted(_controllers()))} or a '+'-joined combination such as isf+pmf"
+    for name in ("controller_before", "controller_after"):
+        report([c != "" and not _valid_controller_cached(c) for c in cols[name]], name, controller_msg)
+    for i, cell in enumerate(cols["actors"]):
+        if cell and not _valid_actors_cached(cell):
+            unknown = [a for a in _split_actors(cell) if not _valid_actor(a)]
+            add(
+                Problem(
+                    src,
+                    lines[i],
+                    "actors",
+                    f"unknown actor code(s) {', '.join(unknown) or '(empty)'}; expected ';'-separated codes from {', '.join(ACTORS)}",
+                    cell,
+                )
+            )
+    is_control = np.array([t in CONTROL_TYPES for t in cols["event_type"]], dtype=bool)
+    is_change = np.array([t == "control_change" for t in cols["event_type"]], dtype=bool)
+    report(
+        is_control & ~present["controller_after"],
+        "controller_after",
+        "a control_change or status row needs controller_after",
+        show=False,
+    )
+    report(
+        is_change & ~present["controller_before"],
+        "controller_before",
+        "a control_change row needs controller_before",
+        show=False,
+    )
+
+    # source URL: plain web links only (the dashboard turns it into a link)
+    report(
+        [c != "" and not c.lower().startswith(("http://", "https://")) for c in cols["source_url"]],
+        "source_url",
+        "source_url must be an http:// or https:// URL",
+    )
+
+    # places
+    places: dict[str, Place | None] = {}
+    for pid in set(cols["place_id"]) | set(cols["origin_place_id"]):
+        places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
+    for name in ("place_id", "origin_place_id"):
+        report(
+            [c != "" and places[c] is None for c in cols[name]],
+            name,
+            "unknown place id: not in the gazetteer",
+        )
+
+    # coordinates
+    lat = pd.to_numeric(
+        pd.Series(cols["latitude"], dtype=object).where(present["latitude"], None), errors="coerce"
+    ).to_numpy(dtype=float)
+    lon = pd.to_numeric(
+        pd.Series(cols["longitude"], dtype=object).where(present["longitude"], None), errors="coerce"
+    ).to_numpy(dtype=float)
+    for name, values, limit in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
+        report(present[name] & np.isnan(values), name, "not a number: expected decimal degrees")
+        report(
+            present[name] & ~np.isnan(values) & (np.abs(values) > limit),
+            name,
+            f"{name} out of range -{limit:g}..{limit:g}",
+        )
+    report(
+        present["latitude"] & ~present["longitude"],
+        "longitude",
+        "latitude given without longitude",
+        show=False,
+    )
+    report(
+        present["longitude"] & ~present["latitude"],
+        "latitude",
+        "longitude given without latitude",
+        show=False,
+    )
+    _check_distances(table, lat, lon, override, places, problems)
+
+    problems.sort(key=_problem_order)
+    parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places)
+    return problems, parsed
+
+
+def _check_distances(
+    table: _Table,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    override: np.ndarray,
+    places: Mapping[str, Place | None],
+    problems: list[Problem],
+) -> None:
+    """Flag coordinates far from the gazetteer's (swapped, or moved without ``coord_override``)."""
+    limit = get_settings().override_km
+    pids = table.columns["place_id"]
+    ref = [places.get(p) for p in pids]
+    glat = np.array([p.lat if p is not None else np.nan for p in ref], dtype=float)
+    glon = np.array([p.lon if p is not None else np.nan for p in ref], dtype=float)
+    usable = ~np.isnan(lat) & ~np.isnan(lon) & ~np.isnan(glat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    dist = np.where(usable, haversine_km(lat, lon, glat, glon), 0.0)
+    swapped = np.where(usable & (np.abs(lon) <= 90), haversine_km(lon, lat, glat, glon), np.inf)
+    for i in np.flatnonzero(usable & (dist > limit)):
+        place = ref[i]
+        assert place is not None
+        where = f"{place.name} ({place.lat:.5f}, {place.lon:.5f})"
+        value = f"{table.columns['latitude'][i]}, {table.columns['longitude'][i]}"
+        if swapped[i] <= limit:
+            problems.append(
+                Problem(
+                    table.source,
+                    table.lines[i],
+                    "latitude",
+                    f"latitude and longitude look swapped: the gazetteer has {where} as (lat, lon)",
+                    value,
+                )
+            )
+        elif not override[i]:
+            problems.append(
+                Problem(
+                    table.source,
+                    table.lines[i],
+                    "latitude",
+                    f"coordinates are {dist[i]:.1f} km from the gazetteer's {where}, more than {limit:g} km: "
+                    "fix them or set coord_override=true",
+                    value,
+                )
+            )
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km between arrays of WGS84 points (degrees)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+_COLUMN_ORDER = {name: i for i, name in enumerate(EVENT_COLUMNS)}
+
+
+def _problem_order(p: Problem) -> tuple[int, int, str]:
+    return (p.line or 0, _COLUMN_ORDER.get(p.column or "", -1), p.message)
+
+
+def _controllers() -> frozenset[str]:
+    from geodata.vocab import CONTROLLERS
+
+    return CONTROLLERS
+
+
+_CONTROLLER_CACHE: dict[str, bool] = {}
+_ACTORS_CACHE: dict[str, bool] = {}
+
+
+def _valid_controller_cached(code: str) -> bool:
+    ok = _CONTROLLER_CACHE.get(code)
+    if ok is None:
+        ok = _CONTROLLER_CACHE[code] = is_valid_controller(code)
+    return ok
+
+
+def _split_actors(cell: str) -> list[str]:
+    return [a.strip() for a in cell.split(";")]
+
+
+def _valid_actor(code: str) -> bool:
+    return code in ACTORS or ("+" in code and is_valid_controller(code))
+
+
+def _valid_actors_cached(cell: str) -> bool:
+    ok = _ACTORS_CACHE.get(cell)
+    if ok is None:
+        ok = _ACTORS_CACHE[cell] = all(_valid_actor(a) for a in _split_actors(cell))
+    return ok
+
+
+# ---------------------------------------------------------------- the GeoDataFrame
+
+
+def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
+    """Build the events GeoDataFrame from checked cells: EPSG:4326, typed columns, sorted by event_date."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    cols = table.columns
+    n = len(table)
+    places = parsed.places
+    ref = [places.get(p) for p in cols["place_id"]]
+    origin = [places.get(p) if p else None for p in cols["origin_place_id"]]
+
+    glat = np.array([p.lat if p is not None else np.nan for p in ref], dtype=float)
+    glon = np.array([p.lon if p is not None else np.nan for p in ref], dtype=float)
+    own = ~np.isnan(parsed.latitude) & ~np.isnan(parsed.longitude)
+    lat = np.where(own, parsed.latitude, glat)
+    lon = np.where(own, parsed.longitude, glon)
+
+    data: dict[str, Any] = {}
+    for name in EVENT_COLUMNS:
+        if name in DATE_COLUMNS:
+            data[name] = parsed.dates[name].astype("datetime64[ns]").to_numpy()
+        elif name == "updated_at":
+            data[name] = parsed.updated_at.dt.as_unit("ns")
+        elif name == "latitude":
+            data[name] = lat
+        elif name == "longitude":
+            data[name] = lon
+        elif name == "coord_override":
+            data[name] = parsed.override
+        elif name == "geo_precision":
+            fallback = np.array([p.geo_precision if p is not None else np.nan for p in ref], dtype=float)
+            values = np.where(np.isnan(parsed.geo_precision), fallback, parsed.geo_precision)
+            values = np.where(np.isin(values, GEO_PRECISIONS), values, np.nan)
+            data[name] = pd.Categorical(
+                pd.array(values, dtype="Float64").astype("Int64"), categories=list(GEO_PRECISIONS)
+            )
+        else:
+            values = cols[name]
+            if name in ("place", "place_ar", "admin1"):
+                attr = {"place": "name", "place_ar": "name_ar", "admin1": "admin1"}[name]
+                values = [
+                    v or (getattr(p, attr) if p is not None else "") for v, p in zip(values, ref, strict=True)
+                ]
+            series = pd.Series(values, dtype=object).replace("", None)
+            if name in VOCAB_COLUMNS:
+                data[name] = pd.Categorical(series, categories=list(VOCAB_COLUMNS[name]))
+            elif name in DATA_CATEGORY_COLUMNS:
+                data[name] = series.astype("category")
+            else:
+                data[name] = series.astype("str")
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+
+    points = shapely.points(lon, lat)
+    has_origin = np.array([o is not None for o in origin], dtype=bool) & ~np.isnan(lat)
+    geometry = np.asarray(points, dtype=object)
+    if has_origin.any():
+        idx = np.flatnonzero(has_origin)
+        coords = np.empty((len(idx), 2, 2), dtype=float)
+        coords[:, 0, 0] = [origin[i].lon for i in idx]  # type: ignore[union-attr]
+        coords[:, 0, 1] = [origin[i].lat for i in idx]  # type: ignore[union-attr]
+        coords[:, 1, 0] = lon[idx]
+        coords[:, 1, 1] = lat[idx]
+        geometry[idx] = shapely.linestrings(coords)
+    geometry[np.isnan(lat) | np.isnan(lon)] = None
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=CRS, index=frame.index), crs=CRS)
+    return sort_events(gdf)
+
+
+def sort_events(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sort by ``event_date`` (stable, so same-day rows keep file order) and renumber the index from 0."""
+    if not gdf["event_date"].is_monotonic_increasing:
+        gdf = gdf.sort_values("event_date", kind="stable", na_position="last")
+    gdf = gdf.reset_index(drop=True)
+    span = (gdf["date_end"] - gdf["event_date"]).max()
+    gdf.attrs["kcm_max_span_days"] = (
+        0 if span is None or span != span else max(0, int(span / np.timedelta64(1, "D")))
+    )
+    return gdf
+
+
+# ---------------------------------------------------------------- public API: read and validate
+
+
+def validate_file(
+    path: str | os.PathLike[str] | None = None, *, gazetteer: Gazetteer | None = None
+) -> list[Problem]:
+    """Check an events file (``.csv`` or GeoParquet ``.parquet``) and return every problem found.
+
+    Parameters
+    ----------
+    path
+        The file; ``None`` means the setting ``events_path``.
+    gazetteer
+        The gazetteer place ids are checked against; ``None`` means the packaged one.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the file is valid; otherwise sorted by line, then column.
+    """
+    table = _table_from_file(_resolve(path))
+    problems, _ = _check_table(table, gazetteer or _gazetteer())
+    return problems
+
+
+def validate_frame(
+    df: pd.DataFrame, *, source: str = "<frame>", gazetteer: Gazetteer | None = None
+) -> list[Problem]:
+    """Check a frame of events (e.g. rows from the review panel); row ``i`` is reported as line ``i + 2``."""
+    problems, _ = _check_table(_table_from_frame(df, source), gazetteer or _gazetteer())
+    return problems
+
+
+def load_events(
+    path: str | os.PathLike[str] | None = None, *, validate: bool = True, gazetteer: Gazetteer | None = None
+) -> gpd.GeoDataFrame:
+    """Load an events file as a GeoDataFrame.
+
+    Parameters
+    ----------
+    path
+        ``.csv`` (UTF-8, UTF-8 with BOM, or Windows-1256) or GeoParquet ``.parquet``; ``None`` means the setting.
+    validate
+        Raise :class:`EventValidationError` with every problem if the file is invalid. With ``False``, invalid
+        cells become missing values and rows that cannot be split into columns are left out.
+    gazetteer
+        Where place ids resolve; ``None`` means the packaged gazetteer.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326; ``event_date``/``date_end``/``source_date`` datetime64; vocabularies as categoricals; a Point per
+        event, or a LineString from ``origin_place_id`` to the place; sorted by ``event_date`` (stable); index 0..n-1.
+        Empty coordinates, names and ``admin1`` are filled from the gazetteer.
+    """
+    resolved = _resolve(path)
+    table = _table_from_file(resolved)
+    problems, parsed = _check_table(table, gazetteer or _gazetteer())
+    if validate and problems:
+        raise EventValidationError(problems)
+    fatal = [
+        p for p in problems if p.line is None or (p.line == 1 and p.message == "missing required column")
+    ]
+    if fatal and not len(table):
+        raise EventValidationError(fatal)
+    return _build_frame(table, parsed)
+
+
+def build_events_frame(
+    df: pd.DataFrame, *, source: str = "<frame>", gazetteer: Gazetteer | None = None
+) -> gpd.GeoDataFrame:
+    """Validate rows given as a frame and build the events GeoDataFrame from them (as :func:`load_events` does)."""
+    table = _table_from_frame(df, source)
+    problems, parsed = _check_table(table, gazetteer or _gazetteer())
+    if problems:
+        raise EventValidationError(problems)
+    return _build_frame(table, parsed)
+
+
+def _resolve(path: str | os.PathLike[str] | None) -> Path:
+    return Path(path) if path is not None else get_settings().events_path
+
+
+def _gazetteer() -> Gazetteer:
+    from geodata.gazetteer import load_gazetteer
+
+    return load_gazetteer()
+
+
+# ---------------------------------------------------------------- public API: write
+
+
+def save_events(gdf: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write events atomically (temp file in the same folder + rename): CSV, or GeoParquet for ``.parquet``.
+
+    CSV is UTF-8 without BOM, in :data:`~geodata.vocab.EVENT_COLUMNS` order, with ISO dates.
+    """
+    target = Path(path)
+    if target.suffix.lower() == ".parquet":
+        with atomic_path(target) as tmp:
+            gdf.to_parquet(tmp, index=False)
+        return target
+    cells = frame_cells(gdf)
+    n = len(gdf)
+    rows = [[cells[name][i] if name in cells else "" for name in EVENT_COLUMNS] for i in range(n)]
+    _write_csv_rows(target, EVENT_COLUMNS, rows)
+    return target
+
+
+def _write_csv_rows(target: Path, header: Iterable[str], rows: Iterable[list[str]]) -> None:
+    with atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(list(header))
+        writer.writerows(rows)
+
+
+@contextmanager
+def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; on success rename it over ``target``.
+
+    On any error the temporary file is removed and ``target`` is left as it was. With ``durable`` (the default,
+    and always for events files) the data is fsync'ed before the rename, so that even a power cut cannot leave
+    an empty file; derived exports skip that, as their readers only need never to see a half-written file.
+    """
+    target = Path(target)
+    # the temporary file keeps the target's extension, for writers (GDAL) that choose a driver by it
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import filelock
+
+    lock = filelock.FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
+    try:
+        with lock:
+            yield
+    except filelock.Timeout as e:
+        raise InputError(
+            f"{path}: could not lock {lock.lock_file} within {LOCK_TIMEOUT_S:g} s; is another writer stuck?"
+        ) from e
+
+
+def _read_for_update(path: Path) -> _Table:
+    """Read the current file for a read-modify-write; a missing file is an empty table."""
+    if not path.exists():
+        return _Table(str(path), {c: [] for c in EVENT_COLUMNS}, [])
+    if path.suffix.lower() == ".parquet":
+        raise InputError(f"{path}: append/update work on CSV events files; convert with save_events first")
+    return _table_from_file(path)
+
+
+def _rows_frame(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    records = [dict(r) for r in rows]
+    return pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=list(EVENT_COLUMNS))
+
+
+def next_event_ids(existing: Iterable[str], count: int) -> list[str]:
+    """Return ``count`` new ids ``kcm-NNNN`` after the highest ``kcm-`` number in ``existing``."""
+    top = 0
+    for eid in existing:
+        m = _ID_NUMBER.match(eid)
+        if m:
+            top = max(top, int(m.group(1)))
+    return [f"kcm-{k:04d}" for k in range(top + 1, top + 1 + count)]
+
+
+def append_events(
+    rows: Iterable[Mapping[str, Any]] | pd.DataFrame,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    source_note: str | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[str]:
+    """Validate ``rows`` and append them to an events CSV, atomically and under a file lock.
+
+    Parameters
+    ----------
+    rows
+        Mappings (or a frame) with event columns; missing columns are empty. An empty ``event_id`` gets the next
+        ``kcm-NNNN``; empty ``place``/``place_ar``/``admin1`` are filled from the gazetteer.
+    path
+        The events file (created with a header if missing); ``None`` means the setting.
+    source_note
+        Used as ``source`` for rows that have none (e.g. the article file they were extracted from).
+
+    Returns
+    -------
+    list of str
+        The ids of the appended rows, in order.
+
+    Raises
+    ------
+    EventValidationError
+        If the file with the new rows would be invalid; the file is left untouched. New rows are reported at
+        the lines they would have had.
+    """
+    target = _resolve(path)
+    gaz = gazetteer or _gazetteer()
+    new = _rows_frame(rows)
+    if len(new) == 0:
+        return []
+    with _locked(target):
+        table = _read_for_update(target)
+        last_line = _last_line(target, table)
+        added = _table_from_frame(new, str(target), first_line=last_line + 1)
+        cols = added.columns
+        missing = [i for i, eid in enumerate(cols["event_id"]) if not eid]
+        for i, eid in zip(
+            missing, next_event_ids(table.columns["event_id"] + cols["event_id"], len(missing)), strict=True
+        ):
+            cols["event_id"][i] = eid
+        if source_note:
+            cols["source"] = [s or _normalise(source_note, "source") for s in cols["source"]]
+        _fill_names(cols, gaz)
+        merged = _concat_tables(table, added)
+        problems, _ = _check_table(merged, gaz)
+        if problems:
+            raise EventValidationError(problems)
+        _write_table(target, merged)
+    log.info("appended %d event(s) to %s", len(added), target)
+    return list(cols["event_id"])
+
+
+def _last_line(path: Path, table: _Table) -> int:
+    if not path.exists():
+        return 1
+    if not table.lines:
+        return 1
+    return table.lines[-1]
+
+
+def _fill_names(cols: dict[str, list[str]], gaz: Gazetteer) -> None:
+    for i, pid in enumerate(cols["place_id"]):
+        if pid and pid in gaz:
+            place = gaz.get(pid)
+            for name, value in (("place", place.name), ("place_ar", place.name_ar), ("admin1", place.admin1)):
+                if not cols[name][i]:
+                    cols[name][i] = value
+
+
+def _concat_tables(a: _Table, b: _Table) -> _Table:
+    return _Table(
+        a.source,
+        {name: a.columns[name] + b.columns[name] for name in EVENT_COLUMNS},
+        a.lines + b.lines,
+        a.problems + b.problems,
+        a.broken_rows + b.broken_rows,
+    )
+
+
+def _write_table(target: Path, table: _Table) -> None:
+    rows = [[table.columns[name][i] for name in EVENT_COLUMNS] for i in range(len(table))]
+    _write_csv_rows(target, EVENT_COLUMNS, rows)
+
+
+def update_event(
+    path: str | os.PathLike[str] | None,
+    event_id: str,
+    changes: Mapping[str, Any],
+    *,
+    reason: str,
+    gazetteer: Gazetteer | None = None,
+) -> dict[str, str]:
+    """Correct one event in place; its id never changes.
+
+    The previous version is appended to ``<stem>.history.csv`` beside the file (append-only, with the time it was
+    superseded); the row gets ``updated_at`` (UTC) and ``update_reason``. The whole file is validated before
+    it is replaced atomically, under the same lock as :func:`append_events`.
+
+    Returns
+    -------
+    dict
+        The new version of the row, as CSV cells.
+    """
+    target = _resolve(path)
+    if not reason or not reason.strip():
+        raise InputError(f"{target}: a reason is required to change event {event_id!r}")
+    if "event_id" in changes and _cell(changes["event_id"]) != event_id:
+        raise InputError(
+            f"{target}: event ids never change (asked to change {event_id!r} to {changes['event_id']!r})"
+        )
+    unknown = sorted(set(changes) - set(EVENT_COLUMNS))
+    if unknown:
+        raise InputError(f"{target}: unknown column(s) {', '.join(unknown)} in the changes to {event_id!r}")
+    gaz = gazetteer or _gazetteer()
+    with _locked(target):
+        table = _read_for_update(target)
+        try:
+            i = table.columns["event_id"].index(event_id)
+        except ValueError:
+            raise InputError(f"{target}: no event with id {event_id!r}") from None
+        before = {name: table.columns[name][i] for name in EVENT_COLUMNS}
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name, value in changes.items():
+            table.columns[name][i] = _normalise(_cell(value), name)
+        table.columns["updated_at"][i] = now
+        table.columns["update_reason"][i] = _normalise(reason, "update_reason")
+        problems, _ = _check_table(table, gaz)
+        if problems:
+            raise EventValidationError(problems)
+        _append_history(target, before, now)
+        _write_table(target, table)
+    log.info("updated %s in %s: %s", event_id, target, reason)
+    return {name: table.columns[name][i] for name in EVENT_COLUMNS}
+
+
+def withdraw_event(
+    path: str | os.PathLike[str] | None, event_id: str, *, reason: str, gazetteer: Gazetteer | None = None
+) -> dict[str, str]:
+    """Withdraw an event: ``status`` becomes ``withdrawn``; the row stays, with its id, reason and history."""
+    return update_event(path, event_id, {"status": "withdrawn"}, reason=reason, gazetteer=gazetteer)
+
+
+def history_path(path: str | os.PathLike[str]) -> Path:
+    """Return the append-only history file that belongs to an events file (``<stem>.history.csv``)."""
+    p = Path(path)
+    return p.with_name(p.stem + HISTORY_SUFFIX)
+
+
+def _append_history(target: Path, row: Mapping[str, str], superseded_at: str) -> None:
+    hist = history_path(target)
+    new = not hist.exists() or hist.stat().st_size == 0
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if new:
+        writer.writerow(HISTORY_COLUMNS)
+    writer.writerow([row.get(name, "") for name in EVENT_COLUMNS] + [superseded_at])
+    with open(hist, "a", encoding="utf-8", newline="") as fh:
+        fh.write(buf.getvalue())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_history(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """Return the previous versions recorded for an events file, oldest first (empty if none)."""
+    hist = history_path(path)
+    if not hist.exists():
+        return []
+    with open(hist, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))

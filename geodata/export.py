@@ -1,0 +1,379 @@
+"""Exports of (filtered) events: RFC 7946 GeoJSON first, then CSV, GeoPackage and GeoParquet.
+
+GeoJSON and CSV are streamed in chunks (orjson), so a million features export in bounded memory. Paths are
+written atomically (temp file + rename); ``-`` in the CLI means a binary stream (stdout).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from json.encoder import encode_basestring as _encode_string
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from geodata.errors import ExportError
+from geodata.events import DATE_COLUMNS, NUMBER_COLUMNS, TIMESTAMP_COLUMNS, atomic_path, frame_cells
+from geodata.settings import COORD_DECIMALS
+from geodata.vocab import EVENT_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geodata.filters import EventFilter
+
+FORMATS: dict[str, str] = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".csv": "csv",
+    ".gpkg": "gpkg",
+    ".parquet": "parquet",
+    ".geoparquet": "parquet",
+}
+CHUNK_ROWS = 50_000
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"); such text cells get a leading quote.
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_NON_PROPERTY_COLUMNS = frozenset({"geometry", "latitude", "longitude"})
+_PLAIN_CSV_COLUMNS = frozenset(DATE_COLUMNS + TIMESTAMP_COLUMNS + NUMBER_COLUMNS + ("coord_override",))
+
+
+# ---------------------------------------------------------------- GeoJSON
+
+
+def _json_column(series: pd.Series) -> list[Any]:
+    """Convert one column to JSON-able Python values: ISO dates, None for missing, plain ints/floats/str."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = [_plain(c) for c in dtype.categories.tolist()]
+        lookup = np.array([*cats, None], dtype=object)
+        return lookup[series.cat.codes.to_numpy()].tolist()
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        utc = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[s]")
+        text = np.char.add(np.datetime_as_string(utc, unit="s"), "Z")
+        return np.where(np.isnat(utc), None, text).tolist()
+    if pd.api.types.is_datetime64_dtype(dtype):
+        values = series.to_numpy()
+        days = values.astype("datetime64[D]")
+        known = ~np.isnat(values)
+        if (values[known] == days[known]).all():
+            text = np.datetime_as_string(days, unit="D")
+        else:
+            text = np.datetime_as_string(values.astype("datetime64[s]"), unit="s")
+        return np.where(np.isnat(values), None, text).tolist()
+    if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.BooleanDtype):
+        return series.to_numpy(dtype=bool).tolist()
+    values = series.to_numpy(dtype=object)
+    missing = pd.isna(values)
+    if missing.any():
+        values = np.where(missing, None, values)
+    return [_plain(v) for v in values.tolist()] if pd.api.types.is_object_dtype(dtype) else values.tolist()
+
+
+def _plain(value: object) -> object:
+    """Turn numpy scalars into Python ones (orjson knows the Python types)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _fragments(series: pd.Series) -> bytes | np.ndarray:
+    """Serialise a column to JSON fragments, one per row; a single ``bytes`` when the whole column is one value.
+
+    Each distinct value is serialised once (factorize, then index), which is what makes the export fast.
+    """
+    import pandas as pd
+
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        uniques = pd.Series(series.cat.categories)
+    else:
+        codes, raw = pd.factorize(series, use_na_sentinel=True)
+        uniques = pd.Series(raw, dtype=series.dtype)
+    lookup = np.array([_json_bytes(v) for v in _json_column(uniques)] + [b"null"], dtype=object)
+    if len(codes) == 0:
+        return lookup[:0]
+    if (codes == codes[0]).all():
+        return lookup[codes[0]]
+    return lookup[codes]
+
+
+def _json_bytes(value: object) -> bytes:
+    """Serialise one JSON-able value compactly, as UTF-8 (Arabic as is).
+
+    Strings go through the standard library's C encoder: each ``orjson.dumps`` result keeps a kilobyte-sized
+    buffer, which for a chunk of unique strings costs hundreds of megabytes.
+    """
+    if isinstance(value, str):
+        return _encode_string(value).encode("utf-8")
+    if value is None:
+        return b"null"
+    if isinstance(value, bool):
+        return b"true" if value else b"false"
+    if isinstance(value, int):
+        return str(value).encode("ascii")
+    if isinstance(value, float):
+        return repr(value).encode("ascii") if math.isfinite(value) else b"null"
+    return bytes(bytearray(orjson.dumps(value)))
+
+
+def _geometry_fragments(geoms: Any) -> list[bytes]:
+    """Serialise geometries of any type as GeoJSON members, [lon, lat] rounded to 6 decimals."""
+    import shapely
+
+    arr = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(arr)
+    out: list[bytes] = []
+    for geom, kind in zip(arr.tolist(), kinds.tolist(), strict=True):
+        if kind < 0:
+            out.append(b"null")
+        else:
+            out.append(orjson.dumps(_round_mapping(shapely.geometry.mapping(geom))))
+    return out
+
+
+def _round_mapping(mapping: Any) -> Any:
+    if isinstance(mapping, dict):
+        return {k: _round_mapping(v) for k, v in mapping.items()}
+    if isinstance(mapping, list | tuple):
+        if mapping and isinstance(mapping[0], float | int) and not isinstance(mapping[0], bool):
+            return [round(float(v), COORD_DECIMALS) for v in mapping]
+        return [_round_mapping(v) for v in mapping]
+    return mapping
+
+
+def _features(gdf: pd.DataFrame, id_column: str) -> bytes:
+    """Serialise one chunk of rows as comma-separated Feature objects (no brackets).
+
+    Every value is serialised by orjson; a per-chunk byte template joins them. Columns that hold a single value
+    in the chunk are written into the template once, and so are Point geometries' type and brackets.
+    """
+    import shapely
+
+    n = len(gdf)
+    keys = [str(c) for c in gdf.columns if c not in _NON_PROPERTY_COLUMNS]
+    ids = _fragments(gdf[id_column]) if id_column in gdf else b"null"
+    variable: list[Any] = [[ids] * n if isinstance(ids, bytes) else ids]
+    geoms = np.asarray(gdf.geometry.to_numpy() if "geometry" in gdf else [None] * n, dtype=object)
+    if n and (shapely.get_type_id(geoms) == 0).all():
+        head = b'{"type":"Feature","id":%b,"geometry":{"type":"Point","coordinates":[%r,%r]},"properties":{'
+        xy = np.round(shapely.get_coordinates(geoms), COORD_DECIMALS)
+        variable += [xy[:, 0].tolist(), xy[:, 1].tolist()]
+    else:
+        head = b'{"type":"Feature","id":%b,"geometry":%b,"properties":{'
+        variable.append(_geometry_fragments(geoms))
+    members = []
+    for key in keys:
+        values = _fragments(gdf[key])
+        if isinstance(values, bytes):
+            members.append((orjson.dumps(key) + b":" + values).replace(b"%", b"%%"))
+        else:
+            members.append(orjson.dumps(key).replace(b"%", b"%%") + b":%b")
+            variable.append(values)
+    template = head + b",".join(members) + b"}}"
+    return b",".join([template % row for row in zip(*variable, strict=True)])
+
+
+def iter_geojson(
+    gdf: pd.DataFrame,
+    *,
+    event_filter: EventFilter | None = None,
+    members: dict[str, Any] | None = None,
+    id_column: str = "event_id",
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[bytes]:
+    """Yield an RFC 7946 FeatureCollection in pieces of at most ``chunk_rows`` features.
+
+    ``event_filter`` is recorded as the foreign member ``"filter"``; ``members`` adds other top-level members.
+    """
+    head: dict[str, Any] = {"type": "FeatureCollection"}
+    if event_filter is not None:
+        head["filter"] = event_filter.to_dict()
+    head.update(members or {})
+    yield orjson.dumps(head)[:-1] + b',"features":['
+    for start in range(0, len(gdf), chunk_rows):
+        if start:
+            yield b","
+        yield _features(gdf.iloc[start : start + chunk_rows], id_column)
+    yield b"]}\n"
+
+
+def to_geojson_bytes(gdf: pd.DataFrame, *, event_filter: EventFilter | None = None) -> bytes:
+    """Return events as RFC 7946 GeoJSON bytes (UTF-8; Arabic is written as is, not escaped), recording ``event_filter`` if given."""
+    return b"".join(iter_geojson(gdf, event_filter=event_filter))
+
+
+def control_to_geojson_bytes(control_df: pd.DataFrame, *, as_of: date | str) -> bytes:
+    """Return a control state (:func:`~geodata.control.control_as_of`) as GeoJSON Points, with ``"as_of"``."""
+    from geodata.control import control_records
+
+    records = control_records(control_df)
+    features = [
+        {
+            "type": "Feature",
+            "id": r["place_id"],
+            "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+            "properties": {k: v for k, v in r.items() if k not in ("lat", "lon")},
+        }
+        for r in records
+    ]
+    day = as_of.isoformat() if isinstance(as_of, date) else str(as_of)
+    return orjson.dumps({"type": "FeatureCollection", "as_of": day, "features": features}) + b"\n"
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def neutralise_formula(cell: str) -> str:
+    """Prefix a text cell that a spreadsheet would read as a formula with ``'``."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def iter_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """Yield the events as UTF-8 CSV in :data:`~geodata.vocab.EVENT_COLUMNS` order, safe against formula injection."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
+    for start in range(0, len(gdf), chunk_rows):
+        cells = frame_cells(gdf.iloc[start : start + chunk_rows])
+        n = min(chunk_rows, len(gdf) - start)
+        columns = [
+            cells.get(name, [""] * n)
+            if name in _PLAIN_CSV_COLUMNS
+            else [neutralise_formula(c) for c in cells.get(name, [""] * n)]
+            for name in EVENT_COLUMNS
+        ]
+        writer.writerows(zip(*columns, strict=True))
+        yield buf.getvalue().encode("utf-8")
+        buf.seek(0)
+        buf.truncate()
+    rest = buf.getvalue()
+    if rest:
+        yield rest.encode("utf-8")
+
+
+def to_csv_bytes(gdf: pd.DataFrame) -> bytes:
+    """Return the events as CSV bytes (see :func:`iter_csv`)."""
+    return b"".join(iter_csv(gdf))
+
+
+# ---------------------------------------------------------------- GeoPackage, GeoParquet
+
+
+def _gdal_frame(gdf: pd.DataFrame) -> pd.DataFrame:
+    """Plain dtypes for GDAL: categoricals become strings or nullable integers."""
+    import pandas as pd
+
+    out = gdf.copy()
+    for name in out.columns:
+        dtype = out[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            if pd.api.types.is_integer_dtype(dtype.categories.dtype):
+                out[name] = out[name].astype("Int64")
+            else:
+                out[name] = out[name].astype(object).where(out[name].notna(), None)
+    return out
+
+
+def _write_gpkg(gdf: pd.DataFrame, path: Path) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(_gdal_frame(gdf), path, driver="GPKG", layer="events", geometry_type="Unknown")
+
+
+def _write_parquet(gdf: pd.DataFrame, path: Path) -> None:
+    gdf.to_parquet(path, index=False)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def export_format(dest: str | os.PathLike[str] | IO[bytes], fmt: str | None) -> str:
+    """Return the export format: ``fmt`` if given, else from the file extension (GeoJSON for a stream)."""
+    if fmt is not None:
+        if fmt not in set(FORMATS.values()):
+            raise ExportError(f"unknown export format {fmt!r}; expected one of geojson, csv, gpkg, parquet")
+        return fmt
+    if not isinstance(dest, str | os.PathLike):
+        return "geojson"
+    suffix = Path(dest).suffix.lower()
+    try:
+        return FORMATS[suffix]
+    except KeyError:
+        raise ExportError(
+            f"cannot tell the export format of {os.fspath(dest)!r} from its extension {suffix or '(none)'!r}; "
+            f"use one of {', '.join(FORMATS)} or give the format"
+        ) from None
+
+
+def write_events(
+    gdf: pd.DataFrame,
+    dest: str | os.PathLike[str] | IO[bytes],
+    *,
+    fmt: str | None = None,
+    event_filter: EventFilter | None = None,
+) -> int:
+    """Write events to a file (atomically) or a binary stream, and return how many were written.
+
+    Parameters
+    ----------
+    gdf
+        The events to write, typically ``apply_filter(load_events(), flt)``.
+    dest
+        A path (replaced atomically: temp file in the same folder + rename) or a binary file object.
+    fmt
+        ``geojson``, ``csv``, ``gpkg`` or ``parquet``; ``None`` means by the extension of ``dest``.
+    event_filter
+        Recorded in GeoJSON as the top-level member ``"filter"``, so the file explains itself.
+    """
+    kind = export_format(dest, fmt)
+    if isinstance(dest, str | os.PathLike):
+        target = Path(dest)
+        if not target.parent.is_dir():
+            raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
+        with atomic_path(target, durable=False) as tmp:
+            _write_to_path(gdf, tmp, kind, event_filter)
+    else:
+        _write_to_stream(gdf, dest, kind, event_filter)
+    return len(gdf)
+
+
+def _write_to_path(gdf: pd.DataFrame, path: Path, kind: str, event_filter: EventFilter | None) -> None:
+    if kind == "gpkg":
+        path.unlink(missing_ok=True)  # GDAL would otherwise add a layer to the (empty) temp file
+        _write_gpkg(gdf, path)
+    elif kind == "parquet":
+        _write_parquet(gdf, path)
+    else:
+        with open(path, "wb") as fh:
+            _write_to_stream(gdf, fh, kind, event_filter)
+
+
+def _write_to_stream(
+    gdf: pd.DataFrame, stream: IO[bytes], kind: str, event_filter: EventFilter | None
+) -> None:
+    if kind == "geojson":
+        for piece in iter_geojson(gdf, event_filter=event_filter):
+            stream.write(piece)
+    elif kind == "csv":
+        for piece in iter_csv(gdf):
+            stream.write(piece)
+    else:
+        # GDAL and Parquet need a seekable file: write one aside, then copy it to the stream
+        with tempfile.TemporaryDirectory(prefix="kcm-export-") as tmpdir:
+            path = Path(tmpdir) / f"events.{kind}"
+            _write_to_path(gdf, path, kind, event_filter)
+            with open(path, "rb") as fh:
+                while block := fh.read(1 << 20):
+                    stream.write(block)
+    stream.flush()

@@ -1,0 +1,1067 @@
+"""Article ingestion: an Arabic or English news article in, geocoded and dated candidate events out.
+
+The pipeline, on one text:
+
+1. places through the geocoder (:func:`geodata.geocode.find_mentions`), dates through :mod:`geodata.dates`;
+2. sentences (Arabic and English punctuation, line breaks; never inside a date or a place name);
+3. one pass over the words for event cues, actors, clause markers and place roles (tables below);
+4. per sentence, clauses: a subordinate clause starts at ``بعد``/``after``/``حين``/``when``/``التي``...;
+5. each cue takes one place (the nearest in its clause, preferring what follows it; places listed with it
+   with ``و``/``and`` too); ``من X``/``from X`` is the origin of a movement, ``عن طريق``/``via`` a waypoint,
+   ``شمال X``/``near X`` a locator, and a dateline place (``كركوك -``) never an event place;
+6. each event takes a date (the rule, documented in the README):
+
+   * a date in its own clause; else, in a subordinate clause, the date of the main clause (dates of a
+     subordinate clause never reach the main clause);
+   * else, where the text says so (``في اليوم ذاته``, ``the same day``), the latest date written before;
+     ``في اليوم التالي``/``the next day`` adds a day;
+   * else the date of the same event reported elsewhere in the article (same place and type, or same type
+     and actors), with lower confidence;
+   * else no date: ``event_date`` is ``None`` and the confidence is low. The publication date is never
+     used as a stand-in.
+
+Withdrawals folded into a control change at the same place (``انسحاب البيشمركة ... دخلت القوات``) give the
+change its ``controller_before``; duplicates of one event are merged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from geodata.dates import DateMention, find_dates, fold_phrase, normalise, read_publication_date
+from geodata.errors import ArticleError, InputError
+
+logger = logging.getLogger(__name__)
+
+LANGS: tuple[str, ...] = ("ar", "en")
+_CONTROLLER_ORDER: tuple[str, ...] = ("isf", "pmf", "krg", "us", "isis")
+
+# ---------------------------------------------------------------- reading files
+
+_BINARY_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def read_article(path: str | Path) -> str:
+    """Read an article file as text (NFC).
+
+    UTF-8 (with or without BOM) and UTF-16 with a BOM are read as such; anything else is detected with
+    charset-normalizer, which recognises Arabic in Windows-1256.
+
+    Raises
+    ------
+    ArticleError
+        If the file cannot be read, is empty, or is binary or undecodable; the message names the file.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise ArticleError(f"{p}: the file is empty")
+    text = _decode(data, p)
+    text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
+    if not text.strip():
+        raise ArticleError(f"{p}: the file holds no text")
+    return text
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ArticleError(f"{path}: not valid UTF-16 despite its byte-order mark ({exc.reason})") from exc
+    if b"\x00" in data:
+        raise ArticleError(f"{path}: a binary file, not text (it holds NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ArticleError(f"{path}: not text in any encoding that could be detected (binary or corrupt)")
+    text = str(best)
+    if len(_BINARY_CONTROL_RE.findall(text[:100_000])) > max(3, len(text[:100_000]) // 1000):
+        raise ArticleError(f"{path}: a binary file, not text (control characters throughout)")
+    logger.info("%s: decoded as %s", path, best.encoding)
+    return text
+
+
+# ---------------------------------------------------------------- the result types
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    """A place named in the article, geocoded."""
+
+    mention: str
+    start: int
+    end: int
+    place_id: str
+    name: str
+    name_ar: str
+    lat: float
+    lon: float
+    admin1: str
+    score: float
+    ambiguous: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{mention, start, end, place_id, name, lat, lon, score}``."""
+        return {
+            "mention": self.mention,
+            "start": self.start,
+            "end": self.end,
+            "place_id": self.place_id,
+            "name": self.name,
+            "lat": self.lat,
+            "lon": self.lon,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateEvent:
+    """One event the article reports, for review.
+
+    ``start``/``end`` index the evidence sentence in the article; ``date_basis`` says how the date was found
+    (``clause``, ``main_clause``, ``carried``, ``same_event``) or is None when the article gives none.
+    """
+
+    event_type: str
+    event_date: date | None
+    date_precision: str | None
+    place: PlaceMention
+    controller_before: str | None
+    controller_after: str | None
+    actors: tuple[str, ...]
+    sentence: str
+    start: int
+    end: int
+    confidence: float
+    date_end: date | None = None
+    date_basis: str | None = None
+    date_text: str | None = None
+    origin: PlaceMention | None = None
+    control_mode: str | None = None
+    cue: str = ""
+
+    def to_dict(self, *, full: bool = False) -> dict[str, Any]:
+        """Return the JSON-able form of ``kcm ingest`` (with ``full``: also date_end, origin, mode, evidence)."""
+        out: dict[str, Any] = {
+            "event_type": self.event_type,
+            "event_date": self.event_date.isoformat() if self.event_date else None,
+            "date_precision": self.date_precision,
+            "place_id": self.place.place_id,
+            "place": self.place.name,
+            "lat": self.place.lat,
+            "lon": self.place.lon,
+            "controller_before": self.controller_before,
+            "controller_after": self.controller_after,
+            "actors": list(self.actors),
+            "sentence": self.sentence,
+            "start": self.start,
+            "end": self.end,
+            "confidence": self.confidence,
+        }
+        if full:
+            out.update(
+                date_end=self.date_end.isoformat() if self.date_end else None,
+                date_basis=self.date_basis,
+                date_text=self.date_text,
+                origin_place_id=self.origin.place_id if self.origin else None,
+                origin=self.origin.name if self.origin else None,
+                place_as_written=self.place.mention,
+                control_mode=self.control_mode,
+                cue=self.cue,
+            )
+        return out
+
+    def to_row(self, *, source: str, source_date: date | None, source_lang: str | None) -> dict[str, Any]:
+        """Return the event as an ``events.csv`` row (without id), with the source recorded."""
+        return {
+            "event_date": self.event_date.isoformat() if self.event_date else "",
+            "date_precision": self.date_precision or "",
+            "date_end": self.date_end.isoformat() if self.date_end else "",
+            "event_type": self.event_type,
+            "place_id": self.place.place_id,
+            "place_as_written": self.place.mention,
+            "geo_precision": 1,
+            "origin_place_id": self.origin.place_id if self.origin else "",
+            "controller_before": self.controller_before or "",
+            "controller_after": self.controller_after or "",
+            "control_mode": self.control_mode or "",
+            "actors": ";".join(self.actors),
+            "summary": _summary(self),
+            "source": source,
+            "source_date": source_date.isoformat() if source_date else "",
+            "source_lang": source_lang or "",
+            "status": "reported",
+            "notes": f"extracted from: {self.sentence[:300]}",
+        }
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What :func:`extract_article` found in one text."""
+
+    text: str
+    published: date | None
+    lang: str
+    places: tuple[PlaceMention, ...]
+    dates: tuple[DateMention, ...]
+    events: tuple[CandidateEvent, ...]
+    sentences: tuple[tuple[int, int], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self, *, full: bool = False) -> dict[str, Any]:
+        """Return ``{published, places, dates, events}`` (the shape of ``kcm ingest``); ``full`` adds detail."""
+        out: dict[str, Any] = {
+            "published": self.published.isoformat() if self.published else None,
+            "places": [p.to_dict() for p in self.places],
+            "dates": [d.to_dict() for d in self.dates],
+            "events": [e.to_dict(full=full) for e in self.events],
+        }
+        if full:
+            out["lang"] = self.lang
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def _summary(event: CandidateEvent) -> str:
+    who = "+".join(event.actors) or "unknown actors"
+    text = f"{event.event_type.replace('_', ' ')} at {event.place.name} ({who})"
+    if event.controller_after:
+        text += f"; held by {event.controller_after} after"
+    return text + " (extracted from the article; review before use)."
+
+
+# ---------------------------------------------------------------- vocabulary tables
+
+# Event cues: phrase -> (event type, kind). Kinds: verb (a past event), noun (a verbal noun: weaker, and a
+# purpose when preceded by ل), entry (entered: a control change, a deployment for US forces), status (holds),
+# future (announced, not happened: ignored).
+_AR_CUES: dict[str, tuple[str, str]] = {}
+_EN_CUES: dict[str, tuple[str, str]] = {}
+
+
+def _cues(table: dict[str, tuple[str, str]], event_type: str, kind: str, phrases: str) -> None:
+    for phrase in phrases.split("|"):
+        table[phrase.strip()] = (event_type, kind)
+
+
+_cues(_AR_CUES, "control_change", "verb", "سيطرت|سيطر|سيطروا|استعادت|استعاد|استعادوا|استولت|استولى|تسلمت|تسلم|تسلموا")
+_cues(_AR_CUES, "control_change", "verb", "بسطت|انتزعت|حررت|حرروا|رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر")
+_cues(_AR_CUES, "control_change", "noun", "سيطرة|سيطرتها|سيطرته|سيطرتهم|السيطرة|استعادة|تسليم|انتزاع|تحرير|فرض سيطرتها")
+_cues(_AR_CUES, "control_change", "entry", "دخلت|دخل|دخلوا|تدخل|تدخلها|تدخله|اقتحمت|اقتحموا|تقدمت|تقدموا|دخلتها|دخلته")
+_cues(_AR_CUES, "control_change", "entry_noun", "دخول|اقتحام")
+_cues(_AR_CUES, "status", "status", "تسيطر|يسيطر|تسيطران|يسيطرون|تحت سيطرة|بقيت بيد|لا تزال بيد")
+_cues(_AR_CUES, "withdrawal", "verb", "انسحبت|انسحب|انسحبوا|تنسحب|غادرت|غادر|غادروا|أخلت|تراجعت|تراجعوا|انسحبتا")
+_cues(_AR_CUES, "withdrawal", "noun", "انسحاب|انسحابها|انسحابهم|إخلاء|مغادرة|الانسحاب")
+_cues(_AR_CUES, "deployment", "verb", "انتشرت|انتشر|انتشروا|نشرت|تمركزت|تمركز|تمركزوا|وصلت|وصل|وصلوا|أنزلت|تحركت|أرسلت")
+_cues(_AR_CUES, "deployment", "noun", "انتشار|وصول|إرسال|تعزيزات|إنزال")
+_cues(_AR_CUES, "clash", "verb", "اشتبكت|اشتبك|اشتبكوا|هاجمت|هاجم|قصفت")
+_cues(_AR_CUES, "clash", "noun", "اشتباكات|اشتباك|الاشتباكات|معارك|معركة|قتال|مواجهات|قصف|هجوم|المعارك")
+_cues(_AR_CUES, "displacement", "verb", "نزح|نزحت|نزحوا|فروا|فرت|هجر|تهجير")
+_cues(_AR_CUES, "displacement", "noun", "نزوح|النزوح|هجرة|فرار")
+_cues(_AR_CUES, "political", "verb", "أدلى|صوت|صوتوا")
+_cues(_AR_CUES, "political", "noun", "استفتاء|الاستفتاء|التصويت|حيز التنفيذ|وقف الرحلات|حظر الطيران|وقف تقدم")
+_cues(_AR_CUES, "political", "noun", "وقف إطلاق النار|هدنة|اتفاق|محادثات|مفاوضات|انتخابات")
+_cues(_AR_CUES, "deployment", "future", "ستتمركز|سيتمركز|ستنتشر|سينتشر|ستدخل|سيدخل|ستنسحب|سينسحب|ستتسلم|ستسيطر|سيسيطر")
+
+_cues(_EN_CUES, "control_change", "verb", "took control|taken control|seized|captured|recaptured|retook|regained")
+_cues(_EN_CUES, "control_change", "verb", "took over|taken over|took it over|in full control|secured|overran|raised the")
+_cues(_EN_CUES, "control_change", "verb", "imposed security|handed over|fell to|took the|taking the|taking control")
+_cues(_EN_CUES, "control_change", "noun", "handover|takeover|take over|take control")
+_cues(_EN_CUES, "control_change", "entry", "entered|moved into|advanced into|rolled into|marched into")
+_cues(_EN_CUES, "status", "status", "remained in the hands|in the hands of|still held|held by|still controlled")
+_cues(_EN_CUES, "withdrawal", "verb", "withdrew|withdrawn|pulled out|pulled back|fell back|falling back|retreated")
+_cues(_EN_CUES, "withdrawal", "noun", "withdrawal|pullout|pull-out")
+_cues(_EN_CUES, "deployment", "verb", "deployed|arrived|stationed|sent|redeployed")
+_cues(_EN_CUES, "deployment", "noun", "deployment|reinforcements|arrival")
+_cues(_EN_CUES, "clash", "verb", "clashed|fought|attacked|shelled")
+_cues(_EN_CUES, "clash", "noun", "clashes|clash|fighting|battle|shelling|exchanges of fire|firefight")
+_cues(_EN_CUES, "displacement", "verb", "fled|fleeing|displaced|flee")
+_cues(_EN_CUES, "displacement", "noun", "displacement|exodus")
+_cues(_EN_CUES, "political", "verb", "voted")
+_cues(_EN_CUES, "political", "noun", "referendum|ceasefire|truce|talks|agreement|flight ban|vote")
+
+# Actors: phrase -> actor code.
+_ACTOR_PHRASES: dict[str, str] = {}
+for _code, _phrases in {
+    "krg": "البيشمركة|بيشمركة|البشمركة|البيشمركه|الآسايش|الأسايش|قوات الإقليم|القوات الكردية|peshmerga|kurdish forces|"
+    "kurdish fighters|kurdish troops|asayish|kurdish side",
+    "isf": "القوات العراقية|قوات عراقية|الجيش العراقي|الجيش|القوات الاتحادية|الشرطة الاتحادية|الشرطة العراقية|"
+    "جهاز مكافحة الإرهاب|مكافحة الإرهاب|القوات الحكومية|القوات الأمنية|قيادة العمليات المشتركة|الفرقة|قطعات الجيش|"
+    "iraqi forces|iraqi troops|iraqi army|army|federal police|federal forces|federal troops|counter-terrorism|"
+    "counter terrorism|cts|government forces|iraqi police|joint operations command|iraqi military|iraqi units|"
+    "iraqi government forces|iraqi federal forces|troops",
+    "pmf": "الحشد الشعبي|الحشد|فصائل الحشد|popular mobilization|popular mobilisation|hashd|hashed|shiite militias|"
+    "shiite-led paramilitary|paramilitary|pmf",
+    "us": "القوات الأمريكية|القوات الأميركية|قوات أمريكية|الجيش الأمريكي|الجيش الأميركي|أمريكية|أمريكي|أمريكيا|"
+    "أميركية|التحالف|قوات التحالف|التحالف الدولي|us|u s|american|americans|coalition|us-led coalition",
+    "isis": "داعش|تنظيم الدولة|islamic state|isis|daesh",
+    "civilians": "العائلات|المدنيين|السكان|الأهالي|النازحين|residents|civilians|families",
+}.items():
+    for _p in _phrases.split("|"):
+        _ACTOR_PHRASES[_p] = _code
+
+# Clause markers and place roles.
+_MARKERS: dict[str, str] = {}
+for _kind, _phrases in {
+    "sub": "بعد|بعدما|بعد أن|قبل أن|قبيل|عقب|إثر|حين|عندما|ما دفع|مما|التي|الذي|after|before|when|as|following|since|"
+    "which|who|until",
+    "coord": "كما|فيما|في حين|بينما|while|whereas|but",
+    "carry": "في اليوم ذاته|في اليوم نفسه|في ذات اليوم|في نفس اليوم|اليوم ذاته|اليوم نفسه|the same day|that same day|"
+    "later that day|that day",
+    "next": "في اليوم التالي|اليوم التالي|صباح اليوم التالي|the next day|the following day|a day later",
+    "neg": "دون|بدون|من دون|without|no|لم|never",
+    "irrealis": "لن|سوف|تطالب|يطالب|طالب|تدعو|دعا|ينوي|to|will|would|could|might|wants|want|demanded|expected|"
+    "intention|plans|plan|refused|annul",
+    "origin": "من|قادما من|قادمة من|from|coming from",
+    "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
+    "via": "عن طريق|عبر|مرورا ب|via|by way of|through",
+    "exclude": "عن|about|over|between",
+    "locator": "شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|شمال غربي|شمال شرقي|جنوب غربي|جنوب شرقي|قرب|بالقرب من|"
+    "north of|south of|east of|west of|northwest of|northeast of|southwest of|southeast of|near|outside|"
+    "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between",
+    "anaphor": "منها|منه|منهما|فيها|فيه|عليها|عليه|إليها|إليه|it|there|the city|the town|the base|the crossing|"
+    "the dam|المدينة|البلدة|المحافظة|القاعدة|القضاء|الناحية",
+    "other_side": "مع|ضد|against|with|from the|pushing",
+    "demonstrative": "هذه|هذا|تلك|ذلك|these|this|the",
+}.items():
+    for _p in _phrases.split("|"):
+        _MARKERS.setdefault(_p, _kind)
+# A word can be several markers: "to" is both a destination and an infinitive.
+_MARKERS_EXTRA: dict[str, tuple[str, ...]] = {"to": ("dest", "irrealis"), "between": ("exclude",)}
+_DESIGNATORS = frozenset(
+    fold_phrase(w)
+    for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
+    "district|base|air|crossing|border".split("|")
+)
+_NON_VIOLENT = tuple(
+    fold_phrase(w)
+    for w in "دون قتال|دون مقاومة|من دون قتال|بدون قتال|دون اشتباكات|من دون اشتباكات|without a fight|without clashes|"
+    "without resistance|little resistance|no resistance|without fighting|لم تواجه".split("|")
+)
+_NEGOTIATED = tuple(
+    fold_phrase(w)
+    for w in "باتفاق|اتفاق|تفاهمات|بموجب تفاهمات|under an arrangement|arrangement|agreement|deal|handover".split("|")
+)
+
+# ---------------------------------------------------------------- the phrase matcher
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    tokens: tuple[str, ...]
+    category: str  # cue, actor or one of the marker kinds
+    value: Any
+
+
+def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
+    index: dict[str, list[_Entry]] = {}
+
+    def add(phrase: str, category: str, value: Any) -> None:
+        tokens = tuple(_WORD_RE.findall(fold_phrase(phrase).lower()))
+        if tokens:
+            index.setdefault(tokens[0], []).append(_Entry(tokens, category, value))
+
+    for phrase, (etype, kind) in {**_AR_CUES, **_EN_CUES}.items():
+        add(phrase, "cue", (etype, kind))
+    for phrase, code in _ACTOR_PHRASES.items():
+        add(phrase, "actor", code)
+    for phrase, kind in _MARKERS.items():
+        for k in _MARKERS_EXTRA.get(phrase, (kind,)):
+            add(phrase, k, None)
+    return {k: tuple(sorted(v, key=lambda e: -len(e.tokens))) for k, v in index.items()}
+
+
+_WORD_RE = re.compile(r"\w+(?:-\w+)*")
+_PHRASES = _build_phrase_index()
+_PREFIXES = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ال", "وال", "بال", "فال", "لل", "ولل", "وبال")
+
+
+@lru_cache(maxsize=100_000)
+def _word_entries(word: str) -> tuple[tuple[str, tuple[_Entry, ...]], ...]:
+    """The phrase entries that can start at ``word``, with the proclitic stripped to reach them."""
+    found: list[tuple[str, tuple[_Entry, ...]]] = []
+    if word in _PHRASES:
+        found.append(("", _PHRASES[word]))
+    if not word.isascii():
+        for prefix in _PREFIXES[1:]:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+                rest = word[len(prefix) :]
+                if rest in _PHRASES:
+                    found.append((prefix, _PHRASES[rest]))
+                if prefix.endswith("لل") and "ال" + rest in _PHRASES:
+                    found.append((prefix, _PHRASES["ال" + rest]))
+    return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    start: int  # offsets in the original text
+    end: int
+    category: str
+    value: Any
+    prefix: str  # proclitic stripped from the first word
+    text: str
+
+
+def _scan(text: str) -> list[_Mark]:
+    """One pass over the words: every cue, actor and marker (longest first), with original offsets."""
+    norm = normalise(text)
+    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD_RE.finditer(norm.text)]
+    marks: list[_Mark] = []
+    n = len(words)
+    taken_until: dict[str, int] = {}
+    for i, (ws, _we, word) in enumerate(words):
+        options = _word_entries(word)
+        if not options:
+            continue
+        for prefix, entries in options:
+            for entry in entries:
+                size = len(entry.tokens)
+                if i + size > n:
+                    continue
+                if size > 1 and any(words[i + k][2] != entry.tokens[k] for k in range(1, size)):
+                    continue
+                if taken_until.get(entry.category, -1) > ws:
+                    continue
+                end = words[i + size - 1][1]
+                o_start = norm.to_original(ws + len(prefix))
+                o_end = norm.to_original(end)
+                if entry.tokens[0] == "us" and not text[o_start:o_end].startswith(("US", "U.S")):
+                    continue  # the pronoun "us"
+                marks.append(_Mark(o_start, o_end, entry.category, entry.value, prefix, text[o_start:o_end]))
+                taken_until[entry.category] = end
+                break
+    return marks
+
+
+# ---------------------------------------------------------------- sentences
+
+_BOUNDARY_RE = re.compile(r"[.!?؟]+[\"'»”’)\]]*(?=\s)|\n+|[.!?؟]+[\"'»”’)\]]*\Z")
+_ABBREVIATIONS = frozenset(
+    "jan feb mar apr jun jul aug sep sept oct nov dec mr mrs ms dr gen lt col maj sgt capt st no vs u s n e w "
+    "prof gov rep sen brig adm cmdr inc co corp jr sr".split()
+)
+
+
+def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Split ``text`` into sentences, as (start, end) offsets without surrounding white space.
+
+    A full stop after an abbreviation (``Oct.``, ``U.S.``) or between digits does not end a sentence, and no
+    boundary falls inside a ``protected`` span (dates, place names).
+    """
+    spans = sorted(protected)
+    starts = [s for s, _ in spans]
+    out: list[tuple[int, int]] = []
+    begin = 0
+    for m in _BOUNDARY_RE.finditer(text):
+        cut = m.end()
+        if "\n" not in m.group():
+            i = bisect_right(starts, m.start()) - 1
+            if i >= 0 and spans[i][1] > m.start():
+                continue
+            before = re.search(r"(\w+)\W*\Z", text[max(0, m.start() - 12) : m.start() + 1])
+            word = before.group(1).lower() if before else ""
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.isascii()):
+                continue
+            after = text[cut : cut + 3].lstrip()
+            if after[:1].isdigit() and word.isdigit():
+                continue
+            if after[:1].isascii() and after[:1].islower():
+                continue
+        _append_sentence(text, begin, cut, out)
+        begin = cut
+    _append_sentence(text, begin, len(text), out)
+    return out
+
+
+def _append_sentence(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
+    chunk = text[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        lead = len(chunk) - len(chunk.lstrip())
+        out.append((start + lead, start + lead + len(stripped)))
+
+
+# ---------------------------------------------------------------- extraction
+
+
+@dataclass
+class _Clause:
+    start: int
+    end: int
+    main: bool
+    marker: str = ""
+
+
+@dataclass
+class _Draft:
+    event_type: str
+    kind: str
+    cue: _Mark
+    place: PlaceMention
+    origin: PlaceMention | None
+    clause: _Clause
+    clauses: tuple[_Clause, ...]
+    sentence: tuple[int, int]
+    taker: tuple[str, ...]
+    others: tuple[str, ...]
+    cost: float = 0.0
+    anaphoric: bool = False
+    coordinated: bool = False
+    date: DateMention | None = None
+    date_basis: str | None = None
+    date_shift: int = 0
+    control_mode: str | None = None
+    controller_before: str | None = None
+    merged: int = 0
+
+
+def _detect_lang(text: str) -> str:
+    sample = text[:5000]
+    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
+    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    return "ar" if arabic >= latin else "en"
+
+
+def _place_of(mention: Any) -> PlaceMention:
+    m = mention.match
+    return PlaceMention(
+        mention.text,
+        mention.start,
+        mention.end,
+        m.place_id,
+        m.name,
+        m.name_ar,
+        m.lat,
+        m.lon,
+        m.admin1,
+        m.score,
+        m.ambiguous,
+    )
+
+
+def extract_article(text: str, *, published: date | None = None, lang: str | None = None) -> Extraction:
+    """Extract places, dates and candidate events from an article.
+
+    Parameters
+    ----------
+    text
+        The article (title, dateline, body), Arabic or English.
+    published
+        The publication date; None reads it from the dateline (and leaves relative dates unresolved when
+        there is none).
+    lang
+        'ar', 'en', or None/'auto' to detect it from the script.
+
+    Returns
+    -------
+    Extraction
+        ``to_dict()`` gives the shape printed by ``kcm ingest``.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"article text must be a string, got {type(text).__name__}")
+    if lang in (None, "auto"):
+        lang = _detect_lang(text)
+    elif lang not in LANGS:
+        raise InputError(f"lang must be 'ar', 'en' or 'auto', got {lang!r}")
+    warnings: list[str] = []
+    if published is None:
+        published = read_publication_date(text)
+        if published is None:
+            warnings.append("no publication date given or found in a dateline: relative dates are left unresolved")
+    from geodata.geocode import find_mentions
+
+    places = tuple(_place_of(m) for m in find_mentions(text, lang=lang))
+    dates = tuple(find_dates(text, published=published))
+    marks = _scan(text)
+    sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
+    dateline = _dateline_places(text, places)
+    drafts = _drafts(text, lang, sentences, places, marks, dateline)
+    _assign_dates(drafts, dates, marks, _dateline_dates(text, dates, sentences))
+    events = _finish(text, drafts)
+    return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
+
+
+_DATELINE_SEP_RE = re.compile(r"\s[-–—]\s|\s[-–—]$|\(|\s[-–—](?=\S)")
+
+
+def _dateline_places(text: str, places: Sequence[PlaceMention]) -> set[int]:
+    """Indexes of the places that stand in a dateline (``كركوك -``, ``KIRKUK, Iraq (AP) —``): never event places."""
+    out: set[int] = set()
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    for k, place in enumerate(places):
+        ls = line_starts[bisect_right(line_starts, place.start) - 1]
+        if text[ls : place.start].strip():
+            continue
+        sep = _DATELINE_SEP_RE.search(text, place.start, min(len(text), place.start + 70))
+        if sep is None or "\n" in text[place.start : sep.start()]:
+            continue
+        out.add(k)
+        for j in range(k + 1, len(places)):
+            if places[j].end <= sep.start():
+                out.add(j)
+    return out
+
+
+def _dateline_dates(text: str, dates: Sequence[DateMention], sentences: Sequence[tuple[int, int]]) -> set[int]:
+    """Indexes of the dates of the dateline (a short line near the top): not the date of any event."""
+    top = [s for s in sentences[:4] if s[1] - s[0] <= 100]
+    return {k for k, d in enumerate(dates) if any(a <= d.start < b for a, b in top) and d.rule != "weekday"}
+
+
+def _marks_in(marks: Sequence[_Mark], starts: Sequence[int], lo: int, hi: int) -> list[_Mark]:
+    return list(marks[bisect_left(starts, lo) : bisect_left(starts, hi)])
+
+
+_PARTICIPLE_RE = re.compile(r",\s+(?=[a-z]+ing\b)")
+
+
+def _clauses(text: str, sentence: tuple[int, int], sent_marks: Sequence[_Mark]) -> list[_Clause]:
+    """Split a sentence into clauses at subordinators (sub) and coordinators (a new main clause)."""
+    cuts = [(m.start, m.category == "coord", m.text) for m in sent_marks if m.category in ("sub", "coord")]
+    cuts += [(m.end(), False, "ing") for m in _PARTICIPLE_RE.finditer(text, sentence[0], sentence[1])]
+    clauses = [_Clause(sentence[0], sentence[1], True)]
+    for start, main, marker in sorted(cuts):
+        if start > clauses[-1].start + 1:
+            clauses[-1].end = start
+            clauses.append(_Clause(start, sentence[1], main, marker))
+    return clauses
+
+
+def _words_between(text: str, a: int, b: int) -> list[str]:
+    """The words between two offsets, without place designators (``ناحية``, ``وقضاء``, ``the town of``)."""
+    words = []
+    for w in _WORD_RE.findall(fold_phrase(text[a:b]).lower()):
+        if w in _DESIGNATORS or (w[:1] == "و" and w[1:] in _DESIGNATORS):
+            continue
+        words.append(w)
+    return words
+
+
+def _role(text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str) -> str:
+    """The place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
+    if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
+        return prev_role
+    gap_start = place.start
+    for mark in reversed(before):
+        gap = text[mark.end : gap_start]
+        if _words_between(text, mark.end, gap_start) or len(gap) > 40 or any(c in gap for c in ".،,؛;:"):
+            break
+        if mark.category in ("origin", "dest", "via", "exclude"):
+            return mark.category
+        if mark.category == "locator":
+            # "near X", "شمال X" locate the place named just before; alone, X is where it happened
+            near = prev is not None and mark.start - prev.end <= 60 and "." not in text[prev.end : mark.start]
+            return "locator" if near else "plain"
+        gap_start = mark.start
+    if prev is not None and place.start - prev.end < 25:
+        words = _words_between(text, prev.end, place.start)
+        if words and words[-1] in ("في", "in") and not any(c in text[prev.end : place.start] for c in ".،,"):
+            return "locator"
+    return "plain"
+
+
+def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
+    """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
+    gap = text[a.end : b.start]
+    words = _words_between(text, a.end, b.start)
+    return len(gap) <= 30 and all(w in ("و", "and", "or", "او") for w in words) and "." not in gap
+
+
+_SUB_PLACE_TYPES = frozenset({"control_change", "withdrawal", "clash", "displacement", "deployment"})
+
+
+def _drafts(
+    text: str,
+    lang: str,
+    sentences: Sequence[tuple[int, int]],
+    places: Sequence[PlaceMention],
+    marks: Sequence[_Mark],
+    dateline: set[int],
+) -> list[_Draft]:
+    mark_starts = [m.start for m in marks]
+    place_starts = [p.start for p in places]
+    drafts: list[_Draft] = []
+    last_place: PlaceMention | None = None
+    last_taker: tuple[str, ...] = ()
+    for sentence in sentences:
+        s_marks = _marks_in(marks, mark_starts, sentence[0], sentence[1])
+        idx = range(bisect_left(place_starts, sentence[0]), bisect_left(place_starts, sentence[1]))
+        s_places = [(k, places[k]) for k in idx]
+        roles: dict[int, str] = {}
+        prev: PlaceMention | None = None
+        prev_role = "plain"
+        for k, place in s_places:
+            before = [m for m in s_marks if m.end <= place.start and m.category not in ("cue", "actor")]
+            roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
+            prev, prev_role = place, roles[k]
+        cues = [m for m in s_marks if m.category == "cue"]
+        if cues:
+            s_drafts = _sentence_drafts(text, lang, sentence, s_marks, s_places, roles, last_place, last_taker)
+            drafts.extend(s_drafts)
+            takers = [d.taker for d in s_drafts if d.taker and d.event_type in ("control_change", "deployment")]
+            if takers:
+                last_taker = takers[-1]
+        kept = [p for k, p in s_places if roles[k] in ("plain", "dest")]
+        if kept:
+            last_place = kept[-1]
+    return drafts
+
+
+def _sentence_drafts(
+    text: str,
+    lang: str,
+    sentence: tuple[int, int],
+    s_marks: Sequence[_Mark],
+    s_places: Sequence[tuple[int, PlaceMention]],
+    roles: dict[int, str],
+    last_place: PlaceMention | None,
+    last_taker: tuple[str, ...],
+) -> list[_Draft]:
+    clauses = tuple(_clauses(text, sentence, s_marks))
+    sentence_text = fold_phrase(text[sentence[0] : sentence[1]]).lower()
+    mode = (
+        "negotiated"
+        if any(p in sentence_text for p in _NEGOTIATED)
+        else "non_violent"
+        if any(p in sentence_text for p in _NON_VIOLENT)
+        else None
+    )
+    skip_entry = fold_phrase("حيز التنفيذ") in sentence_text
+    out: list[_Draft] = []
+    for cue in (m for m in s_marks if m.category == "cue"):
+        etype, kind = cue.value
+        if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
+            continue
+        if (kind.startswith("entry") and skip_entry) or (
+            _demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment")
+        ):
+            continue
+        clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
+        taker, others = _actors(text, lang, cue, clause, s_marks)
+        if not taker and etype in ("control_change", "deployment", "withdrawal", "status"):
+            nearby = [d.taker for d in out if d.taker]
+            taker = nearby[-1] if nearby else _sentence_actors(s_marks, others) or last_taker
+        if kind.startswith("entry"):
+            etype = "deployment" if taker == ("us",) else "control_change"
+        pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
+        anaphoric = False
+        if not pairs and not clause.main:
+            # a subordinate clause without a place speaks of the main clause's place, or of the one just named
+            main = [d for d in out if d.clause.main] if etype in _SUB_PLACE_TYPES else []
+            target = main[-1].place if main else _previous_place(s_places, roles, cue)
+            if target is None and clause.marker in ("التي", "الذي", "which") and last_place is not None:
+                target = last_place
+            if target is not None:
+                pairs, anaphoric, cost = [(target, None)], True, 200.0
+        if not pairs and _has_anaphor(cue, s_marks, clause):
+            target = _previous_place(s_places, roles, cue) or last_place
+            if target is not None:
+                pairs, anaphoric, cost = [(target, None)], True, 200.0
+        for n, (place, origin) in enumerate(pairs):
+            draft = _Draft(etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric)
+            draft.coordinated = n > 0 and etype != "displacement"
+            draft.control_mode = mode if etype == "control_change" else None
+            out.append(draft)
+    political = [d for d in out if d.event_type == "political"]
+    if political:
+        # one political event per sentence: the vote or decision at its best place (and places listed with it)
+        best = min(political, key=lambda d: d.cost)
+        out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
+    return _fold(out)
+
+
+def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int = 3) -> bool:
+    before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 12 * words]
+    return any(m.category == category for m in before[-words:])
+
+
+def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+    if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
+        return True  # لتسليم: "in order to hand over"
+    return _near_before(cue, marks, "irrealis", 3)
+
+
+def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+    return cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2)
+
+
+def _demonstrative(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+    before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 2]
+    return bool(before) and before[-1].category == "demonstrative" and before[-1].text.lower() != "the"
+
+
+_PRONOUN_SUFFIX_RE = re.compile(r"(?:ها|هما)$")
+
+
+def _has_anaphor(cue: _Mark, marks: Sequence[_Mark], clause: _Clause) -> bool:
+    if cue.value[1] in ("entry", "verb") and _PRONOUN_SUFFIX_RE.search(cue.text):
+        return True  # تدخلها: "entered it"
+    if " it " in f" {cue.text.lower()} ":
+        return True
+    near = [m for m in marks if clause.start <= m.start < clause.end and abs(m.start - cue.start) <= 45]
+    return any(m.category == "anaphor" for m in near)
+
+
+def _previous_place(
+    s_places: Sequence[tuple[int, PlaceMention]], roles: dict[int, str], cue: _Mark
+) -> PlaceMention | None:
+    before = [p for k, p in s_places if p.end <= cue.start and roles[k] in ("plain", "dest", "origin")]
+    return before[-1] if before else None
+
+
+def _places_for(
+    text: str,
+    cue: _Mark,
+    etype: str,
+    clause: _Clause,
+    s_places: Sequence[tuple[int, PlaceMention]],
+    roles: dict[int, str],
+) -> tuple[list[tuple[PlaceMention, PlaceMention | None]], float]:
+    """The cue's (place, origin) pairs: the nearest place in its clause (after it preferred) and places listed."""
+    movement = etype in ("deployment", "control_change", "displacement")
+    in_clause = [(k, p) for k, p in s_places if clause.start <= p.start < clause.end]
+    origins = [p for k, p in in_clause if roles[k] == "origin" and p.start > cue.start]
+    best: tuple[float, int] | None = None
+    for n, (k, place) in enumerate(in_clause):
+        role = roles[k]
+        if role in ("dateline", "via", "exclude", "locator") or (role == "origin" and movement and place in origins):
+            continue
+        cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + 30)
+        if etype == "displacement" and role == "dest":
+            cost -= 20
+        if cost <= 160 and (best is None or cost < best[0]):
+            best = (cost, n)
+    if best is None:
+        return [], 0.0
+    cost, n = best
+    chosen = [in_clause[n][1]]
+    while n + 1 < len(in_clause) and _coordinated(text, in_clause[n][1], in_clause[n + 1][1]):
+        k, nxt = in_clause[n + 1]
+        if roles[k] not in ("plain", "dest"):
+            break
+        chosen.append(nxt)
+        n += 1
+    if etype == "displacement" and origins:
+        return [(chosen[0], origin) for origin in origins], cost
+    origin = origins[0] if movement and origins and etype != "withdrawal" else None
+    return [(place, origin) for place in chosen], cost
+
+
+def _actor_groups(text: str, actors: Sequence[_Mark]) -> list[list[_Mark]]:
+    """Actors joined into groups: "قوات من الجيش والحشد الشعبي", "Iraqi army units and Hashd fighters"."""
+    groups: list[list[_Mark]] = []
+    for mark in actors:
+        if groups:
+            gap = text[groups[-1][-1].end : mark.start]
+            words = [w for w in _WORD_RE.findall(fold_phrase(gap).lower())]
+            joiners = {"و", "and", "من", "برفقه", "بدعم", "مع", "of", "the", "units", "fighters", "forces", "troops"}
+            if len(gap) <= 30 and not any(c in gap for c in ".،,؛") and all(w in joiners or len(w) <= 2 for w in words):
+                groups[-1].append(mark)
+                continue
+        groups.append([mark])
+    return groups
+
+
+def _actors(
+    text: str, lang: str, cue: _Mark, clause: _Clause, marks: Sequence[_Mark]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The side that acts (its subject, near the cue) and the other side (after مع/from/against...)."""
+    in_clause = [m for m in marks if clause.start <= m.start < clause.end]
+    actors: list[_Mark] = []
+    other: set[str] = set()
+    for i, mark in enumerate(in_clause):
+        if mark.category != "actor" or mark.value == "civilians":
+            continue
+        prev = in_clause[i - 1] if i else None
+        if prev is not None and prev.category in ("other_side", "origin") and mark.start - prev.end <= 20:
+            partitive = prev.text == "من" and re.search(r"(?:قوات|وحدات|قطعات|عناصر)\s*$", text[max(0, prev.start - 12) : prev.start])
+            if not partitive:
+                other.add(mark.value)
+                continue
+        actors.append(mark)
+    if cue.value[0] == "displacement":
+        return (), ()
+    groups = _actor_groups(text, actors)
+    after = [g for g in groups if g[0].start >= cue.end and g[0].start - cue.end <= 60]
+    before = [g for g in groups if g[-1].end <= cue.start and cue.start - g[-1].end <= 140]
+    passive = re.search(r"\bby\s*$", text[max(0, cue.end) : cue.end + 5]) is not None
+    if lang == "ar" or passive:
+        chosen = after[0] if after else (before[-1] if before else None)
+    else:
+        chosen = before[-1] if before else (after[0] if after else None)
+    taker = {m.value for m in chosen} if chosen else set()
+    if taker - {"us"}:
+        taker.discard("us")
+    rest = {m.value for g in groups if g is not chosen for m in g}
+    return _ordered(taker), _ordered((other | rest) - taker)
+
+
+def _sentence_actors(marks: Sequence[_Mark], others: Sequence[str]) -> tuple[str, ...]:
+    found = {m.value for m in marks if m.category == "actor" and m.value != "civilians"} - set(others)
+    if found - {"us"}:
+        found.discard("us")
+    return _ordered(found)
+
+
+def _ordered(codes: Iterable[str]) -> tuple[str, ...]:
+    codes = set(codes)
+    return tuple([c for c in _CONTROLLER_ORDER if c in codes] + sorted(codes - set(_CONTROLLER_ORDER)))
+
+
+def _fold(drafts: list[_Draft]) -> list[_Draft]:
+    """Fold withdrawals and holdings into a control change of the same place in the same sentence."""
+    changes = [d for d in drafts if d.event_type == "control_change"]
+    out: list[_Draft] = []
+    for d in drafts:
+        if d.event_type in ("withdrawal", "status"):
+            target = next((c for c in changes if c.place.place_id == d.place.place_id), None)
+            leaver = tuple(a for a in d.taker if a != "us")
+            if target is not None and (leaver or d.event_type == "status") and d.taker != target.taker:
+                if leaver:
+                    target.controller_before = "+".join(a for a in leaver if a not in target.taker) or None
+                if target.control_mode is None and d.event_type == "withdrawal":
+                    target.control_mode = "non_violent"
+                target.merged += 1
+                continue
+        out.append(d)
+    return out
+
+
+_WHEN = frozenset(fold_phrase(w) for w in ("حين", "عندما", "when", "as"))
+
+
+def _assign_dates(
+    drafts: list[_Draft], dates: Sequence[DateMention], marks: Sequence[_Mark], dateline: set[int]
+) -> None:
+    usable = [d for k, d in enumerate(dates) if k not in dateline]
+    starts = [d.start for d in usable]
+    carry = [m for m in marks if m.category in ("carry", "next")]
+    for d in drafts:
+        lo, hi = d.sentence
+        in_sentence = usable[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+        def within(c: _Clause, found: Sequence[DateMention] = in_sentence) -> list[DateMention]:
+            return [x for x in found if c.start <= x.start < c.end]
+
+        own = within(d.clause)
+        if own:
+            d.date, d.date_basis = min(own, key=lambda x: abs(x.start - d.cue.start)), "clause"
+            continue
+        pos = d.clauses.index(d.clause)
+        if pos + 1 < len(d.clauses) and fold_phrase(d.clauses[pos + 1].marker).lower() in _WHEN:
+            nxt = within(d.clauses[pos + 1])
+            if nxt:  # "X, when Y on Monday": the when-clause dates X
+                d.date, d.date_basis = nxt[0], "clause"
+                continue
+        main = [x for c in d.clauses if c.main for x in within(c)]
+        if main:
+            d.date = min(main, key=lambda x: abs(x.start - d.cue.start))
+            d.date_basis = "clause" if d.clause.main else "main_clause"
+            continue
+        said = [m for m in carry if lo <= m.start < hi]
+        if said:
+            earlier = [x for x in usable if x.end <= said[0].start and x.precision == "day"]
+            if earlier:
+                d.date, d.date_basis = earlier[-1], "carried"
+                d.date_shift = 1 if said[0].category == "next" else 0
+    # The same event reported elsewhere in the article: same place and type, else same type and actors.
+    dated = [d for d in drafts if d.date is not None]
+    for d in drafts:
+        if d.date is not None:
+            continue
+        same = [x for x in dated if x.place.place_id == d.place.place_id and x.event_type == d.event_type]
+        if not same and d.taker:
+            same = [x for x in dated if x.event_type == d.event_type and set(x.taker) == set(d.taker)]
+        if same:
+            d.date, d.date_basis, d.date_shift = same[0].date, "same_event", same[0].date_shift
+
+
+def _confidence(d: _Draft) -> float:
+    score = {"verb": 0.7, "entry": 0.7, "status": 0.6, "noun": 0.55, "entry_noun": 0.5}.get(d.kind, 0.5)
+    if d.taker:
+        score += 0.1
+    score += {"clause": 0.1, "main_clause": 0.05, "carried": 0.0, "same_event": -0.15, None: -0.3}[d.date_basis]
+    if d.date is not None and d.date.precision != "day":
+        score -= 0.05
+    if d.anaphoric:
+        score -= 0.1
+    if d.coordinated:
+        score -= 0.05
+    if d.place is not None:
+        score *= 0.5 + 0.5 * d.place.score
+        if d.place.ambiguous:
+            score -= 0.15
+    score += 0.05 * min(d.merged, 2)
+    return round(min(0.99, max(0.05, score)), 2)
+
+
+def _finish(text: str, drafts: list[_Draft]) -> list[CandidateEvent]:
+    events: list[CandidateEvent] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for d in drafts:
+        day = d.date.date + timedelta(days=d.date_shift) if d.date else None
+        day_end = d.date.date_end + timedelta(days=d.date_shift) if d.date and d.date.date_end else None
+        precision = d.date.precision if d.date else None
+        controller_after = "+".join(a for a in d.taker if a in _CONTROLLER_ORDER) or None
+        if d.event_type not in ("control_change", "status"):
+            controller_after = None
+        before = d.controller_before or ("+".join(a for a in d.others if a in _CONTROLLER_ORDER and a != "us") or None)
+        if d.event_type != "control_change":
+            before = None
+        actors = _ordered(set(d.taker) | set(d.others))
+        event = CandidateEvent(
+            event_type=d.event_type,
+            event_date=day,
+            date_precision=precision,
+            place=d.place,
+            controller_before=before if before != controller_after else None,
+            controller_after=controller_after,
+            actors=actors,
+            sentence=text[d.sentence[0] : d.sentence[1]],
+            start=d.sentence[0],
+            end=d.sentence[1],
+            confidence=_confidence(d),
+            date_end=day_end,
+            date_basis=d.date_basis,
+            date_text=d.date.text if d.date else None,
+            origin=d.origin,
+            control_mode=d.control_mode,
+            cue=d.cue.text,
+        )
+        key = (event.event_type, event.place.place_id, event.event_date)
+        if event.event_type == "displacement":
+            key += (event.origin.place_id if event.origin else None,)
+        if key in seen:
+            k = seen[key]
+            old = events[k]
+            better = event if event.confidence > old.confidence else old
+            events[k] = replace(
+                better,
+                confidence=round(min(0.99, max(old.confidence, event.confidence) + 0.05), 2),
+                controller_before=old.controller_before or event.controller_before,
+                controller_after=old.controller_after or event.controller_after,
+                origin=old.origin or event.origin,
+            )
+            continue
+        seen[key] = len(events)
+        events.append(event)
+    return events

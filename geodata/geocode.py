@@ -1,0 +1,852 @@
+"""Geocoding of Arabic and English place names, and geoparsing of running text, against the gazetteer.
+
+A name is looked up at four key levels of :mod:`geodata.names` (exact, compact, phonetic, skeleton), with Arabic
+proclitics stripped when the name as written is not found, then by a bounded fuzzy match (one edit, Iraqi places
+only, never an adjective or plural of a name). The longest name wins. A name shared by several places comes back
+flagged ``ambiguous`` with its alternatives; it is never resolved silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from geodata import names as nm
+from geodata.errors import InputError
+from geodata.gazetteer import Gazetteer, Place, distance_km, load_gazetteer
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_CHARS = 200  # no place name is longer; longer input is text, not a name
+MAX_NAME_TOKENS = 8
+SKELETON_MIN = 5  # skeleton keys shorter than this collide with ordinary words (دقيق ~ داقوق)
+RUNNING_SKELETON_MIN = 6  # stricter in running text, where every word is a candidate
+FUZZY_MIN = 6  # shortest compact key that may be matched with one edit
+
+SCORE_EXACT = 1.0
+SCORE_COMPACT = 0.97
+SCORE_PHONETIC = 0.94
+SCORE_SKELETON = 0.88
+SCORE_FUZZY = 0.8
+PENALTY_ARTICLE = 0.01  # the name matched without its article (موصل for الموصل)
+PENALTY_CLITIC = 0.03  # a proclitic had to be stripped from the query (بكركوك)
+PENALTY_DESIGNATOR = 0.01  # a generic word was stripped (مدينة كركوك, Kirkuk city)
+AMBIGUOUS_SCORE_CAP = 0.5
+SAME_PLACE_KM = 5.0  # two gazetteer entries of one name this close are the same place (GeoNames duplicates)
+
+# Names that GeoNames gives to Iraqi places but that, in Arabic or English text, are ordinary words or personal
+# names ("the city", "the neighbourhood", "the flag", "country", "the roles"); keys as produced by names.name_key.
+COMMON_WORDS = frozenset(
+    # Arabic: ordinary words and personal names (keys, i.e. without hamza, ة as ه, ى as ي)
+    """
+    المدينه مدينه الحي حي العلم علم بلد البلد الدور دور عراق القاسم قاسم الحمزه حمزه الشو كلك شورش خبات ديانا
+    الريحانه ريحانه المسيب مسيب الجديده القديمه وان دو بن سن بم قم رس شفا الشفا كفر خبر الخبر باب الباب التل
+    حضر امل اشرف بيان سلمان السلمان حرير ثوره الثوره قدس القدس زور الزور سده برز البرز وند جاي عشاق سلط
+    مفرق المفرق ساوه خرج الخرج جوار بستان البستان امان الام يلام ديانه بركه طبقه الطبقه هنديه الهنديه
+    شاميه الشاميه سلميه السلميه زرقا الزرقا ساري عنه عماره قوم موش حولي باحه الباحه سلوي احمدي الاحمدي
+    عباسي العباسي رفاعي الرفاعي قايم القايم رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
+    ميمونه الميمونه مباركه مالكيه المالكيه الخالص خالص سليماني القريات ازاديه رزكاري الميادين ميادين
+    سوسه السوسه رابيه الرابيه
+    """.split()
+    # Latin: English words and personal names that GeoNames also lists as place names
+    + """
+    hit ana al side man sam sali ali ahmad ahmadi ahmedi hamid kasim qasim salman zuhair soma sari rest sham
+    pas kom bam ban big cal do dur hai hero kiye koma mus mush pera sina sis sok tall tell une van wan zil salt
+    homo ama aba ari rast russ fatih sadr soleimani suleimani sulaimaniy
+    """.split()
+)
+
+_KIND_RANK = {
+    "city": 6,
+    "town": 5,
+    "base": 4,
+    "airport": 4,
+    "oil field": 4,
+    "dam": 4,
+    "crossing": 4,
+    "governorate": 3,
+    "region": 2,
+    "country": 1,
+}
+# Generic words before or after a name that say which kind of place it is (keys, i.e. folded).
+_DESIGNATORS: dict[tuple[str, bool], str] = {
+    **{
+        (w, True): "settlement"
+        for w in ("مدينه", "بلده", "قضا", "ناحيه", "قريه", "مركز", "city of", "town of")
+    },
+    **{
+        (w, False): "settlement"
+        for w in ("city", "town", "district", "subdistrict", "sub district", "village")
+    },
+    **{(w, True): "governorate" for w in ("محافظه", "province of", "governorate of")},
+    **{(w, False): "governorate" for w in ("governorate", "province")},
+    **{(w, True): "crossing" for w in ("منفذ", "معبر", "منفذ حدود", "معبر حدود")},
+    **{(w, False): "crossing" for w in ("crossing", "border crossing", "border")},
+    **{(w, True): "base" for w in ("قاعده", "camp")},
+    **{(w, False): "base" for w in ("air base", "airbase", "base", "military base")},
+    **{(w, True): "airport" for w in ("مطار",)},
+    **{(w, False): "airport" for w in ("airport", "international airport")},
+    **{(w, True): "oil field" for w in ("حقل",)},
+    **{(w, False): "oil field" for w in ("oil field", "oilfield", "field")},
+    **{(w, True): "dam" for w in ("سد",)},
+    **{(w, False): "dam" for w in ("dam",)},
+}
+# The kinds each designator admits: "منفذ فيشخابور" is the crossing at the town, but "سد الموصل" is never the city.
+_DESIGNATED_KINDS = {
+    "settlement": frozenset({"city", "town"}),
+    "crossing": frozenset({"crossing", "town"}),
+    "base": frozenset({"base", "airport"}),
+    "airport": frozenset({"airport"}),
+    "oil field": frozenset({"oil field"}),
+    "dam": frozenset({"dam"}),
+}
+_LEADING_WORDS = ("the ",)
+# Word endings that make another word of a name: the nisba adjective, taa marbuta, plurals, case endings.
+_ENDINGS = frozenset({"ي", "يه", "يون", "يين", "ين", "ه", "ا", "ات", "i", "is", "s", "a"})
+
+# "Kirkuk Air Base" means the airport (Al-Hurriya) in October 2017 Iraqi statements and K-1 in later coalition
+# documents (PLACES.md, Traps). A context date inside a window picks that reading; the other stays an alternative.
+_DATED_READINGS: dict[str, tuple[tuple[date, date, str], ...]] = {
+    key: (
+        (date(2017, 9, 1), date(2017, 12, 31), "kcm:kirkuk-airport"),
+        (date(2018, 1, 1), date(2100, 1, 1), "kcm:k1-air-base"),
+    )
+    for key in ("kirkuk air base", "kirkuk airbase", "قاعده كركوك الجويه", "قاعده كركوك العسكريه")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another place a name could mean."""
+
+    place_id: str
+    name: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-able form."""
+        return {"place_id": self.place_id, "name": self.name, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The place a name resolved to.
+
+    Attributes
+    ----------
+    query
+        The text as given.
+    place_id, name, name_ar, lat, lon, admin1, kind
+        The chosen place, as in the gazetteer.
+    score
+        Confidence in 0..1 (1 = a known name as written; capped at 0.5 when ambiguous).
+    matched
+        The gazetteer name that matched.
+    alternatives
+        Other places the name could mean, best first.
+    ambiguous
+        True when the name fits several places and nothing in the context decided between them.
+    """
+
+    query: str
+    place_id: str
+    name: str
+    name_ar: str
+    lat: float
+    lon: float
+    admin1: str
+    kind: str
+    score: float
+    matched: str
+    alternatives: tuple[Alternative, ...] = ()
+    ambiguous: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-able form printed by ``kcm geocode``."""
+        return {
+            "query": self.query,
+            "place_id": self.place_id,
+            "name": self.name,
+            "name_ar": self.name_ar,
+            "lat": self.lat,
+            "lon": self.lon,
+            "admin1": self.admin1,
+            "kind": self.kind,
+            "score": self.score,
+            "matched": self.matched,
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "ambiguous": self.ambiguous,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A place name found in running text; ``start``/``end`` index the original text."""
+
+    start: int
+    end: int
+    text: str
+    match: Match
+
+
+# ---------------------------------------------------------------- the index
+
+_Hit = tuple[int, float, str]  # place index, score, gazetteer name that matched
+
+
+@dataclass
+class _Index:
+    places: tuple[Place, ...]
+    iraqi: tuple[bool, ...]
+    exact: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
+    compact: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
+    phonetic: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
+    skeleton: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
+    # first token of a multi-token exact key -> most tokens of such a key
+    starts: dict[str, int] = field(default_factory=dict)
+    governorate_of: dict[str, int] = field(default_factory=dict)
+    by_id: dict[str, int] = field(default_factory=dict)
+    _deletions: dict[str, set[str]] | None = None
+    _light: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def add(
+        self, table: dict[str, dict[int, tuple[float, str]]], key: str, idx: int, score: float, name: str
+    ) -> None:
+        slot = table.setdefault(key, {})
+        old = slot.get(idx)
+        if old is None or score > old[0]:
+            slot[idx] = (score, name)
+
+    def light_names(self, idx: int) -> frozenset[str]:
+        """Return the place's names with only diacritics removed (to match neighbouring places exactly)."""
+        names = self._light.get(idx)
+        if names is None:
+            names = self._light[idx] = frozenset(nm.light_fold(n) for n in self.places[idx].names)
+        return names
+
+    def deletions(self) -> dict[str, set[str]]:
+        """Single-deletion neighbourhood of the compact keys of Iraqi places (built on first fuzzy lookup)."""
+        if self._deletions is None:
+            table: dict[str, set[str]] = {}
+            for key, slot in self.compact.items():
+                if len(key) < FUZZY_MIN - 1 or not any(self.iraqi[i] for i in slot):
+                    continue
+                table.setdefault(key, set()).add(key)
+                for j in range(len(key)):
+                    table.setdefault(key[:j] + key[j + 1 :], set()).add(key)
+            self._deletions = table
+        return self._deletions
+
+
+@functools.lru_cache(maxsize=4)
+def _index_for(gaz: Gazetteer) -> _Index:
+    places = tuple(gaz)
+    index = _Index(places=places, iraqi=tuple(p.country == "IQ" for p in places))
+    for idx, place in enumerate(places):
+        index.by_id[place.id] = idx
+        if place.kind == "governorate":
+            index.governorate_of[place.admin1] = idx
+        for name in place.names:
+            key = nm.name_key(name)
+            if not key:
+                continue
+            for variant, penalty in ((key, 0.0), (nm.strip_article(key), PENALTY_ARTICLE)):
+                if variant in COMMON_WORDS or (penalty and variant == key):
+                    continue
+                index.add(index.exact, variant, idx, SCORE_EXACT - penalty, name)
+                tokens = variant.split(" ")
+                if len(tokens) > 1:
+                    index.starts[tokens[0]] = max(index.starts.get(tokens[0], 0), len(tokens))
+                index.add(index.compact, nm.compact_key(variant), idx, SCORE_COMPACT - penalty, name)
+                if index.iraqi[idx]:
+                    # loose levels only for Iraq: Abadi (a person) is not Abadeh in Iran
+                    index.add(index.phonetic, nm.phonetic_key(variant), idx, SCORE_PHONETIC - penalty, name)
+            stripped = nm.strip_article(key)
+            if index.iraqi[idx] and stripped not in COMMON_WORDS:
+                skel = nm.skeleton_key(stripped)
+                if len(skel) >= SKELETON_MIN:
+                    index.add(index.skeleton, skel, idx, SCORE_SKELETON, name)
+    return index
+
+
+def _index(gazetteer: Gazetteer | None) -> _Index:
+    return _index_for(gazetteer if gazetteer is not None else load_gazetteer())
+
+
+# ---------------------------------------------------------------- lookup
+
+
+def _hits_for_key(
+    index: _Index, key: str, *, loose: bool = True, skeleton_min: int = SKELETON_MIN
+) -> list[_Hit]:
+    """Hits of one key at the strictest level that has any (skeleton keys of at least ``skeleton_min`` letters)."""
+    slot = index.exact.get(key)
+    if slot:
+        return [(i, s, n) for i, (s, n) in slot.items()]
+    if not loose:
+        return []
+    compact = nm.compact_key(key)
+    for table, k in ((index.compact, compact), (index.phonetic, nm.phonetic_key(key))):
+        slot = table.get(k)
+        if slot:
+            return [(i, s, n) for i, (s, n) in slot.items()]
+    skel = nm.skeleton_key(nm.strip_article(key))
+    if len(skel) >= skeleton_min:
+        slot = index.skeleton.get(skel)
+        if slot:
+            return [(i, s, n) for i, (s, n) in slot.items()]
+    return []
+
+
+def _lookup(
+    index: _Index,
+    key: str,
+    *,
+    arabic_clitics: bool = True,
+    loose: bool = True,
+    skeleton_min: int = SKELETON_MIN,
+) -> list[_Hit]:
+    """Hits of a key as written, else with Arabic proclitics stripped (best score per place)."""
+    hits = _hits_for_key(index, key, loose=loose, skeleton_min=skeleton_min)
+    if hits and max(h[1] for h in hits) >= SCORE_COMPACT:
+        return hits
+    if arabic_clitics and "\u0600" <= key[:1] <= "\u06ff":
+        best: dict[int, _Hit] = {h[0]: h for h in hits}
+        for variant in nm.clitic_variants(key):
+            for i, s, n in _hits_for_key(index, variant, loose=loose, skeleton_min=skeleton_min):
+                s -= PENALTY_CLITIC
+                if i not in best or s > best[i][1]:
+                    best[i] = (i, s, n)
+            if best and max(h[1] for h in best.values()) >= SCORE_EXACT - PENALTY_CLITIC - PENALTY_ARTICLE:
+                break
+        return list(best.values())
+    return hits
+
+
+def _fuzzy(index: _Index, key: str) -> list[_Hit]:
+    """One-edit matches of the compact key against Iraqi names; never adjectives or plurals of a name."""
+    compact = nm.compact_key(key)
+    if len(compact) < FUZZY_MIN or key.count(" ") > 2 or any(ch.isdigit() for ch in compact):
+        return []
+    table = index.deletions()
+    found: set[str] = set()
+    for probe in {compact, *(compact[:j] + compact[j + 1 :] for j in range(len(compact)))}:
+        found |= table.get(probe, set())
+    hits: dict[int, _Hit] = {}
+    for cand in found:
+        if cand[0] != compact[0] or not _one_edit(compact, cand):
+            continue
+        for i, (s, n) in index.compact[cand].items():
+            if index.iraqi[i] and (i not in hits or s > hits[i][1]) and not _inflected(key, nm.name_key(n)):
+                hits[i] = (i, SCORE_FUZZY * s / SCORE_COMPACT, n)
+    return list(hits.values())
+
+
+def _inflected(key: str, name_key: str) -> bool:
+    """Whether a word of ``key`` is a word of the name with an ending added or removed.
+
+    Such a word is another word, not a misspelling: كردستاني "Kurdish" (Kurdistan), محافظ "governor"
+    (محافظة "governorate"), Kirkuki.
+    """
+    query, name = nm.strip_article(key), nm.strip_article(name_key)
+    if query.count(" ") == name.count(" "):
+        pairs = list(zip(query.split(" "), name.split(" "), strict=True))
+    else:
+        pairs = [(nm.compact_key(query), nm.compact_key(name))]
+    for a, b in pairs:
+        short, long = sorted((a, b), key=len)
+        if a != b and long.startswith(short) and long[len(short) :] in _ENDINGS:
+            return True
+    return False
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion or transposition."""
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+def _split_designator(key: str) -> tuple[str, str | None]:
+    """Split a generic word off a key: ('كركوك', 'settlement') for 'مدينه كركوك'; (key, None) if there is none."""
+    tokens = key.split(" ")
+    for size in (3, 2, 1):
+        if len(tokens) <= size:
+            continue
+        for before in (True, False):
+            part = " ".join(tokens[:size] if before else tokens[-size:])
+            what = _DESIGNATORS.get((part, before))
+            if what is not None:
+                return " ".join(tokens[size:] if before else tokens[:-size]), what
+    return key, None
+
+
+def _resolve_key(index: _Index, key: str, *, arabic_clitics: bool, fuzzy: bool) -> list[_Hit]:
+    for word in _LEADING_WORDS:
+        if key.startswith(word) and len(key) > len(word):
+            key = key[len(word) :]  # "the Mosul Dam"
+    hits = _lookup(index, key, arabic_clitics=arabic_clitics)
+    if hits and max(h[1] for h in hits) >= SCORE_COMPACT - PENALTY_CLITIC:
+        return hits
+    rest, what = _split_designator(key)
+    if what is None and arabic_clitics:
+        # a clitic on the designator itself: بمحافظة كركوك, ومدينة كركوك
+        first, sep, tail = key.partition(" ")
+        for variant in nm.clitic_variants(first) if sep else ():
+            rest, what = _split_designator(variant + " " + tail)
+            if what is not None:
+                break
+    if what is not None and rest:
+        inner = _lookup(index, rest, arabic_clitics=arabic_clitics) or (_fuzzy(index, rest) if fuzzy else [])
+        inner = _restrict(index, inner, what)
+        if inner:
+            return [(i, s - PENALTY_DESIGNATOR, n) for i, s, n in inner]
+    if not hits and fuzzy:
+        hits = _fuzzy(index, key)
+    return hits
+
+
+def _restrict(index: _Index, hits: list[_Hit], what: str) -> list[_Hit]:
+    """Keep the hits of the kind a designator names; for "governorate", map a seat to its governorate."""
+    if what != "governorate":
+        kinds = _DESIGNATED_KINDS[what]
+        return [h for h in hits if index.places[h[0]].kind in kinds]
+    out: dict[int, _Hit] = {}
+    for i, s, n in hits:
+        place = index.places[i]
+        gov = i if place.kind == "governorate" else index.governorate_of.get(place.admin1)
+        # "محافظة كركوك" is the governorate of which Kirkuk is the seat, found through the city's admin1
+        if gov is not None and place.country == "IQ" and (gov not in out or s > out[gov][1]):
+            out[gov] = (gov, s, n)
+    return list(out.values())
+
+
+# ---------------------------------------------------------------- ranking and ambiguity
+
+
+def _rank_key(index: _Index, hit: _Hit, key: str) -> tuple[float, bool, float, int, int, float]:
+    """Sort key: match level (exact/compact, loose, fuzzy), Iraq first, closeness of the spelling, kind, population."""
+    place = index.places[hit[0]]
+    return (
+        -round(hit[1], 1),
+        not index.iraqi[hit[0]],
+        -_similarity(key, hit[2]),
+        -_KIND_RANK.get(place.kind, 0),
+        -(place.population or 0),
+        -hit[1],
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _similarity(key: str, name: str) -> float:
+    """How close a query key is to the gazetteer name that matched it (Daqooq is nearer Daqouq than Dakhuk)."""
+    return difflib.SequenceMatcher(None, nm.compact_key(key), nm.compact_key(nm.name_key(name))).ratio()
+
+
+def _km(a: Place, b: Place) -> float:
+    return distance_km(a.lat, a.lon, b.lat, b.lon)
+
+
+def _is_ambiguous(index: _Index, top: _Hit, other: _Hit) -> bool:
+    """Whether ``other`` is a serious rival of ``top`` rather than a lesser namesake."""
+    a, b = index.places[top[0]], index.places[other[0]]
+    if other[1] < top[1] - 0.02 or _km(a, b) <= SAME_PLACE_KM:
+        return False
+    if index.iraqi[top[0]] and not index.iraqi[other[0]]:
+        # a neighbouring-country namesake only rivals a small Iraqi place when it is a large city
+        return (b.population or 0) >= 1_000_000 and (a.population or 0) < 50_000
+    if _KIND_RANK.get(a.kind, 0) != _KIND_RANK.get(b.kind, 0):
+        return False
+    pa, pb = a.population or 0, b.population or 0
+    return not (pa >= 10 * max(pb, 1))
+
+
+def _context_date(context: Mapping[str, Any] | None) -> date | None:
+    if not context:
+        return None
+    value = context.get("date")
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InputError(f"context date must be a date or YYYY-MM-DD, got {value!r}") from None
+    if value is None:
+        return None
+    raise InputError(f"context date must be a date or YYYY-MM-DD, got {value!r}")
+
+
+def _build_match(
+    index: _Index, query: str, key: str, hits: list[_Hit], context: Mapping[str, Any] | None
+) -> Match | None:
+    if not hits:
+        return None
+    if len(hits) == 1:
+        ranked = hits
+    else:
+        ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key), index.places[h[0]].id))
+    top = ranked[0]
+    rivals = [h for h in ranked[1:] if _is_ambiguous(index, top, h)]
+    ambiguous = bool(rivals)
+    score = top[1]
+    if ambiguous:
+        chosen = _by_context(index, key, ranked, context)
+        if chosen is not None:
+            top, ambiguous = chosen, False
+            score = min(chosen[1], 0.9)
+        else:
+            score = min(score, AMBIGUOUS_SCORE_CAP)
+    place = index.places[top[0]]
+    alternatives = tuple(
+        Alternative(index.places[i].id, index.places[i].name, round(s, 3))
+        for i, s, _ in ranked
+        if i != top[0]
+    )[:5]
+    return Match(
+        query=query,
+        place_id=place.id,
+        name=place.name,
+        name_ar=place.name_ar,
+        lat=place.lat,
+        lon=place.lon,
+        admin1=place.admin1,
+        kind=place.kind,
+        score=round(max(0.0, min(1.0, score)), 3),
+        matched=top[2],
+        alternatives=alternatives,
+        ambiguous=ambiguous,
+    )
+
+
+def _by_context(
+    index: _Index, key: str, ranked: list[_Hit], context: Mapping[str, Any] | None
+) -> _Hit | None:
+    """Pick among ambiguous hits using the context's date (dated readings) or nearby places."""
+    when = _context_date(context)
+    if when is not None:
+        for start, end, pid in _DATED_READINGS.get(key, ()):
+            if start <= when <= end:
+                for hit in ranked:
+                    if index.places[hit[0]].id == pid:
+                        return hit
+    near = (context or {}).get("near") or ()
+    if near and not isinstance(near, str):
+        anchors = [index.places[index.by_id[p]] for p in near if isinstance(p, str) and p in index.by_id]
+        if anchors:
+            dists = sorted(
+                (min(_km(index.places[h[0]], a) for a in anchors), n, h) for n, h in enumerate(ranked)
+            )
+            if len(dists) == 1 or dists[0][0] * 2 < dists[1][0]:
+                return dists[0][2]
+    return None
+
+
+# ---------------------------------------------------------------- public API
+
+
+def _check_lang(lang: str | None) -> None:
+    if lang not in (None, "ar", "en", "auto"):
+        raise InputError(f"lang must be 'ar', 'en', 'auto' or None, got {lang!r}")
+
+
+def _query_key(text: str) -> str | None:
+    if len(text) > MAX_NAME_CHARS:
+        return None
+    key = nm.name_key(text)
+    if not key or key.count(" ") >= MAX_NAME_TOKENS:
+        return None
+    return key
+
+
+def _is_common_word(index: _Index, key: str) -> bool:
+    """Whether a whole query is an ordinary word or personal name ("المدينة" is "the city", "Ali" a person)."""
+    return key in COMMON_WORDS or (nm.strip_article(key) in COMMON_WORDS and key not in index.exact)
+
+
+def geocode(
+    text: str,
+    *,
+    lang: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Match | None:
+    """Resolve one place name (Arabic or English) to a gazetteer place.
+
+    Parameters
+    ----------
+    text
+        The name as written, clitics and designators (مدينة، محافظة، city, governorate) included.
+    lang
+        'ar' or 'en' as a hint (English names skip Arabic clitic stripping); None to detect.
+    context
+        Optional ``{"date": date, "near": [place ids]}`` used only to settle an ambiguous name.
+    gazetteer
+        Another gazetteer (default: the packaged one).
+
+    Returns
+    -------
+    Match or None
+        None when the text is not a known place name (also for empty, punctuation-only or over-long text).
+
+    Raises
+    ------
+    InputError
+        If ``text`` is not a string, or ``lang`` or the context date is invalid.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"a place name must be a string, got {type(text).__name__}: {text!r:.80}")
+    _check_lang(lang)
+    key = _query_key(text)
+    if key is None:
+        return None
+    index = _index(gazetteer)
+    return _geocode_key(index, text, key, lang, context)
+
+
+def _geocode_key(
+    index: _Index, text: str, key: str, lang: str | None, context: Mapping[str, Any] | None
+) -> Match | None:
+    if _is_common_word(index, key):
+        return None
+    arabic = lang != "en"
+    hits = _resolve_key(index, key, arabic_clitics=arabic, fuzzy=True)
+    return _build_match(index, text, key, hits, context)
+
+
+def geocode_many(
+    texts: Iterable[str],
+    *,
+    lang: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[Match | None]:
+    """Geocode each name, in order; repeated names are resolved once.
+
+    Parameters
+    ----------
+    texts
+        Names as written.
+    lang, context, gazetteer
+        As for :func:`geocode`, applied to every name.
+
+    Returns
+    -------
+    list of Match or None
+        One entry per input name.
+    """
+    _check_lang(lang)
+    index = _index(gazetteer)
+    cache: dict[str, Match | None] = {}
+    out: list[Match | None] = []
+    for text in texts:
+        if not isinstance(text, str):
+            raise InputError(f"a place name must be a string, got {type(text).__name__}: {text!r:.80}")
+        if text not in cache:
+            key = _query_key(text)
+            cache[text] = None if key is None else _geocode_key(index, text, key, lang, context)
+        out.append(cache[text])
+    return out
+
+
+# ---------------------------------------------------------------- geoparsing of running text
+
+_MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d\u0300-\u036f"
+_TEXT_TOKEN_RE = re.compile(f"[^\\W_][\\w{_MARKS}]*(?:['’ʼ][^\\W_][\\w{_MARKS}]*)*")
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenInfo:
+    key: str  # folded token
+    single: tuple[_Hit, ...]  # hits of the token alone (running-text rules)
+    starts: tuple[
+        tuple[str, float], ...
+    ]  # variants of the token that begin multi-token names, with penalties
+    latin: bool
+    letter: str | None  # letter of a letter-plus-number name (كي -> k)
+
+
+def _token_info(index: _Index, raw: str, cache: dict[str, _TokenInfo]) -> _TokenInfo:
+    info = cache.get(raw)
+    if info is not None:
+        return info
+    key = nm.fold_token(raw).replace(" ", "")
+    latin = key.isascii()
+    single: list[_Hit] = []
+    if key and key not in COMMON_WORDS:
+        if latin:
+            # proper nouns only: "hit" in English prose is a verb, "Hit" may be the town
+            if raw[0].isupper() or any(ch.isdigit() for ch in raw):
+                single = _hits_for_key(index, key, loose=True, skeleton_min=RUNNING_SKELETON_MIN)
+        else:
+            single = _lookup(index, key, arabic_clitics=True, skeleton_min=RUNNING_SKELETON_MIN)
+            # a neighbouring-country name must be written exactly as the gazetteer has it: بأنه ("that it")
+            # folds to بانه (Baneh, Iran)
+            if not all(index.iraqi[h[0]] for h in single):
+                light = nm.light_fold(raw)
+                forms = {light} | {light[len(p) :] for p in nm.CLITIC_PREFIXES if light.startswith(p)}
+                single = [h for h in single if index.iraqi[h[0]] or forms & index.light_names(h[0])]
+    starts: list[tuple[str, float]] = []
+    if key in index.starts:
+        starts.append((key, 0.0))
+    if not latin:
+        starts += [(v, PENALTY_CLITIC) for v in nm.clitic_variants(key) if v in index.starts]
+    letter = nm.ARABIC_LETTER_NAMES.get(key) or (key if len(key) == 1 and latin and key.isalpha() else None)
+    info = _TokenInfo(key, tuple(single), tuple(starts), latin, letter)
+    cache[raw] = info
+    return info
+
+
+def find_mentions(
+    text: str,
+    *,
+    lang: str | None = None,
+    gazetteer: Gazetteer | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> list[Mention]:
+    """Find the place names in running Arabic or English text.
+
+    Parameters
+    ----------
+    text
+        Running text.
+    lang
+        'ar' or 'en' as a hint; None to handle both scripts.
+    gazetteer
+        Another gazetteer (default: the packaged one).
+    context
+        As for :func:`geocode`, used to settle ambiguous names.
+
+    Returns
+    -------
+    list of Mention
+        In text order, without overlaps; where names overlap the longest wins. ``start``/``end`` index ``text``.
+
+    Raises
+    ------
+    InputError
+        If ``text`` is not a string.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"text must be a string, got {type(text).__name__}")
+    _check_lang(lang)
+    index = _index(gazetteer)
+    cache: dict[str, _TokenInfo] = _TOKEN_CACHE.setdefault(id(index), {})
+    if len(cache) > 200_000:
+        cache.clear()
+    spans = [(m.start(), m.end()) for m in _TEXT_TOKEN_RE.finditer(text)]
+    infos = [_token_info(index, text[s:e], cache) for s, e in spans]
+    _merge_letter_numbers(index, text, spans, infos, cache)
+    mentions: list[Mention] = []
+    n = len(spans)
+    i = 0
+    while i < n:
+        info = infos[i]
+        found = None
+        if info.starts:
+            found = _multi(index, text, spans, infos, i, context)
+        if found is None and info.single:
+            s, e = spans[i]
+            match = _build_match(index, text[s:e], info.key, list(info.single), context)
+            found = (i + 1, match) if match is not None else None
+        if found is None:
+            i += 1
+            continue
+        j, match = found
+        s, e = spans[i][0], spans[j - 1][1]
+        mentions.append(Mention(s, e, text[s:e], match))
+        i = j
+    return mentions
+
+
+_TOKEN_CACHE: dict[int, dict[str, _TokenInfo]] = {}
+
+
+def _multi(
+    index: _Index,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    infos: Sequence[_TokenInfo],
+    i: int,
+    context: Mapping[str, Any] | None,
+) -> tuple[int, Match] | None:
+    """Return the longest multi-token name starting at token ``i``, with the index after it."""
+    n = len(spans)
+    for first, penalty in infos[i].starts:
+        longest = min(index.starts[first], n - i)
+        for size in range(longest, 1, -1):
+            # a name never spans a sentence or clause break
+            if any(_breaks(text, spans[k][1], spans[k + 1][0]) for k in range(i, i + size - 1)):
+                continue
+            if infos[i].latin and not all(_proper(text, spans[k], infos[k]) for k in range(i, i + size)):
+                continue
+            tokens = [first, *(infos[k].key for k in range(i + 1, i + size))]
+            key = " ".join(nm.join_letter_numbers(tokens))
+            hits = _hits_for_key(index, key, loose=True, skeleton_min=RUNNING_SKELETON_MIN)
+            if hits:
+                if penalty:
+                    hits = [(h, s - penalty, m) for h, s, m in hits]
+                match = _build_match(index, text[spans[i][0] : spans[i + size - 1][1]], key, hits, context)
+                if match is not None:
+                    return i + size, match
+    return None
+
+
+def _merge_letter_numbers(
+    index: _Index,
+    text: str,
+    spans: list[tuple[int, int]],
+    infos: list[_TokenInfo],
+    cache: dict[str, _TokenInfo],
+) -> None:
+    """Merge letter-plus-number names written as two tokens («كي-1», K 1, كي وان) into one token, in place."""
+    k = 0
+    while k < len(spans) - 1:
+        letter = infos[k].letter
+        if letter is not None:
+            nxt = infos[k + 1].key
+            number = nxt if nxt.isdigit() else nm.NUMBER_WORDS.get(nxt)
+            if number is not None and not _breaks(text, spans[k][1], spans[k + 1][0]):
+                merged = _token_info(index, letter + number, cache)
+                if merged.single or merged.starts:
+                    spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
+                    infos[k : k + 2] = [merged]
+        k += 1
+
+
+_LOWERCASE_NAME_WORDS = frozenset(
+    "of the al el ad as ash at an air base airbase airport dam field oil oilfield city town district governorate "
+    "province region crossing border lake international regional camp".split()
+)
+
+
+def _proper(text: str, span: tuple[int, int], info: _TokenInfo) -> bool:
+    """Whether a Latin token can be part of a name in running text: capitalised, a digit, or a generic word."""
+    first = text[span[0]]
+    return first.isupper() or first.isdigit() or info.key in _LOWERCASE_NAME_WORDS
+
+
+def _breaks(text: str, start: int, end: int) -> bool:
+    """Whether the gap between two tokens holds punctuation that ends a name (. , ، ؛ : ; newline...)."""
+    gap = text[start:end]
+    return len(gap) > 3 or any(ch in '.,،؛:;!?؟()[]{}«»"\n|/' for ch in gap)

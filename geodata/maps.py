@@ -1,0 +1,766 @@
+"""Map builder: events, control state and changes in, a layered ``folium.Map`` out (the only module importing folium).
+
+The builder never creates one folium object per event. Each layer is one ``FeatureGroup`` (togglable in the
+layer control) filled by one script from compact arrays; the strings in those arrays are HTML-escaped here,
+in Python, before they reach the page. Above ``aggregate_threshold`` events, the events layer becomes grid-cell
+counts computed on the server, and the movements layer becomes counts per (origin, destination) pair.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+import folium
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from folium.template import Template
+
+from geodata.errors import InputError
+from geodata.settings import get_settings
+from geodata.vocab import (
+    ACTORS,
+    CONTESTED_COLOR,
+    EVENT_TYPE_LABELS,
+    EVENT_TYPES,
+    JOINT_COLORS,
+    OKABE_ITO,
+    STATUS_LABELS,
+    UNKNOWN_COLOR,
+    actor_label,
+    controller_color,
+)
+
+logger = logging.getLogger(__name__)
+
+LAYERS: tuple[str, ...] = ("control", "events", "movements", "changes")
+LANGS: tuple[str, ...] = ("en", "ar")
+DEFAULT_CENTER: tuple[float, float] = (35.47, 44.39)  # Kirkuk (lat, lon)
+DEFAULT_TILES = "OpenStreetMap"
+_COORD_DIGITS = 5  # about 1 m: plenty for a screen, and short in the page
+_MAX_GRID_CELLS_PER_AXIS = 64
+_MAX_MOVEMENT_PAIRS = 500
+_CHANGES_LISTED = 5  # changes listed per place in the changes layer's tooltip
+
+_UI: dict[str, tuple[str, str]] = {
+    "control": ("Control as of the day", "السيطرة في اليوم المحدد"),
+    "events": ("Events in the window", "الأحداث في الفترة"),
+    "movements": ("Movements (origin → place)", "التحركات (من ← إلى)"),
+    "changes": ("Changes in the window", "التغيّرات في الفترة"),
+    "as_of": ("Control as of", "السيطرة بتاريخ"),
+    "window": ("Events", "الأحداث"),
+    "date": ("Date", "التاريخ"),
+    "type": ("Type", "النوع"),
+    "place": ("Place", "المكان"),
+    "as_written": ("As written", "كما ورد"),
+    "controller": ("Control", "السيطرة"),
+    "summary": ("Summary", "الملخص"),
+    "source": ("Source", "المصدر"),
+    "status": ("Status", "الحالة"),
+    "since": ("since", "منذ"),
+    "contested": ("Contested", "متنازع عليه"),
+    "unknown": ("Unknown", "غير معروف"),
+    "claims": ("claims", "ادعاءات"),
+    "events_n": ("events", "حدثاً"),
+    "cell": ("events in this cell", "حدثاً في هذه الخلية"),
+    "aggregated": ("aggregated: counts per grid cell", "مجمّعة: عدد الأحداث في كل خلية"),
+    "movements_n": ("movements", "تحركات"),
+    "changes_n": ("change(s) of control", "تغيّر في السيطرة"),
+    "legend": ("Who holds each place", "من يسيطر على كل مكان"),
+    "event_types": ("Event types", "أنواع الأحداث"),
+    "precision": ("precision", "الدقة"),
+}
+_PRECISION: dict[str, tuple[str, str]] = {"day": ("day", "يوم"), "week": ("week", "أسبوع"), "month": ("month", "شهر")}
+
+
+def escape_text(value: object) -> str:
+    """Escape a data string for HTML, attributes and JavaScript template literals.
+
+    Besides ``& < > " '``, backticks and ``$`` are turned into character references, so that the text is
+    inert even if a caller puts it into a template literal (which is what ``folium.Tooltip`` does).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;")
+
+
+def safe_url(value: object) -> str | None:
+    """Return ``value`` if it is an absolute http(s) URL with a host, else None (never a ``javascript:`` link)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+@dataclass(frozen=True)
+class _Strings:
+    """String table: every distinct escaped string is sent once and referenced by index."""
+
+    table: list[str]
+    index: dict[str, int]
+
+    @classmethod
+    def new(cls) -> _Strings:
+        return cls(table=[""], index={"": 0})
+
+    def add(self, raw: object) -> int:
+        text = escape_text(raw)
+        found = self.index.get(text)
+        if found is None:
+            found = len(self.table)
+            self.table.append(text)
+            self.index[text] = found
+        return found
+
+    def add_html(self, markup: str) -> int:
+        """Add markup the builder made itself (from escaped parts)."""
+        found = self.index.get(markup)
+        if found is None:
+            found = len(self.table)
+            self.table.append(markup)
+            self.index[markup] = found
+        return found
+
+
+def _label(key: str, lang: str) -> str:
+    en, ar = _UI[key]
+    return ar if lang == "ar" else en
+
+
+def _column(df: pd.DataFrame, name: str) -> list[Any]:
+    """Return a column as a list of Python objects with missing values as ``None`` (absent column: all None)."""
+    if name not in df.columns:
+        return [None] * len(df)
+    col = df[name]
+    values = col.astype(object).tolist()
+    mask = col.isna().to_numpy()
+    return [None if m else v for v, m in zip(values, mask, strict=True)]
+
+
+def _first_column(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    return next((n for n in names if n in df.columns), None)
+
+
+def _iso(value: object) -> str:
+    if value is None or value is pd.NaT:
+        return ""
+    if isinstance(value, pd.Timestamp | date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def _iso_column(df: pd.DataFrame, name: str) -> list[str]:
+    if name not in df.columns:
+        return [""] * len(df)
+    col = df[name]
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.dt.strftime("%Y-%m-%d").fillna("").tolist()
+    return [_iso(v) for v in _column(df, name)]
+
+
+def _coords(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return (lat, lon) arrays of the event places: the latitude/longitude columns, else the geometry's end point."""
+    if "latitude" in df.columns and "longitude" in df.columns:
+        lat = pd.to_numeric(df["latitude"], errors="coerce").to_numpy(dtype=float)
+        lon = pd.to_numeric(df["longitude"], errors="coerce").to_numpy(dtype=float)
+        return lat, lon
+    if "geometry" in df.columns:
+        end = shapely.get_point(np.asarray(df["geometry"].array), -1)
+        point = np.where(shapely.is_missing(end), np.asarray(df["geometry"].array), end)
+        return shapely.get_y(point), shapely.get_x(point)
+    raise InputError("events frame has neither latitude/longitude columns nor a geometry column")
+
+
+def _round(values: np.ndarray) -> list[float]:
+    return np.round(values.astype(float), _COORD_DIGITS).tolist()
+
+
+def _type_codes(df: pd.DataFrame) -> np.ndarray:
+    """Return the index of each event's type in ``EVENT_TYPES`` (unknown types: len(EVENT_TYPES))."""
+    if "event_type" not in df.columns:
+        return np.full(len(df), len(EVENT_TYPES), dtype=np.int64)
+    cat = pd.Categorical(df["event_type"], categories=[*EVENT_TYPES])
+    codes = np.asarray(cat.codes, dtype=np.int64)
+    codes[codes < 0] = len(EVENT_TYPES)
+    return codes
+
+
+def _controller_text(code: object, lang: str) -> str:
+    if code is None or code == "":
+        return ""
+    return actor_label(str(code), lang)
+
+
+def _event_payload(df: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, Any]:
+    """Events as arrays: coordinates, type codes and per-event string indices for the popup and tooltip."""
+    lat, lon = _coords(df)
+    dates = _iso_column(df, "event_date")
+    ends = _iso_column(df, "date_end")
+    columns = {
+        name: _column(df, name)
+        for name in (
+            "date_precision",
+            "event_type",
+            "place",
+            "place_ar",
+            "place_as_written",
+            "controller_before",
+            "controller_after",
+            "summary",
+            "source",
+            "source_url",
+            "status",
+            "event_id",
+        )
+    }
+    records = []
+    for i in range(len(df)):
+        day = dates[i] + (f" – {ends[i]}" if ends[i] and ends[i] != dates[i] else "")
+        precision = columns["date_precision"][i]
+        prec_label = _PRECISION.get(str(precision), (precision, precision))[1 if lang == "ar" else 0]
+        etype = columns["event_type"][i]
+        type_label = EVENT_TYPE_LABELS.get(str(etype))
+        status = columns["status"][i]
+        status_label = STATUS_LABELS.get(str(status))
+        records.append(
+            [
+                strings.add(day),
+                strings.add(prec_label),
+                strings.add((type_label.ar if lang == "ar" else type_label.en) if type_label else etype),
+                strings.add(columns["place"][i]),
+                strings.add(columns["place_ar"][i]),
+                strings.add(columns["place_as_written"][i]),
+                strings.add(_controller_text(columns["controller_before"][i], lang)),
+                strings.add(_controller_text(columns["controller_after"][i], lang)),
+                strings.add(columns["summary"][i]),
+                strings.add(columns["source"][i]),
+                strings.add(safe_url(columns["source_url"][i])),
+                strings.add((status_label.ar if lang == "ar" else status_label.en) if status_label else status),
+                strings.add(columns["event_id"][i]),
+                1 if status == "disputed" else 0,
+            ]
+        )
+    return {"lat": _round(lat), "lon": _round(lon), "k": _type_codes(df).tolist(), "r": records}
+
+
+def _grid(df: pd.DataFrame) -> dict[str, Any]:
+    """Count events per square grid cell; the cell size adapts to the extent so that at most 64x64 cells exist."""
+    lat, lon = _coords(df)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    lat, lon = lat[ok], lon[ok]
+    if lat.size == 0:
+        return {"cell": 0, "lat": [], "lon": [], "n": []}
+    span = max(float(lat.max() - lat.min()), float(lon.max() - lon.min()), 1e-6)
+    raw = span / _MAX_GRID_CELLS_PER_AXIS
+    step = 10 ** math.floor(math.log10(raw))
+    cell = next(m * step for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
+    lat0, lon0 = math.floor(lat.min() / cell) * cell, math.floor(lon.min() / cell) * cell
+    iy = ((lat - lat0) / cell).astype(np.int64)
+    ix = ((lon - lon0) / cell).astype(np.int64)
+    nx = int(ix.max()) + 1
+    counts = np.bincount(iy * nx + ix)
+    keys = np.flatnonzero(counts)
+    return {
+        "cell": cell,
+        "lat": _round(lat0 + (keys // nx) * cell),
+        "lon": _round(lon0 + (keys % nx) * cell),
+        "n": counts[keys].tolist(),
+    }
+
+
+def _movement_rows(df: pd.DataFrame) -> pd.DataFrame:
+    if "origin_place_id" not in df.columns or "geometry" not in df.columns:
+        return df.iloc[0:0]
+    has_origin = df["origin_place_id"].notna().to_numpy()
+    if not has_origin.any():
+        return df.iloc[0:0]
+    rows = df[has_origin]
+    geoms = np.asarray(rows["geometry"].array)
+    lines = shapely.get_type_id(geoms) == 1  # LineString
+    return rows[lines]
+
+
+def _line_ends(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    geoms = np.asarray(rows["geometry"].array)
+    start, end = shapely.get_point(geoms, 0), shapely.get_point(geoms, -1)
+    return shapely.get_y(start), shapely.get_x(start), shapely.get_y(end), shapely.get_x(end)
+
+
+def _movement_pairs(rows: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, Any]:
+    """Aggregate movements to counts per (origin, destination) pair, the busiest first."""
+    lat0, lon0, lat1, lon1 = _line_ends(rows)
+    pairs = pd.DataFrame(
+        {
+            "o": rows["origin_place_id"].astype(str).to_numpy(),
+            "d": rows["place_id"].astype(str).to_numpy() if "place_id" in rows.columns else "",
+            "lat0": lat0,
+            "lon0": lon0,
+            "lat1": lat1,
+            "lon1": lon1,
+            "name": rows["place"].astype(object).to_numpy() if "place" in rows.columns else None,
+        }
+    )
+    grouped = pairs.groupby(["o", "d"], sort=False, observed=True).agg(
+        n=("lat0", "size"), lat0=("lat0", "first"), lon0=("lon0", "first"), lat1=("lat1", "first"),
+        lon1=("lon1", "first"), name=("name", "first"),
+    )  # fmt: skip
+    grouped = grouped.sort_values("n", ascending=False).head(_MAX_MOVEMENT_PAIRS)
+    tips = [
+        strings.add_html(f"{n:,} {_label('movements_n', lang)}: {escape_text(o)} → {escape_text(name or d)}")
+        for (o, d), n, name in zip(grouped.index, grouped["n"], grouped["name"], strict=True)
+    ]
+    return {
+        "lat0": _round(grouped["lat0"].to_numpy()),
+        "lon0": _round(grouped["lon0"].to_numpy()),
+        "lat1": _round(grouped["lat1"].to_numpy()),
+        "lon1": _round(grouped["lon1"].to_numpy()),
+        "n": grouped["n"].astype(int).tolist(),
+        "tip": tips,
+    }
+
+
+def _place_names(place: object, place_ar: object) -> str:
+    parts = [escape_text(p) for p in (place, place_ar) if p]
+    return " / ".join(f'<span dir="auto">{p}</span>' for p in parts)
+
+
+def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, Any]:
+    """Places with their controller colour, contested flag, and prebuilt (escaped) tooltip/popup markup."""
+    lat = pd.to_numeric(control[_first_column(control, ("lat", "latitude")) or "lat"], errors="coerce")
+    lon = pd.to_numeric(control[_first_column(control, ("lon", "longitude")) or "lon"], errors="coerce")
+    ok = (lat.notna() & lon.notna()).to_numpy()
+    control = control[ok]
+    controllers = _column(control, "controller")
+    contested = [bool(v) for v in _column(control, "contested")]
+    claims = _column(control, "claims")
+    names = [
+        _place_names(p, a)
+        for p, a in zip(_column(control, "place"), _column(control, "place_ar"), strict=True)
+    ]
+    since = _iso_column(control, "since")
+    event_ids = _column(control, "event_id")
+    colors, tips = [], []
+    for i, code in enumerate(controllers):
+        if contested[i]:
+            claim_codes = claims[i] if isinstance(claims[i], list | tuple) else str(claims[i] or "").split(";")
+            holder = (
+                f"{_label('contested', lang)}: "
+                + ", ".join(escape_text(_controller_text(c, lang)) for c in claim_codes if c)
+            )
+            colors.append(UNKNOWN_COLOR if not code else controller_color(code))
+        elif code:
+            holder = escape_text(_controller_text(code, lang))
+            colors.append(controller_color(code))
+        else:
+            holder = _label("unknown", lang)
+            colors.append(UNKNOWN_COLOR)
+        when = f" ({_label('since', lang)} {escape_text(since[i])})" if since[i] else ""
+        ref = f"<br><small>{escape_text(event_ids[i])}</small>" if event_ids[i] else ""
+        tips.append(strings.add_html(f"<b>{names[i]}</b><br>{holder}{when}{ref}"))
+    return {
+        "lat": _round(lat[ok].to_numpy()),
+        "lon": _round(lon[ok].to_numpy()),
+        "c": colors,
+        "x": [1 if c else 0 for c in contested],
+        "tip": tips,
+    }
+
+
+def _changes_payload(changes: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, Any]:
+    """One highlighted ring per place that changed hands, listing its latest changes (bounded at any size)."""
+    lat_col = _first_column(changes, ("latitude", "lat"))
+    lon_col = _first_column(changes, ("longitude", "lon"))
+    if lat_col is None or lon_col is None:
+        lat, lon = _coords(changes)
+    else:
+        lat = pd.to_numeric(changes[lat_col], errors="coerce").to_numpy(dtype=float)
+        lon = pd.to_numeric(changes[lon_col], errors="coerce").to_numpy(dtype=float)
+    ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+    if "place_id" in changes.columns:
+        keys = changes["place_id"].astype(str).to_numpy()[ok]
+    else:
+        keys = np.char.add(np.round(lat[ok], 4).astype(str), np.round(lon[ok], 4).astype(str))
+    light = pd.DataFrame({"key": keys, "pos": ok})
+    counts = light.groupby("key", sort=False)["pos"].agg(["size", "last"])
+    latest = light.groupby("key", sort=False).tail(_CHANGES_LISTED)
+    rows = changes.iloc[latest["pos"].to_numpy()]
+    date_col = _first_column(rows, ("event_date", "date", "since")) or "event_date"
+    days = _iso_column(rows, date_col)
+    before, after = _column(rows, "controller_before"), _column(rows, "controller_after")
+    summaries, ids = _column(rows, "summary"), _column(rows, "event_id")
+    names = [_place_names(p, a) for p, a in zip(_column(rows, "place"), _column(rows, "place_ar"), strict=True)]
+    lines: dict[str, list[str]] = {}
+    title: dict[str, str] = {}
+    for i, key in enumerate(latest["key"].tolist()):
+        move = f"{escape_text(_controller_text(before[i], lang))} → {escape_text(_controller_text(after[i], lang))}"
+        ref = f" <small>{escape_text(ids[i])}</small>" if ids[i] else ""
+        lines.setdefault(key, []).append(f"<b>{escape_text(days[i])}</b> {move}{ref}")
+        title[key] = names[i]
+        if counts.at[key, "size"] == 1 and summaries[i]:
+            lines[key].append(escape_text(summaries[i]))
+    tips = []
+    for key, n in zip(counts.index, counts["size"], strict=True):
+        more = f"<br>… {n - _CHANGES_LISTED:,} +" if n > _CHANGES_LISTED else ""
+        head = f"<b>{title[key]}</b> · {n:,} {_label('changes_n', lang)}"
+        tips.append(strings.add_html(head + "<br>" + "<br>".join(lines[key]) + more))
+    last = counts["last"].to_numpy()
+    return {"lat": _round(lat[last]), "lon": _round(lon[last]), "tip": tips}
+
+
+def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[str]) -> str:
+    rows = []
+    for code in controllers:
+        en, ar = actor_label(code, "en"), actor_label(code, "ar")
+        swatch = controller_color(code)
+        rows.append(
+            f'<div><span class="kcm-sw" style="background:{swatch}"></span>'
+            f'{escape_text(en)} · <span dir="rtl" lang="ar">{escape_text(ar)}</span></div>'
+        )
+    rows.append(
+        f'<div><span class="kcm-sw" style="background:#fff;border:2px dashed {CONTESTED_COLOR}"></span>'
+        f'Contested · <span dir="rtl" lang="ar">متنازع عليه</span></div>'
+    )
+    rows.append(
+        f'<div><span class="kcm-sw" style="background:{UNKNOWN_COLOR}"></span>'
+        f'Unknown · <span dir="rtl" lang="ar">غير معروف</span></div>'
+    )
+    types = []
+    for code in types_present:
+        label = EVENT_TYPE_LABELS[code]
+        types.append(
+            f'<div><span class="kcm-dot" style="background:{label.color}"></span>'
+            f"{escape_text(label.ar if lang == 'ar' else label.en)}</div>"
+        )
+    type_block = f"<b>{_label('event_types', lang)}</b>{''.join(types)}" if types else ""
+    direction = "rtl" if lang == "ar" else "ltr"
+    return (
+        f'<div class="kcm-legend" dir="{direction}"><b>{_label("legend", lang)}</b>{"".join(rows)}{type_block}</div>'
+    )
+
+
+def _as_of_html(as_of: date | None, window: tuple[date, date] | None, lang: str, note: str) -> str:
+    direction = "rtl" if lang == "ar" else "ltr"
+    day = as_of.isoformat() if as_of else "—"
+    span = f"{_label('window', lang)}: {window[0].isoformat()} → {window[1].isoformat()}" if window else ""
+    extra = f"<br><small>{note}</small>" if note else ""
+    return (
+        f'<div class="kcm-asof" dir="{direction}" data-as-of="{day}">'
+        f'<div class="kcm-asof-label">{_label("as_of", lang)}</div>'
+        f'<div class="kcm-asof-day" dir="ltr">{day}</div><div class="kcm-asof-window">{span}{extra}</div></div>'
+    )
+
+
+_CSS = (
+    ".kcm-asof{background:rgba(255,255,255,.93);padding:6px 12px;border:2px solid #222;border-radius:6px;"
+    "font:14px/1.3 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;text-align:center}"
+    ".kcm-asof-day{font-size:26px;font-weight:700;letter-spacing:.5px}"
+    ".kcm-asof-window{font-size:12px;color:#333}"
+    ".kcm-legend{background:rgba(255,255,255,.93);padding:6px 10px;border-radius:6px;max-width:330px;"
+    "font:12px/1.5 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+    ".kcm-sw,.kcm-dot{display:inline-block;width:12px;height:12px;margin:0 6px;vertical-align:middle;"
+    "border:1px solid #333}.kcm-dot{border-radius:50%}"
+    ".kcm-pop{font:13px/1.4 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;max-width:320px}"
+    ".kcm-pop th{text-align:start;padding-inline-end:6px;vertical-align:top;color:#555;font-weight:600}"
+)
+
+
+class _KcmLayers(MacroElement):
+    """One script that fills the layer groups from compact arrays and adds the legend and the "as of" box."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+  var P = {{ this.payload }};
+  var map = {{ this._parent.get_name() }};
+  var S = P.S, T = P.L, g = {{ this.groups_js }};
+  if (!document.getElementById("kcm-css")) {
+    var st = document.createElement("style"); st.id = "kcm-css"; st.textContent = P.css;
+    document.head.appendChild(st);
+  }
+  function box(pos, markup) {
+    var c = L.control({position: pos}); c.onAdd = function () {
+      var d = document.createElement("div"); d.innerHTML = markup;
+      L.DomEvent.disableClickPropagation(d); return d.firstChild;
+    };
+    c.addTo(map);
+  }
+  box("topright", P.asof);
+  if (P.legend) { box("bottomright", P.legend); }
+  function row(k, v) { return v ? "<tr><th>" + T[k] + "</th><td dir=\\"auto\\">" + v + "</td></tr>" : ""; }
+  function popup(r) {
+    var place = [S[r[3]], S[r[4]]].filter(Boolean).join(" / ");
+    var ctl = (S[r[6]] || S[r[7]]) ? (S[r[6]] || "?") + " → " + (S[r[7]] || "?") : "";
+    var src = S[r[9]];
+    if (S[r[10]]) {
+      src = "<a href=\\"" + S[r[10]] + "\\" target=\\"_blank\\" rel=\\"noopener noreferrer\\">" + (src || S[r[10]]) + "</a>";
+    }
+    return "<div class=\\"kcm-pop\\" dir=\\"" + P.dir + "\\"><b>" + S[r[12]] + "</b><table>" +
+      row("date", S[r[0]] + (S[r[1]] ? " (" + T.precision + ": " + S[r[1]] + ")" : "")) +
+      row("type", S[r[2]]) + row("place", place) + row("as_written", S[r[5]]) + row("controller", ctl) +
+      row("summary", S[r[8]]) + row("source", src) + row("status", S[r[11]]) + "</table></div>";
+  }
+  function tip(r) {
+    var written = S[r[5]] && S[r[5]] !== S[r[3]] && S[r[5]] !== S[r[4]] ? " (" + S[r[5]] + ")" : "";
+    return "<b>" + S[r[0]] + "</b> · " + S[r[2]] + " · <span dir=\\"auto\\">" + S[r[3]] + written + "</span>";
+  }
+  if (P.ctl && g.control) {
+    var fc = g.control, c = P.ctl;
+    for (var i = 0; i < c.lat.length; i++) {
+      var ll = [c.lat[i], c.lon[i]];
+      var m = L.circleMarker(ll, {radius: 9, color: "#222", weight: 1.5, fillColor: c.c[i], fillOpacity: 0.9});
+      m.bindTooltip(S[c.tip[i]]); m.bindPopup(S[c.tip[i]]); m.addTo(fc);
+      if (c.x[i]) {
+        var ring = L.circleMarker(ll, {radius: 14, color: P.contested, weight: 3, dashArray: "4 3", fill: false});
+        ring.bindTooltip(S[c.tip[i]]); ring.addTo(fc);
+      }
+    }
+  }
+  if (P.ev && g.events) {
+    var fe = g.events, e = P.ev;
+    for (var j = 0; j < e.lat.length; j++) {
+      if (e.lat[j] === null || e.lon[j] === null) { continue; }
+      var r = e.r[j];
+      var mk = L.circleMarker([e.lat[j], e.lon[j]], {radius: 6, color: "#222", weight: 1, fillColor: P.types[e.k[j]],
+        fillOpacity: 0.85, dashArray: r[13] ? "2 2" : null});
+      mk.bindTooltip(tip(r)); mk.bindPopup(popup(r), {maxWidth: 340}); mk.addTo(fe);
+    }
+  }
+  if (P.agg && g.events) {
+    var fa = g.events, a = P.agg, cv = L.canvas(), mx = Math.max.apply(null, a.n.concat([1]));
+    for (var q = 0; q < a.n.length; q++) {
+      var op = 0.25 + 0.65 * Math.log(1 + a.n[q]) / Math.log(1 + mx);
+      var rc = L.rectangle([[a.lat[q], a.lon[q]], [a.lat[q] + a.cell, a.lon[q] + a.cell]],
+        {renderer: cv, weight: 0.5, color: "#333", fillColor: P.aggColor, fillOpacity: op});
+      rc.bindTooltip(a.n[q].toLocaleString() + " " + T.cell); rc.addTo(fa);
+    }
+  }
+  function arrow(la0, lo0, la1, lo1) {
+    var k = Math.cos(la1 * Math.PI / 180) || 1, dx = (lo1 - lo0) * k, dy = la1 - la0;
+    var len = Math.sqrt(dx * dx + dy * dy); if (!len) { return null; }
+    var s = Math.min(0.06, len * 0.25), ux = dx / len, uy = dy / len;
+    var bx = lo1 * k - ux * s, by = la1 - uy * s, w = s * 0.5;
+    return [[la1, lo1], [by + ux * w, (bx - uy * w) / k], [by - ux * w, (bx + uy * w) / k]];
+  }
+  function line(fg, la0, lo0, la1, lo1, weight, html, popupHtml) {
+    var pl = L.polyline([[la0, lo0], [la1, lo1]], {color: P.moveColor, weight: weight, opacity: 0.85});
+    pl.bindTooltip(html); if (popupHtml) { pl.bindPopup(popupHtml, {maxWidth: 340}); } pl.addTo(fg);
+    var tri = arrow(la0, lo0, la1, lo1);
+    if (tri) {
+      var pg = L.polygon(tri, {color: P.moveColor, weight: 1, fillColor: P.moveColor, fillOpacity: 1});
+      pg.bindTooltip(html); pg.addTo(fg);
+    }
+  }
+  if (P.mv && g.movements) {
+    var fm = g.movements, v = P.mv;
+    for (var t = 0; t < v.e.length; t++) {
+      var rr = P.ev.r[v.e[t]];
+      line(fm, v.lat0[t], v.lon0[t], v.lat1[t], v.lon1[t], 3, tip(rr), popup(rr));
+    }
+  }
+  if (P.mvagg && g.movements) {
+    var fp = g.movements, w = P.mvagg, top = Math.max.apply(null, w.n.concat([1]));
+    for (var u = 0; u < w.n.length; u++) {
+      line(fp, w.lat0[u], w.lon0[u], w.lat1[u], w.lon1[u], 2 + 6 * Math.sqrt(w.n[u] / top), S[w.tip[u]], null);
+    }
+  }
+  if (P.ch && g.changes) {
+    var fh = g.changes, h = P.ch;
+    for (var z = 0; z < h.lat.length; z++) {
+      var hm = L.circleMarker([h.lat[z], h.lon[z]], {radius: 18, color: P.changeColor, weight: 4, fill: false,
+        className: "kcm-change"});
+      hm.bindTooltip(S[h.tip[z]]); hm.bindPopup(S[h.tip[z]]); hm.addTo(fh);
+    }
+  }
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "KcmLayers"
+        self.raw_payload = payload
+
+    @property
+    def groups_js(self) -> str:
+        """A JavaScript object literal naming the layer groups' variables (resolved at render time)."""
+        names = self.raw_payload["_groups"]
+        return "{" + ", ".join(f"{key}: {group.get_name()}" for key, group in names.items()) + "}"
+
+    @property
+    def payload(self) -> str:
+        """The payload as JSON that is safe inside a ``<script>`` element."""
+        data = {k: v for k, v in self.raw_payload.items() if k != "_groups"}
+        text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
+        return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _bounds(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> list[list[float]] | None:
+    lats, lons = [], []
+    for lat, lon in frames:
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        if ok.any():
+            lats += [float(lat[ok].min()), float(lat[ok].max())]
+            lons += [float(lon[ok].min()), float(lon[ok].max())]
+    if not lats:
+        return None
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
+
+
+def build_map(
+    events: pd.DataFrame | None,
+    control: pd.DataFrame | None = None,
+    *,
+    as_of: date | None = None,
+    changes: pd.DataFrame | None = None,
+    window: tuple[date, date] | None = None,
+    layers: Iterable[str] = LAYERS,
+    lang: str = "en",
+    tiles: str | None = DEFAULT_TILES,
+    attribution: str | None = None,
+    bounds: Sequence[Sequence[float]] | None = None,
+    aggregate_threshold: int | None = None,
+) -> folium.Map:
+    """Build the layered map of control as of a day and the events of a window.
+
+    Parameters
+    ----------
+    events
+        The (already filtered) events of the window, as :func:`geodata.events.load_events` gives them.
+    control
+        The control state as of ``as_of`` (:func:`geodata.control.control_as_of`).
+    as_of
+        The day of the control state; shown in a box on the map so that a screenshot says which day it is.
+    changes
+        The control changes in the window (:func:`geodata.control.changes_between`), drawn highlighted.
+    window
+        The first and last day of the event window, shown under the "as of" day.
+    layers
+        The layers drawn, among :data:`LAYERS`; each one is a togglable group in the layer control.
+    lang
+        ``"en"`` or ``"ar"``: the language of labels (the data is shown as written, in both languages).
+    tiles
+        A folium tile name or URL template; None draws no base map (tests, offline use).
+    attribution
+        The attribution of a custom tile URL.
+    bounds
+        ``[[south, west], [north, east]]`` to fit the view to; default: the extent of what is drawn.
+    aggregate_threshold
+        Above this many events, draw grid-cell counts instead of points; None: the setting.
+
+    Returns
+    -------
+    folium.Map
+        The map; render it with ``get_root().render()`` or pass it to ``st_folium``.
+    """
+    if lang not in LANGS:
+        raise InputError(f"map language must be one of {', '.join(LANGS)}, got {lang!r}")
+    wanted = list(dict.fromkeys(layers))
+    unknown = [name for name in wanted if name not in LAYERS]
+    if unknown:
+        raise InputError(f"unknown map layer(s) {', '.join(map(repr, unknown))}; expected some of {', '.join(LAYERS)}")
+    threshold = get_settings().aggregate_threshold if aggregate_threshold is None else aggregate_threshold
+    events = events if events is not None else pd.DataFrame()
+    strings = _Strings.new()
+    payload: dict[str, Any] = {
+        "css": _CSS,
+        "dir": "rtl" if lang == "ar" else "ltr",
+        "L": {key: _label(key, lang) for key in _UI},
+        "types": [EVENT_TYPE_LABELS[t].color for t in EVENT_TYPES] + [UNKNOWN_COLOR],
+        "contested": CONTESTED_COLOR,
+        "changeColor": OKABE_ITO["yellow"],
+        "moveColor": OKABE_ITO["reddish_purple"],
+        "aggColor": OKABE_ITO["blue"],
+    }
+    extents: list[tuple[np.ndarray, np.ndarray]] = []
+    note = ""
+    n_events = len(events)
+    aggregated = n_events > threshold
+    if n_events and ("events" in wanted or "movements" in wanted):
+        if aggregated:
+            if "events" in wanted:
+                payload["agg"] = _grid(events)
+            note = f"{n_events:,} {_label('events_n', lang)} · {_label('aggregated', lang)}"
+        else:
+            payload["ev"] = _event_payload(events, strings, lang)
+            note = f"{n_events:,} {_label('events_n', lang)}"
+        extents.append(_coords(events))
+    if n_events and "movements" in wanted:
+        moves = _movement_rows(events)
+        if len(moves) > threshold or (aggregated and len(moves)):
+            payload["mvagg"] = _movement_pairs(moves, strings, lang)
+        elif len(moves):
+            positions = pd.Index(events.index).get_indexer(moves.index)
+            lat0, lon0, lat1, lon1 = _line_ends(moves)
+            payload["mv"] = {
+                "e": positions.tolist(),
+                "lat0": _round(lat0),
+                "lon0": _round(lon0),
+                "lat1": _round(lat1),
+                "lon1": _round(lon1),
+            }
+            extents.append((lat0, lon0))
+    controllers: list[str] = []
+    if control is not None and len(control) and "control" in wanted:
+        payload["ctl"] = _control_payload(control, strings, lang)
+        extents.append((np.asarray(payload["ctl"]["lat"], dtype=float), np.asarray(payload["ctl"]["lon"], dtype=float)))
+        controllers = sorted({str(c) for c in control["controller"].dropna() if str(c)}, key=_actor_order)
+    if changes is not None and len(changes) and "changes" in wanted:
+        payload["ch"] = _changes_payload(changes, strings, lang)
+    types_present = []
+    if "ev" in payload:
+        present = set(payload["ev"]["k"])
+        types_present = [t for i, t in enumerate(EVENT_TYPES) if i in present]
+    legend_codes = list(dict.fromkeys([*controllers, *(c for c in ACTORS if c in _LEGEND_DEFAULT)]))
+    payload["legend"] = _legend_html(lang, sorted(legend_codes, key=_actor_order), types_present)
+    payload["asof"] = _as_of_html(as_of, window, lang, note)
+    payload["S"] = strings.table
+
+    fmap = folium.Map(
+        location=list(DEFAULT_CENTER),
+        zoom_start=7,
+        tiles=tiles,
+        attr=attribution,
+        control_scale=True,
+        prefer_canvas=False,
+    )
+    # The layers need Leaflet only: leave out folium's jQuery, Bootstrap and icon fonts (fewer requests, faster map).
+    fmap.default_js = [(name, url) for name, url in folium.Map.default_js if name == "leaflet"]
+    fmap.default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
+    groups = {}
+    for name in LAYERS:
+        if name in wanted:
+            groups[name] = folium.FeatureGroup(name=_label(name, lang), show=True).add_to(fmap)
+    payload["_groups"] = groups
+    _KcmLayers(payload).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+    fit = [list(b) for b in bounds] if bounds is not None else _bounds(extents)
+    if fit is not None:
+        fmap.fit_bounds(fit, padding=(20, 20))
+    return fmap
+
+
+# The legend always explains the main controllers, so colours read the same from day to day.
+_LEGEND_DEFAULT: frozenset[str] = frozenset({"krg", "isf", "pmf", "us", "isis"})
+_ACTOR_ORDER: dict[str, int] = {code: i for i, code in enumerate([*ACTORS, *JOINT_COLORS])}
+
+
+def _actor_order(code: str) -> tuple[int, str]:
+    return (_ACTOR_ORDER.get(code, len(_ACTOR_ORDER)), code)

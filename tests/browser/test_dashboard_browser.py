@@ -1,0 +1,160 @@
+"""The dashboard in Debian's chromium: the map draws, the slider redraws it, the download is the view, no XSS.
+
+The tests also refresh the README's screenshots (dashboard/screenshots/, English and Arabic).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geodata.events import load_events
+from geodata.filters import EventFilter, apply_filter
+from geodata.maps import build_map
+from tests.browser.assets import local_asset
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.npm]
+
+XSS = "<img src=x onerror=alert(1)>"
+SCREENSHOTS = ROOT / "dashboard" / "screenshots"
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+TIMEOUT_MS = 30_000
+
+
+def _map(page: Any) -> Any:
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
+    frame.locator(".kcm-asof").wait_for(timeout=TIMEOUT_MS)
+    return frame
+
+
+def _open(new_page: Callable[..., Any], url: str) -> tuple[Any, Any]:
+    page = new_page()
+    page.goto(url)
+    return page, _map(page)
+
+
+def _settle(page: Any) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT_MS
+    )
+
+
+def test_every_map_asset_is_served_locally(node_modules: Path) -> None:
+    root = build_map(None, tiles=None)
+    urls = [url for _, url in [*root.default_js, *root.default_css]]
+    for element in root._children.values():
+        urls += [url for _, url in [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]]
+    assert urls
+    missing = [url for url in dict.fromkeys(urls) if local_asset(url, node_modules) is None]
+    assert not missing
+
+
+def test_map_renders_with_markers_and_screenshot(new_page, serve_app, events_csv: Path) -> None:
+    url = serve_app(events_csv)
+    page, frame = _open(new_page, f"{url}/?from=2017-10-12&to=2017-10-20")
+    events = load_events(events_csv)
+    last = "2017-10-20"
+    frame.locator(".kcm-asof-day").filter(has_text=last).wait_for(timeout=TIMEOUT_MS)
+    shown = apply_filter(events, EventFilter.from_dict({"from": "2017-10-12", "to": "2017-10-20"}))
+    frame.locator("path.leaflet-interactive").nth(len(shown)).wait_for(timeout=TIMEOUT_MS)
+    assert frame.locator("path.leaflet-interactive").count() > len(shown)  # events + control places + changes
+    assert frame.locator(".leaflet-control-layers-overlays label").count() == 4
+    assert "Kurdistan Region forces" in frame.locator(".kcm-legend").inner_text()
+    _settle(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-en.png"))
+    assert not page.dialogs
+
+
+def test_arabic_page_runs_right_to_left_and_screenshot(new_page, serve_app, events_csv: Path) -> None:
+    url = serve_app(events_csv)
+    page, frame = _open(new_page, f"{url}/?from=2017-10-12&to=2017-10-20&lang=ar")
+    page.get_by_text("خريطة السيطرة في كركوك").wait_for(timeout=TIMEOUT_MS)
+    frame.locator(".kcm-asof[dir='rtl']").wait_for(timeout=TIMEOUT_MS)
+    direction = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stMain]')).direction")
+    assert direction == "rtl"
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-ar.png"))
+
+
+def test_moving_the_date_slider_changes_what_is_drawn(new_page, serve_app, events_csv: Path) -> None:
+    url = serve_app(events_csv)
+    page, frame = _open(new_page, url)
+    before_day = frame.locator(".kcm-asof-day").inner_text()
+    before_note = frame.locator(".kcm-asof-window").inner_text()
+    end_thumb = page.locator('[data-testid="stSlider"] input[type="range"]').nth(1)
+    end_thumb.focus()
+    for _ in range(40):
+        end_thumb.press("ArrowLeft")
+    new_day = end_thumb.get_attribute("aria-valuetext")
+    assert new_day and new_day != before_day
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".kcm-asof-day").filter(has_text=new_day).wait_for(timeout=TIMEOUT_MS)
+    assert frame.locator(".kcm-asof-window").inner_text() != before_note
+    events = load_events(events_csv)
+    first = events["event_date"].iloc[0].date().isoformat()
+    expected = apply_filter(events, EventFilter.from_dict({"from": first, "to": new_day}))
+    assert f"{len(expected)} events" in frame.locator(".kcm-asof-window").inner_text()
+    assert f"to={new_day}" in page.url
+
+
+def test_geojson_download_equals_the_filtered_set(new_page, serve_app, events_csv: Path) -> None:
+    url = serve_app(events_csv)
+    page, _frame = _open(new_page, f"{url}/?from=2017-10-14&to=2017-10-20&type=control_change,deployment")
+    _settle(page)
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        page.locator('[data-testid="stDownloadButton"] button').first.click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection"
+    flt = EventFilter.from_dict(doc["filter"])
+    assert (flt.date_from.isoformat(), flt.date_to.isoformat()) == ("2017-10-14", "2017-10-20")
+    assert flt.types == ("control_change", "deployment")
+    expected = apply_filter(load_events(events_csv), flt)["event_id"].tolist()
+    assert expected
+    assert [feature["id"] for feature in doc["features"]] == expected
+
+
+def _xss_events(source: Path, target: Path, rows: int = 12) -> Path:
+    with source.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        fieldnames = list(reader.fieldnames or [])
+        picked = list(reader)[::5][:rows]  # spread over the dates
+    for row in picked:
+        row["summary"] = f"Summary {XSS} `${{alert(2)}}`"
+        row["place_as_written"] = XSS
+        row["source"] = f"Source {XSS}"
+    with target.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(picked)
+    return target
+
+
+def test_script_in_event_text_opens_no_dialog(new_page, serve_app, events_csv: Path, tmp_path: Path) -> None:
+    events_file = _xss_events(events_csv, tmp_path / "xss-events.csv")
+    assert len(load_events(events_file)) == 12
+    url = serve_app(events_file)
+    page, frame = _open(new_page, url)
+    markers = frame.locator("path.leaflet-interactive")
+    markers.first.wait_for(timeout=TIMEOUT_MS)
+    tooltips, popups = set(), set()
+    for i in range(min(markers.count(), 40)):
+        marker = markers.nth(i)
+        marker.hover(force=True)
+        tooltips.update(frame.locator(".leaflet-tooltip").all_inner_texts())
+        marker.click(force=True)
+        popups.update(frame.locator(".leaflet-popup-content").all_inner_texts())
+    assert any(XSS in text for text in tooltips), tooltips
+    assert any(XSS in text and "${alert(2)}" in text for text in popups), popups
+    assert frame.locator("img[src='x']").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []

@@ -1,0 +1,410 @@
+"""geodata.events: decoding, validation (the malformed corpus), the GeoDataFrame, atomic save/append/update."""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import unicodedata
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from geodata.errors import EventValidationError, InputError
+from geodata.events import (
+    append_events,
+    atomic_path,
+    history_path,
+    load_events,
+    read_history,
+    save_events,
+    update_event,
+    validate_file,
+    validate_frame,
+    withdraw_event,
+)
+from geodata.gazetteer import load_gazetteer
+from geodata.vocab import EVENT_COLUMNS
+
+MALFORMED = Path(__file__).parent / "data" / "malformed"
+
+# file -> (line, column, message fragment): the first (and, except where noted, only) problem each file has.
+MALFORMED_TABLE: dict[str, tuple[int | None, str | None, str]] = {
+    "missing_column.csv": (1, "event_date", "missing required column"),
+    "unknown_column.csv": (1, "colour", "unknown column"),
+    "duplicate_column.csv": (1, "event_type", "duplicate column"),
+    "header_only_wrong.csv": (1, "id", "unknown column"),
+    "empty.csv": (1, None, "no header row"),
+    "bad_date.csv": (4, "event_date", "not a date"),  # line 2's summary spans two lines
+    "bad_date_format.csv": (3, "event_date", "not a date"),
+    "date_end_before_start.csv": (3, "date_end", "date_end is before event_date"),
+    "bad_updated_at.csv": (3, "updated_at", "not a timestamp"),
+    "unknown_event_type.csv": (3, "event_type", "unknown event_type"),
+    "unknown_date_precision.csv": (3, "date_precision", "unknown date_precision"),
+    "unknown_status.csv": (3, "status", "unknown status"),
+    "unknown_control_mode.csv": (3, "control_mode", "unknown control_mode"),
+    "unknown_geo_precision.csv": (3, "geo_precision", "unknown geo_precision"),
+    "unknown_source_lang.csv": (3, "source_lang", "unknown source_lang"),
+    "unknown_controller.csv": (3, "controller_after", "unknown controller"),
+    "bad_joint_controller.csv": (3, "controller_after", "unknown controller"),
+    "unknown_actor.csv": (3, "actors", "unknown actor code(s) hezbollah"),
+    "duplicate_id.csv": (3, "event_id", "duplicate event_id (first on line 2)"),
+    "latitude_out_of_range.csv": (3, "latitude", "latitude out of range"),
+    "longitude_out_of_range.csv": (3, "longitude", "longitude out of range"),
+    "swapped_coordinates.csv": (3, "latitude", "look swapped"),
+    "far_coordinates.csv": (3, "latitude", "km from the gazetteer's Kirkuk"),
+    "latitude_without_longitude.csv": (3, "longitude", "latitude given without longitude"),
+    "bad_number.csv": (3, "latitude", "not a number"),
+    "unknown_place_id.csv": (3, "place_id", "unknown place id"),
+    "unknown_origin_place_id.csv": (3, "origin_place_id", "unknown place id"),
+    "control_change_without_controller.csv": (3, "controller_after", "needs controller_after"),
+    "status_without_controller.csv": (3, "controller_after", "needs controller_after"),
+    "missing_required_value.csv": (3, "source", "a value is required"),
+    "bad_coord_override.csv": (3, "coord_override", "must be true or false"),
+    "bad_source_url.csv": (3, "source_url", "http:// or https://"),
+    "bad_encoding.csv": (3, "summary", "undecodable bytes"),
+    "ragged_row.csv": (3, None, "row has 20 field(s) but the header has 28"),
+    "unterminated_quote.csv": (4, None, "malformed CSV"),
+    "binary_nul.csv": (3, None, "binary data"),
+}
+MULTI_PROBLEM = {"header_only_wrong.csv"}
+
+
+def _row(**kw: str) -> dict[str, str]:
+    base = {
+        "event_id": "kcm-0001",
+        "event_date": "2017-10-16",
+        "date_precision": "day",
+        "event_type": "control_change",
+        "place_id": "geonames:94787",
+        "controller_before": "krg",
+        "controller_after": "isf",
+        "actors": "isf",
+        "summary": "Federal forces took the city.",
+        "source": "test",
+        "status": "reported",
+    }
+    return {**base, **kw}
+
+
+def _csv_text(rows: list[dict[str, str]], header: tuple[str, ...] = EVENT_COLUMNS) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for r in rows:
+        writer.writerow([r.get(c, "") for c in header])
+    return buf.getvalue()
+
+
+def _write(path: Path, rows: list[dict[str, str]], *, encoding: str = "utf-8") -> Path:
+    path.write_bytes(_csv_text(rows).encode(encoding))
+    return path
+
+
+# ---------------------------------------------------------------- the malformed corpus
+
+
+def test_corpus_has_a_row_for_every_file() -> None:
+    files = {p.name for p in MALFORMED.glob("*.csv")}
+    assert files == set(MALFORMED_TABLE)
+    assert len(files) >= 25
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_TABLE))
+def test_malformed_file_reports_line_column_and_message(name: str) -> None:
+    line, column, fragment = MALFORMED_TABLE[name]
+    problems = validate_file(MALFORMED / name)
+    assert problems, f"{name} passed validation"
+    first = problems[0]
+    assert (first.line, first.column) == (line, column), [str(p) for p in problems]
+    assert fragment in first.message
+    assert str(first).startswith(f"{MALFORMED / name}:{line}:" + (f"{column}:" if column else ""))
+    if name not in MULTI_PROBLEM:
+        assert len(problems) == 1, [str(p) for p in problems]
+    with pytest.raises(EventValidationError, match=f":{line}:"):
+        load_events(MALFORMED / name)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    rows = [
+        _row(event_id="kcm-0001", event_date="2017-10-32"),
+        _row(event_id="kcm-0002", event_type="battle", status="maybe"),
+        _row(event_id="kcm-0001", place_id="geonames:1"),
+    ]
+    problems = validate_file(_write(tmp_path / "e.csv", rows))
+    assert [(p.line, p.column) for p in problems] == [
+        (2, "event_date"),
+        (3, "event_type"),
+        (3, "status"),
+        (4, "event_id"),
+        (4, "place_id"),
+    ]
+
+
+def test_missing_file_is_one_problem(tmp_path: Path) -> None:
+    problems = validate_file(tmp_path / "nope.csv")
+    assert len(problems) == 1 and "cannot read the file" in problems[0].message
+
+
+# ---------------------------------------------------------------- the real events.csv
+
+
+def test_bundled_events_validate(events_csv: Path) -> None:
+    assert validate_file(events_csv) == []
+
+
+def test_every_bundled_place_resolves_in_the_gazetteer(events_csv: Path) -> None:
+    gaz = load_gazetteer()
+    events = load_events(events_csv)
+    for column in ("place_id", "origin_place_id"):
+        ids = set(events[column].dropna())
+        assert ids and all(pid in gaz for pid in ids), column
+
+
+def test_bundled_events_frame_shape(events_csv: Path) -> None:
+    events = load_events(events_csv)
+    assert events.crs.to_epsg() == 4326
+    for name in ("event_date", "date_end", "source_date"):
+        assert np.issubdtype(events[name].dtype, np.datetime64), name
+    for name in (
+        "event_type",
+        "date_precision",
+        "status",
+        "control_mode",
+        "controller_after",
+        "geo_precision",
+    ):
+        assert isinstance(events[name].dtype, pd.CategoricalDtype), name
+    assert set(events.geometry.geom_type) <= {"Point", "LineString"}
+    assert events["event_date"].is_monotonic_increasing
+    assert list(events.index) == list(range(len(events)))
+    assert list(events.columns) == [*EVENT_COLUMNS, "geometry"]
+    assert events["event_id"].is_unique
+    lines = events[events.geometry.geom_type == "LineString"]
+    assert len(lines) and lines["origin_place_id"].notna().all()
+
+
+# ---------------------------------------------------------------- decoding and normalisation
+
+
+def test_bom_cp1256_and_utf8_load_the_same(tmp_path: Path) -> None:
+    rows = [_row(place_as_written="كركوك", summary="دخلت القوات العراقية كركوك")]
+    plain = load_events(_write(tmp_path / "utf8.csv", rows))
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + _csv_text(rows).encode("utf-8"))
+    cp = _write(tmp_path / "cp1256.csv", rows, encoding="cp1256")
+    assert cp.read_bytes() != (tmp_path / "utf8.csv").read_bytes()
+    assert_geodataframe_equal(load_events(bom), plain)
+    assert_geodataframe_equal(load_events(cp), plain)
+    assert plain.loc[0, "summary"] == "دخلت القوات العراقية كركوك"
+
+
+def test_latin1_text_is_not_taken_for_cp1256(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "latin1.csv",
+        [_row(summary="Les forces fédérales sont entrées à Kirkouk, déjà prévu")],
+        encoding="latin-1",
+    )
+    problems = validate_file(path)
+    assert [(p.line, p.column) for p in problems] == [(2, "summary")]
+    assert "undecodable" in problems[0].message
+
+
+def test_arabic_indic_digits_and_nfc(tmp_path: Path) -> None:
+    nfd = unicodedata.normalize("NFD", "آلتون كوبري")
+    rows = [_row(event_date="٢٠١٧-١٠-١٦", latitude="٣٥٫٤٦٨٠٦", longitude="۴۴.۳۹۲۲۲", place_as_written=nfd)]
+    events = load_events(_write(tmp_path / "digits.csv", rows))
+    assert events.loc[0, "event_date"] == pd.Timestamp("2017-10-16")
+    assert events.loc[0, "latitude"] == pytest.approx(35.46806)
+    assert events.loc[0, "longitude"] == pytest.approx(44.39222)
+    assert events.loc[0, "place_as_written"] == unicodedata.normalize("NFC", nfd)
+
+
+def test_empty_coordinates_and_names_come_from_the_gazetteer(tmp_path: Path) -> None:
+    kirkuk = load_gazetteer().get("geonames:94787")
+    events = load_events(_write(tmp_path / "e.csv", [_row()]))
+    row = events.iloc[0]
+    assert (row["latitude"], row["longitude"]) == (kirkuk.lat, kirkuk.lon)
+    assert (row.geometry.x, row.geometry.y) == (kirkuk.lon, kirkuk.lat)
+    assert (row["place"], row["place_ar"], row["admin1"]) == (kirkuk.name, kirkuk.name_ar, kirkuk.admin1)
+
+
+def test_override_flag_allows_far_coordinates(tmp_path: Path) -> None:
+    far = _row(latitude="36.19", longitude="44.01")
+    assert validate_file(_write(tmp_path / "far.csv", [far]))
+    events = load_events(_write(tmp_path / "ok.csv", [{**far, "coord_override": "true"}]))
+    assert events.loc[0, "coord_override"] and events.loc[0, "latitude"] == 36.19
+
+
+def test_movement_is_a_line_from_origin_to_place(tmp_path: Path) -> None:
+    row = _row(
+        event_type="deployment", origin_place_id="geonames:95446", controller_before="", controller_after=""
+    )
+    geom = load_events(_write(tmp_path / "e.csv", [row])).geometry.iloc[0]
+    erbil, kirkuk = load_gazetteer().get("geonames:95446"), load_gazetteer().get("geonames:94787")
+    assert geom.geom_type == "LineString"
+    assert list(geom.coords) == [(erbil.lon, erbil.lat), (kirkuk.lon, kirkuk.lat)]
+
+
+def test_sorting_is_stable_for_same_day_rows(tmp_path: Path) -> None:
+    rows = [
+        _row(event_id="kcm-0003", event_date="2017-10-17"),
+        _row(event_id="kcm-0001", event_date="2017-10-16"),
+        _row(event_id="kcm-0002", event_date="2017-10-16"),
+    ]
+    assert load_events(_write(tmp_path / "e.csv", rows))["event_id"].tolist() == [
+        "kcm-0001",
+        "kcm-0002",
+        "kcm-0003",
+    ]
+
+
+def test_validate_frame_numbers_rows_as_lines() -> None:
+    frame = pd.DataFrame([_row(), _row(event_id="kcm-0002", event_type="battle")])
+    problems = validate_frame(frame, source="<review>")
+    assert [str(p) for p in problems] == [
+        "<review>:3:event_type: unknown event_type; expected one of control_change, status, deployment, withdrawal, "
+        "clash, displacement, political ('battle')"
+    ]
+
+
+# ---------------------------------------------------------------- save
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_save_then_load_round_trips(tmp_path: Path, events_csv: Path, suffix: str) -> None:
+    events = load_events(events_csv)
+    out = save_events(events, tmp_path / f"copy{suffix}")
+    assert_geodataframe_equal(load_events(out), events)
+    assert [p.name for p in tmp_path.iterdir()] == [f"copy{suffix}"]
+
+
+def test_atomic_path_leaves_the_target_alone_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "events.csv"
+    target.write_bytes(b"original")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("disk full")
+    assert target.read_bytes() == b"original"
+    assert [p.name for p in tmp_path.iterdir()] == ["events.csv"]
+
+
+# ---------------------------------------------------------------- append
+
+
+def test_append_assigns_ids_fills_names_and_records_source(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row(event_id="kcm-0007")])
+    new = [_row(event_id="", source=""), _row(event_id="", event_date="2017-10-17", source="Reuters")]
+    ids = append_events(new, path, source_note="article.txt")
+    assert ids == ["kcm-0008", "kcm-0009"]
+    events = load_events(path)
+    assert events["event_id"].tolist() == ["kcm-0007", "kcm-0008", "kcm-0009"]
+    assert events["source"].tolist() == ["test", "article.txt", "Reuters"]
+    text = path.read_text(encoding="utf-8")
+    assert "كركوك" in text.splitlines()[2]  # place_ar written from the gazetteer
+
+
+def test_append_creates_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "new.csv"
+    assert append_events([_row(event_id="")], path) == ["kcm-0001"]
+    assert len(load_events(path)) == 1
+
+
+def test_append_validates_first_and_leaves_the_file_untouched(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row(), _row(event_id="kcm-0002")])
+    before = path.read_bytes()
+    with pytest.raises(EventValidationError) as info:
+        append_events([_row(event_id="kcm-0001"), _row(event_id="", event_type="battle")], path)
+    assert path.read_bytes() == before
+    assert [(p.line, p.column) for p in info.value.problems] == [(4, "event_id"), (5, "event_type")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["events.csv", "events.csv.lock"]
+
+
+def _append_in_process(path: str, worker: int, barrier: multiprocessing.synchronize.Barrier) -> None:
+    barrier.wait()
+    for k in range(5):
+        append_events([_row(event_id="", summary=f"worker {worker} row {k}")], path)
+
+
+def test_two_processes_appending_at_once_both_land(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_append_in_process, args=(str(path), w, barrier)) for w in (1, 2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    events = load_events(path)
+    assert len(events) == 11 and events["event_id"].is_unique
+    summaries = set(events["summary"])
+    assert {f"worker {w} row {k}" for w in (1, 2) for k in range(5)} <= summaries
+
+
+# ---------------------------------------------------------------- update and withdraw
+
+
+def test_update_keeps_id_records_reason_and_history(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row(), _row(event_id="kcm-0002", event_date="2017-10-17")])
+    original = path.read_text(encoding="utf-8").splitlines()[1]
+    new = update_event(path, "kcm-0001", {"summary": "Corrected summary."}, reason="typo in the summary")
+    assert new["event_id"] == "kcm-0001" and new["update_reason"] == "typo in the summary"
+    events = load_events(path).set_index("event_id")
+    assert events.loc["kcm-0001", "summary"] == "Corrected summary."
+    assert events.loc["kcm-0001", "updated_at"].tzinfo is not None
+    history = read_history(path)
+    assert history_path(path).name == "events.history.csv"
+    assert len(history) == 1 and history[0]["summary"] == "Federal forces took the city."
+    assert ",".join(_csv_cells(original)) in history_path(path).read_text(encoding="utf-8")
+
+    first_history = history_path(path).read_bytes()
+    withdraw_event(path, "kcm-0001", reason="source retracted")
+    assert history_path(path).read_bytes().startswith(first_history)  # append-only
+    history = read_history(path)
+    assert [h["summary"] for h in history] == ["Federal forces took the city.", "Corrected summary."]
+    events = load_events(path).set_index("event_id")
+    assert events.loc["kcm-0001", "status"] == "withdrawn"
+    assert events.loc["kcm-0001", "update_reason"] == "source retracted"
+    assert len(events) == 2
+
+
+def _csv_cells(line: str) -> list[str]:
+    return next(csv.reader([line]))
+
+
+@pytest.mark.parametrize(
+    ("event_id", "changes", "reason", "match"),
+    [
+        ("kcm-0001", {"event_id": "kcm-0099"}, "renumber", "never change"),
+        ("kcm-0404", {"summary": "x"}, "fix", "no event with id 'kcm-0404'"),
+        ("kcm-0001", {"summary": "x"}, "  ", "a reason is required"),
+        ("kcm-0001", {"colour": "red"}, "fix", "unknown column"),
+    ],
+)
+def test_update_refuses(
+    tmp_path: Path, event_id: str, changes: dict[str, str], reason: str, match: str
+) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    before = path.read_bytes()
+    with pytest.raises(InputError, match=match):
+        update_event(path, event_id, changes, reason=reason)
+    assert path.read_bytes() == before
+    assert not history_path(path).exists()
+
+
+def test_invalid_update_is_refused_without_history(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    before = path.read_bytes()
+    with pytest.raises(EventValidationError, match=r"events\.csv:2:event_type"):
+        update_event(path, "kcm-0001", {"event_type": "battle"}, reason="retype")
+    assert path.read_bytes() == before
+    assert not history_path(path).exists()
+
+
+def test_loaded_frame_is_a_geodataframe(events_csv: Path) -> None:
+    assert isinstance(load_events(events_csv), gpd.GeoDataFrame)

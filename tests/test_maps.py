@@ -1,0 +1,254 @@
+"""The map builder: rendered HTML (whitespace-normalised) checked for escaping, layers, legend, "as of" box, aggregation."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geodata.errors import InputError
+from geodata.maps import LAYERS, build_map, escape_text, safe_url
+from geodata.vocab import ACTORS
+
+XSS = "<img src=x onerror=alert(1)>"
+TEMPLATE_BREAK = "zq`${alert(2)}`zq"
+
+
+def _events(n: int = 3, *, text: str = "Plain summary", seed: int = 0) -> gpd.GeoDataFrame:
+    """A small events frame shaped like load_events output (points, plus one movement when n >= 2)."""
+    rng = np.random.default_rng(seed)
+    lat = 34.5 + rng.random(n) * 2
+    lon = 43.5 + rng.random(n) * 2
+    types = np.array(["control_change", "deployment", "clash", "displacement", "political"])[np.arange(n) % 5]
+    frame = pd.DataFrame(
+        {
+            "event_id": [f"kcm-{i + 1:04d}" for i in range(n)],
+            "event_date": pd.to_datetime("2017-10-10") + pd.to_timedelta(np.arange(n) % 10, unit="D"),
+            "date_precision": "day",
+            "date_end": pd.NaT,
+            "event_type": pd.Categorical(types),
+            "place_id": [f"geonames:{i}" for i in range(n)],
+            "place": [f"Place {i}" for i in range(n)],
+            "place_ar": ["كركوك"] * n,
+            "place_as_written": ["كركوك"] * n,
+            "latitude": lat,
+            "longitude": lon,
+            "origin_place_id": [None] * n,
+            "controller_before": ["krg"] * n,
+            "controller_after": ["isf"] * n,
+            "summary": [text] * n,
+            "source": ["Al-Hayat"] * n,
+            "source_url": ["https://example.org/a?b=1&c=2"] * n,
+            "status": ["reported"] * n,
+        }
+    )
+    geoms = [shapely.Point(x, y) for x, y in zip(lon, lat, strict=True)]
+    if n >= 2:
+        frame.loc[1, "origin_place_id"] = "geonames:98182"
+        geoms[1] = shapely.LineString([(44.36, 33.31), (lon[1], lat[1])])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+
+
+def _control() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "place_id": ["geonames:94787", "geonames:90026"],
+            "place": ["Kirkuk", "Tuz Khurmatu"],
+            "place_ar": ["كركوك", "طوز خورماتو"],
+            "lat": [35.468, 34.88],
+            "lon": [44.392, 44.63],
+            "controller": ["isf", None],
+            "since": [date(2017, 10, 16), None],
+            "event_id": ["kcm-0001", None],
+            "contested": [False, True],
+            "claims": [[], ["krg", "isf"]],
+        }
+    )
+
+
+def _html(fmap) -> str:
+    return " ".join(fmap.get_root().render().split())
+
+
+def _payload(fmap) -> dict:
+    raw = fmap.get_root().render()
+    found = re.search(r"var P = (\{.*?\});\s*var map = ", raw, re.S)
+    assert found, "the layer script is missing"
+    return json.loads(found.group(1))
+
+
+def _build(events=None, **kwargs):
+    kwargs.setdefault("tiles", None)
+    kwargs.setdefault("as_of", date(2017, 10, 16))
+    kwargs.setdefault("window", (date(2017, 10, 9), date(2017, 10, 20)))
+    return build_map(_events() if events is None else events, _control(), **kwargs)
+
+
+@pytest.mark.parametrize("column", ["summary", "place_as_written", "place", "place_ar", "source", "event_id"])
+def test_data_strings_are_escaped(column: str) -> None:
+    events = _events()
+    events[column] = [XSS, TEMPLATE_BREAK, "ok"]
+    html = _html(_build(events, changes=events.iloc[:2]))
+    assert XSS not in html
+    assert "onerror=alert(1)>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "zq`" not in html and "${alert" not in html
+    assert "zq&#96;&#36;{alert(2)}&#96;zq" in html
+
+
+def test_control_strings_are_escaped() -> None:
+    control = _control()
+    control.loc[0, "place"] = XSS
+    control.loc[1, "place_ar"] = TEMPLATE_BREAK
+    html = _html(build_map(_events(), control, as_of=date(2017, 10, 16), tiles=None))
+    assert XSS not in html and "zq`" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (XSS, "&lt;img src=x onerror=alert(1)&gt;"),
+        ("a`b", "a&#96;b"),
+        ("${x}", "&#36;{x}"),
+        ('"q" & \'s\'', "&quot;q&quot; &amp; &#x27;s&#x27;"),
+        ("كركوك", "كركوك"),
+        (None, ""),
+        (float("nan"), ""),
+    ],
+)
+def test_escape_text(raw: object, expected: str) -> None:
+    assert escape_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.org/x", "https://example.org/x"),
+        ("http://example.org", "http://example.org"),
+        ("  https://example.org/y  ", "https://example.org/y"),
+        ("javascript:alert(1)", None),
+        ("JAVASCRIPT:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("//example.org/x", None),
+        ("https://", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_url(url: object, expected: str | None) -> None:
+    assert safe_url(url) == expected
+
+
+def test_only_http_urls_become_links() -> None:
+    events = _events()
+    events["source_url"] = ["javascript:alert(1)", "https://example.org/a?b=1&c=2", None]
+    html = _html(_build(events))
+    assert "javascript:" not in html
+    assert "https://example.org/a?b=1&amp;c=2" in html
+
+
+def test_every_layer_is_a_togglable_group() -> None:
+    html = _html(_build(changes=_events().iloc[:1]))
+    assert html.count("L.featureGroup(") == len(LAYERS)
+    assert "L.control.layers(" in html
+    for name in ("Control as of the day", "Events in the window", "Movements (origin → place)", "Changes in the window"):
+        assert f'"{name}"' in html
+
+
+def test_layers_can_be_left_out() -> None:
+    payload = _payload(_build(layers=["control"]))
+    html = _html(_build(layers=["control"]))
+    assert html.count("L.featureGroup(") == 1
+    assert "ctl" in payload and "ev" not in payload and "mv" not in payload
+
+
+def test_legend_names_actors_in_english_and_arabic() -> None:
+    html = _html(_build())
+    for code in ("krg", "isf", "pmf", "us", "isis"):
+        assert escape_text(ACTORS[code].en) in html
+        assert escape_text(ACTORS[code].ar) in html
+    assert "Contested" in html and "متنازع عليه" in html
+
+
+def test_as_of_box_shows_the_day_and_window() -> None:
+    box = _payload(_build())["asof"]
+    assert 'data-as-of="2017-10-16"' in box
+    assert ">2017-10-16</div>" in box
+    assert "2017-10-09 → 2017-10-20" in box
+
+
+def test_arabic_labels_run_right_to_left() -> None:
+    payload = _payload(_build(lang="ar"))
+    assert 'class="kcm-asof" dir="rtl"' in payload["asof"]
+    assert "السيطرة بتاريخ" in payload["asof"]
+    assert payload["dir"] == "rtl"
+
+
+def test_contested_places_are_drawn_apart() -> None:
+    payload = _payload(_build())
+    assert payload["ctl"]["x"] == [0, 1]
+    assert payload["contested"] == "#D55E00"
+    assert payload["ctl"]["c"][0] == "#0072B2"  # isf, Okabe-Ito blue
+
+
+def test_movements_are_lines_from_origin_to_place() -> None:
+    events = _events()
+    payload = _payload(_build(events))
+    move = payload["mv"]
+    assert move["e"] == [1]
+    assert (move["lat0"][0], move["lon0"][0]) == (33.31, 44.36)
+    assert move["lat1"][0] == pytest.approx(events.loc[1, "latitude"], abs=1e-5)
+
+
+def test_aggregation_switches_on_above_the_threshold() -> None:
+    events = _events(50)
+    points = _payload(_build(events, aggregate_threshold=50))
+    cells = _payload(_build(events, aggregate_threshold=49))
+    assert "ev" in points and "agg" not in points
+    assert len(points["ev"]["lat"]) == 50
+    assert "agg" in cells and "ev" not in cells
+    assert sum(cells["agg"]["n"]) == 50
+    assert "mvagg" in cells and cells["mvagg"]["n"] == [1]
+
+
+def test_aggregated_map_stays_small_for_many_events() -> None:
+    events = _events(60_000, seed=1)
+    html = _build(events, aggregate_threshold=5000).get_root().render()
+    assert len(html.encode()) < 300_000
+    payload = _payload(_build(events, aggregate_threshold=5000))
+    assert sum(payload["agg"]["n"]) == 60_000
+    assert len(payload["agg"]["n"]) <= 64 * 64
+
+
+def test_no_tiles_means_no_tile_requests() -> None:
+    assert "tile.openstreetmap.org" not in _html(_build(tiles=None))
+    local = _html(_build(tiles="http://localhost:9/{z}/{x}/{y}.png", attribution="local"))
+    assert "http://localhost:9/{z}/{x}/{y}.png" in local
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"layers": ["control", "heat"]}, "unknown map layer"), ({"lang": "fr"}, "map language")],
+)
+def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        _build(**kwargs)
+
+
+def test_bundled_events_render(events_csv) -> None:
+    from geodata.control import control_as_of
+    from geodata.events import load_events
+
+    events = load_events(events_csv)
+    day = events["event_date"].iloc[-1].date()
+    fmap = build_map(events, control_as_of(events, day), as_of=day, tiles=None)
+    payload = _payload(fmap)
+    assert len(payload["ev"]["lat"]) == len(events)
+    assert len(payload["ctl"]["lat"]) > 0
