@@ -1,0 +1,1 @@
+"""The Kirkuk Control Map dashboard: the Streamlit page and its helpers (view state, caches, labels, launcher)."""

@@ -11,13 +11,18 @@ import hashlib
 import os
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import cache
+from dashboard import state as vs
+from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
 from geodata.errors import EventValidationError, GeodataError, Problem
 from geodata.events import validate_file
 from geodata.export import control_to_geojson_bytes, to_csv_bytes, to_geojson_bytes
@@ -25,11 +30,6 @@ from geodata.filters import apply_filter
 from geodata.maps import LAYERS, build_map, safe_url
 from geodata.settings import get_settings
 from geodata.vocab import EVENT_TYPE_LABELS, EVENT_TYPES
-from streamlit_folium import st_folium
-
-from dashboard import cache
-from dashboard import state as vs
-from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
 
 TABLE_ROWS = 2000
 TABLE_COLUMNS: tuple[str, ...] = (
@@ -55,7 +55,9 @@ state = st.session_state
 
 # ---------------------------------------------------------------- language (first: every label depends on it)
 if vs.K_LANG not in state:
-    state[vs.K_LANG] = st.query_params.get(vs.Q_LANG, "en") if st.query_params.get(vs.Q_LANG) in LANGS else "en"
+    state[vs.K_LANG] = (
+        st.query_params.get(vs.Q_LANG, "en") if st.query_params.get(vs.Q_LANG) in LANGS else "en"
+    )
 lang: str = st.sidebar.radio(
     "Language · اللغة", LANGS, format_func=LANG_NAMES.__getitem__, key=vs.K_LANG, horizontal=True
 )
@@ -138,7 +140,7 @@ if state.get("_play_step"):  # one step of playback, requested by the previous r
 
 
 def _follow_window() -> None:
-    """A new window puts the control day at its end (the default)."""
+    """Put the control day at the end of a new window (the default)."""
     state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
     state[vs.K_AS_OF_PINNED] = False
 
@@ -168,14 +170,23 @@ def _toggle_play() -> None:
 with filters_box:
     st.header(t("filters", lang))
     st.multiselect(t("types", lang), dataset.types, key=vs.K_TYPES, format_func=lambda c: type_label(c, lang))
-    st.multiselect(t("actors", lang), dataset.actors, key=vs.K_ACTORS, format_func=lambda c: actor_name(c, lang))
+    st.multiselect(
+        t("actors", lang), dataset.actors, key=vs.K_ACTORS, format_func=lambda c: actor_name(c, lang)
+    )
     st.multiselect(t("admin1s", lang), dataset.admin1s, key=vs.K_ADMIN1S)
     st.multiselect(
-        t("places", lang), list(dataset.places), key=vs.K_PLACES, format_func=lambda p: dataset.places.get(p, p)
+        t("places", lang),
+        list(dataset.places),
+        key=vs.K_PLACES,
+        format_func=lambda p: dataset.places.get(p, p),
     )
-    st.multiselect(t("statuses", lang), dataset.statuses, key=vs.K_STATUSES, format_func=lambda s: status_label(s, lang))
+    st.multiselect(
+        t("statuses", lang), dataset.statuses, key=vs.K_STATUSES, format_func=lambda s: status_label(s, lang)
+    )
     st.text_input(t("text", lang), key=vs.K_TEXT)
-    st.multiselect(t("layers", lang), LAYERS, key=vs.K_LAYERS, format_func=lambda name: t(f"layer_{name}", lang))
+    st.multiselect(
+        t("layers", lang), LAYERS, key=vs.K_LAYERS, format_func=lambda name: t(f"layer_{name}", lang)
+    )
 
 # ---------------------------------------------------------------- main: title and date controls
 st.title(t("title", lang))
@@ -283,7 +294,9 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
         elif name == "status":
             out[name] = [status_label(str(v), lang) for v in col.astype(object)]
         elif name in {"controller_before", "controller_after"}:
-            out[name] = [actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in col.astype(object)]
+            out[name] = [
+                actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in col.astype(object)
+            ]
         elif name == "source_url":
             out[name] = [safe_url(v) for v in col.astype(object)]
         elif name == "event_date":
@@ -310,7 +323,9 @@ else:
 def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
     """Events per day and type, counted with one ``bincount`` (fast at a million rows)."""
     days = frame["event_date"].to_numpy().astype("datetime64[D]")
-    codes = np.asarray(pd.Categorical(frame["event_type"], categories=list(EVENT_TYPES)).codes, dtype=np.int64)
+    codes = np.asarray(
+        pd.Categorical(frame["event_type"], categories=list(EVENT_TYPES)).codes, dtype=np.int64
+    )
     keep = codes >= 0
     days, codes = days[keep], codes[keep]
     if not len(days):
@@ -340,7 +355,9 @@ if len(filtered):
         .encode(
             x=alt.X("day:T", title=t("col_event_date", lang)),
             y=alt.Y("sum(count):Q", title=t("col_count", lang)),
-            color=alt.Color("type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)),
+            color=alt.Color(
+                "type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)
+            ),
             tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "type:N", "count:Q"],
         )
         .properties(height=220)
@@ -352,7 +369,10 @@ if len(changes):
     if len(changes) > TABLE_ROWS:
         st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{len(changes):,}"))
     st.dataframe(
-        _labelled(changes.iloc[:TABLE_ROWS]), hide_index=True, column_config=column_config, key="changes_table"
+        _labelled(changes.iloc[:TABLE_ROWS]),
+        hide_index=True,
+        column_config=column_config,
+        key="changes_table",
     )
 else:
     st.info(t("no_changes", lang))

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import streamlit as st
+
 from geodata.control import changes_between, control_as_of
 from geodata.events import load_events
 from geodata.vocab import EVENT_TYPES, STATUSES, split_controller
@@ -32,7 +33,7 @@ class Dataset:
 
 
 def file_version(path: Path) -> int:
-    """The modification time of ``path`` (ns): part of every cache key, so an edited file is reloaded."""
+    """Return the modification time of ``path`` (ns): part of every cache key, so an edited file is reloaded."""
     return path.stat().st_mtime_ns
 
 
@@ -97,5 +98,5 @@ def control_on(path: str, version: int, day: date) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def changes_in(path: str, version: int, start: date, end: date) -> pd.DataFrame:
-    """The changes of control from ``start`` to ``end``."""
+    """Return the changes of control from ``start`` to ``end``."""
     return changes_between(load_dataset(path, version).events, start, end)

@@ -20,12 +20,12 @@ logger = logging.getLogger(__name__)
 def warm_up() -> None:
     """Import the page's heavy modules and load the events file and its latest control state into the caches."""
     try:
+        # Not streamlit_folium: a component declared before the server runs is never served (404).
         import altair  # noqa: F401
-        import streamlit_folium  # noqa: F401
-        from geodata.maps import build_map  # noqa: F401
-        from geodata.settings import get_settings
 
         from dashboard import cache
+        from geodata.maps import build_map  # noqa: F401
+        from geodata.settings import get_settings
 
         path = get_settings().events_path
         dataset = cache.load_dataset(str(path), cache.file_version(path))

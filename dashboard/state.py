@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dashboard.i18n import LANGS
+from geodata.errors import InputError
 from geodata.filters import EventFilter
 from geodata.maps import LAYERS
-
-from dashboard.i18n import LANGS
 
 # Session-state keys of the widgets (one place, so that callbacks and the URL sync agree).
 K_WINDOW = "window"
@@ -61,7 +61,7 @@ class View:
         return self.as_of or self.date_to
 
     def event_filter(self) -> EventFilter:
-        """The filter of the events shown (and exported)."""
+        """Return the filter of the events shown (and exported)."""
         return EventFilter(
             date_from=self.date_from,
             date_to=self.date_to,
@@ -162,7 +162,7 @@ def params_from_view(view: View, *, first: date, last: date) -> dict[str, str]:
 
 
 def session_from_view(view: View) -> dict[str, object]:
-    """The widget values (by session-state key) that show ``view``."""
+    """Return the widget values (by session-state key) that show ``view``."""
     return {
         K_WINDOW: (view.date_from, view.date_to),
         K_AS_OF: view.day,
@@ -179,7 +179,7 @@ def session_from_view(view: View) -> dict[str, object]:
 
 
 def view_from_session(state: Mapping[str, object]) -> View:
-    """The view that the widgets in ``state`` show."""
+    """Return the view that the widgets in ``state`` show."""
     start, end = state[K_WINDOW]  # type: ignore[misc]
     pinned = bool(state.get(K_AS_OF_PINNED))
     return View(
@@ -198,11 +198,11 @@ def view_from_session(state: Mapping[str, object]) -> View:
 
 
 def quick_window(pick: str, *, first: date, last: date) -> tuple[date, date]:
-    """The window of a quick pick: ``last7``/``last30`` (the last days of the data) or ``whole``."""
+    """Return the window of a quick pick: ``last7``/``last30`` (the last days of the data) or ``whole``."""
     if pick == "last7":
         return max(first, last - timedelta(days=6)), last
     if pick == "last30":
         return max(first, last - timedelta(days=29)), last
     if pick == "whole":
         return first, last
-    raise ValueError(f"unknown quick pick {pick!r}; expected last7, last30 or whole")
+    raise InputError(f"unknown quick pick {pick!r}; expected last7, last30 or whole")

@@ -69,3 +69,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+# The submodule ``geodata.geocode`` and the function ``geocode`` share a name: importing the submodule would
+# otherwise rebind ``geodata.geocode`` to the module. Binding the function eagerly (a cheap import: no geopandas)
+# makes ``from geodata import geocode`` always give the function.
+from geodata.geocode import geocode as geocode  # noqa: E402

@@ -177,12 +177,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not events.exists():
         raise InputError(f"events file not found: {events}")
     env = dict(os.environ, KCM_EVENTS=str(events))
+    # dashboard.serve is `streamlit run dashboard/app.py` with the data layer warmed up while the server starts
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(REPO_ROOT / "dashboard" / "app.py"),
+        "dashboard.serve",
         "--server.headless",
         "true",
         "--server.port",
@@ -191,7 +190,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "false",
     ]
     print(f"Kirkuk Control Map: open http://localhost:{args.port}  (events: {events})", file=sys.stderr)
-    return subprocess.call(cmd, env=env)
+    return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
 
 
 # ---------------------------------------------------------------- articles

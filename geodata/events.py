@@ -137,9 +137,25 @@ def _decode(raw: bytes, source: str) -> tuple[str, list[Problem]]:
     return raw.decode("utf-8", "surrogateescape"), []
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_SPACE = re.compile(r"\s")
+
+
+def _undecodable_cells(cells: list[str]) -> list[int]:
+    """Return the positions of cells that hold undecodable bytes (surrogate escapes)."""
+    return [k for k, cell in enumerate(cells) if _SURROGATE.search(cell)]
+
+
+def _normalise_column(cells: list[str], column: str) -> list[str]:
+    """Apply :func:`_normalise` to a column, taking a fast path when it is all ASCII."""
+    if "".join(cells).isascii():
+        return [c.strip() for c in cells]
+    return [_normalise(c, column) for c in cells]
+
+
 def _undecodable(cell: str) -> str | None:
     """Return the undecodable bytes of a cell as backslash-escaped text, or None if the cell decoded cleanly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in cell):
+    if _SURROGATE.search(cell) is None:
         return None
     return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
@@ -165,49 +181,53 @@ def _table_from_text(text: str, source: str) -> _Table:
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
+    header_line = 1
     rows: list[list[str]] = []
     lines: list[int] = []
     broken = 0
     last = 0
-    while True:
-        start = last + 1
+    done = False
+    while not done:
         try:
-            row = next(reader)
-        except StopIteration:
-            break
+            for row in reader:  # the fast path; a syntax error resumes the loop on the next record
+                start, last = last + 1, reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                if header is None:
+                    header = [h.strip().lstrip("\ufeff") for h in row]
+                    header_line = start
+                    width = len(header)
+                    continue
+                if len(row) != width:
+                    problems.append(
+                        Problem(
+                            source, start, None, f"row has {len(row)} field(s) but the header has {width}"
+                        )
+                    )
+                    broken += 1
+                    continue
+                rows.append(row)
+                lines.append(start)
+            done = True
         except csv.Error as e:
-            problems.append(Problem(source, start, None, f"malformed CSV: {e}"))
+            problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
             last = reader.line_num
             broken += 1
-            continue
-        last = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line
-        if header is None:
-            header = [h.strip().lstrip("\ufeff") for h in row]
-            header_line = start
-            continue
-        if len(row) != len(header):
-            problems.append(
-                Problem(source, start, None, f"row has {len(row)} field(s) but the header has {len(header)}")
-            )
-            broken += 1
-            continue
-        rows.append(row)
-        lines.append(start)
     if header is None:
         problems.append(Problem(source, 1, None, "no header row: the file is empty"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems, broken)
     problems += _check_header(header, source, header_line)
     columns: dict[str, list[str]] = {}
     positions = {name: i for i, name in reversed(list(enumerate(header)))}
+    undecodable = _SURROGATE.search(text) is not None
     for name in EVENT_COLUMNS:
         i = positions.get(name)
         if i is None:
             columns[name] = [""] * len(rows)
             continue
         cells = [r[i] for r in rows]
-        for k, cell in enumerate(cells):
+        for k in _undecodable_cells(cells) if undecodable else ():
+            cell = cells[k]
             shown = _undecodable(cell)
             if shown is not None:
                 problems.append(
@@ -220,7 +240,7 @@ def _table_from_text(text: str, source: str) -> _Table:
                     )
                 )
                 cells[k] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        columns[name] = [_normalise(c, name) for c in cells]
+        columns[name] = _normalise_column(cells, name)
     return _Table(source, columns, lines, problems, broken)
 
 
@@ -287,8 +307,7 @@ def _table_from_frame(frame: pd.DataFrame, source: str, *, first_line: int = 2) 
             problems.append(Problem(source, 1, name, "missing required column"))
     n = len(frame)
     columns = {
-        name: [_normalise(c, name) for c in cells[name]] if name in cells else [""] * n
-        for name in EVENT_COLUMNS
+        name: _normalise_column(cells[name], name) if name in cells else [""] * n for name in EVENT_COLUMNS
     }
     return _Table(source, columns, list(range(first_line, first_line + n)), problems)
 
@@ -415,7 +434,7 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
     for i, eid in enumerate(cols["event_id"]):
         if not eid:
             continue
-        if any(ch.isspace() for ch in eid):
+        if _SPACE.search(eid):
             add(Problem(src, lines[i], "event_id", "event_id must not contain spaces", eid))
         if eid in first_seen:
             add(

@@ -9,8 +9,10 @@ from __future__ import annotations
 import io
 import math
 import os
+import queue
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from datetime import date
 from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
@@ -38,6 +40,7 @@ FORMATS: dict[str, str] = {
     ".geoparquet": "parquet",
 }
 CHUNK_ROWS = 50_000
+_QUEUE_PIECES = 3
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"); such text cells get a leading quote.
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 _NON_PROPERTY_COLUMNS = frozenset({"geometry", "latitude", "longitude"})
@@ -359,15 +362,44 @@ def _write_to_path(gdf: pd.DataFrame, path: Path, kind: str, event_filter: Event
             _write_to_stream(gdf, fh, kind, event_filter)
 
 
+def _write_pieces(pieces: Iterable[bytes], stream: IO[bytes]) -> None:
+    """Write pieces from a writer thread while the next ones are serialised (``write`` releases the GIL).
+
+    At most :data:`_QUEUE_PIECES` pieces wait at a time, so memory stays bounded. An error on either side stops
+    both and is raised here.
+    """
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=_QUEUE_PIECES)
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while (piece := pending.get()) is not None:
+            if not failed:
+                try:
+                    stream.write(piece)
+                except BaseException as e:  # re-raised in the calling thread
+                    failed.append(e)
+
+    writer = threading.Thread(target=drain, name="kcm-export-writer", daemon=True)
+    writer.start()
+    try:
+        for piece in pieces:
+            if failed:
+                break
+            pending.put(piece)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
 def _write_to_stream(
     gdf: pd.DataFrame, stream: IO[bytes], kind: str, event_filter: EventFilter | None
 ) -> None:
     if kind == "geojson":
-        for piece in iter_geojson(gdf, event_filter=event_filter):
-            stream.write(piece)
+        _write_pieces(iter_geojson(gdf, event_filter=event_filter), stream)
     elif kind == "csv":
-        for piece in iter_csv(gdf):
-            stream.write(piece)
+        _write_pieces(iter_csv(gdf), stream)
     else:
         # GDAL and Parquet need a seekable file: write one aside, then copy it to the stream
         with tempfile.TemporaryDirectory(prefix="kcm-export-") as tmpdir:

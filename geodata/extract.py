@@ -31,7 +31,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +39,7 @@ from typing import Any
 
 from geodata.dates import DateMention, find_dates, fold_phrase, normalise, read_publication_date
 from geodata.errors import ArticleError, InputError
+from geodata.vocab import EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -66,21 +67,28 @@ def read_article(path: str | Path) -> str:
         data = p.read_bytes()
     except OSError as exc:
         raise ArticleError(f"{p}: cannot read the file ({exc.strerror or exc})") from exc
+    return decode_article(data, str(p))
+
+
+def decode_article(data: bytes, name: str) -> str:
+    """Decode the bytes of an article (an uploaded file) as :func:`read_article` does; ``name`` names it in errors."""
     if not data.strip():
-        raise ArticleError(f"{p}: the file is empty")
-    text = _decode(data, p)
+        raise ArticleError(f"{name}: the file is empty")
+    text = _decode(data, name)
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
     if not text.strip():
-        raise ArticleError(f"{p}: the file holds no text")
+        raise ArticleError(f"{name}: the file holds no text")
     return text
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes, path: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ArticleError(f"{path}: not valid UTF-16 despite its byte-order mark ({exc.reason})") from exc
+            raise ArticleError(
+                f"{path}: not valid UTF-16 despite its byte-order mark ({exc.reason})"
+            ) from exc
     if b"\x00" in data:
         raise ArticleError(f"{path}: a binary file, not text (it holds NUL bytes)")
     try:
@@ -190,8 +198,9 @@ class CandidateEvent:
         return out
 
     def to_row(self, *, source: str, source_date: date | None, source_lang: str | None) -> dict[str, Any]:
-        """Return the event as an ``events.csv`` row (without id), with the source recorded."""
-        return {
+        """Return the event as an ``events.csv`` row (every column; the id empty), with the source recorded."""
+        row = dict.fromkeys(EVENT_COLUMNS, "")
+        return row | {
             "event_date": self.event_date.isoformat() if self.event_date else "",
             "date_precision": self.date_precision or "",
             "date_end": self.date_end.isoformat() if self.date_end else "",
@@ -262,15 +271,42 @@ def _cues(table: dict[str, tuple[str, str]], event_type: str, kind: str, phrases
         table[phrase.strip()] = (event_type, kind)
 
 
-_cues(_AR_CUES, "control_change", "verb", "سيطرت|سيطر|سيطروا|استعادت|استعاد|استعادوا|استولت|استولى|تسلمت|تسلم|تسلموا")
-_cues(_AR_CUES, "control_change", "verb", "بسطت|انتزعت|حررت|حرروا|رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر")
-_cues(_AR_CUES, "control_change", "noun", "سيطرة|سيطرتها|سيطرته|سيطرتهم|السيطرة|استعادة|تسليم|انتزاع|تحرير|فرض سيطرتها")
-_cues(_AR_CUES, "control_change", "entry", "دخلت|دخل|دخلوا|تدخل|تدخلها|تدخله|اقتحمت|اقتحموا|تقدمت|تقدموا|دخلتها|دخلته")
+_cues(
+    _AR_CUES,
+    "control_change",
+    "verb",
+    "سيطرت|سيطر|سيطروا|استعادت|استعاد|استعادوا|استولت|استولى|تسلمت|تسلم|تسلموا",
+)
+_cues(
+    _AR_CUES,
+    "control_change",
+    "verb",
+    "بسطت|انتزعت|حررت|حرروا|رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر",
+)
+_cues(
+    _AR_CUES,
+    "control_change",
+    "noun",
+    "سيطرة|سيطرتها|سيطرته|سيطرتهم|السيطرة|استعادة|تسليم|انتزاع|تحرير|فرض سيطرتها",
+)
+_cues(
+    _AR_CUES,
+    "control_change",
+    "entry",
+    "دخلت|دخل|دخلوا|تدخل|تدخلها|تدخله|اقتحمت|اقتحموا|تقدمت|تقدموا|دخلتها|دخلته",
+)
 _cues(_AR_CUES, "control_change", "entry_noun", "دخول|اقتحام")
 _cues(_AR_CUES, "status", "status", "تسيطر|يسيطر|تسيطران|يسيطرون|تحت سيطرة|بقيت بيد|لا تزال بيد")
-_cues(_AR_CUES, "withdrawal", "verb", "انسحبت|انسحب|انسحبوا|تنسحب|غادرت|غادر|غادروا|أخلت|تراجعت|تراجعوا|انسحبتا")
+_cues(
+    _AR_CUES, "withdrawal", "verb", "انسحبت|انسحب|انسحبوا|تنسحب|غادرت|غادر|غادروا|أخلت|تراجعت|تراجعوا|انسحبتا"
+)
 _cues(_AR_CUES, "withdrawal", "noun", "انسحاب|انسحابها|انسحابهم|إخلاء|مغادرة|الانسحاب")
-_cues(_AR_CUES, "deployment", "verb", "انتشرت|انتشر|انتشروا|نشرت|تمركزت|تمركز|تمركزوا|وصلت|وصل|وصلوا|أنزلت|تحركت|أرسلت")
+_cues(
+    _AR_CUES,
+    "deployment",
+    "verb",
+    "انتشرت|انتشر|انتشروا|نشرت|تمركزت|تمركز|تمركزوا|وصلت|وصل|وصلوا|أنزلت|تحركت|أرسلت",
+)
 _cues(_AR_CUES, "deployment", "noun", "انتشار|وصول|إرسال|تعزيزات|إنزال")
 _cues(_AR_CUES, "clash", "verb", "اشتبكت|اشتبك|اشتبكوا|هاجمت|هاجم|قصفت")
 _cues(_AR_CUES, "clash", "noun", "اشتباكات|اشتباك|الاشتباكات|معارك|معركة|قتال|مواجهات|قصف|هجوم|المعارك")
@@ -279,15 +315,42 @@ _cues(_AR_CUES, "displacement", "noun", "نزوح|النزوح|هجرة|فرار
 _cues(_AR_CUES, "political", "verb", "أدلى|صوت|صوتوا")
 _cues(_AR_CUES, "political", "noun", "استفتاء|الاستفتاء|التصويت|حيز التنفيذ|وقف الرحلات|حظر الطيران|وقف تقدم")
 _cues(_AR_CUES, "political", "noun", "وقف إطلاق النار|هدنة|اتفاق|محادثات|مفاوضات|انتخابات")
-_cues(_AR_CUES, "deployment", "future", "ستتمركز|سيتمركز|ستنتشر|سينتشر|ستدخل|سيدخل|ستنسحب|سينسحب|ستتسلم|ستسيطر|سيسيطر")
+_cues(
+    _AR_CUES,
+    "deployment",
+    "future",
+    "ستتمركز|سيتمركز|ستنتشر|سينتشر|ستدخل|سيدخل|ستنسحب|سينسحب|ستتسلم|ستسيطر|سيسيطر",
+)
 
-_cues(_EN_CUES, "control_change", "verb", "took control|taken control|seized|captured|recaptured|retook|regained")
-_cues(_EN_CUES, "control_change", "verb", "took over|taken over|took it over|in full control|secured|overran|raised the")
-_cues(_EN_CUES, "control_change", "verb", "imposed security|handed over|fell to|took the|taking the|taking control")
+_cues(
+    _EN_CUES,
+    "control_change",
+    "verb",
+    "took control|taken control|seized|captured|recaptured|retook|regained",
+)
+_cues(
+    _EN_CUES,
+    "control_change",
+    "verb",
+    "took over|taken over|took it over|in full control|secured|overran|raised the",
+)
+_cues(
+    _EN_CUES,
+    "control_change",
+    "verb",
+    "imposed security|handed over|fell to|took the|taking the|taking control",
+)
 _cues(_EN_CUES, "control_change", "noun", "handover|takeover|take over|take control")
 _cues(_EN_CUES, "control_change", "entry", "entered|moved into|advanced into|rolled into|marched into")
-_cues(_EN_CUES, "status", "status", "remained in the hands|in the hands of|still held|held by|still controlled")
-_cues(_EN_CUES, "withdrawal", "verb", "withdrew|withdrawn|pulled out|pulled back|fell back|falling back|retreated")
+_cues(
+    _EN_CUES, "status", "status", "remained in the hands|in the hands of|still held|held by|still controlled"
+)
+_cues(
+    _EN_CUES,
+    "withdrawal",
+    "verb",
+    "withdrew|withdrawn|pulled out|pulled back|fell back|falling back|retreated",
+)
 _cues(_EN_CUES, "withdrawal", "noun", "withdrawal|pullout|pull-out")
 _cues(_EN_CUES, "deployment", "verb", "deployed|arrived|stationed|sent|redeployed")
 _cues(_EN_CUES, "deployment", "noun", "deployment|reinforcements|arrival")
@@ -307,7 +370,7 @@ for _code, _phrases in {
     "جهاز مكافحة الإرهاب|مكافحة الإرهاب|القوات الحكومية|القوات الأمنية|قيادة العمليات المشتركة|الفرقة|قطعات الجيش|"
     "iraqi forces|iraqi troops|iraqi army|army|federal police|federal forces|federal troops|counter-terrorism|"
     "counter terrorism|cts|government forces|iraqi police|joint operations command|iraqi military|iraqi units|"
-    "iraqi government forces|iraqi federal forces|troops",
+    "iraqi government forces|iraqi federal forces",
     "pmf": "الحشد الشعبي|الحشد|فصائل الحشد|popular mobilization|popular mobilisation|hashd|hashed|shiite militias|"
     "shiite-led paramilitary|paramilitary|pmf",
     "us": "القوات الأمريكية|القوات الأميركية|قوات أمريكية|الجيش الأمريكي|الجيش الأميركي|أمريكية|أمريكي|أمريكيا|"
@@ -323,7 +386,8 @@ _MARKERS: dict[str, str] = {}
 for _kind, _phrases in {
     "sub": "بعد|بعدما|بعد أن|قبل أن|قبيل|عقب|إثر|حين|عندما|ما دفع|مما|التي|الذي|after|before|when|as|following|since|"
     "which|who|until",
-    "coord": "كما|فيما|في حين|بينما|while|whereas|but",
+    # a reported clause ("said that ...") is a main clause of its own: its dates and the saying's both apply
+    "coord": "كما|فيما|في حين|بينما|while|whereas|but|إن|أن|بأن|that",
     "carry": "في اليوم ذاته|في اليوم نفسه|في ذات اليوم|في نفس اليوم|اليوم ذاته|اليوم نفسه|the same day|that same day|"
     "later that day|that day",
     "next": "في اليوم التالي|اليوم التالي|صباح اليوم التالي|the next day|the following day|a day later",
@@ -349,7 +413,7 @@ _MARKERS_EXTRA: dict[str, tuple[str, ...]] = {"to": ("dest", "irrealis"), "betwe
 _DESIGNATORS = frozenset(
     fold_phrase(w)
     for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
-    "district|base|air|crossing|border".split("|")
+    "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
@@ -358,7 +422,9 @@ _NON_VIOLENT = tuple(
 )
 _NEGOTIATED = tuple(
     fold_phrase(w)
-    for w in "باتفاق|اتفاق|تفاهمات|بموجب تفاهمات|under an arrangement|arrangement|agreement|deal|handover".split("|")
+    for w in "باتفاق|اتفاق|تفاهمات|بموجب تفاهمات|under an arrangement|arrangement|agreement|deal|handover".split(
+        "|"
+    )
 )
 
 # ---------------------------------------------------------------- the phrase matcher
@@ -396,7 +462,7 @@ _PREFIXES = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ال",
 
 @lru_cache(maxsize=100_000)
 def _word_entries(word: str) -> tuple[tuple[str, tuple[_Entry, ...]], ...]:
-    """The phrase entries that can start at ``word``, with the proclitic stripped to reach them."""
+    """Return the phrase entries that can start at ``word``, with the proclitic stripped to reach them."""
     found: list[tuple[str, tuple[_Entry, ...]]] = []
     if word in _PHRASES:
         found.append(("", _PHRASES[word]))
@@ -449,7 +515,15 @@ def _scan(text: str) -> list[_Mark]:
                 marks.append(_Mark(o_start, o_end, entry.category, entry.value, prefix, text[o_start:o_end]))
                 taken_until[entry.category] = end
                 break
-    return marks
+    # A marker word inside a cue ("over" in "took over", "in" in "in the hands of") plays no role of its own.
+    cue_starts = [m.start for m in marks if m.category == "cue"]
+    cue_ends = [m.end for m in marks if m.category == "cue"]
+    kept = []
+    for m in marks:
+        i = bisect_right(cue_starts, m.start) - 1
+        if m.category == "cue" or i < 0 or cue_ends[i] < m.end:
+            kept.append(m)
+    return kept
 
 
 # ---------------------------------------------------------------- sentences
@@ -586,18 +660,31 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     if published is None:
         published = read_publication_date(text)
         if published is None:
-            warnings.append("no publication date given or found in a dateline: relative dates are left unresolved")
+            warnings.append(
+                "no publication date given or found in a dateline: relative dates are left unresolved"
+            )
     from geodata.geocode import find_mentions
 
-    places = tuple(_place_of(m) for m in find_mentions(text, lang=lang))
+    places = tuple(_place_of(m) for m in find_mentions(text, lang=lang) if not _in_organisation(text, m))
     dates = tuple(find_dates(text, published=published))
     marks = _scan(text)
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
     dateline = _dateline_places(text, places)
     drafts = _drafts(text, lang, sentences, places, marks, dateline)
-    _assign_dates(drafts, dates, marks, _dateline_dates(text, dates, sentences))
+    _assign_dates(drafts, dates, marks, _dateline_dates(dates, sentences, marks))
     events = _finish(text, drafts)
     return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
+
+
+# Place names inside the names of parties and outlets ("Patriotic Union of Kurdistan") are not places.
+_ORGANISATION_BEFORE_RE = re.compile(r"(?:Union|Party|Alliance|Front|Bloc|Movement) of\s+$", re.IGNORECASE)
+_ORGANISATION_AFTER_RE = re.compile(r"^\s+(?:Democratic Party|Islamic Union|Islamic Group|24\b)")
+
+
+def _in_organisation(text: str, mention: Any) -> bool:
+    before = text[max(0, mention.start - 30) : mention.start]
+    after = text[mention.end : mention.end + 30]
+    return bool(_ORGANISATION_BEFORE_RE.search(before) or _ORGANISATION_AFTER_RE.match(after))
 
 
 _DATELINE_SEP_RE = re.compile(r"\s[-–—]\s|\s[-–—]$|\(|\s[-–—](?=\S)")
@@ -621,9 +708,16 @@ def _dateline_places(text: str, places: Sequence[PlaceMention]) -> set[int]:
     return out
 
 
-def _dateline_dates(text: str, dates: Sequence[DateMention], sentences: Sequence[tuple[int, int]]) -> set[int]:
-    """Indexes of the dates of the dateline (a short line near the top): not the date of any event."""
-    top = [s for s in sentences[:4] if s[1] - s[0] <= 100]
+def _dateline_dates(
+    dates: Sequence[DateMention], sentences: Sequence[tuple[int, int]], marks: Sequence[_Mark]
+) -> set[int]:
+    """Indexes of the dates of the dateline (a short line near the top without a cue): no event's date."""
+    cue_starts = [m.start for m in marks if m.category == "cue"]
+    top = [
+        s
+        for s in sentences[:4]
+        if s[1] - s[0] <= 100 and bisect_left(cue_starts, s[0]) == bisect_left(cue_starts, s[1])
+    ]
     return {k for k, d in enumerate(dates) if any(a <= d.start < b for a, b in top) and d.rule != "weekday"}
 
 
@@ -647,7 +741,7 @@ def _clauses(text: str, sentence: tuple[int, int], sent_marks: Sequence[_Mark]) 
 
 
 def _words_between(text: str, a: int, b: int) -> list[str]:
-    """The words between two offsets, without place designators (``ناحية``, ``وقضاء``, ``the town of``)."""
+    """Return the words between two offsets, without place designators (``ناحية``, ``وقضاء``, ``the town of``)."""
     words = []
     for w in _WORD_RE.findall(fold_phrase(text[a:b]).lower()):
         if w in _DESIGNATORS or (w[:1] == "و" and w[1:] in _DESIGNATORS):
@@ -656,8 +750,10 @@ def _words_between(text: str, a: int, b: int) -> list[str]:
     return words
 
 
-def _role(text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str) -> str:
-    """The place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
+def _role(
+    text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
+) -> str:
+    """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -672,9 +768,13 @@ def _role(text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMe
             near = prev is not None and mark.start - prev.end <= 60 and "." not in text[prev.end : mark.start]
             return "locator" if near else "plain"
         gap_start = mark.start
-    if prev is not None and place.start - prev.end < 25:
+    if prev is not None and prev_role != "dateline" and place.start - prev.end < 25:
         words = _words_between(text, prev.end, place.start)
-        if words and words[-1] in ("في", "in") and not any(c in text[prev.end : place.start] for c in ".،,"):
+        if (
+            words
+            and words[-1] in ("في", "in")
+            and not any(c in text[prev.end : place.start] for c in ".،,-–—")
+        ):
             return "locator"
     return "plain"
 
@@ -686,6 +786,10 @@ def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
     return len(gap) <= 30 and all(w in ("و", "and", "or", "او") for w in words) and "." not in gap
 
 
+# Words that may stand between "من"/"from"/"with" and the actor it introduces ("from the Kurdish Peshmerga").
+_ACTOR_FILLERS = frozenset(
+    fold_phrase(w) for w in "قوات|مسلحي|عناصر|فصائل|تنظيم|kurdish|iraqi|forces|fighters|units".split("|")
+)
 _SUB_PLACE_TYPES = frozenset({"control_change", "withdrawal", "clash", "displacement", "deployment"})
 
 
@@ -706,20 +810,23 @@ def _drafts(
         s_marks = _marks_in(marks, mark_starts, sentence[0], sentence[1])
         idx = range(bisect_left(place_starts, sentence[0]), bisect_left(place_starts, sentence[1]))
         s_places = [(k, places[k]) for k in idx]
+        if not any(m.category == "cue" for m in s_marks):
+            named = [p for k, p in s_places if k not in dateline]
+            last_place = named[-1] if named else last_place
+            continue
         roles: dict[int, str] = {}
         prev: PlaceMention | None = None
         prev_role = "plain"
+        role_marks = [m for m in s_marks if m.category not in ("cue", "actor")]
         for k, place in s_places:
-            before = [m for m in s_marks if m.end <= place.start and m.category not in ("cue", "actor")]
+            before = [m for m in role_marks if m.end <= place.start]
             roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
-        cues = [m for m in s_marks if m.category == "cue"]
-        if cues:
-            s_drafts = _sentence_drafts(text, lang, sentence, s_marks, s_places, roles, last_place, last_taker)
-            drafts.extend(s_drafts)
-            takers = [d.taker for d in s_drafts if d.taker and d.event_type in ("control_change", "deployment")]
-            if takers:
-                last_taker = takers[-1]
+        s_drafts = _sentence_drafts(text, lang, sentence, s_marks, s_places, roles, last_place, last_taker)
+        drafts.extend(s_drafts)
+        takers = [d.taker for d in s_drafts if d.taker and d.event_type in ("control_change", "deployment")]
+        if takers:
+            last_taker = takers[-1]
         kept = [p for k, p in s_places if roles[k] in ("plain", "dest")]
         if kept:
             last_place = kept[-1]
@@ -764,9 +871,10 @@ def _sentence_drafts(
             etype = "deployment" if taker == ("us",) else "control_change"
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
-        if not pairs and not clause.main:
-            # a subordinate clause without a place speaks of the main clause's place, or of the one just named
-            main = [d for d in out if d.clause.main] if etype in _SUB_PLACE_TYPES else []
+        if not pairs and clause is not clauses[0]:
+            # a later clause without a place speaks of the place of the clause before, or of the one just named
+            earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
+            main = [d for d in earlier if d.clause.main] or earlier
             target = main[-1].place if main else _previous_place(s_places, roles, cue)
             if target is None and clause.marker in ("التي", "الذي", "which") and last_place is not None:
                 target = last_place
@@ -777,7 +885,9 @@ def _sentence_drafts(
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         for n, (place, origin) in enumerate(pairs):
-            draft = _Draft(etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric)
+            draft = _Draft(
+                etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric
+            )
             draft.coordinated = n > 0 and etype != "displacement"
             draft.control_mode = mode if etype == "control_change" else None
             out.append(draft)
@@ -824,7 +934,7 @@ def _has_anaphor(cue: _Mark, marks: Sequence[_Mark], clause: _Clause) -> bool:
 def _previous_place(
     s_places: Sequence[tuple[int, PlaceMention]], roles: dict[int, str], cue: _Mark
 ) -> PlaceMention | None:
-    before = [p for k, p in s_places if p.end <= cue.start and roles[k] in ("plain", "dest", "origin")]
+    before = [p for k, p in s_places if p.end <= cue.start and roles[k] not in ("dateline", "via", "locator")]
     return before[-1] if before else None
 
 
@@ -836,14 +946,16 @@ def _places_for(
     s_places: Sequence[tuple[int, PlaceMention]],
     roles: dict[int, str],
 ) -> tuple[list[tuple[PlaceMention, PlaceMention | None]], float]:
-    """The cue's (place, origin) pairs: the nearest place in its clause (after it preferred) and places listed."""
+    """Return the cue's (place, origin) pairs: the nearest place in its clause (after it preferred) and places listed."""
     movement = etype in ("deployment", "control_change", "displacement")
     in_clause = [(k, p) for k, p in s_places if clause.start <= p.start < clause.end]
     origins = [p for k, p in in_clause if roles[k] == "origin" and p.start > cue.start]
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
-        if role in ("dateline", "via", "exclude", "locator") or (role == "origin" and movement and place in origins):
+        if role in ("dateline", "via", "exclude", "locator") or (
+            role == "origin" and movement and place in origins
+        ):
             continue
         cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + 30)
         if etype == "displacement" and role == "dest":
@@ -851,12 +963,15 @@ def _places_for(
         if cost <= 160 and (best is None or cost < best[0]):
             best = (cost, n)
     if best is None:
+        if etype == "displacement" and origins:
+            return [(place, None) for place in origins], float(origins[0].start - cue.end)  # "fled Kirkuk"
         return [], 0.0
     cost, n = best
     chosen = [in_clause[n][1]]
+    listed = ("plain", "dest") if movement else ("plain", "dest", "origin")
     while n + 1 < len(in_clause) and _coordinated(text, in_clause[n][1], in_clause[n + 1][1]):
         k, nxt = in_clause[n + 1]
-        if roles[k] not in ("plain", "dest"):
+        if roles[k] not in listed:
             break
         chosen.append(nxt)
         n += 1
@@ -873,8 +988,25 @@ def _actor_groups(text: str, actors: Sequence[_Mark]) -> list[list[_Mark]]:
         if groups:
             gap = text[groups[-1][-1].end : mark.start]
             words = [w for w in _WORD_RE.findall(fold_phrase(gap).lower())]
-            joiners = {"و", "and", "من", "برفقه", "بدعم", "مع", "of", "the", "units", "fighters", "forces", "troops"}
-            if len(gap) <= 30 and not any(c in gap for c in ".،,؛") and all(w in joiners or len(w) <= 2 for w in words):
+            joiners = {
+                "و",
+                "and",
+                "من",
+                "برفقه",
+                "بدعم",
+                "مع",
+                "of",
+                "the",
+                "units",
+                "fighters",
+                "forces",
+                "troops",
+            }
+            if (
+                len(gap) <= 30
+                and not any(c in gap for c in ".،,؛")
+                and all(w in joiners or len(w) <= 2 for w in words)
+            ):
                 groups[-1].append(mark)
                 continue
         groups.append([mark])
@@ -884,20 +1016,27 @@ def _actor_groups(text: str, actors: Sequence[_Mark]) -> list[list[_Mark]]:
 def _actors(
     text: str, lang: str, cue: _Mark, clause: _Clause, marks: Sequence[_Mark]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The side that acts (its subject, near the cue) and the other side (after مع/from/against...)."""
-    in_clause = [m for m in marks if clause.start <= m.start < clause.end]
+    """Return the side that acts (its subject, near the cue) and the other side (after مع/from/against...)."""
     actors: list[_Mark] = []
     other: set[str] = set()
-    for i, mark in enumerate(in_clause):
+    for i, mark in enumerate(marks):
         if mark.category != "actor" or mark.value == "civilians":
             continue
-        prev = in_clause[i - 1] if i else None
-        if prev is not None and prev.category in ("other_side", "origin") and mark.start - prev.end <= 20:
-            partitive = prev.text == "من" and re.search(r"(?:قوات|وحدات|قطعات|عناصر)\s*$", text[max(0, prev.start - 12) : prev.start])
+        prev = marks[i - 1] if i else None
+        if (
+            prev is not None
+            and prev.category in ("other_side", "origin")
+            and mark.start - prev.end <= 20
+            and all(w in _ACTOR_FILLERS for w in _words_between(text, prev.end, mark.start))
+        ):
+            partitive = prev.text == "من" and re.search(
+                r"(?:قوات|وحدات|قطعات|عناصر)\s*$", text[max(0, prev.start - 12) : prev.start]
+            )
             if not partitive:
-                other.add(mark.value)
+                other.add(mark.value)  # the other side, wherever it stands in the sentence
                 continue
-        actors.append(mark)
+        if clause.start <= mark.start < clause.end:
+            actors.append(mark)
     if cue.value[0] == "displacement":
         return (), ()
     groups = _actor_groups(text, actors)
@@ -954,6 +1093,8 @@ def _assign_dates(
 ) -> None:
     usable = [d for k, d in enumerate(dates) if k not in dateline]
     starts = [d.start for d in usable]
+    day_ends = [d.end for d in usable if d.precision == "day"]
+    days = [d for d in usable if d.precision == "day"]
     carry = [m for m in marks if m.category in ("carry", "next")]
     for d in drafts:
         lo, hi = d.sentence
@@ -972,6 +1113,11 @@ def _assign_dates(
             if nxt:  # "X, when Y on Monday": the when-clause dates X
                 d.date, d.date_basis = nxt[0], "clause"
                 continue
+        if pos and fold_phrase(d.clause.marker).lower() in _WHEN:
+            prev = within(d.clauses[pos - 1])
+            if prev:  # "X until mid-October, when Y": Y happened then
+                d.date, d.date_basis = prev[-1], "clause"
+                continue
         main = [x for c in d.clauses if c.main for x in within(c)]
         if main:
             d.date = min(main, key=lambda x: abs(x.start - d.cue.start))
@@ -979,27 +1125,34 @@ def _assign_dates(
             continue
         said = [m for m in carry if lo <= m.start < hi]
         if said:
-            earlier = [x for x in usable if x.end <= said[0].start and x.precision == "day"]
-            if earlier:
-                d.date, d.date_basis = earlier[-1], "carried"
+            n_earlier = bisect_right(day_ends, said[0].start)
+            if n_earlier:
+                d.date, d.date_basis = days[n_earlier - 1], "carried"
                 d.date_shift = 1 if said[0].category == "next" else 0
     # The same event reported elsewhere in the article: same place and type, else same type and actors.
-    dated = [d for d in drafts if d.date is not None]
+    by_place: dict[tuple[str, str], _Draft] = {}
+    by_actors: dict[tuple[str, tuple[str, ...]], _Draft] = {}
+    for x in drafts:
+        if x.date is not None:
+            by_place.setdefault((x.place.place_id, x.event_type), x)
+            if x.taker:
+                by_actors.setdefault((x.event_type, x.taker), x)
     for d in drafts:
-        if d.date is not None:
-            continue
-        same = [x for x in dated if x.place.place_id == d.place.place_id and x.event_type == d.event_type]
-        if not same and d.taker:
-            same = [x for x in dated if x.event_type == d.event_type and set(x.taker) == set(d.taker)]
-        if same:
-            d.date, d.date_basis, d.date_shift = same[0].date, "same_event", same[0].date_shift
+        if d.date is None:
+            same = by_place.get((d.place.place_id, d.event_type)) or (
+                by_actors.get((d.event_type, d.taker)) if d.taker else None
+            )
+            if same is not None:
+                d.date, d.date_basis, d.date_shift = same.date, "same_event", same.date_shift
 
 
 def _confidence(d: _Draft) -> float:
     score = {"verb": 0.7, "entry": 0.7, "status": 0.6, "noun": 0.55, "entry_noun": 0.5}.get(d.kind, 0.5)
     if d.taker:
         score += 0.1
-    score += {"clause": 0.1, "main_clause": 0.05, "carried": 0.0, "same_event": -0.15, None: -0.3}[d.date_basis]
+    score += {"clause": 0.1, "main_clause": 0.05, "carried": 0.0, "same_event": -0.15, None: -0.35}[
+        d.date_basis
+    ]
     if d.date is not None and d.date.precision != "day":
         score -= 0.05
     if d.anaphoric:
@@ -1024,7 +1177,9 @@ def _finish(text: str, drafts: list[_Draft]) -> list[CandidateEvent]:
         controller_after = "+".join(a for a in d.taker if a in _CONTROLLER_ORDER) or None
         if d.event_type not in ("control_change", "status"):
             controller_after = None
-        before = d.controller_before or ("+".join(a for a in d.others if a in _CONTROLLER_ORDER and a != "us") or None)
+        before = d.controller_before or (
+            "+".join(a for a in d.others if a in _CONTROLLER_ORDER and a != "us") or None
+        )
         if d.event_type != "control_change":
             before = None
         actors = _ordered(set(d.taker) | set(d.others))

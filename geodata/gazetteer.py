@@ -339,6 +339,8 @@ def _check_curated_row(path: Path, line: int, row: dict[str, str]) -> None:
             raise bad(column, "a number in degrees") from None
         if not (lo <= value <= hi) or math.isnan(value):
             raise bad(column, f"degrees in [{lo}, {hi}]")
+    if bool(row["lat"]) != bool(row["lon"]):
+        raise bad("lon" if row["lat"] else "lat", "both lat and lon, or neither (to keep GeoNames' point)")
     if curated_only:
         for column in ("name", "country", "kind"):
             if not row[column]:

@@ -43,7 +43,8 @@ SAME_PLACE_KM = 5.0  # two gazetteer entries of one name this close are the same
 # Names that GeoNames gives to Iraqi places but that, in Arabic or English text, are ordinary words or personal
 # names ("the city", "the neighbourhood", "the flag", "country", "the roles"); keys as produced by names.name_key.
 COMMON_WORDS = frozenset(
-    # Arabic: ordinary words and personal names (keys, i.e. without hamza, ة as ه, ى as ي)
+    # Arabic: ordinary words and personal names (keys, i.e. without hamza, ة as ه, ى as ي). Found by reading the
+    # gazetteer's one-word names against an Arabic word list (ayaspell, via the npm package @cspell/dict-ar).
     """
     المدينه مدينه الحي حي العلم علم بلد البلد الدور دور عراق القاسم قاسم الحمزه حمزه الشو كلك شورش خبات ديانا
     الريحانه ريحانه المسيب مسيب الجديده القديمه وان دو بن سن بم قم رس شفا الشفا كفر خبر الخبر باب الباب التل
@@ -52,7 +53,9 @@ COMMON_WORDS = frozenset(
     شاميه الشاميه سلميه السلميه زرقا الزرقا ساري عنه عماره قوم موش حولي باحه الباحه سلوي احمدي الاحمدي
     عباسي العباسي رفاعي الرفاعي قايم القايم رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
     ميمونه الميمونه مباركه مالكيه المالكيه الخالص خالص سليماني القريات ازاديه رزكاري الميادين ميادين
-    سوسه السوسه رابيه الرابيه
+    سوسه السوسه رابيه الرابيه بانه اراك ايوان ابيك خوي كلس هجين صبيا عقبه العقبه قريات مبرز المبرز ثقبه
+    الثقبه جهرا دسمه ضليل ظليل الضليل الظليل سفيره السفيره رصيفه بريده جده حديثه زاويته رطبه شطره قرنه بحركه
+    زبير رياض موصول مشهد تاميم حايل تدمر حماه عمان ركبان سنه
     """.split()
     # Latin: English words and personal names that GeoNames also lists as place names
     + """
@@ -291,12 +294,19 @@ def _hits_for_key(
         return [(i, s, n) for i, (s, n) in slot.items()]
     if not loose:
         return []
-    compact = nm.compact_key(key)
-    for table, k in ((index.compact, compact), (index.phonetic, nm.phonetic_key(key))):
+    if " " in key or key.isascii() or nm.has_latin(key):
+        compact, phonetic = nm.compact_key(key), nm.phonetic_key(key)
+        skel = nm.skeleton_key(nm.strip_article(key))
+    else:
+        # one Arabic word, the hot path of geoparsing: the same keys, computed directly
+        compact = phonetic = key
+        if "وو" in key or "يي" in key:
+            phonetic = nm.phonetic_key(key)
+        skel = nm.arabic_skeleton(nm.strip_article(key))
+    for table, k in ((index.compact, compact), (index.phonetic, phonetic)):
         slot = table.get(k)
         if slot:
             return [(i, s, n) for i, (s, n) in slot.items()]
-    skel = nm.skeleton_key(nm.strip_article(key))
     if len(skel) >= skeleton_min:
         slot = index.skeleton.get(skel)
         if slot:
@@ -545,7 +555,8 @@ def _by_context(
     """Pick among ambiguous hits using the context's date (dated readings) or nearby places."""
     when = _context_date(context)
     if when is not None:
-        for start, end, pid in _DATED_READINGS.get(key, ()):
+        readings = _DATED_READINGS.get(key) or _DATED_READINGS.get(nm.name_key(ranked[0][2]), ())
+        for start, end, pid in readings:
             if start <= when <= end:
                 for hit in ranked:
                     if index.places[hit[0]].id == pid:
@@ -565,9 +576,16 @@ def _by_context(
 # ---------------------------------------------------------------- public API
 
 
-def _check_lang(lang: str | None) -> None:
+def _check_options(lang: str | None, context: Mapping[str, Any] | None = None) -> None:
+    """Validate the options shared by the public functions, before any work."""
     if lang not in (None, "ar", "en", "auto"):
         raise InputError(f"lang must be 'ar', 'en', 'auto' or None, got {lang!r}")
+    if context is not None:
+        if not isinstance(context, Mapping):
+            raise InputError(
+                f"context must be a mapping such as {{'date': ...}}, got {type(context).__name__}"
+            )
+        _context_date(context)
 
 
 def _query_key(text: str) -> str | None:
@@ -616,7 +634,7 @@ def geocode(
     """
     if not isinstance(text, str):
         raise InputError(f"a place name must be a string, got {type(text).__name__}: {text!r:.80}")
-    _check_lang(lang)
+    _check_options(lang, context)
     key = _query_key(text)
     if key is None:
         return None
@@ -655,7 +673,7 @@ def geocode_many(
     list of Match or None
         One entry per input name.
     """
-    _check_lang(lang)
+    _check_options(lang, context)
     index = _index(gazetteer)
     cache: dict[str, Match | None] = {}
     out: list[Match | None] = []
@@ -731,7 +749,7 @@ def find_mentions(
     text
         Running text.
     lang
-        'ar' or 'en' as a hint; None to handle both scripts.
+        'ar', 'en' or None; checked, but both scripts are always scanned (Arabic text quotes Latin names: قاعدة K1).
     gazetteer
         Another gazetteer (default: the packaged one).
     context
@@ -749,7 +767,7 @@ def find_mentions(
     """
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
-    _check_lang(lang)
+    _check_options(lang, context)
     index = _index(gazetteer)
     cache: dict[str, _TokenInfo] = _TOKEN_CACHE.setdefault(id(index), {})
     if len(cache) > 200_000:

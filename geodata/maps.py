@@ -79,7 +79,11 @@ _UI: dict[str, tuple[str, str]] = {
     "event_types": ("Event types", "أنواع الأحداث"),
     "precision": ("precision", "الدقة"),
 }
-_PRECISION: dict[str, tuple[str, str]] = {"day": ("day", "يوم"), "week": ("week", "أسبوع"), "month": ("month", "شهر")}
+_PRECISION: dict[str, tuple[str, str]] = {
+    "day": ("day", "يوم"),
+    "week": ("week", "أسبوع"),
+    "month": ("month", "شهر"),
+}
 
 
 def escape_text(value: object) -> str:
@@ -251,7 +255,9 @@ def _event_payload(df: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, 
                 strings.add(columns["summary"][i]),
                 strings.add(columns["source"][i]),
                 strings.add(safe_url(columns["source_url"][i])),
-                strings.add((status_label.ar if lang == "ar" else status_label.en) if status_label else status),
+                strings.add(
+                    (status_label.ar if lang == "ar" else status_label.en) if status_label else status
+                ),
                 strings.add(columns["event_id"][i]),
                 1 if status == "disputed" else 0,
             ]
@@ -358,10 +364,11 @@ def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dic
     colors, tips = [], []
     for i, code in enumerate(controllers):
         if contested[i]:
-            claim_codes = claims[i] if isinstance(claims[i], list | tuple) else str(claims[i] or "").split(";")
-            holder = (
-                f"{_label('contested', lang)}: "
-                + ", ".join(escape_text(_controller_text(c, lang)) for c in claim_codes if c)
+            claim_codes = (
+                claims[i] if isinstance(claims[i], list | tuple) else str(claims[i] or "").split(";")
+            )
+            holder = f"{_label('contested', lang)}: " + ", ".join(
+                escape_text(_controller_text(c, lang)) for c in claim_codes if c
             )
             colors.append(UNKNOWN_COLOR if not code else controller_color(code))
         elif code:
@@ -404,7 +411,9 @@ def _changes_payload(changes: pd.DataFrame, strings: _Strings, lang: str) -> dic
     days = _iso_column(rows, date_col)
     before, after = _column(rows, "controller_before"), _column(rows, "controller_after")
     summaries, ids = _column(rows, "summary"), _column(rows, "event_id")
-    names = [_place_names(p, a) for p, a in zip(_column(rows, "place"), _column(rows, "place_ar"), strict=True)]
+    names = [
+        _place_names(p, a) for p, a in zip(_column(rows, "place"), _column(rows, "place_ar"), strict=True)
+    ]
     lines: dict[str, list[str]] = {}
     title: dict[str, str] = {}
     for i, key in enumerate(latest["key"].tolist()):
@@ -449,9 +458,7 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
         )
     type_block = f"<b>{_label('event_types', lang)}</b>{''.join(types)}" if types else ""
     direction = "rtl" if lang == "ar" else "ltr"
-    return (
-        f'<div class="kcm-legend" dir="{direction}"><b>{_label("legend", lang)}</b>{"".join(rows)}{type_block}</div>'
-    )
+    return f'<div class="kcm-legend" dir="{direction}"><b>{_label("legend", lang)}</b>{"".join(rows)}{type_block}</div>'
 
 
 def _as_of_html(as_of: date | None, window: tuple[date, date] | None, lang: str, note: str) -> str:
@@ -471,8 +478,8 @@ _CSS = (
     "font:14px/1.3 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;text-align:center}"
     ".kcm-asof-day{font-size:26px;font-weight:700;letter-spacing:.5px}"
     ".kcm-asof-window{font-size:12px;color:#333}"
-    ".kcm-legend{background:rgba(255,255,255,.93);padding:6px 10px;border-radius:6px;max-width:330px;"
-    "font:12px/1.5 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
+    ".kcm-legend{background:rgba(255,255,255,.9);padding:4px 8px;border-radius:6px;max-width:300px;"
+    "font:11px/1.35 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
     ".kcm-sw,.kcm-dot{display:inline-block;width:12px;height:12px;margin:0 6px;vertical-align:middle;"
     "border:1px solid #333}.kcm-dot{border-radius:50%}"
     ".kcm-pop{font:13px/1.4 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;max-width:320px}"
@@ -675,7 +682,9 @@ def build_map(
     wanted = list(dict.fromkeys(layers))
     unknown = [name for name in wanted if name not in LAYERS]
     if unknown:
-        raise InputError(f"unknown map layer(s) {', '.join(map(repr, unknown))}; expected some of {', '.join(LAYERS)}")
+        raise InputError(
+            f"unknown map layer(s) {', '.join(map(repr, unknown))}; expected some of {', '.join(LAYERS)}"
+        )
     threshold = get_settings().aggregate_threshold if aggregate_threshold is None else aggregate_threshold
     events = events if events is not None else pd.DataFrame()
     strings = _Strings.new()
@@ -720,7 +729,9 @@ def build_map(
     controllers: list[str] = []
     if control is not None and len(control) and "control" in wanted:
         payload["ctl"] = _control_payload(control, strings, lang)
-        extents.append((np.asarray(payload["ctl"]["lat"], dtype=float), np.asarray(payload["ctl"]["lon"], dtype=float)))
+        extents.append(
+            (np.asarray(payload["ctl"]["lat"], dtype=float), np.asarray(payload["ctl"]["lon"], dtype=float))
+        )
         controllers = sorted({str(c) for c in control["controller"].dropna() if str(c)}, key=_actor_order)
     if changes is not None and len(changes) and "changes" in wanted:
         payload["ch"] = _changes_payload(changes, strings, lang)
@@ -764,3 +775,55 @@ _ACTOR_ORDER: dict[str, int] = {code: i for i, code in enumerate([*ACTORS, *JOIN
 
 def _actor_order(code: str) -> tuple[int, str]:
     return (_ACTOR_ORDER.get(code, len(_ACTOR_ORDER)), code)
+
+
+# ---------------------------------------------------------------- candidate events of one article (ingest section)
+
+
+def build_candidates_map(
+    candidates: Sequence[dict[str, Any]], *, tiles: str | None = DEFAULT_TILES
+) -> folium.Map:
+    """Build a small map of an article's candidate events: one circle each, a line from the origin of a movement.
+
+    Parameters
+    ----------
+    candidates
+        Mappings with ``lat``, ``lon``, ``event_type``, ``place``, ``event_date`` and optionally ``origin_lat``,
+        ``origin_lon`` (a handful per article, so one marker each is fine here). Every string is escaped.
+    tiles
+        Folium tiles, or None for none (tests, offline).
+    """
+    fmap = folium.Map(location=list(DEFAULT_CENTER), zoom_start=7, tiles=tiles, control_scale=True)
+    points: list[list[float]] = []
+    for row in candidates:
+        lat, lon = float(row["lat"]), float(row["lon"])
+        if not (math.isfinite(lat) and math.isfinite(lon)):
+            continue
+        color = (
+            EVENT_TYPE_LABELS[str(row["event_type"])].color
+            if row.get("event_type") in EVENT_TYPE_LABELS
+            else UNKNOWN_COLOR
+        )
+        label = escape_text(
+            f"{row.get('event_type', '')} · {row.get('place', '')} · {row.get('event_date') or '?'}"
+        )
+        folium.CircleMarker(
+            [lat, lon], radius=8, color=color, fill=True, fill_opacity=0.8, tooltip=label
+        ).add_to(fmap)
+        points.append([lat, lon])
+        o_lat, o_lon = row.get("origin_lat"), row.get("origin_lon")
+        if (
+            o_lat is not None
+            and o_lon is not None
+            and math.isfinite(float(o_lat))
+            and math.isfinite(float(o_lon))
+        ):
+            folium.PolyLine(
+                [[float(o_lat), float(o_lon)], [lat, lon]], color=color, weight=2, dash_array="6"
+            ).add_to(fmap)
+            points.append([float(o_lat), float(o_lon)])
+    if len(points) > 1:
+        fmap.fit_bounds(points, padding=(20, 20))
+    elif points:
+        fmap.location = points[0]
+    return fmap

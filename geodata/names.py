@@ -6,7 +6,7 @@ Four key levels, from strict to loose (each a pure function of a name):
   Kurdish letters, diacritics, tatweel, Latin accents and case, punctuation; letter-plus-number names (``كي-1``,
   ``كيه 1``, ``K1``, ``K-1``, ``كي وان``) all become ``k1``; a leading article (``ال``, ``al-``) is kept.
 * :func:`compact_key` — the same without spaces (``طوز خورماتو`` = ``طوزخورماتو``).
-* :func:`phonetic_key` — compact, and Latin transliteration folded (kh/k, q/k, ou/u, o/u, e/i, doubled letters).
+* :func:`phonetic_key` — compact, and Latin transliteration folded (kh/k, q/k, g/k, ou/u, o/u, e/i, doubled letters).
 * :func:`skeleton_key` — phonetic without the long vowels and Latin vowels after the first letter
   (``طوزخرماتو`` = ``طوزخورماتو``, Jalula = Jalawla).
 
@@ -171,6 +171,10 @@ CLITIC_PREFIXES: tuple[str, ...] = tuple(
 )
 
 
+_PREFIX_SET = frozenset(CLITIC_PREFIXES)
+_LONGEST_PREFIX = max(map(len, CLITIC_PREFIXES))
+
+
 def script_of(text: str) -> str | None:
     """Return 'ar' or 'en' for the script that dominates ``text`` (None when it has no letters of either)."""
     ar = len(_ARABIC_RE.findall(text))
@@ -300,18 +304,41 @@ def _latin_phonetic_word(word: str) -> str:
     return _DOUBLE_RE.sub(r"\1", w)
 
 
+def _fold_latin_words(key: str) -> str:
+    if key.isascii() or has_latin(key):
+        return _LATIN_WORD_RE.sub(lambda m: _latin_phonetic_word(m.group()), key)
+    return key  # Arabic only: nothing to do, and this is the hot path of geoparsing
+
+
 def phonetic_key(key: str) -> str:
     """Return the compact key with Latin transliteration variants folded (kh/k, g/k, u/o, i/e, doubled letters).
 
     Doubled Arabic long vowels (Kurdish ``وو``) are also written once.
     """
-    latin = _LATIN_WORD_RE.sub(lambda m: _latin_phonetic_word(m.group()), key)
-    return compact_key(_ARABIC_DOUBLE_VOWEL_RE.sub(r"\1", latin))
+    folded = _fold_latin_words(key)
+    if "وو" in folded or "يي" in folded:
+        folded = _ARABIC_DOUBLE_VOWEL_RE.sub(_first_group, folded)
+    return compact_key(folded)
 
 
 # A word-final ي / i stays: it carries the nisba (كردستاني "Kurdish" is not كردستان).
 _ARABIC_VOWELS_RE = re.compile(r"(?<=[\u0621-\u064a])(?:[او]|ي(?!$))")
 _LATIN_VOWELS_RE = re.compile(r"(?<=[a-z])(?:[aeouwy]|i(?!$))")
+_ASCII_LETTER_RE = re.compile(r"[a-z]")
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def has_latin(key: str) -> bool:
+    """Whether a key holds Latin letters."""
+    return _ASCII_LETTER_RE.search(key) is not None
+
+
+def arabic_skeleton(word: str) -> str:
+    """Return the skeleton of one Arabic word (what :func:`skeleton_key` gives for it)."""
+    return _ARABIC_VOWELS_RE.sub("", word)
 
 
 def skeleton_key(key: str) -> str:
@@ -319,17 +346,21 @@ def skeleton_key(key: str) -> str:
 
     A word-final ي or i is kept: it is the nisba ending of adjectives made from names.
     """
+    folded = _fold_latin_words(key)
+    latin = folded.isascii()
     words = []
-    for word in _LATIN_WORD_RE.sub(lambda m: _latin_phonetic_word(m.group()), key).split():
-        words.append(_LATIN_VOWELS_RE.sub("", _ARABIC_VOWELS_RE.sub("", word)))
+    for word in folded.split():
+        word = _LATIN_VOWELS_RE.sub("", word) if latin or word.isascii() else arabic_skeleton(word)
+        words.append(word)
     return "".join(words)
 
 
-def clitic_variants(key: str) -> list[str]:
+@lru_cache(maxsize=200_000)
+def clitic_variants(key: str) -> tuple[str, ...]:
     """Return ``key`` with Arabic proclitics stripped from its first word, shortest prefix first.
 
     Only the conjunctions و ف, the prepositions ب ل ك and the article ال (also as ``لل``) are stripped, and at
-    least three letters must remain. The unstripped key is not included.
+    least three letters must remain (two when more words follow). The unstripped key is not included.
 
     Examples
     --------
@@ -339,12 +370,12 @@ def clitic_variants(key: str) -> list[str]:
     first, sep, rest = key.partition(" ")
     out: list[str] = []
     shortest = 2 if sep else 3  # بسد الموصل: a two-letter first word is fine inside a longer name
-    for prefix in CLITIC_PREFIXES:
-        if first.startswith(prefix) and len(first) - len(prefix) >= shortest:
-            remainder = first[len(prefix) :]
-            if prefix.endswith("لل") and not prefix.endswith("ال"):
-                out.append(remainder + sep + rest)  # لل = ل + ال
-                out.append("ال" + remainder + sep + rest)
-            else:
-                out.append(remainder + sep + rest)
-    return list(dict.fromkeys(out))
+    for size in range(1, min(_LONGEST_PREFIX, len(first) - shortest) + 1):
+        prefix = first[:size]
+        if prefix not in _PREFIX_SET:
+            continue
+        remainder = first[size:]
+        out.append(remainder + sep + rest)
+        if prefix.endswith("لل"):
+            out.append("ال" + remainder + sep + rest)  # لل = ل + ال
+    return tuple(dict.fromkeys(out))

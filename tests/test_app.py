@@ -78,7 +78,9 @@ def test_window_slider_changes_the_filtered_set(app_env: Path, seed_events) -> N
         ("f_statuses", ["disputed"], "statuses"),
     ],
 )
-def test_sidebar_filters_change_the_filtered_set(app_env: Path, seed_events, key: str, value: list, field: str) -> None:
+def test_sidebar_filters_change_the_filtered_set(
+    app_env: Path, seed_events, key: str, value: list, field: str
+) -> None:
     at = _run()
     first, last = _bounds(seed_events)
     at.multiselect(key=key).set_value(value).run()
@@ -119,7 +121,7 @@ def test_play_steps_the_day_to_the_end_of_the_window(app_env: Path) -> None:
 def test_quick_pick_last_seven_days(app_env: Path, seed_events) -> None:
     at = _run()
     at.button(key="quick_last7").click().run()
-    first, last = _bounds(seed_events)
+    _first, last = _bounds(seed_events)
     assert at.slider(key="window").value == (date.fromordinal(last.toordinal() - 6), last)
 
 
@@ -188,7 +190,9 @@ def test_bad_uploaded_csv_shows_errors_with_line_and_column(app_env: Path) -> No
 
 def test_valid_uploaded_csv_replaces_the_data(app_env: Path) -> None:
     at = _run()
-    at.sidebar.file_uploader[0].upload("few.csv", _csv_bytes(app_env, lambda rows: rows.__delitem__(slice(5, None))))
+    at.sidebar.file_uploader[0].upload(
+        "few.csv", _csv_bytes(app_env, lambda rows: rows.__delitem__(slice(5, None)))
+    )
     at.run()
     assert not at.exception and not at.error
     assert at.session_state["shown"]["n_events"] == 5

@@ -80,12 +80,16 @@ def _score_one(ex: Extraction, text: str, gold: dict, scores: Scores) -> list[st
     scores.place_tp += len(found & want)
     scores.place_fp += len(found - want)
     scores.place_fn += len(want - found)
-    misses += [f"extra place {p}" for p in sorted(found - want)] + [f"missed place {p}" for p in sorted(want - found)]
+    misses += [f"extra place {p}" for p in sorted(found - want)] + [
+        f"missed place {p}" for p in sorted(want - found)
+    ]
     used: set[int] = set()
     for ev in gold["events"]:
         scores.events_gold += 1
         cands = [
-            (i, e) for i, e in enumerate(ex.events) if e.place.place_id == ev["place_id"] and e.event_type == ev["event_type"]
+            (i, e)
+            for i, e in enumerate(ex.events)
+            if e.place.place_id == ev["place_id"] and e.event_type == ev["event_type"]
         ]
         if not cands:
             misses.append(f"missed event {ev['event_type']} at {ev['place_id']} on {ev['event_date']}")
@@ -105,7 +109,9 @@ def _score_one(ex: Extraction, text: str, gold: dict, scores: Scores) -> list[st
         scores.date_mentions_gold += 1
         at = text.find(gd["text"])
         hit = [
-            d for d in ex.dates if at >= 0 and d.start < at + len(gd["text"]) and at < d.end and d.date.isoformat() == gd["date"]
+            d
+            for d in ex.dates
+            if at >= 0 and d.start < at + len(gd["text"]) and at < d.end and d.date.isoformat() == gd["date"]
         ]
         if hit:
             scores.date_mentions_found += 1
@@ -127,7 +133,9 @@ def evaluate() -> tuple[Scores, dict[str, list[str]]]:
     return scores, report
 
 
-needs_gold = pytest.mark.skipif(not GOLD_PATH.exists(), reason="the labelled article set is not in tests/data")
+needs_gold = pytest.mark.skipif(
+    not GOLD_PATH.exists(), reason="the labelled article set is not in tests/data"
+)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +162,9 @@ def test_place_f1_meets_target(evaluation: tuple[Scores, dict[str, list[str]]]) 
 @needs_gold
 def test_event_date_accuracy_meets_target(evaluation: tuple[Scores, dict[str, list[str]]]) -> None:
     scores, report = evaluation
-    detail = {k: [m for m in v if "date" in m] for k, v in report.items() if any("wrong date" in m for m in v)}
+    detail = {
+        k: [m for m in v if "date" in m] for k, v in report.items() if any("wrong date" in m for m in v)
+    }
     assert scores.date_accuracy >= DATE_ACCURACY_TARGET, (scores.date_accuracy, detail)
 
 

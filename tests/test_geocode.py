@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -201,9 +202,23 @@ def test_nearby_places_in_context_settle_a_shared_name() -> None:
     assert near is not None and near.place_id == "geonames:98697" and not near.ambiguous
 
 
-def test_bad_context_date() -> None:
-    with pytest.raises(InputError, match="context date must be a date or YYYY-MM-DD, got 'soon'"):
-        geocode("Kirkuk Air Base", context={"date": "soon"})
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"date": "soon"}, "context date must be a date or YYYY-MM-DD, got 'soon'"),
+        ({"date": 2017}, "context date must be a date or YYYY-MM-DD, got 2017"),
+        (date(2017, 10, 16), "context must be a mapping such as {'date': ...}, got date"),
+    ],
+)
+def test_bad_context(context: object, message: str) -> None:
+    for call in (geocode, geocode_many, find_mentions):
+        with pytest.raises(InputError, match=re.escape(message)):
+            call("Kirkuk" if call is not geocode_many else ["Kirkuk"], context=context)  # type: ignore[operator]
+
+
+def test_dated_reading_applies_to_any_spelling_of_the_shared_name() -> None:
+    match = geocode("the Kirkuk Air Base", context={"date": date(2017, 10, 16)})
+    assert match is not None and match.place_id == AIRPORT and not match.ambiguous
 
 
 NOT_PLACES = [
@@ -254,19 +269,34 @@ def test_refuses_words_organisations_and_people(query: str) -> None:
     assert geocode(query) is None
 
 
-def test_neighbouring_places_do_not_steal_iraqi_names() -> None:
-    for query, expected in [
-        ("Sulaymaniyah", "geonames:98463"),
-        ("السليمانية", "geonames:98463"),
-        ("Zakho", None),
-    ]:
-        match = geocode(query)
-        if expected is None:
-            assert match is not None and match.place_id.startswith("geonames:") and not match.ambiguous
-        else:
-            assert match is not None and match.place_id == expected
-    qamishli = geocode("القامشلي")  # a Syrian name with no Iraqi namesake still resolves
-    assert qamishli is not None and qamishli.place_id == "geonames:173377"
+@pytest.mark.parametrize(
+    ("query", "iraqi", "foreign"),
+    [
+        ("Arbela", ERBIL, "geonames:248946"),  # also an old name of Irbid, Jordan
+        ("Iraq", "kcm:iraq", "geonames:143127"),  # GeoNames lists "Iraq" for Arak, Iran
+        ("Shamiyah", "geonames:98629", None),  # and a Kuwaiti namesake
+    ],
+)
+def test_neighbouring_places_do_not_steal_iraqi_names(query: str, iraqi: str, foreign: str | None) -> None:
+    match = geocode(query)
+    assert match is not None and match.place_id == iraqi and not match.ambiguous
+    if foreign is not None:
+        assert foreign in [a.place_id for a in match.alternatives]
+
+
+def test_a_small_iraqi_namesake_of_a_foreign_capital_is_flagged() -> None:
+    match = geocode("الرياض")  # a Kirkuk sub-district, and Riyadh
+    assert match is not None and match.ambiguous
+    assert "geonames:108410" in [a.place_id for a in match.alternatives]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("القامشلي", "geonames:173377"), ("Tehran", "geonames:112931"), ("حلب", "geonames:170063")],
+)
+def test_foreign_places_without_iraqi_namesakes_resolve(query: str, expected: str) -> None:
+    match = geocode(query)
+    assert match is not None and match.place_id == expected
 
 
 @pytest.mark.parametrize(
@@ -354,6 +384,9 @@ def test_find_mentions_on_the_seed_article() -> None:
         ),
         ("A car bomb hit the city; Ali met Qassem Soleimani.", []),
         ("الاتحاد الوطني الكردستاني والبيشمركة والحشد الشعبي", []),
+        # ordinary words that fold onto place names: بأنه/Baneh, سنة/Sanandaj, خبر/Khobar, حديثة/Haditha, المدينة
+        ("وقال بأنه في سنة 2017 نشر خبر عن أسلحة حديثة في المدينة", []),
+        ("وقال بأنه سيزور طهران وحلب", [("طهران", "geonames:112931"), ("وحلب", "geonames:170063")]),
         ("كركوك، أربيل", [("كركوك", KIRKUK), ("أربيل", ERBIL)]),
     ],
 )

@@ -117,7 +117,7 @@ def test_control_strings_are_escaped() -> None:
         (XSS, "&lt;img src=x onerror=alert(1)&gt;"),
         ("a`b", "a&#96;b"),
         ("${x}", "&#36;{x}"),
-        ('"q" & \'s\'', "&quot;q&quot; &amp; &#x27;s&#x27;"),
+        ("\"q\" & 's'", "&quot;q&quot; &amp; &#x27;s&#x27;"),
         ("كركوك", "كركوك"),
         (None, ""),
         (float("nan"), ""),
@@ -158,7 +158,12 @@ def test_every_layer_is_a_togglable_group() -> None:
     html = _html(_build(changes=_events().iloc[:1]))
     assert html.count("L.featureGroup(") == len(LAYERS)
     assert "L.control.layers(" in html
-    for name in ("Control as of the day", "Events in the window", "Movements (origin → place)", "Changes in the window"):
+    for name in (
+        "Control as of the day",
+        "Events in the window",
+        "Movements (origin → place)",
+        "Changes in the window",
+    ):
         assert f'"{name}"' in html
 
 
@@ -252,3 +257,15 @@ def test_bundled_events_render(events_csv) -> None:
     payload = _payload(fmap)
     assert len(payload["ev"]["lat"]) == len(events)
     assert len(payload["ctl"]["lat"]) > 0
+
+
+def test_changes_layer_has_one_ring_per_place_at_any_size() -> None:
+    changes = _events(40)
+    changes["place_id"] = ["geonames:94787"] * 30 + ["geonames:90026"] * 10
+    changes["place"] = ["Kirkuk"] * 30 + ["Tuz Khurmatu"] * 10
+    payload = _payload(_build(changes=changes))
+    assert len(payload["ch"]["lat"]) == 2
+    tips = [payload["S"][i] for i in payload["ch"]["tip"]]
+    assert "30 change(s) of control" in tips[0] and "… 25 +" in tips[0]
+    assert "10 change(s) of control" in tips[1]
+    assert tips[0].count("→") == 5  # the latest five changes are listed

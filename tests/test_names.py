@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geodata.names import (
+    arabic_skeleton,
     clitic_variants,
     compact_key,
     fold,
+    has_latin,
     name_key,
     phonetic_key,
     script_of,
@@ -122,7 +126,7 @@ def test_clitic_variants_strip_proclitics(written: str, expected: str) -> None:
 
 @pytest.mark.parametrize("word", ["كي", "بن", "ال", "Kirkuk"])
 def test_clitic_variants_leave_short_and_latin_words(word: str) -> None:
-    assert clitic_variants(name_key(word)) == []
+    assert clitic_variants(name_key(word)) == ()
 
 
 @pytest.mark.parametrize(
@@ -158,3 +162,14 @@ def test_script_of(text: str, expected: str | None) -> None:
 def test_keys_of_non_names_are_empty(text: str) -> None:
     assert name_key(text) == ""
     assert fold(text) == ""
+
+
+@given(st.text(alphabet="ابتثجحخدذرزسشصضطظعغفقكلمنهويءأإآةى", min_size=1, max_size=12))
+def test_fast_paths_agree_with_the_general_keys(word: str) -> None:
+    key = name_key(word)
+    if not key or " " in key:
+        return
+    assert not has_latin(key)
+    assert arabic_skeleton(key) == skeleton_key(key)
+    if "وو" not in key and "يي" not in key:
+        assert phonetic_key(key) == compact_key(key) == key

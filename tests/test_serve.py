@@ -1,0 +1,31 @@
+"""The dashboard launcher: warming up fills the very cache the page reads, and never raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard import cache
+from dashboard.serve import warm_up
+
+
+def test_warm_up_fills_the_page_cache(monkeypatch: pytest.MonkeyPatch, events_csv: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "events.csv"
+    copy.write_bytes(events_csv.read_bytes())
+    monkeypatch.setenv("KCM_EVENTS", str(copy))
+    calls = []
+    original = cache.load_events
+    monkeypatch.setattr(cache, "load_events", lambda path: calls.append(path) or original(path))
+    warm_up()
+    dataset = cache.load_dataset(str(copy), cache.file_version(copy))
+    assert calls == [str(copy)]  # the page's call was a cache hit
+    assert len(dataset.events) > 0
+
+
+def test_warm_up_survives_a_bad_events_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("event_id\nkcm-0001\n", encoding="utf-8")
+    monkeypatch.setenv("KCM_EVENTS", str(bad))
+    warm_up()
+    assert "warm-up of the dashboard failed" in caplog.text
