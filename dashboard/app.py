@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -167,26 +168,19 @@ def _toggle_play() -> None:
 
 
 # ---------------------------------------------------------------- sidebar: filters and layers
+def _pick(label: str, options: Sequence[str], key: str, fmt: Callable[[str], str] = str) -> None:
+    st.multiselect(t(label, lang), options, key=key, format_func=fmt, placeholder=t("choose", lang))
+
+
 with filters_box:
     st.header(t("filters", lang))
-    st.multiselect(t("types", lang), dataset.types, key=vs.K_TYPES, format_func=lambda c: type_label(c, lang))
-    st.multiselect(
-        t("actors", lang), dataset.actors, key=vs.K_ACTORS, format_func=lambda c: actor_name(c, lang)
-    )
-    st.multiselect(t("admin1s", lang), dataset.admin1s, key=vs.K_ADMIN1S)
-    st.multiselect(
-        t("places", lang),
-        list(dataset.places),
-        key=vs.K_PLACES,
-        format_func=lambda p: dataset.places.get(p, p),
-    )
-    st.multiselect(
-        t("statuses", lang), dataset.statuses, key=vs.K_STATUSES, format_func=lambda s: status_label(s, lang)
-    )
+    _pick("types", dataset.types, vs.K_TYPES, lambda c: type_label(c, lang))
+    _pick("actors", dataset.actors, vs.K_ACTORS, lambda c: actor_name(c, lang))
+    _pick("admin1s", dataset.admin1s, vs.K_ADMIN1S)
+    _pick("places", list(dataset.places), vs.K_PLACES, lambda p: dataset.places.get(p, p))
+    _pick("statuses", dataset.statuses, vs.K_STATUSES, lambda s: status_label(s, lang))
     st.text_input(t("text", lang), key=vs.K_TEXT)
-    st.multiselect(
-        t("layers", lang), LAYERS, key=vs.K_LAYERS, format_func=lambda name: t(f"layer_{name}", lang)
-    )
+    _pick("layers", LAYERS, vs.K_LAYERS, lambda name: t(f"layer_{name}", lang))
 
 # ---------------------------------------------------------------- main: title and date controls
 st.title(t("title", lang))

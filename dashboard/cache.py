@@ -12,7 +12,7 @@ import streamlit as st
 
 from geodata.control import changes_between, control_as_of
 from geodata.events import load_events
-from geodata.vocab import EVENT_TYPES, STATUSES, split_controller
+from geodata.vocab import CONTROL_TYPES, EVENT_TYPES, STATUSES, split_controller
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Dataset:
     path: str
     version: int
     events: pd.DataFrame
+    control_rows: pd.DataFrame  # the rows that decide control (types in CONTROL_TYPES), date-sorted
     first: date
     last: date
     types: tuple[str, ...]
@@ -78,6 +79,7 @@ def load_dataset(path: str, version: int) -> Dataset:
         path=path,
         version=version,
         events=events,
+        control_rows=events.loc[events["event_type"].isin(CONTROL_TYPES).to_numpy()],
         first=first,
         last=last,
         types=tuple(t for t in EVENT_TYPES if t in present_types),
@@ -93,10 +95,10 @@ def load_dataset(path: str, version: int) -> Dataset:
 @st.cache_resource(show_spinner=False, max_entries=256)
 def control_on(path: str, version: int, day: date) -> pd.DataFrame:
     """Control state as of ``day`` (one row per place), cached per day so that playback and day steps are cheap."""
-    return control_as_of(load_dataset(path, version).events, day)
+    return control_as_of(load_dataset(path, version).control_rows, day)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def changes_in(path: str, version: int, start: date, end: date) -> pd.DataFrame:
     """Return the changes of control from ``start`` to ``end``."""
-    return changes_between(load_dataset(path, version).events, start, end)
+    return changes_between(load_dataset(path, version).control_rows, start, end)

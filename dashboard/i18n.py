@@ -26,6 +26,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "pause": ("⏸ Pause", "⏸ إيقاف"),
     "speed": ("Seconds per day", "ثوانٍ لكل يوم"),
     "filters": ("Filters", "عوامل التصفية"),
+    "choose": ("Any", "الكل"),
     "types": ("Event type", "نوع الحدث"),
     "actors": ("Actor", "الجهة"),
     "places": ("Place", "المكان"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,13 +18,14 @@ APP = Path(__file__).resolve().parent / "app.py"
 logger = logging.getLogger(__name__)
 
 
-def warm_up() -> None:
+def warm_up(*, runtime_wait: float = 30.0) -> None:
     """Import the page's heavy modules and load the events file and its latest control state into the caches."""
     try:
-        # Not streamlit_folium: a component declared before the server runs is never served (404).
         import altair  # noqa: F401
+        import folium.plugins  # noqa: F401
 
         from dashboard import cache
+        from geodata.export import to_geojson_bytes  # noqa: F401
         from geodata.maps import build_map  # noqa: F401
         from geodata.settings import get_settings
 
@@ -31,8 +33,21 @@ def warm_up() -> None:
         dataset = cache.load_dataset(str(path), cache.file_version(path))
         cache.control_on(dataset.path, dataset.version, dataset.last)
         cache.changes_in(dataset.path, dataset.version, dataset.first, dataset.last)
+        _import_component_when_served(runtime_wait)
     except Exception:  # the page reports load errors itself; warming up must never stop the server
         logger.exception("warm-up of the dashboard failed; the page will load the data itself")
+
+
+def _import_component_when_served(timeout: float) -> None:
+    """Import streamlit_folium once the server runs: a component declared before it exists is never served (404)."""
+    from streamlit import runtime
+
+    deadline = time.monotonic() + timeout
+    while not runtime.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    import streamlit_folium  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

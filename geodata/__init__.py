@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     # events, filters, control, export
     "load_events": "events",
     "validate_file": "events",
+    "validate_frame": "events",
     "save_events": "events",
     "append_events": "events",
     "update_event": "events",
@@ -43,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "apply_filter": "filters",
     "control_as_of": "control",
     "changes_between": "control",
+    "control_records": "control",
     "write_events": "export",
     "to_geojson_bytes": "export",
     "to_csv_bytes": "export",

@@ -33,6 +33,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property, lru_cache
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,22 @@ class NormalText:
     text: str
     original: str
     removed: tuple[int, ...] = ()
+
+    def folded(self, start: int, end: int) -> str:
+        """Return the folded form of ``original[start:end]`` (a slice of :attr:`text` when no mark was removed)."""
+        if not self.removed:
+            return self.text[start:end]
+        return normalise(self.original[start:end]).text
+
+    @cached_property
+    def _removed_original(self) -> tuple[int, ...]:
+        return tuple(r + k for k, r in enumerate(self.removed))
+
+    def to_folded(self, offset: int) -> int:
+        """Map an offset of :attr:`original` to the offset of the same position in :attr:`text`."""
+        if not self.removed:
+            return offset
+        return offset - bisect_left(self._removed_original, offset)
 
     def to_original(self, offset: int) -> int:
         """Map an offset of :attr:`text` to the offset of the same position in :attr:`original`.
@@ -392,7 +409,7 @@ _Resolved = tuple[date, str, date | None]
 @dataclass(frozen=True)
 class _Rule:
     name: str
-    anchor: str  # the family of words that every match contains (see _windows)
+    anchors: tuple[str, ...]  # the families of words one of which every match contains (see _windows)
     pattern: re.Pattern[str]
     resolve: Callable[[_Groups, date | None], _Resolved | None]
     # True when the rule can read a year of its own (it may then resolve without a publication date).
@@ -655,7 +672,7 @@ def _rule(
     *,
     absolute: bool = False,
 ) -> _Rule:
-    return _Rule(name, anchor, re.compile(pattern), resolve, absolute)
+    return _Rule(name, tuple(anchor.split()), re.compile(pattern), resolve, absolute)
 
 
 # Order is priority among candidates of equal length; the longest candidate always wins.
@@ -676,7 +693,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "day_range_month",
-        "month",
+        "month_ar month_en",
         LEFT
         + r"(?:ال|(?i:the)\s+)?(?<![\d/.:-])(?P<d>\d{1,2})(?:st|nd|rd|th)?\s*(?:-|الي|حتي|و|(?i:to|and))\s*"
         + r"(?:ال)?(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s*(?:من\s+(?:شهر\s+)?|of\s+)?"
@@ -687,7 +704,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "day_month",
-        "month",
+        "month_ar month_en",
         LEFT
         + _WEEKDAY_PREFIX
         + _DAY
@@ -699,7 +716,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "month_day",
-        "month",
+        "month_en",
         LEFT
         + _WEEKDAY_PREFIX
         + rf"(?P<m1>{_EN_MONTH})\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s*-\s*(?P<d2>\d{{1,2}}))?(?![\d:])"
@@ -710,14 +727,14 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "ordinal_day_month",
-        "month",
+        "month_ar",
         LEFT + _WEEKDAY_PREFIX + rf"(?P<o>{_ORDINAL})\s+من\s+(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
         _resolve_day_month,
         absolute=True,
     ),
     _rule(
         "day_of_relative_month",
-        "relmonth",
+        "relmonth_ar",
         LEFT
         + rf"(?:(?:ال)?(?<![\d/.:-])(?P<d>\d{{1,2}})(?![\d:])|(?P<o>{_ORDINAL}))\s+(?:من\s+)?"
         + rf"(?:(?:الشهر|شهر)\s+(?P<q>{_QUAL})|(?P<q2>{phrase_alternation(_CURRENT)})){RIGHT}",
@@ -725,32 +742,32 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "day_of_relative_month",
-        "relmonth",
+        "relmonth_en",
         r"(?<!\w)(?i:the\s+(?P<d>\d{1,2})(?:st|nd|rd|th)\s+of\s+(?P<q>last|this|next)\s+month)" + RIGHT,
         _resolve_day_of_relative_month,
     ),
     _rule(
         "month_part",
-        "month",
+        "month_ar month_en",
         LEFT + rf"(?P<part>{_AR_PART}|{_EN_PART})(?:\s*-\s*|\s+)(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
         _resolve_month_part,
         absolute=True,
     ),
     _rule(
         "month_part",
-        "relmonth",
+        "relmonth_ar",
         LEFT + rf"(?P<part>{_AR_PART})\s+(?:الشهر|شهر)\s+(?P<q>{_QUAL}){RIGHT}",
         _resolve_month_part,
     ),
     _rule(
         "month_part",
-        "relmonth",
+        "relmonth_en",
         rf"(?<!\w)(?P<part>{_EN_PART})\s+(?P<q>(?i:last|this|next))\s+(?i:month){RIGHT}",
         _resolve_month_part,
     ),
     _rule(
         "month",
-        "month",
+        "month_ar month_en",
         LEFT
         + r"(?:(?P<pre>في|خلال|منذ|حتي|شهر|(?i:in|during|since|until|by|of))\s+(?:شهر\s+)?)?"
         + _MONTHS
@@ -760,13 +777,13 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "night",
-        "weekday",
+        "weekday_ar",
         LEFT + rf"ليله\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
         _resolve_night,
     ),
     _rule(
         "night",
-        "weekday",
+        "weekday_en",
         rf"(?<!\w)(?:(?i:overnight|the\s+night\s+of|the\s+night\s+between)\s+(?P<wd>{_EN_WEEKDAY})"
         + rf"(?:\s+night)?|(?P<wdn>{_EN_WEEKDAY})\s+night)\s*(?:into|to|and|-)\s*(?:early\s+)?(?P<wd2>{_EN_WEEKDAY})"
         + r"(?:\s+morning)?"
@@ -775,7 +792,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "weekday",
-        "weekday",
+        "weekday_ar",
         LEFT
         + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?(?P<wd>{_AR_WEEKDAY})"
         + rf"(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
@@ -783,7 +800,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "weekday",
-        "weekday",
+        "weekday_en",
         rf"(?<!\w)(?:(?P<q>(?i:last|this|next))\s+)?(?P<wd>{_EN_WEEKDAY})"
         + r"(?:\s+(?i:morning|afternoon|evening|night))?"
         + RIGHT,
@@ -791,7 +808,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "relative_day",
-        "relday",
+        "relday_ar",
         LEFT
         + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:يوم\s+)?"
         + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة'])}"
@@ -800,7 +817,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "relative_day",
-        "relday",
+        "relday_en",
         r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night|this\s+morning"
         + r"|this\s+afternoon|this\s+evening|earlier\s+today))"
         + RIGHT,
@@ -808,7 +825,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "ago",
-        "ago",
+        "ago_ar",
         LEFT
         + rf"(?:قبل|منذ)\s+(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
         + rf"(?P<unit>{phrase_alternation(_AR_UNITS)}){RIGHT}(?!\s+(?:من|علي|الي)\s)",
@@ -816,7 +833,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "ago",
-        "ago",
+        "ago_en",
         r"(?<!\w)(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))\s+"
         + r"(?P<unit>(?i:days?|weeks?|months?))\s+(?i:ago)"
         + RIGHT,
@@ -824,25 +841,25 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         "relative_week",
-        "week",
+        "week_ar",
         LEFT + rf"(?:الاسبوع\s+(?P<q>{_QUAL})|(?P<q2>هذا)\s+الاسبوع){RIGHT}",
         lambda g, p: _resolve_relative_week({**g, "q": g["q"] or g["q2"]}, p),
     ),
     _rule(
         "relative_week",
-        "week",
+        "week_en",
         r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:week)" + RIGHT,
         _resolve_relative_week,
     ),
     _rule(
         "relative_month",
-        "relmonth",
+        "relmonth_ar",
         LEFT + rf"(?:الشهر\s+(?P<q>{_QUAL})|(?P<q2>هذا)\s+الشهر){RIGHT}",
         lambda g, p: _resolve_relative_month({**g, "q": g["q"] or g["q2"]}, p),
     ),
     _rule(
         "relative_month",
-        "relmonth",
+        "relmonth_en",
         r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:month)" + RIGHT,
         _resolve_relative_month,
     ),
@@ -861,22 +878,54 @@ def _add_anchors(family: str, words: Iterable[str]) -> None:
             _ANCHORS[form] = family
 
 
-_add_anchors("month", [n.split()[0] for n in _MONTH_LOOKUP])
-_add_anchors("weekday", _WEEKDAY_LOOKUP)
-_add_anchors("relmonth", [fold_phrase(w) for w in ("الشهر", *_CURRENT)] + ["month"])
-_add_anchors("week", [fold_phrase("الأسبوع"), "week"])
+_RELATIVE_DAY_WORDS = [w for k in _RELATIVE_DAYS for w in k.split()[-1:]]
+_add_anchors("month_ar", [n.split()[0] for n in _MONTH_LOOKUP if not n.isascii()])
+_add_anchors("month_en", [n for n in _MONTH_LOOKUP if n.isascii()])
+_add_anchors("weekday_ar", [w for w in _WEEKDAY_LOOKUP if not w.isascii()])
+_add_anchors("weekday_en", [w for w in _WEEKDAY_LOOKUP if w.isascii()])
+_add_anchors("relmonth_ar", [fold_phrase(w) for w in ("الشهر", *_CURRENT)])
+_add_anchors("relmonth_en", ["month"])
+_add_anchors("week_ar", [fold_phrase("الأسبوع")])
+_add_anchors("week_en", ["week"])
+_add_anchors("relday_ar", [w for w in _RELATIVE_DAY_WORDS if not w.isascii()])
 _add_anchors(
-    "relday",
-    [*(w for k in _RELATIVE_DAYS for w in k.split()[-1:]), "night", "morning", "afternoon", "evening"],
+    "relday_en",
+    [*(w for w in _RELATIVE_DAY_WORDS if w.isascii()), "night", "morning", "afternoon", "evening"],
 )
-_add_anchors("ago", [fold_phrase("قبل"), fold_phrase("منذ"), "ago"])
-_TOKEN_RE = re.compile(r"\w+")
-_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_add_anchors("ago_ar", [fold_phrase("قبل"), fold_phrase("منذ")])
+_add_anchors("ago_en", ["ago"])
+
+
+def trie_regex(words: Iterable[str]) -> str:
+    """Return a regex that matches exactly ``words``, built as a trie (fails fast at most positions)."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        alternatives = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
+@lru_cache(maxsize=1)
+def _anchor_re() -> re.Pattern[str]:
+    """Every anchor word (an Arabic proclitic may be glued to it), and every year from 1900 to 2099."""
+    return re.compile(rf"(?<!\w)[وفبل]{{0,2}}(?P<w>{trie_regex(_ANCHORS)})(?!\w)|(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
 _SPACE_RE = re.compile(r"\s")
 _WINDOW_BEFORE = 70  # characters an expression can reach before its anchor word ...
 _WINDOW_AFTER = 80  # ... and after it
 _SMALL_TEXT = 3000
-_CLITICS = frozenset("وفبل")
+_MERGE_GAP = 120  # windows closer than this are searched as one (fewer calls, a little more text)
 
 
 def _windows(norm: str) -> dict[str, list[tuple[int, int]]]:
@@ -889,14 +938,8 @@ def _windows(norm: str) -> dict[str, list[tuple[int, int]]]:
     if len(norm) <= _SMALL_TEXT:
         return {family: [(0, len(norm))] for family in families}
     hits: dict[str, list[tuple[int, int]]] = {family: [] for family in families}
-    for m in _TOKEN_RE.finditer(norm):
-        tok = m.group()
-        family = _ANCHORS.get(tok)
-        if family is None and len(tok) > 2 and tok[0] in _CLITICS:
-            family = _ANCHORS.get(tok[1:]) or (_ANCHORS.get(tok[2:]) if tok[1] in _CLITICS else None)
-        if family is not None:
-            hits[family].append(m.span())
-    hits["year"] = [m.span() for m in _YEAR_RE.finditer(norm)]
+    for m in _anchor_re().finditer(norm):
+        hits[_ANCHORS[m.group("w")] if m.group("w") else "year"].append(m.span())
     out: dict[str, list[tuple[int, int]]] = {}
     for family, spans in hits.items():
         merged: list[tuple[int, int]] = []
@@ -905,7 +948,7 @@ def _windows(norm: str) -> dict[str, list[tuple[int, int]]]:
             start = max(0, norm.rfind(" ", 0, reach), norm.rfind("\n", 0, reach)) if reach else 0
             cut = _SPACE_RE.search(norm, min(end + _WINDOW_AFTER, len(norm)))
             end = cut.start() if cut else len(norm)
-            if merged and start <= merged[-1][1]:
+            if merged and start <= merged[-1][1] + _MERGE_GAP:
                 merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
             else:
                 merged.append((start, end))
@@ -919,7 +962,7 @@ def _candidates(norm: str, published: date | None) -> list[tuple[int, int, int, 
     for priority, rule in enumerate(_RULES):
         if published is None and not rule.absolute:
             continue
-        for w_start, w_end in windows[rule.anchor]:
+        for w_start, w_end in (w for family in rule.anchors for w in windows[family]):
             for m in rule.pattern.finditer(norm, w_start, w_end):
                 groups = m.groupdict()
                 resolved = rule.resolve(groups, published)
@@ -930,7 +973,9 @@ def _candidates(norm: str, published: date | None) -> list[tuple[int, int, int, 
     return found
 
 
-def find_dates(text: str, *, published: date | None = None) -> list[DateMention]:
+def find_dates(
+    text: str, *, published: date | None = None, normal: NormalText | None = None
+) -> list[DateMention]:
     """Find the date expressions of ``text`` and resolve them against ``published``.
 
     Parameters
@@ -939,13 +984,15 @@ def find_dates(text: str, *, published: date | None = None) -> list[DateMention]
         Arabic or English text (any mix).
     published
         The publication date. Without it, only expressions with their own year are resolved.
+    normal
+        ``normalise(text)`` when the caller has it already (it is then not computed again).
 
     Returns
     -------
     list of DateMention
         In text order, without overlaps: where two expressions overlap, the longer wins.
     """
-    norm = normalise(text)
+    norm = normal if normal is not None and normal.original is text else normalise(text)
     candidates = _candidates(norm.text, published)
     candidates.sort(key=lambda c: (c[0] - c[1], c[2], c[0]))  # longest first, then rule priority
     starts: list[int] = []

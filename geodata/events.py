@@ -70,6 +70,8 @@ TEXT_COLUMNS: tuple[str, ...] = tuple(
 HISTORY_SUFFIX = ".history.csv"
 HISTORY_COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, "superseded_at")
 LOCK_TIMEOUT_S = 60.0
+# CSV text at least this long is first tried with Arrow's multithreaded reader (see _fast_table).
+FAST_PATH_MIN_CHARS = 256 * 1024
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"", "false", "0", "no"})
@@ -97,11 +99,10 @@ class _Table:
     """Raw cells of an events table, one stripped string per cell, with the line each row starts on."""
 
     source: str
-    columns: dict[str, list[str]]
+    # column -> cells: a list of str (line-tracking reader, frames) or a string Series (Arrow readers)
+    columns: dict[str, Any]
     lines: list[int]
     problems: list[Problem] = field(default_factory=list)
-    # Rows that could not be split into the header's columns; excluded from the frame but reported.
-    broken_rows: int = 0
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -110,7 +111,7 @@ class _Table:
 # ---------------------------------------------------------------- reading
 
 
-def _decode(raw: bytes, source: str) -> tuple[str, list[Problem]]:
+def _decode(raw: bytes, source: str) -> str:
     """Decode an events file: UTF-8 (with or without BOM), else unambiguous Windows-1256.
 
     Undecodable bytes stay in the text as surrogate escapes, so that the cell holding them can be reported.
@@ -118,7 +119,7 @@ def _decode(raw: bytes, source: str) -> tuple[str, list[Problem]]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return raw.decode("utf-8"), []
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
     lenient = raw.decode("utf-8", "replace")
@@ -133,12 +134,13 @@ def _decode(raw: bytes, source: str) -> tuple[str, list[Problem]]:
         arabic = sum(1 for ch in letters if _ARABIC_SCRIPT.match(ch))
         if letters and arabic >= _CP1256_MIN_ARABIC_SHARE * len(letters):
             log.info("%s: decoded as Windows-1256", source)
-            return text, []
-    return raw.decode("utf-8", "surrogateescape"), []
+            return text
+    return raw.decode("utf-8", "surrogateescape")
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _SPACE = re.compile(r"\s")
+_WEB_URL = re.compile(r"(?i)^https?://")
 
 
 def _undecodable_cells(cells: list[str]) -> list[int]:
@@ -146,8 +148,35 @@ def _undecodable_cells(cells: list[str]) -> list[int]:
     return [k for k, cell in enumerate(cells) if _SURROGATE.search(cell)]
 
 
-def _normalise_column(cells: list[str], column: str) -> list[str]:
-    """Apply :func:`_normalise` to a column, taking a fast path when it is all ASCII."""
+def _normalise_column(cells: list[str] | pd.Series, column: str) -> Any:
+    """Apply :func:`_normalise` to a column (a list or a string Series), with fast paths for ASCII text."""
+    import pandas as pd
+
+    if isinstance(cells, pd.Series):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(cells.astype("str"), type=pa.large_string())
+        ascii_only = pc.string_is_ascii(arrow)
+        stripped = pd.Series(pc.utf8_trim_whitespace(arrow), dtype="str")
+        wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
+        if not wide.any():
+            return stripped
+        if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
+            values = stripped.to_numpy(dtype=object)
+            idx = np.flatnonzero(wide)
+            values[idx] = [_normalise(c, column) for c in values[idx]]
+            return pd.Series(values, dtype="str")
+        # checking in Python is several times faster than Arrow's utf8_normalize on text that is NFC already
+        idx = np.flatnonzero(wide)
+        values = stripped.iloc[idx].tolist()
+        changed = [k for k, v in enumerate(values) if not unicodedata.is_normalized("NFC", v)]
+        if not changed:
+            return stripped
+        out = stripped.to_numpy(dtype=object)
+        for k in changed:
+            out[idx[k]] = unicodedata.normalize("NFC", values[k])
+        return pd.Series(out, dtype="str")
     if "".join(cells).isascii():
         return [c.strip() for c in cells]
     return [_normalise(c, column) for c in cells]
@@ -179,12 +208,15 @@ def _table_from_text(text: str, source: str) -> _Table:
         line = text.count("\n", 0, nul) + 1
         problems.append(Problem(source, line, None, "binary data (NUL byte); not a CSV text file"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
+    if len(text) >= FAST_PATH_MIN_CHARS and _SURROGATE.search(text) is None:
+        fast = _fast_table(text, source)
+        if fast is not None:
+            return fast
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     header_line = 1
     rows: list[list[str]] = []
     lines: list[int] = []
-    broken = 0
     last = 0
     done = False
     while not done:
@@ -204,7 +236,6 @@ def _table_from_text(text: str, source: str) -> _Table:
                             source, start, None, f"row has {len(row)} field(s) but the header has {width}"
                         )
                     )
-                    broken += 1
                     continue
                 rows.append(row)
                 lines.append(start)
@@ -212,10 +243,9 @@ def _table_from_text(text: str, source: str) -> _Table:
         except csv.Error as e:
             problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
             last = reader.line_num
-            broken += 1
     if header is None:
         problems.append(Problem(source, 1, None, "no header row: the file is empty"))
-        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems, broken)
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
     problems += _check_header(header, source, header_line)
     columns: dict[str, list[str]] = {}
     positions = {name: i for i, name in reversed(list(enumerate(header)))}
@@ -241,7 +271,48 @@ def _table_from_text(text: str, source: str) -> _Table:
                 )
                 cells[k] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         columns[name] = _normalise_column(cells, name)
-    return _Table(source, columns, lines, problems, broken)
+    return _Table(source, columns, lines, problems)
+
+
+def _fast_table(text: str, source: str) -> _Table | None:
+    """Parse a large, regular CSV with Arrow's reader; None means "use the line-tracking reader".
+
+    The fast path applies when every record is one physical line (then record ``i`` is line ``i + 2``) and the
+    header is right; anything else (multi-line values, blank lines, ragged rows, bad quoting) goes the slow way,
+    which reports each problem with its line.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    first_newline = text.find("\n")
+    header = next(csv.reader([text[: first_newline if first_newline >= 0 else len(text)]]), [])
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if not header or _check_header(header, source, 1) or len(set(header)) != len(header):
+        return None
+    try:
+        arrow = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    n = arrow.num_rows
+    if physical != n + 1:
+        return None
+    columns: dict[str, Any] = {}
+    for name in EVENT_COLUMNS:
+        if name in header:
+            series = pd.Series(arrow.column(name).to_pandas(types_mapper=pd.ArrowDtype), copy=False)
+            columns[name] = _normalise_column(series.astype("str"), name)
+        else:
+            columns[name] = pd.Series([""] * n, dtype=object)
+    return _Table(source, columns, list(range(2, n + 2)))
 
 
 def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
@@ -273,7 +344,8 @@ def _table_from_file(path: Path) -> _Table:
         import pyarrow.parquet as pq
 
         try:
-            frame = pq.read_table(pa.BufferReader(raw)).to_pandas()
+            arrow = pq.read_table(pa.BufferReader(raw))
+            return _table_from_arrow(arrow, source)
         except (pa.ArrowException, OSError, ValueError) as e:
             return _Table(
                 source,
@@ -281,11 +353,50 @@ def _table_from_file(path: Path) -> _Table:
                 [],
                 [Problem(source, None, None, f"not a readable Parquet file: {e}")],
             )
-        return _table_from_frame(frame, source)
-    text, problems = _decode(raw, source)
-    table = _table_from_text(text, source)
-    table.problems[:0] = problems
-    return table
+    return _table_from_text(_decode(raw, source), source)
+
+
+def _table_from_arrow(arrow: Any, source: str) -> _Table:
+    """Render an Arrow table's event columns as string cells, in Arrow (GeoParquet files; row ``i`` is line ``i + 2``)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    problems = [
+        Problem(source, 1, name, "unknown column", name)
+        for name in arrow.column_names
+        if name not in EVENT_COLUMNS and name != "geometry"
+    ]
+    problems += [
+        Problem(source, 1, name, "missing required column")
+        for name in REQUIRED_COLUMNS
+        if name not in arrow.column_names
+    ]
+    n = arrow.num_rows
+    columns: dict[str, Any] = {}
+    for name in EVENT_COLUMNS:
+        if name not in arrow.column_names:
+            columns[name] = pd.Series([""] * n, dtype="str")
+            continue
+        col = arrow.column(name)
+        kind = col.type
+        if pa.types.is_dictionary(kind):
+            col = col.cast(kind.value_type)
+            kind = col.type
+        if pa.types.is_date(kind):
+            col = col.cast(pa.timestamp("s"))
+            kind = col.type
+        if pa.types.is_timestamp(kind) and name in TIMESTAMP_COLUMNS:
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%SZ")
+        elif pa.types.is_timestamp(kind):
+            col = pc.cast(col, pa.date32(), safe=False).cast(pa.string())  # much faster than strftime
+        elif pa.types.is_boolean(kind):
+            col = pc.if_else(col, "true", "false")
+        elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            col = col.cast(pa.string())
+        text = pc.fill_null(col.cast(pa.large_string()), "")
+        columns[name] = _normalise_column(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)), name)
+    return _Table(source, columns, list(range(2, n + 2)), problems)
 
 
 def _os_message(e: OSError) -> str:
@@ -356,7 +467,7 @@ def _number_cell(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value)) if abs(value) >= 10 or value in (0.0, 1.0, 2.0, 3.0) else repr(value)
+        return str(int(value))
     return repr(value)
 
 
@@ -406,23 +517,46 @@ class _Parsed:
     override: np.ndarray
     geo_precision: np.ndarray
     places: dict[str, Place | None]
+    ref_lat: np.ndarray
+    ref_lon: np.ndarray
+
+
+def _series(cells: list[str] | pd.Series) -> pd.Series:
+    import pandas as pd
+
+    if isinstance(cells, pd.Series):
+        return cells.reset_index(drop=True)
+    return pd.Series(cells, dtype="str")
+
+
+def _by_value(series: pd.Series, predicate: Any) -> np.ndarray:
+    """Evaluate ``predicate`` once per distinct value of ``series`` and spread the answers over the rows."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series)
+    answers = np.array([bool(predicate(u)) for u in uniques] + [False], dtype=bool)
+    return answers[codes]
 
 
 def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _Parsed]:
-    """Check every cell of ``table``; return all problems (sorted by line, then column) and the parsed columns."""
+    """Check every cell of ``table``; return all problems (sorted by line, then column) and the parsed columns.
+
+    Checks are vectorised (or run once per distinct value), so that a million rows validate in seconds.
+    """
     import pandas as pd
 
     src = table.source
-    cols = table.columns
-    lines = table.lines
+    cols = {name: _series(table.columns[name]) for name in EVENT_COLUMNS}
+    lines = np.asarray(table.lines, dtype=np.int64)
     problems = list(table.problems)
     add = problems.append
 
-    def report(mask: Iterable[bool] | np.ndarray, column: str, message: str, *, show: bool = True) -> None:
-        for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
-            add(Problem(src, lines[i], column, message, cols[column][i] if show else None))
+    def report(mask: np.ndarray, column: str, message: str, *, show: bool = True) -> None:
+        values = cols[column]
+        for i in np.flatnonzero(mask):
+            add(Problem(src, int(lines[i]), column, message, values.iat[i] if show else None))
 
-    present = {name: np.array([c != "" for c in cols[name]], dtype=bool) for name in EVENT_COLUMNS}
+    present = {name: (cols[name] != "").to_numpy(dtype=bool) for name in EVENT_COLUMNS}
 
     absent = {p.column for p in table.problems if p.message == "missing required column"}
     for name in REQUIRED_COLUMNS:
@@ -430,45 +564,47 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
             report(~present[name], name, "a value is required here", show=False)
 
     # ids: unique, no spaces
-    first_seen: dict[str, int] = {}
-    for i, eid in enumerate(cols["event_id"]):
-        if not eid:
-            continue
-        if _SPACE.search(eid):
-            add(Problem(src, lines[i], "event_id", "event_id must not contain spaces", eid))
-        if eid in first_seen:
+    ids = cols["event_id"]
+    report(
+        present["event_id"] & _by_value(ids, _SPACE.search), "event_id", "event_id must not contain spaces"
+    )
+    dup = (present["event_id"] & ids.duplicated(keep="first").to_numpy(dtype=bool)).nonzero()[0]
+    if len(dup):
+        first_line: dict[str, int] = {}
+        for i in np.flatnonzero(present["event_id"]):
+            first_line.setdefault(ids.iat[i], int(lines[i]))
+        for i in dup:
+            eid = ids.iat[i]
             add(
                 Problem(
-                    src, lines[i], "event_id", f"duplicate event_id (first on line {first_seen[eid]})", eid
+                    src,
+                    int(lines[i]),
+                    "event_id",
+                    f"duplicate event_id (first on line {first_line[eid]})",
+                    eid,
                 )
             )
-        else:
-            first_seen[eid] = lines[i]
 
     # dates
     dates: dict[str, Any] = {}
     for name in DATE_COLUMNS:
-        s = pd.Series(cols[name], dtype=object)
-        ok_shape = np.array([bool(_DATE_RE.match(c)) for c in cols[name]], dtype=bool)
-        parsed = pd.to_datetime(s.where(ok_shape, None), format="%Y-%m-%d", errors="coerce")
-        bad = present[name] & parsed.isna().to_numpy()
-        report(bad, name, "not a date: expected YYYY-MM-DD")
+        shaped = _by_value(cols[name], _DATE_RE.match)
+        parsed = pd.to_datetime(cols[name].where(shaped, None), format="%Y-%m-%d", errors="coerce")
+        report(present[name] & parsed.isna().to_numpy(), name, "not a date: expected YYYY-MM-DD")
         dates[name] = parsed
-    start, end = dates["event_date"], dates["date_end"]
-    before = (end < start).to_numpy()
-    for i in np.flatnonzero(before):
+    for i in np.flatnonzero((dates["date_end"] < dates["event_date"]).to_numpy()):
+        event_date = cols["event_date"].iat[i]
         add(
             Problem(
                 src,
-                lines[i],
+                int(lines[i]),
                 "date_end",
-                f"date_end is before event_date {cols['event_date'][i]}",
-                cols["date_end"][i],
+                f"date_end is before event_date {event_date}",
+                cols["date_end"].iat[i],
             )
         )
-    ts = pd.Series(cols["updated_at"], dtype=object)
     updated = pd.to_datetime(
-        ts.where(present["updated_at"], None), format="ISO8601", utc=True, errors="coerce"
+        cols["updated_at"].where(present["updated_at"], None), format="ISO8601", utc=True, errors="coerce"
     )
     report(
         present["updated_at"] & updated.isna().to_numpy(),
@@ -478,20 +614,17 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
 
     # closed vocabularies
     for name, vocab in VOCAB_COLUMNS.items():
-        allowed = set(vocab)
-        report(
-            [c != "" and c not in allowed for c in cols[name]],
-            name,
-            f"unknown {name}; expected one of {', '.join(vocab)}",
-        )
-    override = np.array([c.lower() in _TRUE for c in cols["coord_override"]], dtype=bool)
+        unknown = present[name] & ~cols[name].isin(vocab).to_numpy(dtype=bool)
+        report(unknown, name, f"unknown {name}; expected one of {', '.join(vocab)}")
+    flags = cols["coord_override"].str.lower()
+    override = flags.isin(_TRUE).to_numpy(dtype=bool)
     report(
-        [c.lower() not in _TRUE and c.lower() not in _FALSE for c in cols["coord_override"]],
+        ~override & ~flags.isin(_FALSE).to_numpy(dtype=bool),
         "coord_override",
         "coord_override must be true or false",
     )
     geo_precision = pd.to_numeric(
-        pd.Series(cols["geo_precision"], dtype=object).where(present["geo_precision"], None), errors="coerce"
+        cols["geo_precision"].where(present["geo_precision"], None), errors="coerce"
     ).to_numpy(dtype=float)
     report(
         present["geo_precision"] & ~np.isin(geo_precision, GEO_PRECISIONS),
@@ -500,23 +633,21 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
     )
 
     # actors and controllers
-    controller_msg = f"unknown controller; expected one of {', '.join(sorted(_controllers()))} or a '+'-joined combination such as isf+pmf"
+    controller_msg = (
+        f"unknown controller; expected one of {', '.join(sorted(_controllers()))} "
+        "or a '+'-joined combination such as isf+pmf"
+    )
     for name in ("controller_before", "controller_after"):
-        report([c != "" and not _valid_controller_cached(c) for c in cols[name]], name, controller_msg)
-    for i, cell in enumerate(cols["actors"]):
-        if cell and not _valid_actors_cached(cell):
-            unknown = [a for a in _split_actors(cell) if not _valid_actor(a)]
-            add(
-                Problem(
-                    src,
-                    lines[i],
-                    "actors",
-                    f"unknown actor code(s) {', '.join(unknown) or '(empty)'}; expected ';'-separated codes from {', '.join(ACTORS)}",
-                    cell,
-                )
-            )
-    is_control = np.array([t in CONTROL_TYPES for t in cols["event_type"]], dtype=bool)
-    is_change = np.array([t == "control_change" for t in cols["event_type"]], dtype=bool)
+        report(present[name] & ~_by_value(cols[name], is_valid_controller), name, controller_msg)
+    for i in np.flatnonzero(present["actors"] & ~_by_value(cols["actors"], _valid_actors)):
+        cell = cols["actors"].iat[i]
+        unknown_actors = ", ".join(a for a in _split_actors(cell) if not _valid_actor(a)) or "(empty)"
+        message = (
+            f"unknown actor code(s) {unknown_actors}; expected ';'-separated codes from {', '.join(ACTORS)}"
+        )
+        add(Problem(src, int(lines[i]), "actors", message, cell))
+    is_control = cols["event_type"].isin(CONTROL_TYPES).to_numpy(dtype=bool)
+    is_change = (cols["event_type"] == "control_change").to_numpy(dtype=bool)
     report(
         is_control & ~present["controller_after"],
         "controller_after",
@@ -532,29 +663,26 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
 
     # source URL: plain web links only (the dashboard turns it into a link)
     report(
-        [c != "" and not c.lower().startswith(("http://", "https://")) for c in cols["source_url"]],
+        present["source_url"] & ~_by_value(cols["source_url"], _WEB_URL.match),
         "source_url",
         "source_url must be an http:// or https:// URL",
     )
 
     # places
     places: dict[str, Place | None] = {}
-    for pid in set(cols["place_id"]) | set(cols["origin_place_id"]):
-        places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
     for name in ("place_id", "origin_place_id"):
-        report(
-            [c != "" and places[c] is None for c in cols[name]],
-            name,
-            "unknown place id: not in the gazetteer",
-        )
+        for pid in pd.unique(cols[name]):
+            places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
+        unknown_place = present[name] & _by_value(cols[name], lambda pid: places[pid] is None)
+        report(unknown_place, name, "unknown place id: not in the gazetteer")
 
     # coordinates
-    lat = pd.to_numeric(
-        pd.Series(cols["latitude"], dtype=object).where(present["latitude"], None), errors="coerce"
-    ).to_numpy(dtype=float)
-    lon = pd.to_numeric(
-        pd.Series(cols["longitude"], dtype=object).where(present["longitude"], None), errors="coerce"
-    ).to_numpy(dtype=float)
+    lat = pd.to_numeric(cols["latitude"].where(present["latitude"], None), errors="coerce").to_numpy(
+        dtype=float
+    )
+    lon = pd.to_numeric(cols["longitude"].where(present["longitude"], None), errors="coerce").to_numpy(
+        dtype=float
+    )
     for name, values, limit in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
         report(present[name] & np.isnan(values), name, "not a number: expected decimal degrees")
         report(
@@ -574,50 +702,64 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
         "longitude given without latitude",
         show=False,
     )
-    _check_distances(table, lat, lon, override, places, problems)
+    ref_lat, ref_lon = _gazetteer_coords(cols["place_id"], places)
+    _check_distances(table, cols, lat, lon, ref_lat, ref_lon, override, places, problems)
 
     problems.sort(key=_problem_order)
-    parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places)
+    parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places, ref_lat, ref_lon)
     return problems, parsed
+
+
+def _gazetteer_coords(
+    place_ids: pd.Series, places: Mapping[str, Place | None]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the gazetteer's latitude and longitude for each row's place (NaN where unknown)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(place_ids)
+    found = [places.get(u) for u in uniques]
+    ulat = np.array([p.lat if p is not None else np.nan for p in found] + [np.nan], dtype=float)
+    ulon = np.array([p.lon if p is not None else np.nan for p in found] + [np.nan], dtype=float)
+    return ulat[codes], ulon[codes]
 
 
 def _check_distances(
     table: _Table,
+    cols: Mapping[str, pd.Series],
     lat: np.ndarray,
     lon: np.ndarray,
+    glat: np.ndarray,
+    glon: np.ndarray,
     override: np.ndarray,
     places: Mapping[str, Place | None],
     problems: list[Problem],
 ) -> None:
     """Flag coordinates far from the gazetteer's (swapped, or moved without ``coord_override``)."""
     limit = get_settings().override_km
-    pids = table.columns["place_id"]
-    ref = [places.get(p) for p in pids]
-    glat = np.array([p.lat if p is not None else np.nan for p in ref], dtype=float)
-    glon = np.array([p.lon if p is not None else np.nan for p in ref], dtype=float)
     usable = ~np.isnan(lat) & ~np.isnan(lon) & ~np.isnan(glat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
     dist = np.where(usable, haversine_km(lat, lon, glat, glon), 0.0)
     swapped = np.where(usable & (np.abs(lon) <= 90), haversine_km(lon, lat, glat, glon), np.inf)
-    for i in np.flatnonzero(usable & (dist > limit)):
-        place = ref[i]
+    # with coord_override the coordinates are the analyst's word, even where they look swapped
+    for i in np.flatnonzero(usable & (dist > limit) & ~override):
+        place = places[cols["place_id"].iat[i]]
         assert place is not None
         where = f"{place.name} ({place.lat:.5f}, {place.lon:.5f})"
-        value = f"{table.columns['latitude'][i]}, {table.columns['longitude'][i]}"
+        value = f"{cols['latitude'].iat[i]}, {cols['longitude'].iat[i]}"
         if swapped[i] <= limit:
             problems.append(
                 Problem(
                     table.source,
-                    table.lines[i],
+                    int(table.lines[i]),
                     "latitude",
                     f"latitude and longitude look swapped: the gazetteer has {where} as (lat, lon)",
                     value,
                 )
             )
-        elif not override[i]:
+        else:
             problems.append(
                 Problem(
                     table.source,
-                    table.lines[i],
+                    int(table.lines[i]),
                     "latitude",
                     f"coordinates are {dist[i]:.1f} km from the gazetteer's {where}, more than {limit:g} km: "
                     "fix them or set coord_override=true",
@@ -647,17 +789,6 @@ def _controllers() -> frozenset[str]:
     return CONTROLLERS
 
 
-_CONTROLLER_CACHE: dict[str, bool] = {}
-_ACTORS_CACHE: dict[str, bool] = {}
-
-
-def _valid_controller_cached(code: str) -> bool:
-    ok = _CONTROLLER_CACHE.get(code)
-    if ok is None:
-        ok = _CONTROLLER_CACHE[code] = is_valid_controller(code)
-    return ok
-
-
 def _split_actors(cell: str) -> list[str]:
     return [a.strip() for a in cell.split(";")]
 
@@ -666,14 +797,20 @@ def _valid_actor(code: str) -> bool:
     return code in ACTORS or ("+" in code and is_valid_controller(code))
 
 
-def _valid_actors_cached(cell: str) -> bool:
-    ok = _ACTORS_CACHE.get(cell)
-    if ok is None:
-        ok = _ACTORS_CACHE[cell] = all(_valid_actor(a) for a in _split_actors(cell))
-    return ok
+def _valid_actors(cell: str) -> bool:
+    return all(_valid_actor(a) for a in _split_actors(cell))
 
 
 # ---------------------------------------------------------------- the GeoDataFrame
+
+
+def _place_attribute(place_ids: pd.Series, places: Mapping[str, Place | None], attr: str) -> np.ndarray:
+    """Return one gazetteer attribute per row (None where the place is unknown), looked up once per place."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(place_ids)
+    found = [getattr(places[u], attr) if places.get(u) is not None else None for u in uniques]
+    return np.array([*found, None], dtype=object)[codes]
 
 
 def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
@@ -682,17 +819,12 @@ def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
     import pandas as pd
     import shapely
 
-    cols = table.columns
+    cols = {name: _series(table.columns[name]) for name in EVENT_COLUMNS}
     n = len(table)
     places = parsed.places
-    ref = [places.get(p) for p in cols["place_id"]]
-    origin = [places.get(p) if p else None for p in cols["origin_place_id"]]
-
-    glat = np.array([p.lat if p is not None else np.nan for p in ref], dtype=float)
-    glon = np.array([p.lon if p is not None else np.nan for p in ref], dtype=float)
     own = ~np.isnan(parsed.latitude) & ~np.isnan(parsed.longitude)
-    lat = np.where(own, parsed.latitude, glat)
-    lon = np.where(own, parsed.longitude, glon)
+    lat = np.where(own, parsed.latitude, parsed.ref_lat)
+    lon = np.where(own, parsed.longitude, parsed.ref_lon)
 
     data: dict[str, Any] = {}
     for name in EVENT_COLUMNS:
@@ -707,20 +839,22 @@ def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
         elif name == "coord_override":
             data[name] = parsed.override
         elif name == "geo_precision":
-            fallback = np.array([p.geo_precision if p is not None else np.nan for p in ref], dtype=float)
+            fallback = _place_attribute(cols["place_id"], places, "geo_precision")
+            fallback = np.array([np.nan if v is None else v for v in fallback], dtype=float)
             values = np.where(np.isnan(parsed.geo_precision), fallback, parsed.geo_precision)
             values = np.where(np.isin(values, GEO_PRECISIONS), values, np.nan)
             data[name] = pd.Categorical(
                 pd.array(values, dtype="Float64").astype("Int64"), categories=list(GEO_PRECISIONS)
             )
         else:
-            values = cols[name]
+            series = cols[name]
             if name in ("place", "place_ar", "admin1"):
                 attr = {"place": "name", "place_ar": "name_ar", "admin1": "admin1"}[name]
-                values = [
-                    v or (getattr(p, attr) if p is not None else "") for v, p in zip(values, ref, strict=True)
-                ]
-            series = pd.Series(values, dtype=object).replace("", None)
+                empty = (series == "").to_numpy(dtype=bool)
+                if empty.any():
+                    filled = _place_attribute(cols["place_id"], places, attr)
+                    series = series.where(~empty, pd.Series(filled, index=series.index).fillna(""))
+            series = series.where(series != "", None)
             if name in VOCAB_COLUMNS:
                 data[name] = pd.Categorical(series, categories=list(VOCAB_COLUMNS[name]))
             elif name in DATA_CATEGORY_COLUMNS:
@@ -729,14 +863,15 @@ def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
                 data[name] = series.astype("str")
     frame = pd.DataFrame(data, index=pd.RangeIndex(n))
 
-    points = shapely.points(lon, lat)
-    has_origin = np.array([o is not None for o in origin], dtype=bool) & ~np.isnan(lat)
-    geometry = np.asarray(points, dtype=object)
+    geometry = np.asarray(shapely.points(lon, lat), dtype=object)
+    origin_lat = _place_attribute(cols["origin_place_id"], places, "lat")
+    has_origin = (origin_lat != None) & ~np.isnan(lat)  # noqa: E711 - elementwise on an object array
     if has_origin.any():
         idx = np.flatnonzero(has_origin)
+        origin_lon = _place_attribute(cols["origin_place_id"], places, "lon")
         coords = np.empty((len(idx), 2, 2), dtype=float)
-        coords[:, 0, 0] = [origin[i].lon for i in idx]  # type: ignore[union-attr]
-        coords[:, 0, 1] = [origin[i].lat for i in idx]  # type: ignore[union-attr]
+        coords[:, 0, 0] = origin_lon[idx].astype(float)
+        coords[:, 0, 1] = origin_lat[idx].astype(float)
         coords[:, 1, 0] = lon[idx]
         coords[:, 1, 1] = lat[idx]
         geometry[idx] = shapely.linestrings(coords)
@@ -921,7 +1056,10 @@ def _read_for_update(path: Path) -> _Table:
         return _Table(str(path), {c: [] for c in EVENT_COLUMNS}, [])
     if path.suffix.lower() == ".parquet":
         raise InputError(f"{path}: append/update work on CSV events files; convert with save_events first")
-    return _table_from_file(path)
+    table = _table_from_file(path)
+    # read-modify-write edits cells in place: plain lists, whichever reader produced the table
+    table.columns = {name: list(cells) for name, cells in table.columns.items()}
+    return table
 
 
 def _rows_frame(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -1023,7 +1161,6 @@ def _concat_tables(a: _Table, b: _Table) -> _Table:
         {name: a.columns[name] + b.columns[name] for name in EVENT_COLUMNS},
         a.lines + b.lines,
         a.problems + b.problems,
-        a.broken_rows + b.broken_rows,
     )
 
 

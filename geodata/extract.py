@@ -37,7 +37,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from geodata.dates import DateMention, find_dates, fold_phrase, normalise, read_publication_date
+from geodata.dates import (
+    DateMention,
+    NormalText,
+    find_dates,
+    fold_phrase,
+    normalise,
+    read_publication_date,
+    trie_regex,
+)
 from geodata.errors import ArticleError, InputError
 from geodata.vocab import EVENT_COLUMNS
 
@@ -98,13 +106,27 @@ def _decode(data: bytes, path: str) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
-    if best is None:
+    text = str(best) if best is not None else None
+    if text is None or (best is not None and best.encoding != "cp1256" and _arabic_share(text) < 0.5):
+        # short Arabic texts fool the detector (5 bytes of كركوك read as cp1006): Windows-1256 is the usual outlier
+        try:
+            arabic = data.decode("cp1256")
+        except UnicodeDecodeError:
+            arabic = ""
+        if arabic and _arabic_share(arabic) >= 0.7:
+            text = arabic
+    if text is None:
         raise ArticleError(f"{path}: not text in any encoding that could be detected (binary or corrupt)")
-    text = str(best)
     if len(_BINARY_CONTROL_RE.findall(text[:100_000])) > max(3, len(text[:100_000]) // 1000):
         raise ArticleError(f"{path}: a binary file, not text (control characters throughout)")
-    logger.info("%s: decoded as %s", path, best.encoding)
+    logger.info("%s: decoded as %s", path, best.encoding if best is not None else "cp1256")
     return text
+
+
+def _arabic_share(text: str) -> float:
+    """Return the share of standard Arabic letters among the non-ASCII letters of ``text``."""
+    letters = [ch for ch in text if not ch.isascii() and ch.isalpha()]
+    return sum("\u0621" <= ch <= "\u064a" for ch in letters) / len(letters) if letters else 0.0
 
 
 # ---------------------------------------------------------------- the result types
@@ -145,7 +167,7 @@ class CandidateEvent:
     """One event the article reports, for review.
 
     ``start``/``end`` index the evidence sentence in the article; ``date_basis`` says how the date was found
-    (``clause``, ``main_clause``, ``carried``, ``same_event``) or is None when the article gives none.
+    (``clause``, ``main_clause``, ``sentence``, ``carried``, ``same_event``) or is None when the article gives none.
     """
 
     event_type: str
@@ -403,7 +425,7 @@ for _kind, _phrases in {
     "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between",
     "anaphor": "منها|منه|منهما|فيها|فيه|عليها|عليه|إليها|إليه|it|there|the city|the town|the base|the crossing|"
     "the dam|المدينة|البلدة|المحافظة|القاعدة|القضاء|الناحية",
-    "other_side": "مع|ضد|against|with|from the|pushing",
+    "other_side": "مع|ضد|تبدي|يبدي|against|with|from the|pushing|resistance from",
     "demonstrative": "هذه|هذا|تلك|ذلك|these|this|the",
 }.items():
     for _p in _phrases.split("|"):
@@ -435,6 +457,7 @@ class _Entry:
     tokens: tuple[str, ...]
     category: str  # cue, actor or one of the marker kinds
     value: Any
+    rest: re.Pattern[str] | None  # the words after the first, for phrases of several words
 
 
 def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
@@ -443,7 +466,12 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
     def add(phrase: str, category: str, value: Any) -> None:
         tokens = tuple(_WORD_RE.findall(fold_phrase(phrase).lower()))
         if tokens:
-            index.setdefault(tokens[0], []).append(_Entry(tokens, category, value))
+            rest = (
+                re.compile("".join(rf"\W+{re.escape(t)}(?!-?\w)" for t in tokens[1:]))
+                if len(tokens) > 1
+                else None
+            )
+            index.setdefault(tokens[0], []).append(_Entry(tokens, category, value, rest))
 
     for phrase, (etype, kind) in {**_AR_CUES, **_EN_CUES}.items():
         add(phrase, "cue", (etype, kind))
@@ -458,6 +486,16 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
 _WORD_RE = re.compile(r"\w+(?:-\w+)*")
 _PHRASES = _build_phrase_index()
 _PREFIXES = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ال", "وال", "بال", "فال", "لل", "ولل", "وبال")
+
+
+@lru_cache(maxsize=2)
+def _first_words_re(cues_only: bool = False) -> re.Pattern[str]:
+    """Every word that can start a phrase (or a cue), with its proclitics (a trie: fast to scan)."""
+    prefixes = "|".join(sorted(_PREFIXES[1:], key=len, reverse=True))
+    words = [
+        w for w, entries in _PHRASES.items() if not cues_only or any(e.category == "cue" for e in entries)
+    ]
+    return re.compile(rf"(?<![\w-])(?:{prefixes})?(?:{trie_regex(words)})(?![\w-])")
 
 
 @lru_cache(maxsize=100_000)
@@ -487,27 +525,49 @@ class _Mark:
     text: str
 
 
-def _scan(text: str) -> list[_Mark]:
-    """One pass over the words: every cue, actor and marker (longest first), with original offsets."""
-    norm = normalise(text)
-    words = [(m.start(), m.end(), m.group().lower()) for m in _WORD_RE.finditer(norm.text)]
+def _lowered(norm: NormalText) -> str:
+    low = norm.text.lower()
+    # a rare letter whose lower case is longer: keep the offsets, and match as written
+    return low if len(low) == len(norm.text) else norm.text
+
+
+def _cue_sentences(norm: NormalText, sentences: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Return the sentences (spans of the folded text) with a word that may begin a cue: the only ones scanned."""
+    low = _lowered(norm)
+    cue_re = _first_words_re(cues_only=True)
+    spans = [(norm.to_folded(a), norm.to_folded(b)) for a, b in sentences]
+    return [(a, b) for a, b in spans if cue_re.search(low, a, b)]
+
+
+def _scan(
+    text: str, norm: NormalText | None = None, spans: Sequence[tuple[int, int]] | None = None
+) -> list[_Mark]:
+    """One pass over the words (of ``spans`` of the folded text, or all): every cue, actor and marker."""
+    norm = norm if norm is not None else normalise(text)
+    low = _lowered(norm)
+    words_re = _first_words_re()
+    found = (
+        (w for a, b in spans for w in words_re.finditer(low, a, b))
+        if spans is not None
+        else words_re.finditer(low)
+    )
     marks: list[_Mark] = []
-    n = len(words)
     taken_until: dict[str, int] = {}
-    for i, (ws, _we, word) in enumerate(words):
-        options = _word_entries(word)
+    for word in found:
+        options = _word_entries(word.group())
         if not options:
             continue
+        ws = word.start()
         for prefix, entries in options:
             for entry in entries:
-                size = len(entry.tokens)
-                if i + size > n:
-                    continue
-                if size > 1 and any(words[i + k][2] != entry.tokens[k] for k in range(1, size)):
-                    continue
                 if taken_until.get(entry.category, -1) > ws:
                     continue
-                end = words[i + size - 1][1]
+                end = word.end()
+                if entry.rest is not None:
+                    more = entry.rest.match(low, end)
+                    if more is None:
+                        continue
+                    end = more.end()
                 o_start = norm.to_original(ws + len(prefix))
                 o_end = norm.to_original(end)
                 if entry.tokens[0] == "us" and not text[o_start:o_end].startswith(("US", "U.S")):
@@ -666,11 +726,12 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     from geodata.geocode import find_mentions
 
     places = tuple(_place_of(m) for m in find_mentions(text, lang=lang) if not _in_organisation(text, m))
-    dates = tuple(find_dates(text, published=published))
-    marks = _scan(text)
+    normal = normalise(text)
+    dates = tuple(find_dates(text, published=published, normal=normal))
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
+    marks = _scan(text, normal, _cue_sentences(normal, sentences))  # sentences without a cue make no event
     dateline = _dateline_places(text, places)
-    drafts = _drafts(text, lang, sentences, places, marks, dateline)
+    drafts = _drafts(text, normal, lang, sentences, places, marks, dateline)
     _assign_dates(drafts, dates, marks, _dateline_dates(dates, sentences, marks))
     events = _finish(text, drafts)
     return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
@@ -693,9 +754,8 @@ _DATELINE_SEP_RE = re.compile(r"\s[-–—]\s|\s[-–—]$|\(|\s[-–—](?=\S)"
 def _dateline_places(text: str, places: Sequence[PlaceMention]) -> set[int]:
     """Indexes of the places that stand in a dateline (``كركوك -``, ``KIRKUK, Iraq (AP) —``): never event places."""
     out: set[int] = set()
-    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     for k, place in enumerate(places):
-        ls = line_starts[bisect_right(line_starts, place.start) - 1]
+        ls = text.rfind("\n", 0, place.start) + 1
         if text[ls : place.start].strip():
             continue
         sep = _DATELINE_SEP_RE.search(text, place.start, min(len(text), place.start + 70))
@@ -703,8 +763,9 @@ def _dateline_places(text: str, places: Sequence[PlaceMention]) -> set[int]:
             continue
         out.add(k)
         for j in range(k + 1, len(places)):
-            if places[j].end <= sep.start():
-                out.add(j)
+            if places[j].end > sep.start():
+                break
+            out.add(j)
     return out
 
 
@@ -730,7 +791,12 @@ _PARTICIPLE_RE = re.compile(r",\s+(?=[a-z]+ing\b)")
 
 def _clauses(text: str, sentence: tuple[int, int], sent_marks: Sequence[_Mark]) -> list[_Clause]:
     """Split a sentence into clauses at subordinators (sub) and coordinators (a new main clause)."""
-    cuts = [(m.start, m.category == "coord", m.text) for m in sent_marks if m.category in ("sub", "coord")]
+    markers = [m for m in sent_marks if m.category in ("sub", "coord")]
+    # "أن" inside "قبل أن" / "بعد أن" is part of the subordinator, not a clause of its own
+    markers = [
+        m for m in markers if not any(o is not m and o.start <= m.start and m.end <= o.end for o in markers)
+    ]
+    cuts = [(m.start, m.category == "coord", m.text) for m in markers]
     cuts += [(m.end(), False, "ing") for m in _PARTICIPLE_RE.finditer(text, sentence[0], sentence[1])]
     clauses = [_Clause(sentence[0], sentence[1], True)]
     for start, main, marker in sorted(cuts):
@@ -742,12 +808,16 @@ def _clauses(text: str, sentence: tuple[int, int], sent_marks: Sequence[_Mark]) 
 
 def _words_between(text: str, a: int, b: int) -> list[str]:
     """Return the words between two offsets, without place designators (``ناحية``, ``وقضاء``, ``the town of``)."""
-    words = []
-    for w in _WORD_RE.findall(fold_phrase(text[a:b]).lower()):
-        if w in _DESIGNATORS or (w[:1] == "و" and w[1:] in _DESIGNATORS):
-            continue
-        words.append(w)
-    return words
+    return list(_gap_words(text[a:b]))
+
+
+@lru_cache(maxsize=50_000)
+def _gap_words(gap: str) -> tuple[str, ...]:
+    return tuple(
+        w
+        for w in _WORD_RE.findall(fold_phrase(gap).lower())
+        if not (w in _DESIGNATORS or (w[:1] == "و" and w[1:] in _DESIGNATORS))
+    )
 
 
 def _role(
@@ -790,11 +860,13 @@ def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
 _ACTOR_FILLERS = frozenset(
     fold_phrase(w) for w in "قوات|مسلحي|عناصر|فصائل|تنظيم|kurdish|iraqi|forces|fighters|units".split("|")
 )
+_IN_FORCE = fold_phrase("حيز التنفيذ")  # "دخل القرار حيز التنفيذ": a decision took effect, nobody entered
 _SUB_PLACE_TYPES = frozenset({"control_change", "withdrawal", "clash", "displacement", "deployment"})
 
 
 def _drafts(
     text: str,
+    normal: NormalText,
     lang: str,
     sentences: Sequence[tuple[int, int]],
     places: Sequence[PlaceMention],
@@ -822,7 +894,9 @@ def _drafts(
             before = [m for m in role_marks if m.end <= place.start]
             roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
-        s_drafts = _sentence_drafts(text, lang, sentence, s_marks, s_places, roles, last_place, last_taker)
+        s_drafts = _sentence_drafts(
+            text, normal, lang, sentence, s_marks, s_places, roles, last_place, last_taker
+        )
         drafts.extend(s_drafts)
         takers = [d.taker for d in s_drafts if d.taker and d.event_type in ("control_change", "deployment")]
         if takers:
@@ -835,6 +909,7 @@ def _drafts(
 
 def _sentence_drafts(
     text: str,
+    normal: NormalText,
     lang: str,
     sentence: tuple[int, int],
     s_marks: Sequence[_Mark],
@@ -844,15 +919,18 @@ def _sentence_drafts(
     last_taker: tuple[str, ...],
 ) -> list[_Draft]:
     clauses = tuple(_clauses(text, sentence, s_marks))
-    sentence_text = fold_phrase(text[sentence[0] : sentence[1]]).lower()
-    mode = (
-        "negotiated"
-        if any(p in sentence_text for p in _NEGOTIATED)
-        else "non_violent"
-        if any(p in sentence_text for p in _NON_VIOLENT)
-        else None
-    )
-    skip_entry = fold_phrase("حيز التنفيذ") in sentence_text
+    kinds = {m.value for m in s_marks if m.category == "cue"}
+    mode: str | None = None
+    skip_entry = False
+    if any(
+        etype == "control_change" for etype, _ in kinds
+    ):  # only then is the wording of the sentence needed
+        sentence_text = " ".join(normal.folded(sentence[0], sentence[1]).lower().split())
+        if any(p in sentence_text for p in _NEGOTIATED):
+            mode = "negotiated"
+        elif any(p in sentence_text for p in _NON_VIOLENT):
+            mode = "non_violent"
+        skip_entry = _IN_FORCE in sentence_text
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
@@ -907,7 +985,11 @@ def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int =
 def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
     if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
         return True  # لتسليم: "in order to hand over"
-    return _near_before(cue, marks, "irrealis", 3)
+    before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 36][-3:]
+    # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took")
+    return any(
+        m.category == "irrealis" and (m.text.lower() != "to" or cue.start - m.end <= 2) for m in before
+    )
 
 
 def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
@@ -1123,6 +1205,11 @@ def _assign_dates(
             d.date = min(main, key=lambda x: abs(x.start - d.cue.start))
             d.date_basis = "clause" if d.clause.main else "main_clause"
             continue
+        if not d.clause.main:
+            before = [x for x in in_sentence if x.end <= d.cue.start]
+            if before:  # "the clashes that broke out on Friday, before the Peshmerga withdrew"
+                d.date, d.date_basis = before[-1], "sentence"
+                continue
         said = [m for m in carry if lo <= m.start < hi]
         if said:
             n_earlier = bisect_right(day_ends, said[0].start)
@@ -1150,9 +1237,14 @@ def _confidence(d: _Draft) -> float:
     score = {"verb": 0.7, "entry": 0.7, "status": 0.6, "noun": 0.55, "entry_noun": 0.5}.get(d.kind, 0.5)
     if d.taker:
         score += 0.1
-    score += {"clause": 0.1, "main_clause": 0.05, "carried": 0.0, "same_event": -0.15, None: -0.35}[
-        d.date_basis
-    ]
+    score += {
+        "clause": 0.1,
+        "main_clause": 0.05,
+        "sentence": -0.2,
+        "carried": 0.0,
+        "same_event": -0.15,
+        None: -0.35,
+    }[d.date_basis]
     if d.date is not None and d.date.precision != "day":
         score -= 0.05
     if d.anaphoric:

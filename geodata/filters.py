@@ -12,7 +12,7 @@ import numpy as np
 
 from geodata.errors import InputError
 from geodata.names import fold, name_key
-from geodata.vocab import split_controller
+from geodata.vocab import ACTORS, EVENT_TYPES, STATUSES, is_valid_controller, split_controller
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,6 +65,17 @@ class EventFilter:
             value = getattr(self, name)
             if value is not None and not isinstance(value, date):
                 raise InputError(f"EventFilter.{name} must be a date or None, got {value!r}")
+        for name, allowed in (("types", EVENT_TYPES), ("statuses", STATUSES)):
+            unknown = [v for v in getattr(self, name) if v not in allowed]
+            if unknown:
+                raise InputError(
+                    f"unknown {name[:-1] if name == 'types' else 'status'} {unknown[0]!r}; expected one of {', '.join(allowed)}"
+                )
+        bad_actors = [a for a in self.actors if a not in ACTORS and not is_valid_controller(a)]
+        if bad_actors:
+            raise InputError(
+                f"unknown actor {bad_actors[0]!r}; expected one of {', '.join(ACTORS)} or a joint code such as isf+pmf"
+            )
         if self.date_from and self.date_to and self.date_to < self.date_from:
             raise InputError(f"the window ends ({self.date_to}) before it starts ({self.date_from})")
         if self.text is not None and not self.text.strip():

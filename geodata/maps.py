@@ -211,57 +211,53 @@ def _controller_text(code: object, lang: str) -> str:
     return actor_label(str(code), lang)
 
 
+def _indexed(values: pd.Series | np.ndarray, strings: _Strings, display: Any = None) -> np.ndarray:
+    """Return each value's index in the string table; escaping and ``display`` run once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    shown = [strings.add(display(u) if display else u) for u in uniques.tolist()]
+    table = np.asarray([*shown, 0], dtype=np.int64)  # code -1 (missing) -> the empty string
+    return table[codes]
+
+
+def _vocab_label(labels: dict[str, Any], lang: str) -> Any:
+    def label(code: object) -> object:
+        entry = labels.get(str(code))
+        return code if entry is None else (entry.ar if lang == "ar" else entry.en)
+
+    return label
+
+
 def _event_payload(df: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, Any]:
     """Events as arrays: coordinates, type codes and per-event string indices for the popup and tooltip."""
     lat, lon = _coords(df)
-    dates = _iso_column(df, "event_date")
-    ends = _iso_column(df, "date_end")
-    columns = {
-        name: _column(df, name)
-        for name in (
-            "date_precision",
-            "event_type",
-            "place",
-            "place_ar",
-            "place_as_written",
-            "controller_before",
-            "controller_after",
-            "summary",
-            "source",
-            "source_url",
-            "status",
-            "event_id",
-        )
-    }
-    records = []
-    for i in range(len(df)):
-        day = dates[i] + (f" – {ends[i]}" if ends[i] and ends[i] != dates[i] else "")
-        precision = columns["date_precision"][i]
-        prec_label = _PRECISION.get(str(precision), (precision, precision))[1 if lang == "ar" else 0]
-        etype = columns["event_type"][i]
-        type_label = EVENT_TYPE_LABELS.get(str(etype))
-        status = columns["status"][i]
-        status_label = STATUS_LABELS.get(str(status))
-        records.append(
-            [
-                strings.add(day),
-                strings.add(prec_label),
-                strings.add((type_label.ar if lang == "ar" else type_label.en) if type_label else etype),
-                strings.add(columns["place"][i]),
-                strings.add(columns["place_ar"][i]),
-                strings.add(columns["place_as_written"][i]),
-                strings.add(_controller_text(columns["controller_before"][i], lang)),
-                strings.add(_controller_text(columns["controller_after"][i], lang)),
-                strings.add(columns["summary"][i]),
-                strings.add(columns["source"][i]),
-                strings.add(safe_url(columns["source_url"][i])),
-                strings.add(
-                    (status_label.ar if lang == "ar" else status_label.en) if status_label else status
-                ),
-                strings.add(columns["event_id"][i]),
-                1 if status == "disputed" else 0,
-            ]
-        )
+    empty = pd.Series([None] * len(df), index=df.index, dtype=object)
+
+    def col(name: str) -> pd.Series:
+        return df[name] if name in df.columns else empty
+
+    dates = np.asarray(_iso_column(df, "event_date"), dtype=object)
+    ends = np.asarray(_iso_column(df, "date_end"), dtype=object)
+    span = (ends != "") & (ends != dates)
+    days = np.where(span, dates + " – " + ends, dates)
+    precision = {code: pair[1 if lang == "ar" else 0] for code, pair in _PRECISION.items()}
+    status = col("status").astype(object)
+    columns = [
+        _indexed(days, strings),
+        _indexed(col("date_precision"), strings, lambda c: precision.get(str(c), c)),
+        _indexed(col("event_type"), strings, _vocab_label(EVENT_TYPE_LABELS, lang)),
+        _indexed(col("place"), strings),
+        _indexed(col("place_ar"), strings),
+        _indexed(col("place_as_written"), strings),
+        _indexed(col("controller_before"), strings, lambda c: _controller_text(c, lang)),
+        _indexed(col("controller_after"), strings, lambda c: _controller_text(c, lang)),
+        _indexed(col("summary"), strings),
+        _indexed(col("source"), strings),
+        _indexed(col("source_url"), strings, safe_url),
+        _indexed(status, strings, _vocab_label(STATUS_LABELS, lang)),
+        _indexed(col("event_id"), strings),
+        (status == "disputed").to_numpy(dtype=np.int64),
+    ]
+    records = np.column_stack(columns).tolist() if len(df) else []
     return {"lat": _round(lat), "lon": _round(lon), "k": _type_codes(df).tolist(), "r": records}
 
 
@@ -464,7 +460,8 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
 def _as_of_html(as_of: date | None, window: tuple[date, date] | None, lang: str, note: str) -> str:
     direction = "rtl" if lang == "ar" else "ltr"
     day = as_of.isoformat() if as_of else "—"
-    span = f"{_label('window', lang)}: {window[0].isoformat()} → {window[1].isoformat()}" if window else ""
+    dates = f'<span dir="ltr">{window[0].isoformat()} → {window[1].isoformat()}</span>' if window else ""
+    span = f"{_label('window', lang)}: {dates}" if window else ""
     extra = f"<br><small>{note}</small>" if note else ""
     return (
         f'<div class="kcm-asof" dir="{direction}" data-as-of="{day}">'

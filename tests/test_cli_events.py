@@ -119,3 +119,13 @@ def test_kcm_entry_point_runs_as_a_process(events_csv: Path) -> None:
     )
     assert proc.returncode == 1
     assert ":3:event_id: duplicate event_id" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_export_unknown_type_is_one_clear_line(events_csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--events", str(events_csv), "--type", "battle", "-o", "-"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.strip().splitlines() == [
+        "kcm export: unknown type 'battle'; expected one of control_change, status, deployment, withdrawal, clash, "
+        "displacement, political"
+    ]

@@ -384,3 +384,10 @@ def test_spans_index_the_original_text(parts: list[tuple[str, str]], tail: str) 
         assert m.text.strip() == m.text and m.text
         assert m.precision in ("day", "week", "month")
     assert all(a.end <= b.start for a, b in pairwise(found))
+
+
+def test_to_folded_inverts_to_original() -> None:
+    text = "الـ25 مِنْ أيلول\u200f ـو"
+    norm = normalise(text)
+    for k in range(len(norm.text) + 1):
+        assert norm.to_folded(norm.to_original(k)) == k

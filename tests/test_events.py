@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
+import geodata.events as events_module
 from geodata.errors import EventValidationError, InputError
 from geodata.events import (
     append_events,
@@ -408,3 +409,42 @@ def test_invalid_update_is_refused_without_history(tmp_path: Path) -> None:
 
 def test_loaded_frame_is_a_geodataframe(events_csv: Path) -> None:
     assert isinstance(load_events(events_csv), gpd.GeoDataFrame)
+
+
+# ---------------------------------------------------------------- the Arrow fast path gives the same answers
+
+
+def test_fast_csv_path_loads_the_same_frame(events_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = load_events(events_csv)
+    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
+    assert_geodataframe_equal(load_events(events_csv), slow)
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_TABLE))
+def test_fast_csv_path_reports_the_same_problems(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = validate_file(MALFORMED / name)
+    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
+    assert validate_file(MALFORMED / name) == slow
+
+
+def test_parquet_problems_name_row_and_column(tmp_path: Path, events_csv: Path) -> None:
+    events = load_events(events_csv)
+    bad = events.copy()
+    bad["status"] = bad["status"].astype(str)
+    bad.loc[3, "status"] = "rumoured"
+    bad.loc[5, "event_id"] = bad.loc[4, "event_id"]
+    path = tmp_path / "bad.parquet"
+    bad.to_parquet(path)
+    problems = validate_file(path)
+    assert [(p.line, p.column) for p in problems] == [(5, "status"), (7, "event_id")]
+
+
+def test_append_and_update_on_a_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)  # the file is read by the Arrow reader
+    path = _write(
+        tmp_path / "events.csv", [_row(event_id=f"kcm-{i:04d}", summary=f"row {i}") for i in range(1, 40)]
+    )
+    assert append_events([_row(event_id="")], path) == ["kcm-0040"]
+    update_event(path, "kcm-0007", {"summary": "fixed"}, reason="typo")
+    events = load_events(path).set_index("event_id")
+    assert len(events) == 40 and events.loc["kcm-0007", "summary"] == "fixed"

@@ -172,6 +172,9 @@ def test_filter_dict_round_trip() -> None:
         ({"types": "clash"}, "must be a tuple"),
         ({"date_from": "2017-10-01"}, "must be a date"),
         ({"date_from": date(2017, 10, 2), "date_to": date(2017, 10, 1)}, "before it starts"),
+        ({"types": ("battle",)}, "unknown type 'battle'"),
+        ({"statuses": ("rumoured",)}, "unknown status 'rumoured'"),
+        ({"actors": ("hezbollah",)}, "unknown actor 'hezbollah'"),
     ],
 )
 def test_bad_filters(kwargs: dict[str, object], match: str) -> None:

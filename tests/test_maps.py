@@ -186,7 +186,7 @@ def test_as_of_box_shows_the_day_and_window() -> None:
     box = _payload(_build())["asof"]
     assert 'data-as-of="2017-10-16"' in box
     assert ">2017-10-16</div>" in box
-    assert "2017-10-09 → 2017-10-20" in box
+    assert '<span dir="ltr">2017-10-09 → 2017-10-20</span>' in box
 
 
 def test_arabic_labels_run_right_to_left() -> None:

@@ -10,14 +10,16 @@ from dashboard import cache
 from dashboard.serve import warm_up
 
 
-def test_warm_up_fills_the_page_cache(monkeypatch: pytest.MonkeyPatch, events_csv: Path, tmp_path: Path) -> None:
+def test_warm_up_fills_the_page_cache(
+    monkeypatch: pytest.MonkeyPatch, events_csv: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "events.csv"
     copy.write_bytes(events_csv.read_bytes())
     monkeypatch.setenv("KCM_EVENTS", str(copy))
     calls = []
     original = cache.load_events
     monkeypatch.setattr(cache, "load_events", lambda path: calls.append(path) or original(path))
-    warm_up()
+    warm_up(runtime_wait=0)
     dataset = cache.load_dataset(str(copy), cache.file_version(copy))
     assert calls == [str(copy)]  # the page's call was a cache hit
     assert len(dataset.events) > 0
@@ -27,5 +29,5 @@ def test_warm_up_survives_a_bad_events_file(monkeypatch: pytest.MonkeyPatch, tmp
     bad = tmp_path / "bad.csv"
     bad.write_text("event_id\nkcm-0001\n", encoding="utf-8")
     monkeypatch.setenv("KCM_EVENTS", str(bad))
-    warm_up()
+    warm_up(runtime_wait=0)
     assert "warm-up of the dashboard failed" in caplog.text

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from dashboard.state import View, params_from_view, quick_window, session_from_view, view_from_params, view_from_session
+from dashboard.state import (
+    View,
+    params_from_view,
+    quick_window,
+    session_from_view,
+    view_from_params,
+    view_from_session,
+)
 from geodata.errors import InputError
 from geodata.maps import LAYERS
 
@@ -48,7 +55,9 @@ def test_bad_params_are_dropped_and_reported(params: dict[str, str], problem: st
 
 
 def test_dates_are_clamped_into_the_data() -> None:
-    view = view_from_params({"from": "2000-01-01", "to": "2030-01-01", "asof": "2030-01-01"}, first=FIRST, last=LAST)
+    view = view_from_params(
+        {"from": "2000-01-01", "to": "2030-01-01", "asof": "2030-01-01"}, first=FIRST, last=LAST
+    )
     assert (view.date_from, view.date_to, view.as_of) == (FIRST, LAST, LAST)
 
 

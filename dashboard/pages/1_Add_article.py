@@ -186,7 +186,12 @@ def article_flow() -> None:
         }
         for e in extraction.events
     ]
-    st_folium(build_candidates_map(map_rows), height=360, returned_objects=[], key="candidates_map")
+    st_folium(
+        build_candidates_map(map_rows, tiles=settings.map_tiles),
+        height=360,
+        returned_objects=[],
+        key="candidates_map",
+    )
 
     table = pd.DataFrame(rows)
     table.insert(0, "accept", [bool(r["event_date"]) and r["confidence"] >= 0.5 for r in rows])
