@@ -37,7 +37,6 @@ from functools import cached_property, lru_cache
 
 logger = logging.getLogger(__name__)
 
-PRECISIONS: tuple[str, ...] = ("day", "week", "month")
 
 # ---------------------------------------------------------------- offset-preserving normal form
 

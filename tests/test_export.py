@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -273,12 +274,14 @@ def geojsonhint() -> Path:
 
 def _hint(node_modules: Path, path: Path) -> list[dict[str, object]]:
     script = "const h=require('@mapbox/geojsonhint');const fs=require('fs');process.stdout.write(JSON.stringify(h.hint(fs.readFileSync(process.argv[1],'utf8'))))"
+    node = shutil.which("node")
+    assert node is not None, "node is needed to run geojsonhint"
     proc = subprocess.run(
-        ["node", "-e", script, str(path)],
+        [node, "-e", script, str(path)],
         capture_output=True,
         text=True,
         check=True,
-        env={"NODE_PATH": str(node_modules), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        env={**os.environ, "NODE_PATH": str(node_modules)},
         timeout=120,
     )
     return json.loads(proc.stdout)
