@@ -22,7 +22,7 @@ $(VENV)/.stamp-test: pyproject.toml
 
 run: $(VENV)/.stamp-run
 	@echo "Kirkuk Control Map: open http://localhost:$(PORT)  (events: $(EVENTS))"
-	KCM_EVENTS="$(EVENTS)" $(VENV)/bin/streamlit run dashboard/app.py \
+	KCM_EVENTS="$(EVENTS)" $(PY) -m dashboard.serve \
 		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false
 
 lint: $(VENV)/.stamp-test

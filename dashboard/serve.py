@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,9 +17,11 @@ APP = Path(__file__).resolve().parent / "app.py"
 logger = logging.getLogger(__name__)
 
 
-def warm_up(*, runtime_wait: float = 30.0) -> None:
+def warm_up() -> None:
     """Import the page's heavy modules and load the events file and its latest control state into the caches."""
     try:
+        # Not streamlit_folium itself: a component is registered only when it is imported during a page run,
+        # so importing it here would leave it unserved (404). Its heavy dependency, folium.plugins, is fine.
         import altair  # noqa: F401
         import folium.plugins  # noqa: F401
 
@@ -33,21 +34,8 @@ def warm_up(*, runtime_wait: float = 30.0) -> None:
         dataset = cache.load_dataset(str(path), cache.file_version(path))
         cache.control_on(dataset.path, dataset.version, dataset.last)
         cache.changes_in(dataset.path, dataset.version, dataset.first, dataset.last)
-        _import_component_when_served(runtime_wait)
     except Exception:  # the page reports load errors itself; warming up must never stop the server
         logger.exception("warm-up of the dashboard failed; the page will load the data itself")
-
-
-def _import_component_when_served(timeout: float) -> None:
-    """Import streamlit_folium once the server runs: a component declared before it exists is never served (404)."""
-    from streamlit import runtime
-
-    deadline = time.monotonic() + timeout
-    while not runtime.exists():
-        if time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
-    import streamlit_folium  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -193,7 +193,8 @@ def apply_filter(gdf: pd.DataFrame, flt: EventFilter | None) -> pd.DataFrame:
         mask &= _place_mask(out, flt.places)
     if flt.text:
         mask &= _text_mask(out, flt.text)
-    return out[mask] if not mask.all() else out.copy()
+    # pandas copy-on-write: the caller may modify the result without touching gdf
+    return out[mask] if not mask.all() else out
 
 
 def _actor_parts(cell: str) -> list[str]:

@@ -758,7 +758,7 @@ def build_map(
             groups[name] = folium.FeatureGroup(name=_label(name, lang), show=True).add_to(fmap)
     payload["_groups"] = groups
     _KcmLayers(payload).add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(fmap)
+    folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
     fit = [list(b) for b in bounds] if bounds is not None else _bounds(extents)
     if fit is not None:
         fmap.fit_bounds(fit, padding=(20, 20))

@@ -215,7 +215,12 @@ def test_latin1_text_is_not_taken_for_cp1256(tmp_path: Path) -> None:
     assert "undecodable" in problems[0].message
 
 
-def test_arabic_indic_digits_and_nfc(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arrow_reader", [False, True])
+def test_arabic_indic_digits_and_nfc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow_reader: bool
+) -> None:
+    if arrow_reader:
+        monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
     nfd = unicodedata.normalize("NFD", "آلتون كوبري")
     rows = [_row(event_date="٢٠١٧-١٠-١٦", latitude="٣٥٫٤٦٨٠٦", longitude="۴۴.۳۹۲۲۲", place_as_written=nfd)]
     events = load_events(_write(tmp_path / "digits.csv", rows))
@@ -448,3 +453,26 @@ def test_append_and_update_on_a_large_file(tmp_path: Path, monkeypatch: pytest.M
     update_event(path, "kcm-0007", {"summary": "fixed"}, reason="typo")
     events = load_events(path).set_index("event_id")
     assert len(events) == 40 and events.loc["kcm-0007", "summary"] == "fixed"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (_row(event_id="kcm 0001"), "event_id", "must not contain spaces"),
+        (_row(latitude="", longitude="44.39"), "latitude", "longitude given without latitude"),
+        (
+            _row(event_type="control_change", controller_before=""),
+            "controller_before",
+            "needs controller_before",
+        ),
+        (_row(actors="isf;;pmf"), "actors", "unknown actor code(s) (empty)"),
+        (_row(controller_after="isf+pmf", actors="isf+pmf;us"), None, None),
+    ],
+)
+def test_row_checks(row: dict[str, str], column: str | None, message: str | None) -> None:
+    problems = validate_frame(pd.DataFrame([row]))
+    if column is None:
+        assert problems == []
+    else:
+        assert [(p.line, p.column) for p in problems] == [(2, column)]
+        assert message in problems[0].message

@@ -19,7 +19,7 @@ def test_warm_up_fills_the_page_cache(
     calls = []
     original = cache.load_events
     monkeypatch.setattr(cache, "load_events", lambda path: calls.append(path) or original(path))
-    warm_up(runtime_wait=0)
+    warm_up()
     dataset = cache.load_dataset(str(copy), cache.file_version(copy))
     assert calls == [str(copy)]  # the page's call was a cache hit
     assert len(dataset.events) > 0
@@ -29,5 +29,19 @@ def test_warm_up_survives_a_bad_events_file(monkeypatch: pytest.MonkeyPatch, tmp
     bad = tmp_path / "bad.csv"
     bad.write_text("event_id\nkcm-0001\n", encoding="utf-8")
     monkeypatch.setenv("KCM_EVENTS", str(bad))
-    warm_up(runtime_wait=0)
+    warm_up()
     assert "warm-up of the dashboard failed" in caplog.text
+
+
+def test_warm_up_leaves_the_map_component_to_the_page(events_csv: Path) -> None:
+    """streamlit_folium registers its component only when imported in a page run; warming up must not import it."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from dashboard.serve import warm_up; warm_up(); print('streamlit_folium' in sys.modules)"
+    )
+    env = dict(os.environ, KCM_EVENTS=str(events_csv))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "False"
