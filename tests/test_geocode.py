@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from geodata.cli import main
 from geodata.errors import InputError
 from geodata.geocode import Match, Mention, find_mentions, geocode, geocode_many
+from tests.conftest import SEED_DIR
 
 KIRKUK = "geonames:94787"
 ERBIL = "geonames:95446"
@@ -20,7 +21,7 @@ TUZ = "geonames:90026"
 K1 = "kcm:k1-air-base"
 AIRPORT = "kcm:kirkuk-airport"
 CLI_KEYS = "query place_id name name_ar lat lon admin1 kind score matched alternatives ambiguous".split()
-SEED = sorted((Path(__file__).resolve().parents[2] / "shared" / "seed").glob("*.txt"))
+SEED = sorted(SEED_DIR.glob("*.txt"))
 
 # Every form PLACES.md lists (Arabic and English), and the seed article's spellings.
 FORMS = [
