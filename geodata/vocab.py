@@ -89,7 +89,11 @@ CONTESTED_COLOR = OKABE_ITO["vermillion"]
 UNKNOWN_COLOR = "#999999"
 
 ACTORS: dict[str, Label] = {
-    "krg": Label("Kurdistan Region forces (Peshmerga, Asayish)", "قوات إقليم كردستان (البيشمركة، الآسايش)", OKABE_ITO["orange"]),
+    "krg": Label(
+        "Kurdistan Region forces (Peshmerga, Asayish)",
+        "قوات إقليم كردستان (البيشمركة، الآسايش)",
+        OKABE_ITO["orange"],
+    ),
     "isf": Label("Iraqi federal forces", "القوات الاتحادية العراقية", OKABE_ITO["blue"]),
     "pmf": Label("Popular Mobilization Forces", "الحشد الشعبي", OKABE_ITO["bluish_green"]),
     "us": Label("US-led coalition", "التحالف بقيادة الولايات المتحدة", OKABE_ITO["reddish_purple"]),
