@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "write_events": "export",
     "to_geojson_bytes": "export",
     "to_csv_bytes": "export",
+    "to_acled_csv_bytes": "export",
     "control_to_geojson_bytes": "export",
     # articles
     "find_dates": "dates",

@@ -148,7 +148,7 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export the events selected by the filters to GeoJSON, CSV, GeoPackage or GeoParquet."""
+    """Export the events selected by the filters to GeoJSON, CSV, ACLED-style CSV, GeoPackage or GeoParquet."""
     from geodata.events import load_events
     from geodata.export import write_events
     from geodata.filters import EventFilter, apply_filter
@@ -244,9 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--place", action="append", metavar="P", help="place id or name (repeatable)")
     exp.add_argument(
         "--format",
-        choices=("geojson", "csv", "gpkg", "parquet"),
+        choices=("geojson", "csv", "acled", "gpkg", "parquet"),
         default=None,
-        help="output format (default: from the extension of -o; GeoJSON for '-')",
+        help="output format (default: from the extension of -o; GeoJSON for '-'); "
+        "'acled' is CSV in ACLED's columns, only by name",
     )
     exp.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, or '-' for stdout")
     exp.set_defaults(func=cmd_export)

@@ -1,6 +1,6 @@
-"""Exports of (filtered) events: RFC 7946 GeoJSON first, then CSV, GeoPackage and GeoParquet.
+"""Exports of (filtered) events: RFC 7946 GeoJSON first, then CSV, ACLED-style CSV, GeoPackage and GeoParquet.
 
-GeoJSON and CSV are streamed in chunks (orjson), so a million features export in bounded memory. Paths are
+GeoJSON and both CSVs are streamed in chunks (orjson), so a million features export in bounded memory. Paths are
 written atomically (temp file + rename); ``-`` in the CLI means a binary stream (stdout).
 """
 
@@ -12,7 +12,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from json.encoder import encode_basestring as _encode_string
 from pathlib import Path
@@ -24,7 +24,15 @@ import orjson
 from geodata.errors import ExportError
 from geodata.events import DATE_COLUMNS, NUMBER_COLUMNS, TIMESTAMP_COLUMNS, atomic_path, frame_cells
 from geodata.settings import COORD_DECIMALS
-from geodata.vocab import EVENT_COLUMNS
+from geodata.vocab import (
+    ACLED_SIDES,
+    ACLED_TYPES,
+    COUNTRY_NAMES,
+    DATE_PRECISION_ACLED,
+    EVENT_COLUMNS,
+    actor_label,
+    split_controller,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +47,8 @@ FORMATS: dict[str, str] = {
     ".parquet": "parquet",
     ".geoparquet": "parquet",
 }
+# Every format; ``acled`` has no extension of its own (``.csv`` means our CSV), so it is always asked for by name.
+EXPORT_FORMATS: tuple[str, ...] = ("geojson", "csv", "acled", "gpkg", "parquet")
 CHUNK_ROWS = 50_000
 _QUEUE_PIECES = 3
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"); such text cells get a leading quote.
@@ -240,21 +250,30 @@ def neutralise_formula(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
 
 
-def iter_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
-    """Yield the events as UTF-8 CSV in :data:`~geodata.vocab.EVENT_COLUMNS` order, safe against formula injection."""
+def _iter_csv_table(
+    gdf: pd.DataFrame,
+    header: tuple[str, ...],
+    cells_of: Callable[[pd.DataFrame], dict[str, list[str]]],
+    plain: frozenset[str],
+    chunk_rows: int,
+) -> Iterator[bytes]:
+    """Yield ``gdf`` as UTF-8 CSV in pieces of ``chunk_rows`` rows: ``header``, then ``cells_of(chunk)`` per chunk.
+
+    Text cells are neutralised against formula injection, except the columns in ``plain`` (dates, numbers).
+    """
     import csv
 
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(EVENT_COLUMNS)
+    writer.writerow(header)
     for start in range(0, len(gdf), chunk_rows):
-        cells = frame_cells(gdf.iloc[start : start + chunk_rows])
+        cells = cells_of(gdf.iloc[start : start + chunk_rows])
         n = min(chunk_rows, len(gdf) - start)
         columns = [
             cells.get(name, [""] * n)
-            if name in _PLAIN_CSV_COLUMNS
+            if name in plain
             else [neutralise_formula(c) for c in cells.get(name, [""] * n)]
-            for name in EVENT_COLUMNS
+            for name in header
         ]
         writer.writerows(zip(*columns, strict=True))
         yield buf.getvalue().encode("utf-8")
@@ -265,9 +284,251 @@ def iter_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[byt
         yield rest.encode("utf-8")
 
 
+def iter_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """Yield the events as UTF-8 CSV in :data:`~geodata.vocab.EVENT_COLUMNS` order, safe against formula injection."""
+    yield from _iter_csv_table(gdf, EVENT_COLUMNS, frame_cells, _PLAIN_CSV_COLUMNS, chunk_rows)
+
+
 def to_csv_bytes(gdf: pd.DataFrame) -> bytes:
     """Return the events as CSV bytes (see :func:`iter_csv`)."""
     return b"".join(iter_csv(gdf))
+
+
+# ---------------------------------------------------------------- ACLED-style CSV
+
+# ACLED's column names, in the order of its public export, then our own columns (``kcm_``). ACLED columns that we
+# cannot fill truthfully (inter codes, interaction, source_scale, admin2/3, tags) are left out; ``fatalities`` is
+# kept but always empty, since we do not code fatalities (empty is "not coded", never 0).
+ACLED_COLUMNS: tuple[str, ...] = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "actor2",
+    "assoc_actor_2",
+    "country",
+    "admin1",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "notes",
+    "fatalities",
+    "kcm_place_id",
+    "kcm_controller_before",
+    "kcm_controller_after",
+    "kcm_status",
+    "kcm_source_url",
+    "kcm_event_type",
+    "kcm_date_end",
+    "kcm_actors",
+)
+_PLAIN_ACLED_COLUMNS = frozenset(
+    {
+        "event_date",
+        "year",
+        "time_precision",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "fatalities",
+        "kcm_date_end",
+    }
+)
+_ACLED_KEY: tuple[str, ...] = ("event_type", "control_mode", "side")
+_ACLED_VALUES: tuple[str, ...] = ("disorder_type", "acled_event_type", "sub_event_type")
+# Statuses that the ACLED notes mention, since ACLED has no column for them.
+_NOTED_STATUSES = frozenset({"disputed", "withdrawn"})
+
+
+def _acled_table() -> pd.DataFrame:
+    """Return :data:`~geodata.vocab.ACLED_TYPES` as a frame; a ``None`` key part (the fallback) becomes ``""``."""
+    import pandas as pd
+
+    rows = [(t, m or "", side or "", *v) for (t, m, side), v in ACLED_TYPES.items()]
+    return pd.DataFrame(rows, columns=[*_ACLED_KEY, *_ACLED_VALUES])
+
+
+def acled_types(keys: pd.DataFrame) -> pd.DataFrame:
+    """Join (event_type, control_mode, side) keys onto the ACLED table, with its ``None`` fallback.
+
+    Parameters
+    ----------
+    keys
+        Columns ``event_type``, ``control_mode`` and ``side`` as text (``""`` for none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``disorder_type``, ``acled_event_type`` and ``sub_event_type``, on the index of ``keys``. The exact key wins,
+        then the key with no side, then the event type alone.
+
+    Raises
+    ------
+    ExportError
+        A key that the table cannot map, even by its fallback.
+    """
+    table = _acled_table()
+    distinct = keys[list(_ACLED_KEY)].drop_duplicates().reset_index(drop=True)
+    found = distinct.copy()
+    for name in _ACLED_VALUES:
+        found[name] = None
+    for kept in (3, 2, 1):
+        on = list(_ACLED_KEY[:kept])
+        fallback = table[(table[list(_ACLED_KEY[kept:])] == "").all(axis=1)] if kept < 3 else table
+        level = distinct[on].merge(fallback[[*on, *_ACLED_VALUES]], how="left", on=on, validate="many_to_one")
+        found[list(_ACLED_VALUES)] = found[list(_ACLED_VALUES)].fillna(level[list(_ACLED_VALUES)])
+    unmapped = found[found["sub_event_type"].isna()]
+    if len(unmapped):
+        first = unmapped.iloc[0]
+        raise ExportError(
+            f"no ACLED type for event_type {first['event_type']!r} with control_mode {first['control_mode']!r}; "
+            "add it to geodata.vocab.ACLED_TYPES"
+        )
+    joined = keys[list(_ACLED_KEY)].merge(found, how="left", on=list(_ACLED_KEY), validate="many_to_one")
+    return joined[list(_ACLED_VALUES)].set_axis(keys.index)
+
+
+def _side(codes: list[str]) -> str:
+    """Return the ACLED side shared by all ``codes`` (``""`` when they have none or differ)."""
+    sides = {ACLED_SIDES.get(code, "") for code in codes}
+    return sides.pop() if len(sides) == 1 else ""
+
+
+def _acled_actors(event_type: str, before: str, after: str, actors: str) -> tuple[str, str, str, str, str]:
+    """Return actor1, assoc_actor_1, actor2, assoc_actor_2 (English labels) and actor1's side.
+
+    For a control change, actor1 is the holder after it (a joint holder's other parts are its associates) and
+    actor2 the holder before it. Otherwise actor1 is the first listed actor; our data does not say which of the
+    others were on which side, so actor2 stays empty and ``kcm_actors`` lists them all.
+    """
+    if event_type == "control_change" and after:
+        first = split_controller(after)
+        second = split_controller(before) if before and before != after else []
+    else:
+        first = [code for code in (a.strip() for a in actors.split(";")) if code][:1]
+        second = []
+    labels = [[actor_label(code) for code in side] for side in (first, second)]
+    return (
+        labels[0][0] if labels[0] else "",
+        "; ".join(labels[0][1:]),
+        labels[1][0] if labels[1] else "",
+        "; ".join(labels[1][1:]),
+        _side(first),
+    )
+
+
+def _acled_note(summary: str, as_written: str, status: str, notes: str) -> str:
+    """Return ACLED's ``notes``: our summary, the place as the source wrote it, a disputed status, our notes."""
+    parts = [summary]
+    if as_written:
+        parts.append(f"Place as written: {as_written}")
+    if status in _NOTED_STATUSES:
+        parts.append(f"Status: {status}")
+    if notes:
+        parts.append(f"Notes: {notes}")
+    return " | ".join(p for p in parts if p)
+
+
+def _countries(place_ids: list[str], event_ids: list[str]) -> list[str]:
+    """Return ACLED's country name of each place, from the gazetteer's ISO code."""
+    from geodata.gazetteer import load_gazetteer
+
+    gazetteer = load_gazetteer()
+    names: dict[str, str] = {}
+    for place_id, event_id in zip(place_ids, event_ids, strict=True):
+        if place_id in names:
+            continue
+        if place_id not in gazetteer:
+            raise ExportError(f"event {event_id}: place_id {place_id!r} is not in the gazetteer")
+        code = gazetteer.get(place_id).country
+        if code not in COUNTRY_NAMES:
+            raise ExportError(
+                f"event {event_id}: no country name for code {code!r} of {place_id}; add it to "
+                "geodata.vocab.COUNTRY_NAMES"
+            )
+        names[place_id] = COUNTRY_NAMES[code]
+    return [names[p] for p in place_ids]
+
+
+def acled_cells(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Render events as the cells of :data:`ACLED_COLUMNS` (ISO dates, ``""`` for missing).
+
+    The ACLED types come from one join on :data:`~geodata.vocab.ACLED_TYPES`, see :func:`acled_types`.
+    """
+    import pandas as pd
+
+    cells = frame_cells(frame)
+    n = len(frame)
+
+    def col(name: str) -> list[str]:
+        return cells.get(name, [""] * n)
+
+    event_types = col("event_type")
+    actors = [
+        _acled_actors(*row)
+        for row in zip(
+            event_types, col("controller_before"), col("controller_after"), col("actors"), strict=True
+        )
+    ]
+    keys = pd.DataFrame(
+        {"event_type": event_types, "control_mode": col("control_mode"), "side": [a[4] for a in actors]}
+    )
+    types = acled_types(keys)
+    precisions = []
+    for event_id, precision in zip(col("event_id"), col("date_precision"), strict=True):
+        if precision and precision not in DATE_PRECISION_ACLED:
+            raise ExportError(f"event {event_id}: unknown date_precision {precision!r}")
+        precisions.append(str(DATE_PRECISION_ACLED[precision]) if precision else "")
+    return {
+        "event_id_cnty": col("event_id"),
+        "event_date": col("event_date"),
+        "year": [d[:4] for d in col("event_date")],
+        "time_precision": precisions,
+        "disorder_type": types["disorder_type"].tolist(),
+        "event_type": types["acled_event_type"].tolist(),
+        "sub_event_type": types["sub_event_type"].tolist(),
+        "actor1": [a[0] for a in actors],
+        "assoc_actor_1": [a[1] for a in actors],
+        "actor2": [a[2] for a in actors],
+        "assoc_actor_2": [a[3] for a in actors],
+        "country": _countries(col("place_id"), col("event_id")),
+        "admin1": col("admin1"),
+        "location": col("place"),
+        "latitude": col("latitude"),
+        "longitude": col("longitude"),
+        "geo_precision": col("geo_precision"),
+        "source": col("source"),
+        "notes": [
+            _acled_note(*row)
+            for row in zip(col("summary"), col("place_as_written"), col("status"), col("notes"), strict=True)
+        ],
+        "fatalities": [""] * n,
+        "kcm_place_id": col("place_id"),
+        "kcm_controller_before": col("controller_before"),
+        "kcm_controller_after": col("controller_after"),
+        "kcm_status": col("status"),
+        "kcm_source_url": col("source_url"),
+        "kcm_event_type": event_types,
+        "kcm_date_end": col("date_end"),
+        "kcm_actors": col("actors"),
+    }
+
+
+def iter_acled_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """Yield the events as UTF-8 CSV in ACLED's columns (:data:`ACLED_COLUMNS`), safe against formula injection."""
+    yield from _iter_csv_table(gdf, ACLED_COLUMNS, acled_cells, _PLAIN_ACLED_COLUMNS, chunk_rows)
+
+
+def to_acled_csv_bytes(gdf: pd.DataFrame) -> bytes:
+    """Return the events as ACLED-style CSV bytes (see :func:`iter_acled_csv`)."""
+    return b"".join(iter_acled_csv(gdf))
 
 
 # ---------------------------------------------------------------- GeoPackage, GeoParquet
@@ -304,8 +565,8 @@ def _write_parquet(gdf: pd.DataFrame, path: Path) -> None:
 def export_format(dest: str | os.PathLike[str] | IO[bytes], fmt: str | None) -> str:
     """Return the export format: ``fmt`` if given, else from the file extension (GeoJSON for a stream)."""
     if fmt is not None:
-        if fmt not in set(FORMATS.values()):
-            raise ExportError(f"unknown export format {fmt!r}; expected one of geojson, csv, gpkg, parquet")
+        if fmt not in EXPORT_FORMATS:
+            raise ExportError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
         return fmt
     if not isinstance(dest, str | os.PathLike):
         return "geojson"
@@ -335,7 +596,8 @@ def write_events(
     dest
         A path (replaced atomically: temp file in the same folder + rename) or a binary file object.
     fmt
-        ``geojson``, ``csv``, ``gpkg`` or ``parquet``; ``None`` means by the extension of ``dest``.
+        ``geojson``, ``csv``, ``acled`` (CSV in ACLED's columns), ``gpkg`` or ``parquet``; ``None`` means by the
+        extension of ``dest``.
     event_filter
         Recorded in GeoJSON as the top-level member ``"filter"``, so the file explains itself.
     """
@@ -400,6 +662,8 @@ def _write_to_stream(
         _write_pieces(iter_geojson(gdf, event_filter=event_filter), stream)
     elif kind == "csv":
         _write_pieces(iter_csv(gdf), stream)
+    elif kind == "acled":
+        _write_pieces(iter_acled_csv(gdf), stream)
     else:
         # GDAL and Parquet need a seekable file: write one aside, then copy it to the stream
         with tempfile.TemporaryDirectory(prefix="kcm-export-") as tmpdir:

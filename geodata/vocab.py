@@ -126,20 +126,62 @@ STATUS_LABELS: dict[str, Label] = {
     "withdrawn": Label("Withdrawn", "مسحوب"),
 }
 
-# One table maps our types to ACLED's (event_type, sub_event_type); control_change depends on control_mode.
-ACLED_TYPES: dict[tuple[str, str | None], tuple[str, str]] = {
-    ("control_change", "violent"): ("Strategic developments", "Government regains territory"),
-    ("control_change", "non_violent"): ("Strategic developments", "Non-violent transfer of territory"),
-    ("control_change", "negotiated"): ("Strategic developments", "Agreement"),
-    ("control_change", None): ("Strategic developments", "Non-violent transfer of territory"),
-    ("deployment", None): ("Strategic developments", "Headquarters or base established"),
-    ("withdrawal", None): ("Strategic developments", "Non-violent transfer of territory"),
-    ("clash", None): ("Battles", "Armed clash"),
-    ("displacement", None): ("Strategic developments", "Other"),
-    ("political", None): ("Strategic developments", "Other"),
-    ("status", None): ("Strategic developments", "Other"),
+# One table maps our types to ACLED's (disorder_type, event_type, sub_event_type), keyed on
+# (event_type, control_mode, side of the acting actor); None is the fallback of a key part.
+# ACLED's codebook puts territory taken by fighting under Battles ("Government regains territory" when state forces
+# or their affiliates take it, "Non-state actor overtakes territory" otherwise), territory taken without fighting
+# under "Non-violent transfer of territory", and "Headquarters or base established" only for non-state groups.
+# Where our data does not say enough (no control_mode, a side ACLED's sub-types do not name), the row falls back
+# to a type that claims no more than we know; ``kcm_event_type`` in the export keeps our own type.
+ACLED_TYPES: dict[tuple[str, str | None, str | None], tuple[str, str, str]] = {
+    ("control_change", "violent", "state"): ("Political violence", "Battles", "Government regains territory"),
+    ("control_change", "violent", "non_state"): (
+        "Political violence",
+        "Battles",
+        "Non-state actor overtakes territory",
+    ),
+    ("control_change", "violent", None): ("Political violence", "Battles", "Armed clash"),
+    ("control_change", "non_violent", None): (
+        "Strategic developments",
+        "Strategic developments",
+        "Non-violent transfer of territory",
+    ),
+    ("control_change", "negotiated", None): ("Strategic developments", "Strategic developments", "Agreement"),
+    ("control_change", None, None): ("Strategic developments", "Strategic developments", "Other"),
+    ("deployment", None, "non_state"): (
+        "Strategic developments",
+        "Strategic developments",
+        "Headquarters or base established",
+    ),
+    ("deployment", None, None): ("Strategic developments", "Strategic developments", "Other"),
+    ("withdrawal", None, None): ("Strategic developments", "Strategic developments", "Other"),
+    ("clash", None, None): ("Political violence", "Battles", "Armed clash"),
+    ("displacement", None, None): ("Strategic developments", "Strategic developments", "Other"),
+    ("political", None, None): ("Strategic developments", "Strategic developments", "Other"),
+    ("status", None, None): ("Strategic developments", "Strategic developments", "Other"),
+}
+# The side of an actor for ACLED's sub-event types: Iraqi state forces, federal or regional (the Peshmerga are the
+# Kurdistan Region's guard under the constitution), and their affiliates (the PMF, by the 2016 law) are "state";
+# foreign forces (the US-led coalition) have no side here, so their rows take the fallback.
+ACLED_SIDES: dict[str, str] = {
+    "isf": "state",
+    "pmf": "state",
+    "iraq_gov": "state",
+    "krg": "state",
+    "krg_gov": "state",
+    "isis": "non_state",
 }
 DATE_PRECISION_ACLED: dict[str, int] = {"day": 1, "week": 2, "month": 3}
+# ISO 3166 codes of the gazetteer's countries, with the country names ACLED uses.
+COUNTRY_NAMES: dict[str, str] = {
+    "IQ": "Iraq",
+    "IR": "Iran",
+    "TR": "Turkey",
+    "SY": "Syria",
+    "SA": "Saudi Arabia",
+    "KW": "Kuwait",
+    "JO": "Jordan",
+}
 
 
 def split_controller(code: str) -> list[str]:
