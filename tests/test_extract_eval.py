@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from geodata.extract import Extraction, extract_article, read_article
+from tests.conftest import SEED_DIR
 
 DATA = Path(__file__).resolve().parent / "data"
 GOLD_PATH = DATA / "articles_gold.json"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_0d09db86305241cb.txt"
+SEED = SEED_DIR / "000_0d09db86305241cb.txt"
 PLACE_F1_TARGET = 0.95
 DATE_ACCURACY_TARGET = 0.9
 

@@ -18,7 +18,7 @@ from geodata.settings import get_settings
 gc = importlib.import_module("geodata.geocode")
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED_DIR = ROOT.parent / "shared" / "seed"
+SEED_DIR = ROOT / "tests" / "data" / "seed"
 ARTICLES = ROOT / "tests" / "data" / "articles"
 ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 

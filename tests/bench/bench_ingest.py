@@ -18,7 +18,7 @@ from geodata.extract import extract_article, read_article
 from tests.bench.bench_geocode import _best  # least CPU time of a few runs
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT.parent / "shared" / "seed" / "000_0d09db86305241cb.txt"
+SEED = ROOT / "tests" / "data" / "seed" / "000_0d09db86305241cb.txt"
 ARTICLES = ROOT / "tests" / "data" / "articles"
 ARABIC_LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 TARGET_MB_S = 1.0
