@@ -7,6 +7,7 @@ This module is the only reader and writer of ``events.csv``. Every problem in a 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import math
@@ -147,31 +148,37 @@ def _normalise_column(cells: list[str] | pd.Series, column: str) -> Any:
 
     if isinstance(cells, pd.Series):
         import pyarrow as pa
-        import pyarrow.compute as pc
 
-        arrow = pa.array(cells.astype("str"), type=pa.large_string())
-        ascii_only = pc.string_is_ascii(arrow)
-        stripped = pd.Series(pc.utf8_trim_whitespace(arrow), dtype="str")
-        wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
-        if not wide.any():
-            return stripped
-        if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
-            values = stripped.to_numpy(dtype=object)
-            idx = np.flatnonzero(wide)
-            values[idx] = [_normalise(c, column) for c in values[idx]]
-            return pd.Series(values, dtype="str")
-        # Checking each distinct value in Python is several times faster than Arrow's utf8_normalize on text
-        # that is NFC already (nearly always); only the rare column that is not gets rewritten.
-        distinct = pc.unique(pc.filter(pc.utf8_trim_whitespace(arrow), pc.invert(ascii_only))).to_pylist()
-        fixes = {
-            v: unicodedata.normalize("NFC", v) for v in distinct if not unicodedata.is_normalized("NFC", v)
-        }
-        if not fixes:
-            return stripped
-        return pd.Series([fixes.get(v, v) for v in stripped.tolist()], dtype="str")
+        return pd.Series(
+            _normalise_arrow(pa.array(cells.astype("str"), type=pa.large_string()), column), dtype="str"
+        )
     if "".join(cells).isascii():
         return [c.strip() for c in cells]
     return [_normalise(c, column) for c in cells]
+
+
+def _normalise_arrow(arrow: Any, column: str) -> Any:
+    """Normalise Arrow string cells (no nulls) as :func:`_normalise` does; returns a ``large_string`` array."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ascii_only = pc.string_is_ascii(arrow)
+    stripped = pc.utf8_trim_whitespace(arrow)
+    if pc.all(ascii_only).as_py() is not False:  # True, or None for no cells
+        return stripped
+    wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
+    if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
+        values = np.asarray(stripped.to_numpy(zero_copy_only=False), dtype=object)
+        idx = np.flatnonzero(wide)
+        values[idx] = [_normalise(c, column) for c in values[idx]]
+        return pa.array(values, type=pa.large_string())
+    # Checking each distinct value in Python is several times faster than Arrow's utf8_normalize on text
+    # that is NFC already (nearly always); only the rare column that is not gets rewritten.
+    distinct = pc.unique(pc.filter(stripped, pc.invert(ascii_only))).to_pylist()
+    fixes = {v: unicodedata.normalize("NFC", v) for v in distinct if not unicodedata.is_normalized("NFC", v)}
+    if not fixes:
+        return stripped
+    return pa.array([fixes.get(v, v) for v in stripped.to_pylist()], type=pa.large_string())
 
 
 def _undecodable(cell: str) -> str | None:
@@ -354,16 +361,7 @@ def _table_from_arrow(arrow: Any, source: str) -> _Table:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    problems = [
-        Problem(source, 1, name, "unknown column", name)
-        for name in arrow.column_names
-        if name not in EVENT_COLUMNS and name != "geometry"
-    ]
-    problems += [
-        Problem(source, 1, name, "missing required column")
-        for name in REQUIRED_COLUMNS
-        if name not in arrow.column_names
-    ]
+    problems = _arrow_header_problems(arrow.column_names, source)
     n = arrow.num_rows
     columns: dict[str, Any] = {}
     for name in EVENT_COLUMNS:
@@ -389,6 +387,19 @@ def _table_from_arrow(arrow: Any, source: str) -> _Table:
         text = pc.fill_null(col.cast(pa.large_string()), "")
         columns[name] = _normalise_column(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)), name)
     return _Table(source, columns, list(range(2, n + 2)), problems)
+
+
+def _arrow_header_problems(names: list[str], source: str) -> list[Problem]:
+    """Report the unknown and the missing required columns of an Arrow table (its header is line 1)."""
+    problems = [
+        Problem(source, 1, name, "unknown column", name)
+        for name in names
+        if name not in EVENT_COLUMNS and name != "geometry"
+    ]
+    problems += [
+        Problem(source, 1, name, "missing required column") for name in REQUIRED_COLUMNS if name not in names
+    ]
+    return problems
 
 
 def _os_message(e: OSError) -> str:
@@ -530,10 +541,13 @@ def _by_value(series: pd.Series, predicate: Any) -> np.ndarray:
     return answers[codes]
 
 
-def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _Parsed]:
+def _check_table(
+    table: _Table, gazetteer: Gazetteer, *, duplicates: bool = True
+) -> tuple[list[Problem], _Parsed]:
     """Check every cell of ``table``; return all problems (sorted by line, then column) and the parsed columns.
 
-    Checks are vectorised (or run once per distinct value), so that a million rows validate in seconds.
+    Checks are vectorised (or run once per distinct value), so that a million rows validate in seconds. With
+    ``duplicates=False`` the one check across rows (duplicate ids) is left to the caller.
     """
     import pandas as pd
 
@@ -559,22 +573,8 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
     ids = cols["event_id"]
     spaced = ids.str.contains(r"\s", regex=True).to_numpy(dtype=bool)
     report(present["event_id"] & spaced, "event_id", "event_id must not contain spaces")
-    dup = (present["event_id"] & ids.duplicated(keep="first").to_numpy(dtype=bool)).nonzero()[0]
-    if len(dup):
-        first_line: dict[str, int] = {}
-        for i in np.flatnonzero(present["event_id"]):
-            first_line.setdefault(ids.iat[i], int(lines[i]))
-        for i in dup:
-            eid = ids.iat[i]
-            add(
-                Problem(
-                    src,
-                    int(lines[i]),
-                    "event_id",
-                    f"duplicate event_id (first on line {first_line[eid]})",
-                    eid,
-                )
-            )
+    if duplicates:
+        problems += _duplicate_problems(ids, present["event_id"], lines, src)
 
     # dates
     dates: dict[str, Any] = {}
@@ -697,6 +697,28 @@ def _check_table(table: _Table, gazetteer: Gazetteer) -> tuple[list[Problem], _P
     return problems, parsed
 
 
+def _duplicate_problems(ids: pd.Series, present: np.ndarray, lines: np.ndarray, source: str) -> list[Problem]:
+    """Report every repeated ``event_id`` after its first occurrence, naming the line of the first."""
+    import pandas as pd
+
+    ids = ids.reset_index(drop=True)
+    dup = np.flatnonzero(present & ids.duplicated(keep="first").to_numpy(dtype=bool))
+    if not len(dup):
+        return []
+    codes, _ = pd.factorize(ids, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)  # codes number the ids in order of first appearance
+    return [
+        Problem(
+            source,
+            int(lines[i]),
+            "event_id",
+            f"duplicate event_id (first on line {int(lines[first[codes[i]]])})",
+            ids.iat[i],
+        )
+        for i in dup
+    ]
+
+
 def _to_float(cells: pd.Series, present: np.ndarray) -> np.ndarray:
     """Parse decimal numbers; empty or malformed cells become NaN (Arrow's cast first, pandas when it refuses)."""
     import pandas as pd
@@ -737,15 +759,17 @@ def _check_distances(
     """Flag coordinates far from the gazetteer's (swapped, or moved without ``coord_override``)."""
     limit = get_settings().override_km
     usable = ~np.isnan(lat) & ~np.isnan(lon) & ~np.isnan(glat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
-    dist = np.where(usable, haversine_km(lat, lon, glat, glon), 0.0)
-    swapped = np.where(usable & (np.abs(lon) <= 90), haversine_km(lon, lat, glat, glon), np.inf)
     # with coord_override the coordinates are the analyst's word, even where they look swapped
-    for i in np.flatnonzero(usable & (dist > limit) & ~override):
+    check = np.flatnonzero(usable & ~override)
+    far = check[haversine_km(lat[check], lon[check], glat[check], glon[check]) > limit]
+    dist = haversine_km(lat[far], lon[far], glat[far], glon[far])
+    swapped = np.where(np.abs(lon[far]) <= 90, haversine_km(lon[far], lat[far], glat[far], glon[far]), np.inf)
+    for k, i in enumerate(far):
         place = places[cols["place_id"].iat[i]]
         assert place is not None
         where = f"{place.name} ({place.lat:.5f}, {place.lon:.5f})"
         value = f"{cols['latitude'].iat[i]}, {cols['longitude'].iat[i]}"
-        if swapped[i] <= limit:
+        if swapped[k] <= limit:
             problems.append(
                 Problem(
                     table.source,
@@ -761,7 +785,7 @@ def _check_distances(
                     table.source,
                     int(table.lines[i]),
                     "latitude",
-                    f"coordinates are {dist[i]:.1f} km from the gazetteer's {where}, more than {limit:g} km: "
+                    f"coordinates are {dist[k]:.1f} km from the gazetteer's {where}, more than {limit:g} km: "
                     "fix them or set coord_override=true",
                     value,
                 )
@@ -803,15 +827,25 @@ def _place_attribute(place_ids: pd.Series, places: Mapping[str, Place | None], a
     import pandas as pd
 
     codes, uniques = pd.factorize(place_ids)
+    return _attribute_by_code(codes, list(uniques), places, attr, object)
+
+
+def _attribute_by_code(
+    codes: np.ndarray, uniques: list[str], places: Mapping[str, Place | None], attr: str, dtype: type
+) -> np.ndarray:
+    """Spread a gazetteer attribute of each distinct place id over the rows that carry it (``codes``).
+
+    Unknown places (and code -1) get None, or NaN when ``dtype`` is float.
+    """
     found = [getattr(places[u], attr) if places.get(u) is not None else None for u in uniques]
+    if dtype is float:
+        return np.array([np.nan if v is None else v for v in found] + [np.nan], dtype=float)[codes]
     return np.array([*found, None], dtype=object)[codes]
 
 
 def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
     """Build the events GeoDataFrame from checked cells: EPSG:4326, typed columns, sorted by event_date."""
-    import geopandas as gpd
     import pandas as pd
-    import shapely
 
     cols = {name: _series(table.columns[name]) for name in EVENT_COLUMNS}
     n = len(table)
@@ -835,11 +869,7 @@ def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
         elif name == "geo_precision":
             fallback = _place_attribute(cols["place_id"], places, "geo_precision")
             fallback = np.array([np.nan if v is None else v for v in fallback], dtype=float)
-            values = np.where(np.isnan(parsed.geo_precision), fallback, parsed.geo_precision)
-            values = np.where(np.isin(values, GEO_PRECISIONS), values, np.nan)
-            data[name] = pd.Categorical(
-                pd.array(values, dtype="Float64").astype("Int64"), categories=list(GEO_PRECISIONS)
-            )
+            data[name] = _precision_categorical(parsed.geo_precision, fallback)
         else:
             series = cols[name]
             if name in ("place", "place_ar", "admin1"):
@@ -855,17 +885,47 @@ def _build_frame(table: _Table, parsed: _Parsed) -> gpd.GeoDataFrame:
                 data[name] = series.astype("category")
             else:
                 data[name] = series.astype("str")
-    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    origin_lat = _place_attribute(cols["origin_place_id"], places, "lat")
+    known = origin_lat != None  # noqa: E711 - elementwise on an object array
+    origin_lon = _place_attribute(cols["origin_place_id"], places, "lon")
+    return _events_gdf(
+        pd.DataFrame(data, index=pd.RangeIndex(n)),
+        lat,
+        lon,
+        np.where(known, origin_lat, np.nan).astype(float),
+        np.where(known, origin_lon, np.nan).astype(float),
+        known,
+    )
+
+
+def _precision_categorical(own: np.ndarray, fallback: np.ndarray) -> pd.Categorical:
+    """Return ``geo_precision`` as a categorical: the row's own value, else its place's, else missing."""
+    import pandas as pd
+
+    values = np.where(np.isnan(own), fallback, own)
+    values = np.where(np.isin(values, GEO_PRECISIONS), values, np.nan)
+    return pd.Categorical(pd.array(values, dtype="Float64").astype("Int64"), categories=list(GEO_PRECISIONS))
+
+
+def _events_gdf(
+    frame: pd.DataFrame,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    origin_lat: np.ndarray,
+    origin_lon: np.ndarray,
+    has_origin: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """Add the geometries (a Point, or a LineString from a known origin) to typed columns, then sort by date."""
+    import geopandas as gpd
+    import shapely
 
     geometry = np.asarray(shapely.points(lon, lat), dtype=object)
-    origin_lat = _place_attribute(cols["origin_place_id"], places, "lat")
-    has_origin = (origin_lat != None) & ~np.isnan(lat)  # noqa: E711 - elementwise on an object array
+    has_origin = has_origin & ~np.isnan(lat)
     if has_origin.any():
         idx = np.flatnonzero(has_origin)
-        origin_lon = _place_attribute(cols["origin_place_id"], places, "lon")
         coords = np.empty((len(idx), 2, 2), dtype=float)
-        coords[:, 0, 0] = origin_lon[idx].astype(float)
-        coords[:, 0, 1] = origin_lat[idx].astype(float)
+        coords[:, 0, 0] = origin_lon[idx]
+        coords[:, 0, 1] = origin_lat[idx]
         coords[:, 1, 0] = lon[idx]
         coords[:, 1, 1] = lat[idx]
         geometry[idx] = shapely.linestrings(coords)
@@ -884,6 +944,340 @@ def sort_events(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         0 if span is None or span != span else max(0, int(span / np.timedelta64(1, "D")))
     )
     return gdf
+
+
+# ---------------------------------------------------------------- GeoParquet: typed, column by column
+
+# Days since 1970 of dates that are certainly datetime64[ns]-representable (1679-2260); rows outside go cell by cell.
+_SAFE_DAYS = (-106_000, 106_000)
+_UTC_NAMES = frozenset({"UTC", "utc", "Etc/UTC", "+00:00", "Z"})
+# Conservative stand-ins for checks whose exact form is Python's: a row they flag is checked cell by cell.
+_ID_SUSPECT = r"[^\x21-\x7e]"  # anything Python's \s could match in an event_id, and more
+_URL_SURE = r"^[Hh][Tt][Tt][Pp][Ss]?://"  # certainly matches _WEB_URL
+
+
+def _typed_column(name: str, kind: Any) -> bool:
+    """Whether the typed reader understands an Arrow column type (else the file is read cell by cell)."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_null(kind):
+        return True
+    if name in DATE_COLUMNS:
+        return t.is_date32(kind) or (t.is_timestamp(kind) and kind.tz is None)
+    if name in TIMESTAMP_COLUMNS:
+        return t.is_timestamp(kind) and (kind.tz is None or kind.tz in _UTC_NAMES)
+    if name in ("latitude", "longitude"):
+        return t.is_float64(kind)
+    if name == "geo_precision":
+        value = kind.value_type if t.is_dictionary(kind) else kind
+        return t.is_integer(value) or t.is_float64(value)
+    if name == "coord_override":
+        return t.is_boolean(kind)
+    value = kind.value_type if t.is_dictionary(kind) else kind
+    return t.is_string(value) or t.is_large_string(value)
+
+
+class _ArrowText:
+    """A text column of an Arrow table, normalised as the cell reader does; cells, codes and presence on demand."""
+
+    def __init__(self, column: Any, n: int, name: str) -> None:
+        import pyarrow as pa
+
+        self.name = name
+        self.n = n
+        if column is not None and pa.types.is_null(column.type):
+            column = None
+        self.column = column
+
+    @functools.cached_property
+    def factorised(self) -> tuple[np.ndarray, list[str]]:
+        """Each row's code into the distinct normalised values (which may repeat; missing is ``""``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.column is None:
+            return np.zeros(self.n, dtype=np.intp), [""]
+        if pa.types.is_dictionary(self.column.type):
+            encoded = _one_chunk(self.column)
+        else:
+            encoded = pc.dictionary_encode(self.values)
+        words = pc.fill_null(encoded.dictionary.cast(pa.large_string()), "")
+        uniques = [*_normalise_arrow(words, self.name).to_pylist(), ""]
+        codes = pc.fill_null(encoded.indices, len(uniques) - 1).to_numpy(zero_copy_only=False)
+        return codes.astype(np.intp, copy=False), uniques
+
+    @functools.cached_property
+    def values(self) -> Any:
+        """The normalised cells as a ``large_string`` array, ``""`` where missing."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.column is None:
+            return pa.array(np.full(self.n, "", dtype=object), type=pa.large_string())
+        if pa.types.is_dictionary(self.column.type):
+            codes, uniques = self.factorised
+            return pc.take(pa.array(uniques, type=pa.large_string()), codes)
+        return _normalise_arrow(_one_chunk(pc.fill_null(self.column.cast(pa.large_string()), "")), self.name)
+
+    @functools.cached_property
+    def present(self) -> np.ndarray:
+        """Whether each row has a (non-empty) value."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.column is None:
+            return np.zeros(self.n, dtype=bool)
+        if pa.types.is_dictionary(self.column.type):
+            return self.by_value(bool)
+        return np.asarray(pc.not_equal(self.values, "").to_numpy(zero_copy_only=False), dtype=bool)
+
+    def by_value(self, predicate: Any) -> np.ndarray:
+        """Evaluate ``predicate`` once per distinct value and spread the answers over the rows."""
+        codes, uniques = self.factorised
+        return np.array([bool(predicate(u)) for u in uniques], dtype=bool)[codes]
+
+    def matches(self, pattern: str) -> np.ndarray:
+        """Whether each cell contains a match of the (RE2) ``pattern``."""
+        import pyarrow.compute as pc
+
+        hits = pc.match_substring_regex(self.values, pattern)
+        return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def strings(self, filled: Any = None) -> pd.Series:
+        """Return the column as pandas ``str`` (missing where empty), or ``filled`` (cells) in its place."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = self.values if filled is None else filled
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.large_string()), values)
+        return pd.Series(pd.array(values, dtype="str"))
+
+
+def _one_chunk(column: Any) -> Any:
+    """Return a chunked Arrow column as one array (its dictionaries unified already)."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _valid(column: Any, n: int) -> np.ndarray:
+    """Whether each row of an Arrow column holds a value (not null); all False for an absent column."""
+    import pyarrow.compute as pc
+
+    if column is None:
+        return np.zeros(n, dtype=bool)
+    return np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _arrow_days(column: Any, n: int) -> np.ndarray:
+    """Days since 1970 of a date or timestamp column, as the cell reader sees it (the date part); 0 where null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column is None or pa.types.is_null(column.type):
+        return np.zeros(n, dtype=np.int64)
+    days = pc.cast(column, pa.date32(), safe=False).cast(pa.int32())
+    return np.asarray(pc.fill_null(days, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _arrow_floats(column: Any, n: int) -> np.ndarray:
+    """Return a numeric (or dictionary of numbers) column as float64, NaN where null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column is None or pa.types.is_null(column.type):
+        return np.full(n, np.nan)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=float)
+
+
+@dataclass
+class _TypedResult:
+    """What the typed GeoParquet reader found: every problem, and the frame when the file is valid."""
+
+    problems: list[Problem]
+    frame: gpd.GeoDataFrame | None
+
+
+def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _TypedResult | None:
+    """Validate, and with ``build`` load, a GeoParquet events file column by column, from its typed Arrow columns.
+
+    Dates, numbers and flags are checked on their arrays and text once per distinct value, with exactly the rules
+    of :func:`_check_table`. The rows that fail (or that a conservative stand-in flags) are then checked again
+    cell by cell, so that their problems read exactly as for any other file. ``None`` means "read it cell by
+    cell": the file is unreadable here, or has a column type the typed reader does not handle.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+        names = list(schema.names)
+        wanted = [c for c in names if c in EVENT_COLUMNS]
+        if len(set(names)) != len(names) or not all(_typed_column(c, schema.field(c).type) for c in wanted):
+            return None
+        arrow = pq.read_table(path, columns=wanted).unify_dictionaries()
+        updated_col = arrow.column("updated_at") if "updated_at" in wanted else None
+        if updated_col is not None and not pa.types.is_null(updated_col.type):
+            updated_col = pc.cast(updated_col, pa.timestamp("ns", tz="UTC"))  # ArrowInvalid if out of range
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    source = str(path)
+    n = arrow.num_rows
+    problems = _arrow_header_problems(names, source)
+    absent = {p.column for p in problems if p.message == "missing required column"}
+
+    def column(name: str) -> Any:
+        return arrow.column(name) if name in wanted else None
+
+    text = {
+        name: _ArrowText(column(name), n, name)
+        for name in EVENT_COLUMNS
+        if name not in (*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS, "coord_override")
+    }
+    present = {name: cells.present for name, cells in text.items()}
+    for name in (*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS):
+        present[name] = _valid(column(name), n)
+    bad = np.zeros(n, dtype=bool)
+    for name in REQUIRED_COLUMNS:
+        if name not in absent:
+            bad |= ~present[name]
+
+    # ids: no spaces (a row with any space or non-ASCII character is checked cell by cell), unique
+    bad |= present["event_id"] & text["event_id"].matches(_ID_SUSPECT)
+    ids = pd.Series(pd.array(text["event_id"].values, dtype="str"))
+    problems += _duplicate_problems(ids, present["event_id"], np.arange(2, n + 2), source)
+
+    # dates: date parts, within datetime64[ns]; date_end not before event_date
+    days = {name: _arrow_days(column(name), n) for name in DATE_COLUMNS}
+    for name in DATE_COLUMNS:
+        bad |= present[name] & ((days[name] < _SAFE_DAYS[0]) | (days[name] > _SAFE_DAYS[1]))
+    bad |= present["event_date"] & present["date_end"] & (days["date_end"] < days["event_date"])
+
+    # closed vocabularies, flags, precision, actors and controllers, URLs
+    for name, vocab in VOCAB_COLUMNS.items():
+        bad |= ~text[name].by_value(lambda v, vocab=vocab: not v or v in vocab)
+    flag = column("coord_override")
+    override = (
+        np.zeros(n, dtype=bool)
+        if flag is None or pa.types.is_null(flag.type)
+        else np.asarray(pc.fill_null(flag, False).to_numpy(zero_copy_only=False), dtype=bool)
+    )
+    geo_precision = _arrow_floats(column("geo_precision"), n)
+    bad |= present["geo_precision"] & ~np.isin(geo_precision, GEO_PRECISIONS)
+    for name in ("controller_before", "controller_after"):
+        bad |= ~text[name].by_value(lambda v: not v or is_valid_controller(v))
+    bad |= ~text["actors"].by_value(lambda v: not v or _valid_actors(v))
+    is_control = text["event_type"].by_value(lambda v: v in CONTROL_TYPES)
+    is_change = text["event_type"].by_value(lambda v: v == "control_change")
+    bad |= is_control & ~present["controller_after"]
+    bad |= is_change & ~present["controller_before"]
+    bad |= present["source_url"] & ~text["source_url"].matches(_URL_SURE)
+
+    # places, coordinates, distance to the gazetteer's coordinates
+    places: dict[str, Place | None] = {}
+    for name in ("place_id", "origin_place_id"):
+        for pid in text[name].factorised[1]:
+            places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
+        bad |= ~text[name].by_value(lambda pid: not pid or places[pid] is not None)
+    lat = _arrow_floats(column("latitude"), n)
+    lon = _arrow_floats(column("longitude"), n)
+    for name, values, limit in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
+        bad |= present[name] & (np.isnan(values) | (np.abs(values) > limit))
+    bad |= present["latitude"] != present["longitude"]
+    place_codes, place_ids = text["place_id"].factorised
+    ref_lat, ref_lon = (_attribute_by_code(place_codes, place_ids, places, a, float) for a in ("lat", "lon"))
+    limit_km = get_settings().override_km
+    near = ~override & ~np.isnan(lat) & ~np.isnan(lon) & ~np.isnan(ref_lat) & ~bad
+    idx = np.flatnonzero(near)
+    bad[idx[haversine_km(lat[idx], lon[idx], ref_lat[idx], ref_lon[idx]) > limit_km]] = True
+
+    flagged = np.flatnonzero(bad)
+    if len(flagged):
+        table = _table_from_arrow(arrow.take(flagged), source)
+        table.lines = (flagged + 2).tolist()
+        found, _ = _check_table(table, gazetteer, duplicates=False)
+        problems += [p for p in found if p.line != 1]  # header problems are reported once, above
+    problems.sort(key=_problem_order)
+    if problems or len(flagged) or not build:
+        return _TypedResult(problems, None)
+
+    data: dict[str, Any] = {}
+    own = ~np.isnan(lat) & ~np.isnan(lon)
+    lat, lon = np.where(own, lat, ref_lat), np.where(own, lon, ref_lon)
+    for name in EVENT_COLUMNS:
+        if name in DATE_COLUMNS:
+            dates = days[name].astype("datetime64[D]").astype("datetime64[ns]")
+            dates[~present[name]] = np.datetime64("NaT")
+            data[name] = dates
+        elif name == "updated_at":
+            stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            if updated_col is not None and not pa.types.is_null(updated_col.type):
+                ns = pc.fill_null(updated_col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+                stamps = np.where(present[name], ns.view("datetime64[ns]"), stamps)
+            data[name] = pd.to_datetime(pd.Series(stamps), utc=True)
+        elif name == "latitude":
+            data[name] = lat
+        elif name == "longitude":
+            data[name] = lon
+        elif name == "coord_override":
+            data[name] = override
+        elif name == "geo_precision":
+            fallback = _attribute_by_code(place_codes, place_ids, places, "geo_precision", float)
+            data[name] = _precision_categorical(geo_precision, fallback)
+        elif name in VOCAB_COLUMNS:
+            data[name] = _categorical(*text[name].factorised, categories=VOCAB_COLUMNS[name])
+        else:
+            filled = None
+            if name in ("place", "place_ar", "admin1") and not present[name].all():
+                attr = {"place": "name", "place_ar": "name_ar", "admin1": "admin1"}[name]
+                names_by_code = _attribute_by_code(np.arange(len(place_ids)), place_ids, places, attr, object)
+                fill = pa.array([v or "" for v in names_by_code], type=pa.large_string())
+                filled = pc.if_else(present[name], text[name].values, pc.take(fill, place_codes))
+            if name in DATA_CATEGORY_COLUMNS:
+                if filled is not None:
+                    encoded = pc.dictionary_encode(filled)
+                    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+                    data[name] = _categorical(codes, encoded.dictionary.to_pylist())
+                else:
+                    data[name] = _categorical(*text[name].factorised)
+            else:
+                data[name] = text[name].strings(filled)
+    origin_codes, origin_ids = text["origin_place_id"].factorised
+    known = np.array([places.get(u) is not None for u in origin_ids], dtype=bool)[origin_codes]
+    frame = _events_gdf(
+        pd.DataFrame(data, index=pd.RangeIndex(n)),
+        lat,
+        lon,
+        _attribute_by_code(origin_codes, origin_ids, places, "lat", float),
+        _attribute_by_code(origin_codes, origin_ids, places, "lon", float),
+        known,
+    )
+    return _TypedResult(problems, frame)
+
+
+def _categorical(
+    codes: np.ndarray, uniques: list[str], categories: Iterable[str] | None = None
+) -> pd.Categorical:
+    """Build a categorical from codes into distinct values; ``""`` is missing.
+
+    With ``categories`` (a vocabulary) those are the categories; without, the values that occur, sorted (as
+    ``astype("category")`` makes them).
+    """
+    import pandas as pd
+
+    if categories is None:
+        used = np.bincount(codes, minlength=len(uniques)) > 0
+        categories = sorted({u for u, hit in zip(uniques, used, strict=True) if hit and u})
+    categories = list(categories)
+    lookup = {c: i for i, c in enumerate(categories)}
+    recode = np.array([lookup.get(u, -1) for u in uniques], dtype=np.intp)
+    return pd.Categorical.from_codes(
+        recode[codes], dtype=pd.CategoricalDtype(pd.Index(categories, dtype="str"))
+    )
 
 
 # ---------------------------------------------------------------- public API: read and validate
@@ -906,8 +1300,13 @@ def validate_file(
     list of Problem
         Empty when the file is valid; otherwise sorted by line, then column.
     """
-    table = _table_from_file(_resolve(path))
-    problems, _ = _check_table(table, gazetteer or _gazetteer())
+    resolved = _resolve(path)
+    gaz = gazetteer or _gazetteer()
+    if resolved.suffix.lower() == ".parquet":
+        typed = _read_parquet_typed(resolved, gaz, build=False)
+        if typed is not None:
+            return typed.problems
+    problems, _ = _check_table(_table_from_file(resolved), gaz)
     return problems
 
 
@@ -942,8 +1341,15 @@ def load_events(
         Empty coordinates, names and ``admin1`` are filled from the gazetteer.
     """
     resolved = _resolve(path)
+    gaz = gazetteer or _gazetteer()
+    if resolved.suffix.lower() == ".parquet":
+        typed = _read_parquet_typed(resolved, gaz, build=True)
+        if typed is not None and validate and typed.problems:
+            raise EventValidationError(typed.problems)
+        if typed is not None and typed.frame is not None:
+            return typed.frame
     table = _table_from_file(resolved)
-    problems, parsed = _check_table(table, gazetteer or _gazetteer())
+    problems, parsed = _check_table(table, gaz)
     if validate and problems:
         raise EventValidationError(problems)
     fatal = [
