@@ -40,8 +40,9 @@ def file_version(path: Path) -> int:
 
 def _present(series: pd.Series) -> list[str]:
     if isinstance(series.dtype, pd.CategoricalDtype):
-        used = series.cat.remove_unused_categories().cat.categories
-        return [str(v) for v in used]
+        codes = series.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories)) > 0
+        return [str(v) for v in series.cat.categories[used]]
     return [str(v) for v in pd.unique(series.dropna()) if str(v)]
 
 

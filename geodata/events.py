@@ -16,6 +16,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -158,27 +159,37 @@ def _normalise_column(cells: list[str] | pd.Series, column: str) -> Any:
 
 
 def _normalise_arrow(arrow: Any, column: str) -> Any:
-    """Normalise Arrow string cells (no nulls) as :func:`_normalise` does; returns a ``large_string`` array."""
+    """Normalise Arrow string cells (no nulls) as :func:`_normalise` does; returns ``large_string`` cells.
+
+    Nothing is copied when nothing changes: whitespace is looked for in the first and last character only, and
+    NFC once per distinct non-ASCII value.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    ends = (pc.utf8_slice_codeunits(arrow, 0, 1), pc.utf8_slice_codeunits(arrow, -1, 2**31 - 1))
+    if any(pc.any(pc.not_equal(pc.utf8_trim_whitespace(end), end)).as_py() for end in ends):
+        arrow = pc.utf8_trim_whitespace(arrow)
     ascii_only = pc.string_is_ascii(arrow)
-    stripped = pc.utf8_trim_whitespace(arrow)
     if pc.all(ascii_only).as_py() is not False:  # True, or None for no cells
-        return stripped
-    wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
+        return arrow
     if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
-        values = np.asarray(stripped.to_numpy(zero_copy_only=False), dtype=object)
+        wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
+        values = np.asarray(arrow.to_numpy(zero_copy_only=False), dtype=object)
         idx = np.flatnonzero(wide)
         values[idx] = [_normalise(c, column) for c in values[idx]]
         return pa.array(values, type=pa.large_string())
     # Checking each distinct value in Python is several times faster than Arrow's utf8_normalize on text
     # that is NFC already (nearly always); only the rare column that is not gets rewritten.
-    distinct = pc.unique(pc.filter(stripped, pc.invert(ascii_only))).to_pylist()
-    fixes = {v: unicodedata.normalize("NFC", v) for v in distinct if not unicodedata.is_normalized("NFC", v)}
+    distinct = pc.unique(arrow).to_pylist()
+    fixes = {
+        v: unicodedata.normalize("NFC", v)
+        for v in distinct
+        if not v.isascii() and not unicodedata.is_normalized("NFC", v)
+    }
     if not fixes:
-        return stripped
-    return pa.array([fixes.get(v, v) for v in stripped.to_pylist()], type=pa.large_string())
+        return arrow
+    return pa.array([fixes.get(v, v) for v in arrow.to_pylist()], type=pa.large_string())
 
 
 def _undecodable(cell: str) -> str | None:
@@ -915,8 +926,14 @@ def _events_gdf(
     origin_lon: np.ndarray,
     has_origin: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """Add the geometries (a Point, or a LineString from a known origin) to typed columns, then sort by date."""
-    import geopandas as gpd
+    """Add the geometries to typed columns (see :func:`_geometry`), then sort by date."""
+    return _with_geometry(frame, _geometry(lat, lon, origin_lat, origin_lon, has_origin))
+
+
+def _geometry(
+    lat: np.ndarray, lon: np.ndarray, origin_lat: np.ndarray, origin_lon: np.ndarray, has_origin: np.ndarray
+) -> np.ndarray:
+    """Return a Point per event, or a LineString from a known origin to it; None without coordinates."""
     import shapely
 
     geometry = np.asarray(shapely.points(lon, lat), dtype=object)
@@ -930,6 +947,13 @@ def _events_gdf(
         coords[:, 1, 1] = lat[idx]
         geometry[idx] = shapely.linestrings(coords)
     geometry[np.isnan(lat) | np.isnan(lon)] = None
+    return geometry
+
+
+def _with_geometry(frame: pd.DataFrame, geometry: np.ndarray) -> gpd.GeoDataFrame:
+    """Make the events GeoDataFrame (EPSG:4326) from typed columns and geometries, sorted by date."""
+    import geopandas as gpd
+
     gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=CRS, index=frame.index), crs=CRS)
     return sort_events(gdf)
 
@@ -954,6 +978,7 @@ _UTC_NAMES = frozenset({"UTC", "utc", "Etc/UTC", "+00:00", "Z"})
 # Conservative stand-ins for checks whose exact form is Python's: a row they flag is checked cell by cell.
 _ID_SUSPECT = r"[^\x21-\x7e]"  # anything Python's \s could match in an event_id, and more
 _URL_SURE = r"^[Hh][Tt][Tt][Pp][Ss]?://"  # certainly matches _WEB_URL
+_NOT_TEXT = frozenset({*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS, "coord_override"})
 
 
 def _typed_column(name: str, kind: Any) -> bool:
@@ -998,10 +1023,9 @@ class _ArrowText:
 
         if self.column is None:
             return np.zeros(self.n, dtype=np.intp), [""]
-        if pa.types.is_dictionary(self.column.type):
-            encoded = _one_chunk(self.column)
-        else:
-            encoded = pc.dictionary_encode(self.values)
+        if not pa.types.is_dictionary(self.column.type):
+            return _encode(self.values)
+        encoded = self.column.combine_chunks()  # the table's dictionaries are unified: indices are joined
         words = pc.fill_null(encoded.dictionary.cast(pa.large_string()), "")
         uniques = [*_normalise_arrow(words, self.name).to_pylist(), ""]
         codes = pc.fill_null(encoded.indices, len(uniques) - 1).to_numpy(zero_copy_only=False)
@@ -1018,7 +1042,7 @@ class _ArrowText:
         if pa.types.is_dictionary(self.column.type):
             codes, uniques = self.factorised
             return pc.take(pa.array(uniques, type=pa.large_string()), codes)
-        return _normalise_arrow(_one_chunk(pc.fill_null(self.column.cast(pa.large_string()), "")), self.name)
+        return _normalise_arrow(pc.fill_null(self.column.cast(pa.large_string()), ""), self.name)
 
     @functools.cached_property
     def present(self) -> np.ndarray:
@@ -1039,8 +1063,13 @@ class _ArrowText:
 
     def matches(self, pattern: str) -> np.ndarray:
         """Whether each cell contains a match of the (RE2) ``pattern``."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
+        if self.column is None or pa.types.is_dictionary(self.column.type):
+            codes, uniques = self.factorised
+            hits = pc.match_substring_regex(pa.array(uniques, type=pa.large_string()), pattern)
+            return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)[codes]
         hits = pc.match_substring_regex(self.values, pattern)
         return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -1050,14 +1079,47 @@ class _ArrowText:
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        if filled is None and (self.column is None or pa.types.is_dictionary(self.column.type)):
+            codes, uniques = self.factorised
+            words = pa.array([u or None for u in uniques], type=pa.large_string())
+            return pd.Series(pd.array(pc.take(words, codes), dtype="str"))
         values = self.values if filled is None else filled
-        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.large_string()), values)
+        if filled is not None or not self.present.all():
+            values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.large_string()), values)
         return pd.Series(pd.array(values, dtype="str"))
 
 
-def _one_chunk(column: Any) -> Any:
-    """Return a chunked Arrow column as one array (its dictionaries unified already)."""
-    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+def _encode(values: Any) -> tuple[np.ndarray, list[str]]:
+    """Return codes into the distinct values of Arrow string cells (no nulls), and those values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return codes, encoded.dictionary.to_pylist()
+
+
+def _dictionary_columns(path: Path, columns: list[str]) -> list[str]:
+    """Columns that become categoricals, when stored dictionary-encoded in every row group: read as dictionaries.
+
+    Then they are checked and normalised once per distinct value and never spelled out row by row. (Text that
+    stays text is read plainly: spelling a dictionary out costs more than reading it so.)
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    text = [name for name in columns if name in VOCAB_COLUMNS or name in DATA_CATEGORY_COLUMNS]
+    positions = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
+    return [
+        name
+        for name in text
+        if name in positions
+        and all(
+            meta.row_group(g).column(positions[name]).has_dictionary_page for g in range(meta.num_row_groups)
+        )
+    ]
 
 
 def _valid(column: Any, n: int) -> np.ndarray:
@@ -1119,7 +1181,8 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
         wanted = [c for c in names if c in EVENT_COLUMNS]
         if len(set(names)) != len(names) or not all(_typed_column(c, schema.field(c).type) for c in wanted):
             return None
-        arrow = pq.read_table(path, columns=wanted).unify_dictionaries()
+        arrow = pq.read_table(path, columns=wanted, read_dictionary=_dictionary_columns(path, wanted))
+        arrow = arrow.unify_dictionaries()
         updated_col = arrow.column("updated_at") if "updated_at" in wanted else None
         if updated_col is not None and not pa.types.is_null(updated_col.type):
             updated_col = pc.cast(updated_col, pa.timestamp("ns", tz="UTC"))  # ArrowInvalid if out of range
@@ -1133,11 +1196,7 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
     def column(name: str) -> Any:
         return arrow.column(name) if name in wanted else None
 
-    text = {
-        name: _ArrowText(column(name), n, name)
-        for name in EVENT_COLUMNS
-        if name not in (*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS, "coord_override")
-    }
+    text = {name: _ArrowText(column(name), n, name) for name in EVENT_COLUMNS if name not in _NOT_TEXT}
     present = {name: cells.present for name, cells in text.items()}
     for name in (*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS):
         present[name] = _valid(column(name), n)
@@ -1196,6 +1255,16 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
     bad[idx[haversine_km(lat[idx], lon[idx], ref_lat[idx], ref_lon[idx]) > limit_km]] = True
 
     flagged = np.flatnonzero(bad)
+    if build and not problems and not len(flagged):
+        # the file is valid: build the geometries (shapely releases the GIL) while the columns are assembled
+        own = ~np.isnan(lat) & ~np.isnan(lon)
+        lat, lon = np.where(own, lat, ref_lat), np.where(own, lon, ref_lon)
+        origin_codes, origin_ids = text["origin_place_id"].factorised
+        known = np.array([places.get(u) is not None for u in origin_ids], dtype=bool)[origin_codes]
+        origin = [_attribute_by_code(origin_codes, origin_ids, places, a, float) for a in ("lat", "lon")]
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcm-geometry")
+        geometry = pool.submit(_geometry, lat, lon, origin[0], origin[1], known)
+        pool.shutdown(wait=False)
     if len(flagged):
         table = _table_from_arrow(arrow.take(flagged), source)
         table.lines = (flagged + 2).tolist()
@@ -1206,8 +1275,6 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
         return _TypedResult(problems, None)
 
     data: dict[str, Any] = {}
-    own = ~np.isnan(lat) & ~np.isnan(lon)
-    lat, lon = np.where(own, lat, ref_lat), np.where(own, lon, ref_lon)
     for name in EVENT_COLUMNS:
         if name in DATE_COLUMNS:
             dates = days[name].astype("datetime64[D]").astype("datetime64[ns]")
@@ -1239,23 +1306,12 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
                 filled = pc.if_else(present[name], text[name].values, pc.take(fill, place_codes))
             if name in DATA_CATEGORY_COLUMNS:
                 if filled is not None:
-                    encoded = pc.dictionary_encode(filled)
-                    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-                    data[name] = _categorical(codes, encoded.dictionary.to_pylist())
+                    data[name] = _categorical(*_encode(filled))
                 else:
                     data[name] = _categorical(*text[name].factorised)
             else:
                 data[name] = text[name].strings(filled)
-    origin_codes, origin_ids = text["origin_place_id"].factorised
-    known = np.array([places.get(u) is not None for u in origin_ids], dtype=bool)[origin_codes]
-    frame = _events_gdf(
-        pd.DataFrame(data, index=pd.RangeIndex(n)),
-        lat,
-        lon,
-        _attribute_by_code(origin_codes, origin_ids, places, "lat", float),
-        _attribute_by_code(origin_codes, origin_ids, places, "lon", float),
-        known,
-    )
+    frame = _with_geometry(pd.DataFrame(data, index=pd.RangeIndex(n)), geometry.result())
     return _TypedResult(problems, frame)
 
 

@@ -18,7 +18,8 @@ The pipeline, on one text:
    * else the date of the same event reported elsewhere in the article (same place and type, or same type
      and actors), with lower confidence;
    * else no date: ``event_date`` is ``None`` and the confidence is low. The publication date is never
-     used as a stand-in.
+     used as a stand-in, and a date of the dateline (found by position, :func:`dateline_segments`) never
+     dates an event, even when the body goes on in the dateline's sentence.
 
 Withdrawals folded into a control change at the same place (``انسحاب البيشمركة ... دخلت القوات``) give the
 change its ``controller_before``; duplicates of one event are merged.
@@ -730,9 +731,13 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     dates = tuple(find_dates(text, published=published, normal=normal))
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
     marks = _scan(text, normal, _cue_sentences(normal, sentences))  # sentences without a cue make no event
-    dateline = _dateline_places(text, places)
+    segments = dateline_segments(text, places, dates)
+    dateline = _dateline_places(text, places) | {
+        k for k, p in enumerate(places) if _in_segments(p.start, segments)
+    }
     drafts = _drafts(text, normal, lang, sentences, places, marks, dateline)
-    _assign_dates(drafts, dates, marks, _dateline_dates(dates, sentences, marks))
+    # a dateline date is the publication's, never an event's: wherever the dateline's sentence ends
+    _assign_dates(drafts, dates, marks, {k for k, d in enumerate(dates) if _in_segments(d.start, segments)})
     events = _finish(text, drafts)
     return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
 
@@ -769,17 +774,82 @@ def _dateline_places(text: str, places: Sequence[PlaceMention]) -> set[int]:
     return out
 
 
-def _dateline_dates(
-    dates: Sequence[DateMention], sentences: Sequence[tuple[int, int]], marks: Sequence[_Mark]
-) -> set[int]:
-    """Indexes of the dates of the dateline (a short line near the top without a cue): no event's date."""
-    cue_starts = [m.start for m in marks if m.category == "cue"]
-    top = [
-        s
-        for s in sentences[:4]
-        if s[1] - s[0] <= 100 and bisect_left(cue_starts, s[0]) == bisect_left(cue_starts, s[1])
-    ]
-    return {k for k, d in enumerate(dates) if any(a <= d.start < b for a, b in top) and d.rule != "weekday"}
+# The dateline: at the start of one of the first lines, a place or a calendar date with a year, then more places
+# and calendar dates joined by commas, dashes and an agency in brackets (``KIRKUK, Iraq, Oct 17, 2017 (AFP) -``,
+# ``كركوك - 19 تشرين الأول 2017:``); it ends at the first separator after them, or at the end of a short line.
+_DATELINE_ZONE_LINES = 4
+_DATELINE_MAX_GAP = 30
+_DATELINE_GAP_RE = re.compile(r"(?:[\s,،:/()\-–—]|\([^()\n]{1,25}\))*")
+_DATELINE_END_RE = re.compile(r":(?=\s|$)|\s[-–—](?=\s|$)|[–—]")
+_CALENDAR_RULES = frozenset(
+    {"numeric", "iso", "day_range_month", "day_month", "month_day", "ordinal_day_month"}
+)
+_YEAR_RE = re.compile(r"(?:19|20)\d\d|[١٢][٠-٩]{3}")
+
+
+def dateline_segments(
+    text: str, places: Sequence[PlaceMention], dates: Sequence[DateMention]
+) -> list[tuple[int, int]]:
+    """Return the spans of the article's dateline (one per dateline line among the first lines).
+
+    A dateline line starts with a place or a calendar date with a year. Places and calendar dates that follow,
+    joined only by punctuation and an agency in brackets, belong to it; the dateline ends at the first ``:``,
+    `` - ``, ``–`` or ``—`` after them, else at the end of the line when little follows, else right after them.
+    The position decides, not the words after it: ``كركوك - 19 تشرين الأول 2017: انتشرت ... أمس`` has the
+    dateline ``كركوك - 19 تشرين الأول 2017:`` even though the body goes on in the same sentence.
+
+    Parameters
+    ----------
+    text
+        The article.
+    places, dates
+        Its place and date mentions, in text order.
+
+    Returns
+    -------
+    list of (int, int)
+        Character spans of ``text``.
+    """
+    items = sorted(
+        [(p.start, p.end, True) for p in places]
+        + [(d.start, d.end, False) for d in dates if d.rule in _CALENDAR_RULES]
+    )
+    year_dates = {(d.start, d.end) for d in dates if _YEAR_RE.search(d.text)}
+    starts = [start for start, _, _ in items]
+    out: list[tuple[int, int]] = []
+    pos = 0
+    lines = 0
+    while pos < len(text) and lines < _DATELINE_ZONE_LINES:
+        line_end = text.find("\n", pos)
+        line_end = len(text) if line_end < 0 else line_end
+        line_start = pos + len(text[pos:line_end]) - len(text[pos:line_end].lstrip())
+        pos = line_end + 1
+        if line_start >= line_end:
+            continue
+        lines += 1
+        i = bisect_left(starts, line_start)
+        if i == len(items) or items[i][0] != line_start:
+            continue
+        first_start, end, is_place = items[i]
+        if not is_place and (first_start, end) not in year_dates:
+            continue
+        for nxt_start, nxt_end, _ in items[i + 1 :]:
+            gap = text[end:nxt_start]
+            if nxt_start < end or len(gap) > _DATELINE_MAX_GAP or not _DATELINE_GAP_RE.fullmatch(gap):
+                break
+            end = nxt_end
+        sep = _DATELINE_END_RE.search(text, end, min(line_end, end + _DATELINE_MAX_GAP))
+        if sep is not None and _DATELINE_GAP_RE.fullmatch(text, end, sep.start()):
+            out.append((line_start, sep.end()))
+        elif line_end - end <= _DATELINE_MAX_GAP:
+            out.append((line_start, line_end))
+        else:
+            out.append((line_start, end))
+    return out
+
+
+def _in_segments(start: int, segments: Sequence[tuple[int, int]]) -> bool:
+    return any(a <= start < b for a, b in segments)
 
 
 def _marks_in(marks: Sequence[_Mark], starts: Sequence[int], lo: int, hi: int) -> list[_Mark]:

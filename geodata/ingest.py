@@ -3,20 +3,30 @@
 With ``--append EVENTS`` the candidates at or above ``--min-confidence`` that have a date are validated and
 appended atomically to the events file (through :func:`geodata.events.append_events`), with the source
 recorded: the file name, the publication date and the language; ``place_as_written`` is the mention.
+Candidates the file holds already (same place, type, date and source: the article accepted twice) are skipped
+and named on stderr.
+
+The duplicate check reads the file just before :func:`geodata.events.append_events` takes its lock, since
+``append_events`` offers no hook to check inside it: two accepts of the same article at the very same moment
+can still both save it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from geodata.errors import ArticleError, EventValidationError, GeodataError
 from geodata.extract import CandidateEvent, Extraction, extract_article, read_article
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -59,12 +69,107 @@ def accepted_rows(
     return rows, left_out
 
 
-def fill_controllers(rows: list[dict[str, Any]], events_path: str | Path | None) -> list[str]:
+def existing_events(events_path: str | Path | None) -> gpd.GeoDataFrame | None:
+    """Load the events file with :func:`geodata.events.load_events`; None when it is missing or empty.
+
+    Raises
+    ------
+    EventValidationError
+        If the file is invalid (appending to it would fail the same way).
+    """
+    from geodata.events import load_events
+    from geodata.settings import get_settings
+
+    path = Path(events_path) if events_path is not None else get_settings().events_path
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    return load_events(path)
+
+
+def _source_key(value: object) -> str:
+    return unicodedata.normalize("NFC", str(value or "").strip())
+
+
+def split_duplicates(
+    rows: Sequence[dict[str, Any]], events: gpd.GeoDataFrame | None, *, source_note: str | None = None
+) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
+    """Split rows into new ones and those the events file holds already, with the id of the event they repeat.
+
+    A row repeats an event with the same ``place_id``, ``event_type``, ``event_date`` and ``source`` (a row
+    without a source has ``source_note``, as :func:`geodata.events.append_events` records it): the same
+    article accepted twice.
+
+    Parameters
+    ----------
+    rows
+        Events-file rows (``event_date`` ISO).
+    events
+        The events file as loaded by :func:`existing_events` (None: no file yet, so nothing repeats).
+    source_note
+        The source recorded for rows without one.
+
+    Returns
+    -------
+    tuple
+        The new rows, and (row, existing event id) for each repeated one; both in the order given.
+    """
+    if events is None or not len(events) or not rows:
+        return list(rows), []
+    days = events["event_date"].dt.strftime("%Y-%m-%d")
+    known: dict[tuple[str, str, str, str], str] = {}
+    for key in zip(
+        events["place_id"].astype(str),
+        events["event_type"].astype(str),
+        days,
+        events["source"].map(_source_key),
+        events["event_id"].astype(str),
+        strict=True,
+    ):
+        if isinstance(key[2], str):  # NaT (no date) repeats nothing
+            known.setdefault(key[:4], key[4])
+    fresh: list[dict[str, Any]] = []
+    repeated: list[tuple[dict[str, Any], str]] = []
+    for row in rows:
+        source = _source_key(row.get("source")) or _source_key(source_note)
+        key = (
+            str(row.get("place_id", "")),
+            str(row.get("event_type", "")),
+            str(row.get("event_date", "")),
+            source,
+        )
+        if key in known:
+            repeated.append((row, known[key]))
+        else:
+            fresh.append(row)
+    return fresh, repeated
+
+
+def duplicates_message(repeated: Sequence[tuple[dict[str, Any], str]], events_path: str | Path) -> str:
+    """Return ``N candidate(s) already in FILE: kcm-0063, ...`` for the rows skipped as repeats."""
+    ids = ", ".join(dict.fromkeys(event_id for _, event_id in repeated))
+    return f"{len(repeated)} candidate(s) already in {events_path}: {ids} (not saved again)"
+
+
+def fill_controllers(
+    rows: list[dict[str, Any]],
+    events_path: str | Path | None,
+    *,
+    events: gpd.GeoDataFrame | None = None,
+) -> list[str]:
     """Fill a control change's missing ``controller_before`` from the events file's control state, in place.
 
     The article named who took the place but not who held it; the control state of the events file the
     day before says who did. The filled value is noted in ``notes``. Rows whose holder is unknown there too are
     reported (one message each) and removed from ``rows``, since a control change needs both controllers.
+
+    Parameters
+    ----------
+    rows
+        Events-file rows (``event_date`` ISO), changed in place.
+    events_path
+        The events file (``None``: the setting); read only when a row needs it and ``events`` is not given.
+    events
+        The events file already loaded (:func:`existing_events`), to save reading it again.
 
     Returns
     -------
@@ -76,14 +181,11 @@ def fill_controllers(rows: list[dict[str, Any]], events_path: str | Path | None)
     needing = [r for r in rows if r.get("event_type") == "control_change" and not r.get("controller_before")]
     if not needing:
         return []
-    state: dict[tuple[str, str], str | None] = {}
-    events = None
-    path = Path(events_path) if events_path is not None else None
-    if path is None or (path.exists() and path.stat().st_size > 0):
-        from geodata.control import control_as_of
-        from geodata.events import load_events
+    from geodata.control import control_as_of
 
-        events = load_events(path)
+    state: dict[tuple[str, str], str | None] = {}
+    if events is None:
+        events = existing_events(events_path)
     messages: list[str] = []
     for row in needing:
         day = date.fromisoformat(row["event_date"]) - timedelta(days=1)
@@ -126,11 +228,18 @@ def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: I
             f"({undated} without a date, {len(left_out) - undated} below confidence {args.min_confidence})",
             file=err,
         )
-    for message in fill_controllers(rows, args.append):
-        print(f"kcm ingest: {path}: {message}", file=err)
     if not rows:
         return True
     try:
+        # read just before append_events locks the file: see the module docstring for the race this leaves
+        events = existing_events(args.append)
+        rows, repeated = split_duplicates(rows, events, source_note=path.name)
+        if repeated:
+            print(f"kcm ingest: {path}: {duplicates_message(repeated, args.append)}", file=err)
+        for message in fill_controllers(rows, args.append, events=events):
+            print(f"kcm ingest: {path}: {message}", file=err)
+        if not rows:
+            return True
         ids = append_events(rows, args.append, source_note=path.name)
     except EventValidationError as exc:
         for problem in exc.problems:

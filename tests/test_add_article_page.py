@@ -79,6 +79,24 @@ def test_accepted_events_are_saved_with_the_source(events_file: Path) -> None:
     assert after[: len(before)] == before
 
 
+def test_accepting_twice_saves_once_and_says_so(events_file: Path) -> None:
+    at = _page()
+    at.run()
+    at.text_area(key="article_text").input(SEED_TEXT).run()
+    at.button(key="article_accept").click().run()
+    assert not at.exception, at.exception
+    once = events_file.read_bytes()
+    saved = [s.value for s in at.success]
+    at.button(key="article_accept").click().run()
+    assert not at.exception, at.exception
+    assert events_file.read_bytes() == once  # the second click saved nothing
+    ids = saved[0].split(": ", 1)[1]
+    assert any(f"candidate(s) already in {events_file}: {ids}" in i.value for i in at.info), [
+        i.value for i in at.info
+    ]
+    assert not any("Saved" in s.value for s in at.success)
+
+
 def test_correct_and_withdraw_keep_the_id_and_history(events_file: Path) -> None:
     rows = _rows(events_file)
     target = rows[0]["event_id"]

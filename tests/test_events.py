@@ -476,3 +476,58 @@ def test_row_checks(row: dict[str, str], column: str | None, message: str | None
     else:
         assert [(p.line, p.column) for p in problems] == [(2, column)]
         assert message in problems[0].message
+
+
+def _typed_case(name: str, events: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a copy of ``events`` with the faults (or the clean variations) that case ``name`` stands for."""
+    d = events.copy()
+    for col in ("status", "event_type", "controller_after", "actors", "admin1"):
+        d[col] = d[col].astype(object)
+    if name == "faults":
+        d.loc[1, "event_id"] = "kcm 9"
+        d.loc[2, "event_id"] = d.loc[4, "event_id"]
+        d.loc[3, "status"] = "rumoured"
+        d.loc[4, "date_end"] = d.loc[4, "event_date"] - pd.Timedelta(days=1)
+        d.loc[5, "latitude"] = 95.0
+        d.loc[6, ["coord_override", "latitude"]] = [False, 30.0]
+        d.loc[7, "place_id"] = "geonames:1"
+        d.loc[8, ["event_type", "controller_after"]] = ["control_change", None]
+        d.loc[9, "actors"] = "isf;;pmf"
+        d.loc[10, "source_url"] = "ftp://example.org"
+        d.loc[11, "longitude"] = np.nan
+    elif name == "clean variations":
+        d.loc[1, "summary"] = "  padded\t"
+        d.loc[2, "notes"] = "cafe\u0301"
+        d.loc[3, "status"] = " confirmed "
+        d.loc[4, ["place", "admin1", "latitude", "longitude"]] = [None, None, np.nan, np.nan]
+        d.loc[5, "origin_place_id"] = "geonames:95446"
+        d.loc[6, "source_url"] = "HTTPS://example.org"
+        d.loc[7, "event_id"] = "كم-7"
+    return d
+
+
+@pytest.mark.parametrize("name", ["as loaded", "faults", "clean variations"])
+@pytest.mark.parametrize("dictionaries", [True, False])
+def test_typed_parquet_reader_matches_the_cell_reader(
+    tmp_path: Path, events_csv: Path, monkeypatch: pytest.MonkeyPatch, name: str, dictionaries: bool
+) -> None:
+    path = tmp_path / "events.parquet"
+    _typed_case(name, load_events(events_csv)).to_parquet(
+        path, use_dictionary=dictionaries, row_group_size=16
+    )
+
+    def outcomes() -> tuple[list[str], object]:
+        problems = [str(p) for p in validate_file(path)]
+        try:
+            return problems, load_events(path)
+        except EventValidationError as exc:
+            return problems, [str(p) for p in exc.problems]
+
+    typed = outcomes()
+    monkeypatch.setattr(events_module, "_read_parquet_typed", lambda *args, **kwargs: None)
+    cells = outcomes()
+    assert typed[0] == cells[0] and bool(typed[0]) == (name == "faults")
+    if name == "faults":
+        assert typed[1] == cells[1] and len(typed[0]) == 11
+    else:
+        assert_geodataframe_equal(typed[1], cells[1])

@@ -228,6 +228,62 @@ def test_dateline_place_is_not_an_event_place() -> None:
     assert "geonames:95446" in {p.place_id for p in ex.places}
 
 
+@pytest.mark.parametrize(
+    ("text", "published", "event_type", "day"),
+    [
+        # the dateline and the body in one sentence: the dateline's date is the publication's, not the event's
+        ("كركوك - 19 تشرين الأول 2017: انتشرت قوات عراقية في داقوق أمس.", None, "deployment", date(2017, 10, 18)),
+        ("كركوك - 19 تشرين الأول 2017 - انتشرت قوات عراقية في داقوق أمس.", None, "deployment", date(2017, 10, 18)),
+        ("كركوك، 19 تشرين الأول 2017 — انتشرت قوات عراقية في داقوق أمس.", None, "deployment", date(2017, 10, 18)),
+        ("العنوان\nكركوك - 19/10/2017: انسحبت البيشمركة من داقوق أمس.", None, "withdrawal", date(2017, 10, 18)),
+        ("KIRKUK, Oct 19 (AFP) - Peshmerga forces withdrew from Daquq yesterday.", date(2017, 10, 19), "withdrawal",
+         date(2017, 10, 18)),
+        ("KIRKUK, Iraq, Oct 19, 2017 (Reuters) - Peshmerga forces withdrew from Daquq on Monday.", None,
+         "withdrawal", date(2017, 10, 16)),
+        ("KIRKUK, Iraq (Reuters) - Iraqi forces deployed in Daquq on Monday.", date(2017, 10, 19), "deployment",
+         date(2017, 10, 16)),
+    ],
+    ids=["ar-colon", "ar-dash", "ar-comma-emdash", "ar-after-title", "en-afp", "en-reuters-dated", "en-reuters"],
+)  # fmt: skip
+def test_dateline_date_never_dates_an_event(
+    text: str, published: date | None, event_type: str, day: date
+) -> None:
+    ex = extract_article(text, published=published)
+    assert ex.published == date(2017, 10, 19)
+    assert [(e.event_type, e.place.place_id, e.event_date) for e in ex.events] == [
+        (event_type, "geonames:90220", day)  # Daquq; the dateline's Kirkuk is no event place either
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("كركوك - الأربعاء، انتشرت قوات أمريكية في داقوق.", date(2017, 10, 18)),  # a weekday is no dateline
+        ("16 أكتوبر: دخلت القوات العراقية داقوق.", date(2017, 10, 16)),  # a date without a year neither
+        ("العنوان\n\nالخميس 19 أكتوبر 2017\n\nانتشرت قوات أمريكية في داقوق.", None),  # the dateline alone
+    ],
+    ids=["weekday", "no-year", "dateline-line"],
+)
+def test_dateline_is_found_by_position_only(text: str, day: date | None) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_date) for e in ex.events] == [("geonames:90220", day)]
+
+
+def test_dateline_segments() -> None:
+    from geodata.extract import dateline_segments
+
+    text = "TUZ KHURMATU, Iraq, Oct 17, 2017 (AFP) -\n\nThousands fled Tuz Khurmatu on Monday."
+    ex = extract_article(text)
+    assert [text[a:b] for a, b in dateline_segments(text, ex.places, ex.dates)] == [
+        "TUZ KHURMATU, Iraq, Oct 17, 2017 (AFP) -"
+    ]
+    text = "كركوك - 19 تشرين الأول 2017: انتشرت قوات عراقية في داقوق أمس."
+    ex = extract_article(text)
+    assert [text[a:b] for a, b in dateline_segments(text, ex.places, ex.dates)] == [
+        "كركوك - 19 تشرين الأول 2017:"
+    ]
+
+
 def test_article_without_any_date() -> None:
     ex = extract_article("انتشرت قوات أمريكية في كركوك في إطار خطة أمنية.")
     assert ex.published is None and ex.dates == ()

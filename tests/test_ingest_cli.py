@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from geodata.cli import main
+from geodata.events import append_events
+from geodata.vocab import EVENT_COLUMNS
 from tests.conftest import SEED_DIR
 
 SEED = SEED_DIR / "000_0d09db86305241cb.txt"
@@ -122,6 +124,61 @@ def test_append_records_the_source(capsys: pytest.CaptureFixture[str], events_co
     assert {r["event_id"] for r in added}.isdisjoint({r["event_id"] for r in before})
     assert "without a date" in err  # the undated candidates were left out, and said so
     assert any(r["place_as_written"] == "كي-1" and r["event_date"] == "2017-10-13" for r in added)
+
+
+def test_append_twice_skips_the_repeats_and_says_so(
+    capsys: pytest.CaptureFixture[str], events_copy: Path
+) -> None:
+    assert main(["ingest", str(SEED), "--append", str(events_copy)]) == 0
+    first = capsys.readouterr().err
+    once = events_copy.read_bytes()
+    added = _rows(events_copy)[-int(first.split("appended ")[1].split(" ")[0]) :]
+    assert main(["ingest", str(SEED), "--append", str(events_copy)]) == 0
+    err = capsys.readouterr().err
+    assert events_copy.read_bytes() == once  # nothing saved twice
+    ids = ", ".join(r["event_id"] for r in added)
+    assert f"{len(added)} candidate(s) already in {events_copy}: {ids}" in err
+    assert "appended" not in err
+
+
+@pytest.mark.parametrize(
+    ("change", "repeated"),
+    [
+        ({}, True),
+        ({"source": ""}, True),  # no source of its own: the source note is recorded, and compared
+        ({"source": "another article.txt"}, False),  # the same event from another source is a new report
+        ({"event_date": "2017-10-17"}, False),
+        ({"event_type": "deployment"}, False),
+        ({"place_id": "geonames:90220"}, False),
+    ],
+)
+def test_split_duplicates(events_copy: Path, change: dict[str, str], repeated: bool) -> None:
+    from geodata.ingest import duplicates_message, existing_events, split_duplicates
+
+    row = dict.fromkeys(EVENT_COLUMNS, "") | {
+        "event_date": "2017-10-16",
+        "date_precision": "day",
+        "status": "reported",
+        "event_type": "control_change",
+        "place_id": "geonames:94787",
+        "controller_before": "krg",
+        "controller_after": "isf",
+        "source": "article.txt",
+    }
+    (saved,) = append_events([row], events_copy)
+    fresh, skipped = split_duplicates([row | change], existing_events(events_copy), source_note="article.txt")
+    assert (fresh, skipped) == (([], [(row | change, saved)]) if repeated else ([row | change], []))
+    if repeated:
+        assert duplicates_message(skipped, events_copy).startswith(
+            f"1 candidate(s) already in {events_copy}: {saved}"
+        )
+
+
+def test_split_duplicates_without_a_file(tmp_path: Path) -> None:
+    from geodata.ingest import existing_events, split_duplicates
+
+    assert existing_events(tmp_path / "none.csv") is None
+    assert split_duplicates([{"place_id": "geonames:94787"}], None) == ([{"place_id": "geonames:94787"}], [])
 
 
 def test_append_min_confidence(capsys: pytest.CaptureFixture[str], events_copy: Path) -> None:

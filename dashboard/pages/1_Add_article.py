@@ -1,7 +1,7 @@
 """Add article: paste or upload an article, review its candidate events, save the accepted ones; correct saved ones.
 
 Reads top to bottom: page config → the article (pasted or uploaded) → extraction with :mod:`geodata` → highlighted
-text → candidates on a small map → editable table → accept (validated, atomic, locked append) → correct/withdraw.
+text → candidates on a small map → editable table → accept (repeats skipped, validated, atomic, locked append) → correct/withdraw.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dashboard import cache
 from geodata.errors import ArticleError, EventValidationError, GeodataError
 from geodata.events import append_events, load_events, update_event, withdraw_event
 from geodata.extract import Extraction, decode_article, extract_article
-from geodata.ingest import fill_controllers
+from geodata.ingest import duplicates_message, existing_events, fill_controllers, split_duplicates
 from geodata.maps import build_candidates_map
 from geodata.settings import get_settings
 from geodata.vocab import CONTROL_MODES, DATE_PRECISIONS, EVENT_COLUMNS, EVENT_TYPES, STATUSES
@@ -218,7 +218,14 @@ def article_flow() -> None:
     if st.button("Save the accepted events · حفظ الأحداث المقبولة", key=K_ACCEPT, type="primary"):
         to_save = accepted_rows(edited, rows)
         try:
-            left_out = fill_controllers(to_save, settings.events_path)
+            # the same article accepted twice: skip what the file holds already, and say so. Checked just before
+            # append_events locks the file (it has no hook inside the lock): two simultaneous accepts of the
+            # same candidates can still both save them.
+            existing = existing_events(settings.events_path)
+            to_save, repeated = split_duplicates(to_save, existing, source_note=source or source_name)
+            if repeated:
+                st.info(duplicates_message(repeated, settings.events_path))
+            left_out = fill_controllers(to_save, settings.events_path, events=existing)
             for message in left_out:
                 st.warning(message)
             ids = (
