@@ -1102,15 +1102,14 @@ def _encode(values: Any) -> tuple[np.ndarray, list[str]]:
 
 
 def _dictionary_columns(path: Path, columns: list[str]) -> list[str]:
-    """Columns that become categoricals, when stored dictionary-encoded in every row group: read as dictionaries.
+    """Text columns to read as dictionaries: those stored dictionary-encoded in every row group (ids never).
 
-    Then they are checked and normalised once per distinct value and never spelled out row by row. (Text that
-    stays text is read plainly: spelling a dictionary out costs more than reading it so.)
+    Then they are checked and normalised once per distinct value, and spelled out only once, at the end.
     """
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
-    text = [name for name in columns if name in VOCAB_COLUMNS or name in DATA_CATEGORY_COLUMNS]
+    text = [name for name in columns if name != "event_id" and name not in _NOT_TEXT]
     positions = {meta.schema.column(i).path: i for i in range(meta.num_columns)}
     return [
         name
