@@ -39,6 +39,15 @@ def _replace_section(text: str, name: str, body: str) -> str:
     return text.rstrip() + "\n\n" + block + "\n"
 
 
+def _write_section(name: str, body: str) -> None:
+    """Replace one section of BENCHMARKS.md, re-reading the file so that concurrent runs keep each other's sections."""
+    text = OUT.read_text(encoding="utf-8") if OUT.exists() else HEADER
+    fd, tmp = tempfile.mkstemp(dir=ROOT, prefix=".BENCHMARKS.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(_replace_section(text, name, body))
+    os.replace(tmp, OUT)
+
+
 def main(argv: list[str]) -> int:
     """Run the named benchmarks (default: all) and update BENCHMARKS.md atomically."""
     names = argv or _available()
@@ -46,7 +55,6 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(_available())}", file=sys.stderr)
         return 2
-    text = OUT.read_text(encoding="utf-8") if OUT.exists() else HEADER
     for name in names:
         print(f"== bench {name}", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
@@ -56,11 +64,7 @@ def main(argv: list[str]) -> int:
             f"{os.cpu_count()} cores, Python {platform.python_version()}; took {time.perf_counter() - t0:.0f} s._"
         )
         print(body + stamp, flush=True)
-        text = _replace_section(text, name, body + stamp)
-    fd, tmp = tempfile.mkstemp(dir=ROOT, prefix=".BENCHMARKS.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, OUT)
+        _write_section(name, body + stamp)
     return 0
 
 
