@@ -50,333 +50,363 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-st.set_page_config(page_title="Kirkuk Control Map", page_icon="🗺️", layout="wide")
-settings = get_settings()
-state = st.session_state
-
-# ---------------------------------------------------------------- language (first: every label depends on it)
-if vs.K_LANG not in state:
-    state[vs.K_LANG] = (
-        st.query_params.get(vs.Q_LANG, "en") if st.query_params.get(vs.Q_LANG) in LANGS else "en"
-    )
-lang: str = st.sidebar.radio(
-    "Language · اللغة", LANGS, format_func=LANG_NAMES.__getitem__, key=vs.K_LANG, horizontal=True
+# Widget values survive a visit to the other page only as plain session state (Streamlit drops the state of
+# widgets that a run does not draw); the speed box (it has a default) and the uploader (read-only) are left out.
+PERSISTED_KEYS: tuple[str, ...] = (
+    vs.K_WINDOW,
+    vs.K_AS_OF,
+    vs.K_TYPES,
+    vs.K_ACTORS,
+    vs.K_PLACES,
+    vs.K_ADMIN1S,
+    vs.K_STATUSES,
+    vs.K_TEXT,
+    vs.K_LAYERS,
+    vs.K_LANG,
 )
-if lang == "ar":
-    st.markdown(RTL_CSS, unsafe_allow_html=True)  # static CSS, no data in it
-filters_box = st.sidebar.container()
-upload_box = st.sidebar.container()
 
 
-# ---------------------------------------------------------------- events file: default, or a valid uploaded CSV
-def _uploaded_events() -> Path | None:
-    """Validate an uploaded CSV like ``kcm validate``; return its path when valid, else show every problem."""
-    upload = upload_box.file_uploader(t("upload", lang), type=["csv"], key=vs.K_UPLOAD)
-    if upload is None:
-        return None
-    raw = upload.getvalue()
-    folder = Path(tempfile.gettempdir()) / "kcm-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
-    if not target.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(tmp, target)
-    try:
-        problems = validate_file(target)
-    except (GeodataError, OSError) as exc:
-        problems = [Problem(upload.name, None, None, str(exc))]
-    if problems:
-        upload_box.error(t("upload_bad", lang, n=len(problems)))
-        upload_box.dataframe(_problem_table(problems, upload.name), hide_index=True)
-        return None
-    return target
+def map_page() -> None:
+    """Draw the map page: control as of a day, the events of a window, filters, downloads, table, timeline."""
+    st.set_page_config(page_title="Kirkuk Control Map", page_icon="🗺️", layout="wide")
+    settings = get_settings()
+    state = st.session_state
 
-
-def _problem_table(problems: list[Problem], name: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "file": [name] * len(problems),
-            "line": [p.line for p in problems],
-            "column": [p.column or "" for p in problems],
-            "problem": [p.message for p in problems],
-            "value": ["" if p.value is None else str(p.value) for p in problems],
-        }
+    # ---------------------------------------------------------------- language (first: every label depends on it)
+    if vs.K_LANG not in state:
+        state[vs.K_LANG] = (
+            st.query_params.get(vs.Q_LANG, "en") if st.query_params.get(vs.Q_LANG) in LANGS else "en"
+        )
+    lang: str = st.sidebar.radio(
+        "Language · اللغة", LANGS, format_func=LANG_NAMES.__getitem__, key=vs.K_LANG, horizontal=True
     )
+    if lang == "ar":
+        st.markdown(RTL_CSS, unsafe_allow_html=True)  # static CSS, no data in it
+    filters_box = st.sidebar.container()
+    upload_box = st.sidebar.container()
 
+    # ---------------------------------------------------------------- events file: default, or a valid uploaded CSV
+    def _uploaded_events() -> Path | None:
+        """Validate an uploaded CSV like ``kcm validate``; return its path when valid, else show every problem."""
+        upload = upload_box.file_uploader(t("upload", lang), type=["csv"], key=vs.K_UPLOAD)
+        if upload is None:
+            return None
+        raw = upload.getvalue()
+        folder = Path(tempfile.gettempdir()) / "kcm-uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
+        if not target.exists():
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+            os.replace(tmp, target)
+        try:
+            problems = validate_file(target)
+        except (GeodataError, OSError) as exc:
+            problems = [Problem(upload.name, None, None, str(exc))]
+        if problems:
+            upload_box.error(t("upload_bad", lang, n=len(problems)))
+            upload_box.dataframe(_problem_table(problems, upload.name), hide_index=True)
+            return None
+        return target
 
-uploaded = _uploaded_events()
-events_path = uploaded or settings.events_path
-try:
-    dataset = cache.load_dataset(str(events_path), cache.file_version(events_path))
-except EventValidationError as exc:
-    st.error(f"{t('load_error', lang)}: {events_path}")
-    st.dataframe(_problem_table(exc.problems, str(events_path)), hide_index=True)
-    st.stop()
-except (GeodataError, OSError) as exc:
-    st.error(f"{t('load_error', lang)}: {exc}")
-    st.stop()
-first, last = dataset.first, dataset.last
+    def _problem_table(problems: list[Problem], name: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "file": [name] * len(problems),
+                "line": [p.line for p in problems],
+                "column": [p.column or "" for p in problems],
+                "problem": [p.message for p in problems],
+                "value": ["" if p.value is None else str(p.value) for p in problems],
+            }
+        )
 
-# ---------------------------------------------------------------- the view: from the URL once, then from the widgets
-if not state.get(vs.K_INITIALISED):
-    from_url = vs.view_from_params(dict(st.query_params.to_dict()), first=first, last=last)
-    for key, value in vs.session_from_view(from_url).items():
-        if key != vs.K_LANG:
-            state[key] = value
-    state[vs.K_LINK_PROBLEMS] = list(from_url.problems)
-    state[vs.K_INITIALISED] = True
-start, end = state[vs.K_WINDOW]
-if not (first <= start <= end <= last):  # another file was loaded: its dates differ
-    state[vs.K_WINDOW] = (first, last)
-    state[vs.K_AS_OF] = last
-    state[vs.K_AS_OF_PINNED] = False
-if not first <= state[vs.K_AS_OF] <= last:
-    state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
-if state.get("_play_step"):  # one step of playback, requested by the previous run
-    state["_play_step"] = False
-    state[vs.K_AS_OF] = min(state[vs.K_AS_OF] + timedelta(days=1), last)
-    state[vs.K_AS_OF_PINNED] = True
+    uploaded = _uploaded_events()
+    events_path = uploaded or settings.events_path
+    try:
+        dataset = cache.load_dataset(str(events_path), cache.file_version(events_path))
+    except EventValidationError as exc:
+        st.error(f"{t('load_error', lang)}: {events_path}")
+        st.dataframe(_problem_table(exc.problems, str(events_path)), hide_index=True)
+        st.stop()
+    except (GeodataError, OSError) as exc:
+        st.error(f"{t('load_error', lang)}: {exc}")
+        st.stop()
+    first, last = dataset.first, dataset.last
 
-
-def _follow_window() -> None:
-    """Put the control day at the end of a new window (the default)."""
-    state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
-    state[vs.K_AS_OF_PINNED] = False
-
-
-def _quick(pick: str) -> None:
-    state[vs.K_WINDOW] = vs.quick_window(pick, first=first, last=last)
-    _follow_window()
-
-
-def _shift_day(days: int) -> None:
-    state[vs.K_AS_OF] = min(max(state[vs.K_AS_OF] + timedelta(days=days), first), last)
-    state[vs.K_AS_OF_PINNED] = True
-
-
-def _pin_day() -> None:
-    state[vs.K_AS_OF_PINNED] = True
-
-
-def _toggle_play() -> None:
-    state[vs.K_PLAYING] = not state.get(vs.K_PLAYING, False)
-    if state[vs.K_PLAYING] and state[vs.K_AS_OF] >= state[vs.K_WINDOW][1]:
-        state[vs.K_AS_OF] = state[vs.K_WINDOW][0]  # play the window from its start
+    # ---------------------------------------------------------------- the view: from the URL once, then from the widgets
+    if not state.get(vs.K_INITIALISED):
+        from_url = vs.view_from_params(dict(st.query_params.to_dict()), first=first, last=last)
+        for key, value in vs.session_from_view(from_url).items():
+            if key != vs.K_LANG:
+                state[key] = value
+        state[vs.K_LINK_PROBLEMS] = list(from_url.problems)
+        state[vs.K_INITIALISED] = True
+    start, end = state[vs.K_WINDOW]
+    if not (first <= start <= end <= last):  # another file was loaded: its dates differ
+        state[vs.K_WINDOW] = (first, last)
+        state[vs.K_AS_OF] = last
+        state[vs.K_AS_OF_PINNED] = False
+    if not first <= state[vs.K_AS_OF] <= last:
+        state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
+    if state.get("_play_step"):  # one step of playback, requested by the previous run
+        state["_play_step"] = False
+        state[vs.K_AS_OF] = min(state[vs.K_AS_OF] + timedelta(days=1), last)
         state[vs.K_AS_OF_PINNED] = True
 
+    def _follow_window() -> None:
+        """Put the control day at the end of a new window (the default)."""
+        state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
+        state[vs.K_AS_OF_PINNED] = False
 
-# ---------------------------------------------------------------- sidebar: filters and layers
-def _pick(label: str, options: Sequence[str], key: str, fmt: Callable[[str], str] = str) -> None:
-    st.multiselect(t(label, lang), options, key=key, format_func=fmt, placeholder=t("choose", lang))
+    def _quick(pick: str) -> None:
+        state[vs.K_WINDOW] = vs.quick_window(pick, first=first, last=last)
+        _follow_window()
 
+    def _shift_day(days: int) -> None:
+        state[vs.K_AS_OF] = min(max(state[vs.K_AS_OF] + timedelta(days=days), first), last)
+        state[vs.K_AS_OF_PINNED] = True
 
-with filters_box:
-    st.header(t("filters", lang))
-    _pick("types", dataset.types, vs.K_TYPES, lambda c: type_label(c, lang))
-    _pick("actors", dataset.actors, vs.K_ACTORS, lambda c: actor_name(c, lang))
-    _pick("admin1s", dataset.admin1s, vs.K_ADMIN1S)
-    _pick("places", list(dataset.places), vs.K_PLACES, lambda p: dataset.places.get(p, p))
-    _pick("statuses", dataset.statuses, vs.K_STATUSES, lambda s: status_label(s, lang))
-    st.text_input(t("text", lang), key=vs.K_TEXT)
-    _pick("layers", LAYERS, vs.K_LAYERS, lambda name: t(f"layer_{name}", lang))
+    def _pin_day() -> None:
+        state[vs.K_AS_OF_PINNED] = True
 
-# ---------------------------------------------------------------- main: title and date controls
-st.title(t("title", lang))
-st.caption(t("subtitle", lang))
-if state.get(vs.K_LINK_PROBLEMS):
-    st.warning(t("bad_link", lang, what="; ".join(state[vs.K_LINK_PROBLEMS])))
-if first < last:
-    st.slider(
-        t("window", lang), min_value=first, max_value=last, key=vs.K_WINDOW, format="YYYY-MM-DD",
-        on_change=_follow_window,
-    )  # fmt: skip
-picks = st.columns(3)
-for column, pick in zip(picks, ("last7", "last30", "whole"), strict=True):
-    column.button(t(pick, lang), key=f"quick_{pick}", on_click=_quick, args=(pick,), width="stretch")
-day_cols = st.columns([2, 1, 1, 1, 1])
-day_cols[0].date_input(
-    t("as_of", lang), min_value=first, max_value=last, key=vs.K_AS_OF, on_change=_pin_day, format="YYYY-MM-DD"
-)
-day_cols[1].button(t("day_back", lang), key="day_back", on_click=_shift_day, args=(-1,), width="stretch")
-day_cols[2].button(t("day_forward", lang), key="day_forward", on_click=_shift_day, args=(1,), width="stretch")
-playing = bool(state.get(vs.K_PLAYING))
-day_cols[3].button(
-    t("pause" if playing else "play", lang), key="play", on_click=_toggle_play, width="stretch"
-)
-day_cols[4].selectbox(t("speed", lang), SPEEDS, index=1, key=vs.K_SPEED)
+    def _toggle_play() -> None:
+        state[vs.K_PLAYING] = not state.get(vs.K_PLAYING, False)
+        if state[vs.K_PLAYING] and state[vs.K_AS_OF] >= state[vs.K_WINDOW][1]:
+            state[vs.K_AS_OF] = state[vs.K_WINDOW][0]  # play the window from its start
+            state[vs.K_AS_OF_PINNED] = True
 
-view = vs.view_from_session(state)
-params = vs.params_from_view(view, first=first, last=last)
-if st.query_params.to_dict() != params:
-    st.query_params.from_dict(params)
+    # ---------------------------------------------------------------- sidebar: filters and layers
+    def _pick(label: str, options: Sequence[str], key: str, fmt: Callable[[str], str] = str) -> None:
+        st.multiselect(t(label, lang), options, key=key, format_func=fmt, placeholder=t("choose", lang))
 
-# ---------------------------------------------------------------- compute (geodata does the work)
-flt = view.event_filter()
-filtered = apply_filter(dataset.events, flt)
-control = cache.control_on(dataset.path, dataset.version, view.day)
-all_changes = cache.changes_in(dataset.path, dataset.version, view.date_from, view.date_to)
-# The changes follow the filters except the type filter: a change of control is always a control_change.
-changes = apply_filter(all_changes, dataclasses.replace(flt, types=())) if len(all_changes) else all_changes
+    with filters_box:
+        st.header(t("filters", lang))
+        _pick("types", dataset.types, vs.K_TYPES, lambda c: type_label(c, lang))
+        _pick("actors", dataset.actors, vs.K_ACTORS, lambda c: actor_name(c, lang))
+        _pick("admin1s", dataset.admin1s, vs.K_ADMIN1S)
+        _pick("places", list(dataset.places), vs.K_PLACES, lambda p: dataset.places.get(p, p))
+        _pick("statuses", dataset.statuses, vs.K_STATUSES, lambda s: status_label(s, lang))
+        st.text_input(t("text", lang), key=vs.K_TEXT)
+        _pick("layers", LAYERS, vs.K_LAYERS, lambda name: t(f"layer_{name}", lang))
 
-# ---------------------------------------------------------------- the map
-fmap = build_map(
-    filtered,
-    control,
-    as_of=view.day,
-    changes=changes,
-    window=(view.date_from, view.date_to),
-    layers=view.layers,
-    lang=lang,
-    tiles=settings.map_tiles,
-    bounds=dataset.bounds,
-    aggregate_threshold=settings.aggregate_threshold,
-)
-st.markdown(f"**{t('events_in_window', lang, n=f'{len(filtered):,}', c=len(changes))}**")
-st_folium(fmap, key="map", height=620, use_container_width=True, returned_objects=[])
-state[vs.K_SHOWN] = {
-    "n_events": len(filtered),
-    "event_ids": filtered["event_id"].tolist() if len(filtered) <= TABLE_ROWS else None,
-    "filter": flt.to_dict(),
-    "as_of": view.day.isoformat(),
-    "n_control": len(control),
-    "n_changes": len(changes),
-    "aggregated": len(filtered) > settings.aggregate_threshold,
-}
-
-# ---------------------------------------------------------------- downloads (generated when clicked)
-st.subheader(t("downloads", lang))
-stem = f"kcm-events-{view.date_from.isoformat()}_{view.date_to.isoformat()}"
-dl = st.columns(3)
-dl[0].download_button(
-    t("dl_geojson", lang),
-    data=lambda: to_geojson_bytes(filtered, event_filter=flt),
-    file_name=f"{stem}.geojson",
-    mime="application/geo+json",
-    on_click="ignore",
-    key="dl_geojson",
-)
-dl[1].download_button(
-    t("dl_csv", lang),
-    data=lambda: to_csv_bytes(filtered),
-    file_name=f"{stem}.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="dl_csv",
-)
-dl[2].download_button(
-    t("dl_control", lang),
-    data=lambda: control_to_geojson_bytes(control, as_of=view.day),
-    file_name=f"kcm-control-{view.day.isoformat()}.geojson",
-    mime="application/geo+json",
-    on_click="ignore",
-    key="dl_control",
-)
-
-
-# ---------------------------------------------------------------- below the map: table, timeline, changes
-def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns for display: labels in the page language, links only for http(s) URLs, text left as data."""
-    out = pd.DataFrame(index=frame.index)
-    for name in TABLE_COLUMNS:
-        if name not in frame.columns:
-            continue
-        col = frame[name]
-        if name == "event_type":
-            out[name] = [type_label(str(v), lang) for v in col.astype(object)]
-        elif name == "status":
-            out[name] = [status_label(str(v), lang) for v in col.astype(object)]
-        elif name in {"controller_before", "controller_after"}:
-            out[name] = [
-                actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in col.astype(object)
-            ]
-        elif name == "source_url":
-            out[name] = [safe_url(v) for v in col.astype(object)]
-        elif name == "event_date":
-            out[name] = col.dt.date
-        else:
-            out[name] = col.astype(object).where(col.notna(), "")
-    return out
-
-
-column_config = {name: t(f"col_{name}", lang) for name in TABLE_COLUMNS}
-column_config["source_url"] = st.column_config.LinkColumn(t("col_source_url", lang))
-column_config["event_date"] = st.column_config.DateColumn(t("col_event_date", lang), format="YYYY-MM-DD")
-
-st.subheader(t("table", lang))
-if len(filtered):
-    shown = filtered.iloc[:TABLE_ROWS]
-    if len(filtered) > TABLE_ROWS:
-        st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{len(filtered):,}"))
-    st.dataframe(_labelled(shown), hide_index=True, column_config=column_config, key="events_table")
-else:
-    st.info(t("no_events", lang))
-
-
-def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
-    """Events per day and type, counted with one ``bincount`` (fast at a million rows)."""
-    days = frame["event_date"].to_numpy().astype("datetime64[D]")
-    codes = np.asarray(
-        pd.Categorical(frame["event_type"], categories=list(EVENT_TYPES)).codes, dtype=np.int64
+    # ---------------------------------------------------------------- main: title and date controls
+    st.title(t("title", lang))
+    st.caption(t("subtitle", lang))
+    if state.get(vs.K_LINK_PROBLEMS):
+        st.warning(t("bad_link", lang, what="; ".join(state[vs.K_LINK_PROBLEMS])))
+    if first < last:
+        st.slider(
+            t("window", lang), min_value=first, max_value=last, key=vs.K_WINDOW, format="YYYY-MM-DD",
+            on_change=_follow_window,
+        )  # fmt: skip
+    picks = st.columns(3)
+    for column, pick in zip(picks, ("last7", "last30", "whole"), strict=True):
+        column.button(t(pick, lang), key=f"quick_{pick}", on_click=_quick, args=(pick,), width="stretch")
+    day_cols = st.columns([2, 1, 1, 1, 1])
+    day_cols[0].date_input(
+        t("as_of", lang),
+        min_value=first,
+        max_value=last,
+        key=vs.K_AS_OF,
+        on_change=_pin_day,
+        format="YYYY-MM-DD",
     )
-    keep = codes >= 0
-    days, codes = days[keep], codes[keep]
-    if not len(days):
-        return pd.DataFrame(columns=["day", "type", "count"])
-    d0 = days.min()
-    offset = (days - d0).astype(np.int64)
-    n_types = len(EVENT_TYPES)
-    counts = np.bincount(offset * n_types + codes, minlength=(int(offset.max()) + 1) * n_types)
-    nonzero = np.flatnonzero(counts)
-    return pd.DataFrame(
-        {
-            "day": (d0 + (nonzero // n_types).astype("timedelta64[D]")).astype("datetime64[ns]"),
-            "type": [type_label(EVENT_TYPES[i], lang) for i in nonzero % n_types],
-            "count": counts[nonzero],
-        }
+    day_cols[1].button(t("day_back", lang), key="day_back", on_click=_shift_day, args=(-1,), width="stretch")
+    day_cols[2].button(
+        t("day_forward", lang), key="day_forward", on_click=_shift_day, args=(1,), width="stretch"
+    )
+    playing = bool(state.get(vs.K_PLAYING))
+    day_cols[3].button(
+        t("pause" if playing else "play", lang), key="play", on_click=_toggle_play, width="stretch"
+    )
+    day_cols[4].selectbox(t("speed", lang), SPEEDS, index=1, key=vs.K_SPEED)
+
+    view = vs.view_from_session(state)
+    params = vs.params_from_view(view, first=first, last=last)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+    # ---------------------------------------------------------------- compute (geodata does the work)
+    flt = view.event_filter()
+    filtered = apply_filter(dataset.events, flt)
+    control = cache.control_on(dataset.path, dataset.version, view.day)
+    all_changes = cache.changes_in(dataset.path, dataset.version, view.date_from, view.date_to)
+    # The changes follow the filters except the type filter: a change of control is always a control_change.
+    changes = (
+        apply_filter(all_changes, dataclasses.replace(flt, types=())) if len(all_changes) else all_changes
     )
 
+    # ---------------------------------------------------------------- the map
+    fmap = build_map(
+        filtered,
+        control,
+        as_of=view.day,
+        changes=changes,
+        window=(view.date_from, view.date_to),
+        layers=view.layers,
+        lang=lang,
+        tiles=settings.map_tiles,
+        bounds=dataset.bounds,
+        aggregate_threshold=settings.aggregate_threshold,
+    )
+    st.markdown(f"**{t('events_in_window', lang, n=f'{len(filtered):,}', c=len(changes))}**")
+    st_folium(fmap, key="map", height=680, use_container_width=True, returned_objects=[])
+    state[vs.K_SHOWN] = {
+        "n_events": len(filtered),
+        "event_ids": filtered["event_id"].tolist() if len(filtered) <= TABLE_ROWS else None,
+        "filter": flt.to_dict(),
+        "as_of": view.day.isoformat(),
+        "n_control": len(control),
+        "n_changes": len(changes),
+        "aggregated": len(filtered) > settings.aggregate_threshold,
+    }
 
-st.subheader(t("timeline", lang))
-if len(filtered):
-    per_day = _timeline(filtered)
-    domain = [type_label(c, lang) for c in EVENT_TYPES]
-    palette = [EVENT_TYPE_LABELS[c].color for c in EVENT_TYPES]
-    chart = (
-        alt.Chart(per_day)
-        .mark_bar()
-        .encode(
-            x=alt.X("day:T", title=t("col_event_date", lang)),
-            y=alt.Y("sum(count):Q", title=t("col_count", lang)),
-            color=alt.Color(
-                "type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)
-            ),
-            tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "type:N", "count:Q"],
+    # ---------------------------------------------------------------- downloads (generated when clicked)
+    st.subheader(t("downloads", lang))
+    stem = f"kcm-events-{view.date_from.isoformat()}_{view.date_to.isoformat()}"
+    downloads: tuple[tuple[str, Callable[[], bytes], str, str], ...] = (
+        (
+            "dl_geojson",
+            lambda: to_geojson_bytes(filtered, event_filter=flt),
+            f"{stem}.geojson",
+            "application/geo+json",
+        ),
+        ("dl_csv", lambda: to_csv_bytes(filtered), f"{stem}.csv", "text/csv"),
+        (
+            "dl_control",
+            lambda: control_to_geojson_bytes(control, as_of=view.day),
+            f"kcm-control-{view.day.isoformat()}.geojson",
+            "application/geo+json",
+        ),
+    )
+    for column, (key, data, file_name, mime) in zip(st.columns(3), downloads, strict=True):
+        column.download_button(
+            t(key, lang), data=data, file_name=file_name, mime=mime, on_click="ignore", key=key
         )
-        .properties(height=220)
-    )
-    st.altair_chart(chart, width="stretch")
 
-st.subheader(t("changes", lang))
-if len(changes):
-    if len(changes) > TABLE_ROWS:
-        st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{len(changes):,}"))
-    st.dataframe(
-        _labelled(changes.iloc[:TABLE_ROWS]),
-        hide_index=True,
-        column_config=column_config,
-        key="changes_table",
-    )
-else:
-    st.info(t("no_changes", lang))
+    # ---------------------------------------------------------------- below the map: table, timeline, changes
+    def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+        """Columns for display: labels in the page language, links only for http(s) URLs, text left as data."""
+        out = pd.DataFrame(index=frame.index)
+        for name in TABLE_COLUMNS:
+            if name not in frame.columns:
+                continue
+            col = frame[name]
+            if name == "event_type":
+                out[name] = [type_label(str(v), lang) for v in col.astype(object)]
+            elif name == "status":
+                out[name] = [status_label(str(v), lang) for v in col.astype(object)]
+            elif name in {"controller_before", "controller_after"}:
+                out[name] = [
+                    actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in col.astype(object)
+                ]
+            elif name == "source_url":
+                out[name] = [safe_url(v) for v in col.astype(object)]
+            elif name == "event_date":
+                out[name] = col.dt.date
+            else:
+                out[name] = col.astype(object).where(col.notna(), "")
+        return out
 
-# ---------------------------------------------------------------- playback: one day per step, by a rerun loop
-if playing:
-    if view.day < view.date_to and view.day < last:
-        time.sleep(float(state.get(vs.K_SPEED) or 1.0))
-        state["_play_step"] = True
-        st.rerun()
+    column_config = {name: t(f"col_{name}", lang) for name in TABLE_COLUMNS}
+    column_config["source_url"] = st.column_config.LinkColumn(t("col_source_url", lang))
+    column_config["event_date"] = st.column_config.DateColumn(t("col_event_date", lang), format="YYYY-MM-DD")
+
+    st.subheader(t("table", lang))
+    if len(filtered):
+        shown = filtered.iloc[:TABLE_ROWS]
+        if len(filtered) > TABLE_ROWS:
+            st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{len(filtered):,}"))
+        st.dataframe(_labelled(shown), hide_index=True, column_config=column_config, key="events_table")
     else:
-        state[vs.K_PLAYING] = False
-        st.rerun()
+        st.info(t("no_events", lang))
+
+    def _timeline(frame: pd.DataFrame) -> pd.DataFrame:
+        """Events per day and type, counted with one ``bincount`` (fast at a million rows)."""
+        days = frame["event_date"].to_numpy().astype("datetime64[D]")
+        codes = np.asarray(
+            pd.Categorical(frame["event_type"], categories=list(EVENT_TYPES)).codes, dtype=np.int64
+        )
+        keep = codes >= 0
+        days, codes = days[keep], codes[keep]
+        if not len(days):
+            return pd.DataFrame(columns=["day", "type", "count"])
+        d0 = days.min()
+        offset = (days - d0).astype(np.int64)
+        n_types = len(EVENT_TYPES)
+        counts = np.bincount(offset * n_types + codes, minlength=(int(offset.max()) + 1) * n_types)
+        nonzero = np.flatnonzero(counts)
+        return pd.DataFrame(
+            {
+                "day": (d0 + (nonzero // n_types).astype("timedelta64[D]")).astype("datetime64[ns]"),
+                "type": [type_label(EVENT_TYPES[i], lang) for i in nonzero % n_types],
+                "count": counts[nonzero],
+            }
+        )
+
+    st.subheader(t("timeline", lang))
+    if len(filtered):
+        per_day = _timeline(filtered)
+        domain = [type_label(c, lang) for c in EVENT_TYPES]
+        palette = [EVENT_TYPE_LABELS[c].color for c in EVENT_TYPES]
+        chart = (
+            alt.Chart(per_day)
+            .mark_bar()
+            .encode(
+                x=alt.X("day:T", title=t("col_event_date", lang)),
+                y=alt.Y("sum(count):Q", title=t("col_count", lang)),
+                color=alt.Color(
+                    "type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)
+                ),
+                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "type:N", "count:Q"],
+            )
+            .properties(height=220)
+        )
+        st.altair_chart(chart, width="stretch")
+
+    st.subheader(t("changes", lang))
+    if len(changes):
+        if len(changes) > TABLE_ROWS:
+            st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{len(changes):,}"))
+        st.dataframe(
+            _labelled(changes.iloc[:TABLE_ROWS]),
+            hide_index=True,
+            column_config=column_config,
+            key="changes_table",
+        )
+    else:
+        st.info(t("no_changes", lang))
+
+    # ---------------------------------------------------------------- playback: one day per step, by a rerun loop
+    if playing:
+        if view.day < view.date_to and view.day < last:
+            time.sleep(float(state.get(vs.K_SPEED) or 1.0))
+            state["_play_step"] = True
+            st.rerun()
+        else:
+            state[vs.K_PLAYING] = False
+            st.rerun()
+
+
+def _navigation_lang() -> str:
+    """Return the page language before the language radio is drawn (session state, else the URL, else English)."""
+    chosen = st.session_state.get(vs.K_LANG) or st.query_params.get(vs.Q_LANG)
+    return chosen if chosen in LANGS else "en"
+
+
+for _key in PERSISTED_KEYS:
+    if _key in st.session_state:
+        st.session_state[_key] = st.session_state[_key]
+_pages = [
+    st.Page(
+        map_page, title=t("nav_map", _navigation_lang()), icon=":material/map:", url_path="map", default=True
+    ),
+    st.Page(
+        Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
+        title=t("nav_add_article", _navigation_lang()),
+        icon=":material/post_add:",
+        url_path="add-article",
+    ),
+]
+st.navigation(_pages).run()

@@ -9,6 +9,8 @@ LANG_NAMES: dict[str, str] = {"en": "English", "ar": "العربية"}
 
 _LABELS: dict[str, tuple[str, str]] = {
     "title": ("Kirkuk Control Map", "خريطة السيطرة في كركوك"),
+    "nav_map": ("Map", "الخريطة"),
+    "nav_add_article": ("Add article", "إضافة مقال"),
     "subtitle": (
         "Who held each place on the chosen day, and what happened in the chosen window.",
         "من كان يسيطر على كل مكان في اليوم المختار، وما الذي جرى في الفترة المختارة.",
@@ -91,6 +93,8 @@ RTL_CSS = """
 <style>
 [data-testid="stMain"], [data-testid="stSidebar"] { direction: rtl; text-align: right; }
 [data-testid="stSlider"] { direction: ltr; }
+[data-testid="stDateInput"] input { direction: ltr; text-align: right; }
+[data-testid="stMultiSelectTagsContainer"] [data-tag] { direction: ltr; }
 </style>
 """
 

@@ -357,6 +357,11 @@ def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dic
     ]
     since = _iso_column(control, "since")
     event_ids = _column(control, "event_id")
+    place_ids = [str(v or "") for v in _column(control, "place_id")]
+    labels = [
+        strings.add((a if lang == "ar" and a else p) or a or "")
+        for p, a in zip(_column(control, "place"), _column(control, "place_ar"), strict=True)
+    ]
     colors, tips = [], []
     for i, code in enumerate(controllers):
         if contested[i]:
@@ -382,6 +387,9 @@ def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dic
         "c": colors,
         "x": [1 if c else 0 for c in contested],
         "tip": tips,
+        "n": labels,
+        # Label priority: towns (GeoNames) before curated sites, which often sit beside a town.
+        "rank": [0 if pid.startswith("geonames:") else 1 for pid in place_ids],
     }
 
 
@@ -428,33 +436,56 @@ def _changes_payload(changes: pd.DataFrame, strings: _Strings, lang: str) -> dic
     return {"lat": _round(lat[last]), "lon": _round(lon[last]), "tip": tips}
 
 
+def _legend_row(lang: str, swatch: str, en: str, ar: str, *, shape: str = "kcm-sw") -> str:
+    """One legend line: swatch, then the name in the page language next to it, then the other language."""
+    names = [f'<td class="kcm-en" dir="ltr">{en}</td>', f'<td class="kcm-ar" dir="rtl" lang="ar">{ar}</td>']
+    if lang == "ar":
+        names.reverse()
+    return f'<tr><td><span class="{shape}" style="{swatch}"></span></td>{"".join(names)}</tr>'
+
+
 def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[str]) -> str:
     rows = []
     for code in controllers:
-        en, ar = actor_label(code, "en"), actor_label(code, "ar")
-        swatch = controller_color(code)
-        rows.append(
-            f'<div><span class="kcm-sw" style="background:{swatch}"></span>'
-            f'{escape_text(en)} · <span dir="rtl" lang="ar">{escape_text(ar)}</span></div>'
+        en, ar = escape_text(actor_label(code, "en")), escape_text(actor_label(code, "ar"))
+        rows.append(_legend_row(lang, f"background:{controller_color(code)}", en, ar))
+    rows.append(
+        _legend_row(
+            lang,
+            f"background:#fff;border:2px dashed {CONTESTED_COLOR}",
+            *_UI["contested"],
+            shape="kcm-sw kcm-ring",
         )
-    rows.append(
-        f'<div><span class="kcm-sw" style="background:#fff;border:2px dashed {CONTESTED_COLOR}"></span>'
-        f'Contested · <span dir="rtl" lang="ar">متنازع عليه</span></div>'
     )
+    rows.append(_legend_row(lang, f"background:{UNKNOWN_COLOR}", *_UI["unknown"]))
     rows.append(
-        f'<div><span class="kcm-sw" style="background:{UNKNOWN_COLOR}"></span>'
-        f'Unknown · <span dir="rtl" lang="ar">غير معروف</span></div>'
+        _legend_row(
+            lang,
+            f"background:#fff;border:3px solid {OKABE_ITO['yellow']}",
+            *_UI["changes"],
+            shape="kcm-sw kcm-ring",
+        )
     )
     types = []
     for code in types_present:
         label = EVENT_TYPE_LABELS[code]
         types.append(
-            f'<div><span class="kcm-dot" style="background:{label.color}"></span>'
-            f"{escape_text(label.ar if lang == 'ar' else label.en)}</div>"
+            _legend_row(
+                lang,
+                f"background:{label.color}",
+                escape_text(label.en),
+                escape_text(label.ar),
+                shape="kcm-dot",
+            )
         )
-    type_block = f"<b>{_label('event_types', lang)}</b>{''.join(types)}" if types else ""
+    type_block = (
+        f'<tr><th colspan="3">{_label("event_types", lang)}</th></tr>{"".join(types)}' if types else ""
+    )
     direction = "rtl" if lang == "ar" else "ltr"
-    return f'<div class="kcm-legend" dir="{direction}"><b>{_label("legend", lang)}</b>{"".join(rows)}{type_block}</div>'
+    return (
+        f'<div class="kcm-legend" dir="{direction}"><table><tr><th colspan="3">{_label("legend", lang)}</th></tr>'
+        f"{''.join(rows)}{type_block}</table></div>"
+    )
 
 
 def _as_of_html(as_of: date | None, window: tuple[date, date] | None, lang: str, note: str) -> str:
@@ -474,11 +505,17 @@ _CSS = (
     ".kcm-asof{background:rgba(255,255,255,.93);padding:6px 12px;border:2px solid #222;border-radius:6px;"
     "font:14px/1.3 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;text-align:center}"
     ".kcm-asof-day{font-size:26px;font-weight:700;letter-spacing:.5px}"
-    ".kcm-asof-window{font-size:12px;color:#333}"
-    ".kcm-legend{background:rgba(255,255,255,.9);padding:4px 8px;border-radius:6px;max-width:300px;"
+    ".kcm-asof-window{font-size:12px;color:#333}.kcm-asof-window [dir=ltr]{white-space:nowrap;unicode-bidi:isolate}"
+    ".kcm-legend{background:rgba(255,255,255,.9);padding:4px 8px;border-radius:6px;max-width:390px;"
     "font:11px/1.35 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;box-shadow:0 1px 4px rgba(0,0,0,.3)}"
     ".kcm-sw,.kcm-dot{display:inline-block;width:12px;height:12px;margin:0 6px;vertical-align:middle;"
     "border:1px solid #333}.kcm-dot{border-radius:50%}"
+    ".kcm-legend table{border-collapse:collapse}.kcm-legend td,.kcm-legend th{padding:1px 3px;vertical-align:middle}"
+    ".kcm-legend th{text-align:start;padding-top:3px}.kcm-ar{text-align:right}.kcm-en{text-align:left}.kcm-legend td+td+td{color:#444}"
+    ".kcm-ring{border-radius:50%}"
+    ".kcm-name{font:600 11px/1.1 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#111;white-space:nowrap;"
+    "text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff;pointer-events:none}"
+    ".kcm-name span{position:absolute;left:12px;top:-7px}.kcm-name span[dir=rtl]{left:auto;right:12px}"
     ".kcm-pop{font:13px/1.4 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;max-width:320px}"
     ".kcm-pop th{text-align:start;padding-inline-end:6px;vertical-align:top;color:#555;font-weight:600}"
 )
@@ -493,7 +530,7 @@ class _KcmLayers(MacroElement):
 (function () {
   var P = {{ this.payload }};
   var map = {{ this._parent.get_name() }};
-  var S = P.S, T = P.L, g = {{ this.groups_js }};
+  var S = P.S, T = P.L, g = {{ this.groups_js }}, names = [];
   if (!document.getElementById("kcm-css")) {
     var st = document.createElement("style"); st.id = "kcm-css"; st.textContent = P.css;
     document.head.appendChild(st);
@@ -506,7 +543,7 @@ class _KcmLayers(MacroElement):
     c.addTo(map);
   }
   box("topright", P.asof);
-  if (P.legend) { box("bottomright", P.legend); }
+  if (P.legend) { box("bottomleft", P.legend); }
   function row(k, v) { return v ? "<tr><th>" + T[k] + "</th><td dir=\\"auto\\">" + v + "</td></tr>" : ""; }
   function popup(r) {
     var place = [S[r[3]], S[r[4]]].filter(Boolean).join(" / ");
@@ -534,7 +571,27 @@ class _KcmLayers(MacroElement):
         var ring = L.circleMarker(ll, {radius: 14, color: P.contested, weight: 3, dashArray: "4 3", fill: false});
         ring.bindTooltip(S[c.tip[i]]); ring.addTo(fc);
       }
+      if (S[c.n[i]]) {
+        var nm = L.marker(ll, {interactive: false, keyboard: false, rank: c.rank[i], icon: L.divIcon({
+          className: "kcm-name", iconSize: [0, 0], html: "<span dir=\\"" + P.dir + "\\">" + S[c.n[i]] + "</span>"})});
+        nm.addTo(fc); names.push(nm);
+      }
     }
+    // Place names never overlap: towns first, then sites; a name that would cover a kept one is hidden.
+    names.sort(function (a, b) { return a.options.rank - b.options.rank; });
+    var declutter = function () {
+      var kept = [];
+      names.forEach(function (nm) {
+        var el = nm.getElement(); if (!el || !el.firstChild) { return; }
+        el.style.visibility = "visible";
+        var r = el.firstChild.getBoundingClientRect();
+        var hit = kept.some(function (k) {
+          return r.left < k.right + 2 && r.right > k.left - 2 && r.top < k.bottom + 1 && r.bottom > k.top - 1;
+        });
+        if (hit) { el.style.visibility = "hidden"; } else { kept.push(r); }
+      });
+    };
+    map.on("zoomend moveend overlayadd", declutter); map.whenReady(function () { setTimeout(declutter, 0); });
   }
   if (P.ev && g.events) {
     var fe = g.events, e = P.ev;

@@ -203,3 +203,12 @@ def test_missing_events_file_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyP
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert any("nope.csv" in e.value for e in at.error)
+
+
+def test_add_article_page_is_listed_and_the_view_survives_a_visit(app_env: Path) -> None:
+    at = _run({"from": "2017-10-12", "to": "2017-10-20", "lang": "ar"})
+    at.switch_page("pages/1_Add_article.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Add an article" in title.value for title in at.title)
+    assert at.session_state["window"] == (date(2017, 10, 12), date(2017, 10, 20))
+    assert at.session_state["lang"] == "ar"

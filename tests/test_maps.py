@@ -269,3 +269,58 @@ def test_changes_layer_has_one_ring_per_place_at_any_size() -> None:
     assert "30 change(s) of control" in tips[0] and "… 25 +" in tips[0]
     assert "10 change(s) of control" in tips[1]
     assert tips[0].count("→") == 5  # the latest five changes are listed
+
+
+@pytest.mark.parametrize(
+    ("lang", "names"), [("en", ["Kirkuk", "Tuz Khurmatu"]), ("ar", ["كركوك", "طوز خورماتو"])]
+)
+def test_control_places_carry_a_name_label_in_the_page_language(lang: str, names: list[str]) -> None:
+    payload = _payload(_build(lang=lang))
+    assert [payload["S"][i] for i in payload["ctl"]["n"]] == names
+    assert payload["ctl"]["rank"] == [0, 0]
+    assert "kcm-name" in _html(_build(lang=lang))
+
+
+def test_name_labels_are_escaped_and_fall_back_to_the_other_language() -> None:
+    control = _control()
+    control.loc[0, "place"] = XSS
+    control.loc[1, "place_ar"] = None
+    control.loc[1, "place_id"] = "kcm:k1-air-base"
+    payload = _payload(build_map(None, control, tiles=None, lang="ar"))
+    labels = [payload["S"][i] for i in payload["ctl"]["n"]]
+    assert labels == ["كركوك", "Tuz Khurmatu"]
+    assert payload["ctl"]["rank"] == [0, 1]
+    en = _payload(build_map(None, control, tiles=None))
+    assert en["S"][en["ctl"]["n"][0]] == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def test_legend_is_a_table_with_english_and_arabic_columns() -> None:
+    legend = _payload(_build())["legend"]
+    assert f'<td class="kcm-en" dir="ltr">{escape_text(ACTORS["isf"].en)}</td>' in legend
+    assert f'<td class="kcm-ar" dir="rtl" lang="ar">{escape_text(ACTORS["isf"].ar)}</td>' in legend
+    assert "Changes in the window" in legend
+    arabic = _payload(_build(lang="ar"))["legend"]
+    assert arabic.index(escape_text(ACTORS["isf"].ar)) < arabic.index(escape_text(ACTORS["isf"].en))
+    assert legend.index(escape_text(ACTORS["isf"].en)) < legend.index(escape_text(ACTORS["isf"].ar))
+
+
+@pytest.mark.npm
+def test_layer_script_is_valid_javascript(tmp_path) -> None:
+    """The layer script is a Python template: a quoting slip there breaks the whole map in the browser."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import IN_CI
+
+    node = shutil.which("node")
+    if node is None:
+        if IN_CI:
+            pytest.fail("node is not installed (CI=true: this check must run)")
+        pytest.skip("node is not installed: the layer script's syntax is not checked")
+    raw = _build(changes=_events().iloc[:2]).get_root().render()
+    script = re.search(r"\(function \(\) \{.*?\}\)\(\);", raw, re.S)
+    assert script, "the layer script is missing"
+    path = tmp_path / "layers.js"
+    path.write_text(script.group(0), encoding="utf-8")
+    checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr

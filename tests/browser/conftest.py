@@ -75,9 +75,8 @@ def new_page(browser: Any, node_modules: Path) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
-        context = browser.new_context(
-            viewport={"width": 1400, "height": 1100}, accept_downloads=True, **options
-        )
+        options.setdefault("viewport", {"width": 1400, "height": 1100})
+        context = browser.new_context(accept_downloads=True, **options)
         context.route("**/*", offline_router(node_modules))
         contexts.append(context)
         page = context.new_page()
@@ -130,6 +129,7 @@ def serve_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Pa
         cmd = [
             sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            "--client.toolbarMode", "viewer",
         ]  # fmt: skip
         proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://localhost:{port}"

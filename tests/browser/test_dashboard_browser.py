@@ -25,6 +25,7 @@ XSS = "<img src=x onerror=alert(1)>"
 SCREENSHOTS = ROOT / "dashboard" / "screenshots"
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 TIMEOUT_MS = 30_000
+SHOT_VIEWPORT = {"width": 1440, "height": 1500}  # the controls and the whole map in one picture
 
 
 def _map(page: Any) -> Any:
@@ -35,7 +36,7 @@ def _map(page: Any) -> Any:
 
 
 def _open(new_page: Callable[..., Any], url: str) -> tuple[Any, Any]:
-    page = new_page()
+    page = new_page(viewport=SHOT_VIEWPORT)
     page.goto(url)
     return page, _map(page)
 
@@ -70,6 +71,7 @@ def test_map_renders_with_markers_and_screenshot(new_page, serve_app, events_csv
     assert frame.locator("path.leaflet-interactive").count() > len(shown)  # events + control places + changes
     assert frame.locator(".leaflet-control-layers-overlays label").count() == 4
     assert "Kurdistan Region forces" in frame.locator(".kcm-legend").inner_text()
+    assert frame.locator(".kcm-name").filter(has_text="Kirkuk").count() >= 1
     _settle(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dashboard-en.png"))
@@ -86,6 +88,8 @@ def test_arabic_page_runs_right_to_left_and_screenshot(new_page, serve_app, even
     )
     assert direction == "rtl"
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=TIMEOUT_MS)
+    assert frame.locator(".kcm-name").filter(has_text="كركوك").count() >= 1
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("الخريطة").count() == 1
     _settle(page)
     page.screenshot(path=str(SCREENSHOTS / "dashboard-ar.png"))
 
@@ -162,3 +166,22 @@ def test_script_in_event_text_opens_no_dialog(new_page, serve_app, events_csv: P
     assert frame.locator("img[src='x']").count() == 0
     page.wait_for_timeout(500)
     assert page.dialogs == []
+
+
+def test_both_pages_are_reachable_by_name_and_the_map_comes_back(
+    new_page, serve_app, events_csv: Path
+) -> None:
+    url = serve_app(events_csv)
+    page, _frame = _open(new_page, f"{url}/?from=2017-10-12&to=2017-10-20")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.get_by_text("Map", exact=True).count() == 1
+    assert nav.get_by_text("app", exact=True).count() == 0
+    nav.get_by_text("Add article", exact=True).click()
+    page.get_by_text("Add an article · إضافة مقال").wait_for(timeout=TIMEOUT_MS)
+    assert "/add-article" in page.url
+    nav.get_by_text("Map", exact=True).click()
+    frame = _map(page)
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=TIMEOUT_MS)
+    # the view survived the visit: the window is still the one of the link
+    frame.locator(".kcm-asof-day").filter(has_text="2017-10-20").wait_for(timeout=TIMEOUT_MS)
+    assert not page.dialogs
