@@ -23,7 +23,7 @@ $(VENV)/.stamp-test: pyproject.toml
 run: $(VENV)/.stamp-run
 	@echo "Kirkuk Control Map: open http://localhost:$(PORT)  (events: $(EVENTS))"
 	KCM_EVENTS="$(EVENTS)" $(PY) -m dashboard.serve \
-		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false
+		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode viewer
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check geodata dashboard tests

@@ -188,6 +188,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         str(args.port),
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "viewer",
     ]
     print(f"Kirkuk Control Map: open http://localhost:{args.port}  (events: {events})", file=sys.stderr)
     return subprocess.call(cmd, env=env, cwd=REPO_ROOT)

@@ -42,6 +42,7 @@ MALFORMED_TABLE: dict[str, tuple[int | None, str | None, str]] = {
     "empty.csv": (1, None, "no header row"),
     "bad_date.csv": (4, "event_date", "not a date"),  # line 2's summary spans two lines
     "bad_date_format.csv": (3, "event_date", "not a date"),
+    "date_out_of_range.csv": (3, "event_date", "date out of range (1900-01-01..2100-12-31)"),
     "date_end_before_start.csv": (3, "date_end", "date_end is before event_date"),
     "bad_updated_at.csv": (3, "updated_at", "not a timestamp"),
     "unknown_event_type.csv": (3, "event_type", "unknown event_type"),
