@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "validate_frame": "events",
     "save_events": "events",
     "append_events": "events",
+    "AppendResult": "events",
     "update_event": "events",
     "withdraw_event": "events",
     "EventFilter": "filters",

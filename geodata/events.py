@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 DATE_COLUMNS: tuple[str, ...] = ("event_date", "date_end", "source_date")
 TIMESTAMP_COLUMNS: tuple[str, ...] = ("updated_at",)
 NUMBER_COLUMNS: tuple[str, ...] = ("latitude", "longitude", "geo_precision")
+# The dates (and the days of updated_at) an events file may hold: a span that covers any plausible event or report,
+# well inside what datetime64[ns] can hold (1677-09-22..2262-04-11), so that a typo like 3017 is caught at validation.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
 # Columns whose values come from a closed vocabulary; they become categoricals with these categories.
 VOCAB_COLUMNS: dict[str, tuple[str, ...]] = {
     "date_precision": DATE_PRECISIONS,
@@ -587,13 +591,13 @@ def _check_table(
     if duplicates:
         problems += _duplicate_problems(ids, present["event_id"], lines, src)
 
-    # dates
+    # dates: real, and within DATE_MIN..DATE_MAX (an invalid date is missing from here on)
     dates: dict[str, Any] = {}
     for name in DATE_COLUMNS:
         shaped = _by_value(cols[name], _DATE_RE.match)
         parsed = pd.to_datetime(cols[name].where(shaped, None), format="%Y-%m-%d", errors="coerce")
         report(present[name] & parsed.isna().to_numpy(), name, "not a date: expected YYYY-MM-DD")
-        dates[name] = parsed
+        dates[name] = _within_range(parsed, report, name, "date")
     for i in np.flatnonzero((dates["date_end"] < dates["event_date"]).to_numpy()):
         event_date = cols["event_date"].iat[i]
         add(
@@ -613,6 +617,7 @@ def _check_table(
         "updated_at",
         "not a timestamp: expected ISO 8601, e.g. 2017-11-30T12:00:00Z",
     )
+    updated = _within_range(updated, report, "updated_at", "timestamp")
 
     # closed vocabularies
     for name, vocab in VOCAB_COLUMNS.items():
@@ -706,6 +711,17 @@ def _check_table(
     problems.sort(key=_problem_order)
     parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places, ref_lat, ref_lon)
     return problems, parsed
+
+
+def _within_range(parsed: pd.Series, report: Any, column: str, what: str) -> pd.Series:
+    """Report the parsed dates outside :data:`DATE_MIN`..:data:`DATE_MAX` and return the dates with them missing."""
+    import pandas as pd
+
+    tz = "UTC" if parsed.dt.tz is not None else None
+    first, after = pd.Timestamp(DATE_MIN, tz=tz), pd.Timestamp(DATE_MAX + timedelta(days=1), tz=tz)
+    outside = (parsed.notna() & ((parsed < first) | (parsed >= after))).to_numpy(dtype=bool)
+    report(outside, column, f"{what} out of range ({DATE_MIN.isoformat()}..{DATE_MAX.isoformat()})")
+    return parsed.mask(outside) if outside.any() else parsed
 
 
 def _duplicate_problems(ids: pd.Series, present: np.ndarray, lines: np.ndarray, source: str) -> list[Problem]:
@@ -972,8 +988,8 @@ def sort_events(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 # ---------------------------------------------------------------- GeoParquet: typed, column by column
 
-# Days since 1970 of dates that are certainly datetime64[ns]-representable (1679-2260); rows outside go cell by cell.
-_SAFE_DAYS = (-106_000, 106_000)
+# Days since 1970 of DATE_MIN and DATE_MAX; rows with a date outside go cell by cell (and get their problem there).
+_SAFE_DAYS = ((DATE_MIN - date(1970, 1, 1)).days, (DATE_MAX - date(1970, 1, 1)).days)
 _UTC_NAMES = frozenset({"UTC", "utc", "Etc/UTC", "+00:00", "Z"})
 # Conservative stand-ins for checks whose exact form is Python's: a row they flag is checked cell by cell.
 _ID_SUSPECT = r"[^\x21-\x7e]"  # anything Python's \s could match in an event_id, and more
@@ -1209,10 +1225,11 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
     ids = pd.Series(pd.array(text["event_id"].values, dtype="str"))
     problems += _duplicate_problems(ids, present["event_id"], np.arange(2, n + 2), source)
 
-    # dates: date parts, within datetime64[ns]; date_end not before event_date
+    # dates: date parts, within DATE_MIN..DATE_MAX (updated_at too); date_end not before event_date
     days = {name: _arrow_days(column(name), n) for name in DATE_COLUMNS}
-    for name in DATE_COLUMNS:
-        bad |= present[name] & ((days[name] < _SAFE_DAYS[0]) | (days[name] > _SAFE_DAYS[1]))
+    stamp_days = _arrow_days(updated_col, n)
+    for name, values in (*days.items(), ("updated_at", stamp_days)):
+        bad |= present[name] & ((values < _SAFE_DAYS[0]) | (values > _SAFE_DAYS[1]))
     bad |= present["event_date"] & present["date_end"] & (days["date_end"] < days["event_date"])
 
     # closed vocabularies, flags, precision, actors and controllers, URLs
@@ -1536,13 +1553,31 @@ def next_event_ids(existing: Iterable[str], count: int) -> list[str]:
     return [f"kcm-{k:04d}" for k in range(top + 1, top + 1 + count)]
 
 
+@dataclass(frozen=True)
+class AppendResult:
+    """What :func:`append_events` did.
+
+    Attributes
+    ----------
+    ids
+        The ids of the appended rows, in the order given.
+    repeated
+        ``(position in the rows given, id of the saved event it repeats)`` for each row skipped as a repeat
+        (only with ``skip_duplicates``), in the order given.
+    """
+
+    ids: tuple[str, ...]
+    repeated: tuple[tuple[int, str], ...] = ()
+
+
 def append_events(
     rows: Iterable[Mapping[str, Any]] | pd.DataFrame,
     path: str | os.PathLike[str] | None = None,
     *,
     source_note: str | None = None,
+    skip_duplicates: bool = False,
     gazetteer: Gazetteer | None = None,
-) -> list[str]:
+) -> AppendResult:
     """Validate ``rows`` and append them to an events CSV, atomically and under a file lock.
 
     Parameters
@@ -1554,11 +1589,17 @@ def append_events(
         The events file (created with a header if missing); ``None`` means the setting.
     source_note
         Used as ``source`` for rows that have none (e.g. the article file they were extracted from).
+    skip_duplicates
+        Leave out the rows that repeat an event of the file: same ``place_id``, ``event_type``, ``event_date``
+        and ``source`` (the same article accepted twice). The check runs under the lock, on the file as it is
+        then, so two simultaneous appends of the same rows save them once. Rows are not compared with each other.
+    gazetteer
+        Where place ids resolve; ``None`` means the packaged gazetteer.
 
     Returns
     -------
-    list of str
-        The ids of the appended rows, in order.
+    AppendResult
+        The ids of the appended rows, and the rows skipped as repeats with the ids of the events they repeat.
 
     Raises
     ------
@@ -1570,27 +1611,64 @@ def append_events(
     gaz = gazetteer or _gazetteer()
     new = _rows_frame(rows)
     if len(new) == 0:
-        return []
+        return AppendResult(())
     with _locked(target):
         table = _read_for_update(target)
         last_line = _last_line(target, table)
         added = _table_from_frame(new, str(target), first_line=last_line + 1)
+        if source_note:
+            added.columns["source"] = [
+                s or _normalise(source_note, "source") for s in added.columns["source"]
+            ]
+        repeated: list[tuple[int, str]] = []
+        if skip_duplicates:
+            added, repeated = _without_repeats(table, added)
+            if not len(added):
+                log.info("nothing appended to %s: %d row(s) repeat saved events", target, len(repeated))
+                return AppendResult((), tuple(repeated))
         cols = added.columns
         missing = [i for i, eid in enumerate(cols["event_id"]) if not eid]
         for i, eid in zip(
             missing, next_event_ids(table.columns["event_id"] + cols["event_id"], len(missing)), strict=True
         ):
             cols["event_id"][i] = eid
-        if source_note:
-            cols["source"] = [s or _normalise(source_note, "source") for s in cols["source"]]
         _fill_names(cols, gaz)
         merged = _concat_tables(table, added)
         problems, _ = _check_table(merged, gaz)
         if problems:
             raise EventValidationError(problems)
         _write_table(target, merged)
-    log.info("appended %d event(s) to %s", len(added), target)
-    return list(cols["event_id"])
+    log.info("appended %d event(s) to %s (%d repeat(s) skipped)", len(added), target, len(repeated))
+    return AppendResult(tuple(cols["event_id"]), tuple(repeated))
+
+
+# The columns that make a row a repeat of a saved event: the same article accepted twice.
+REPEAT_KEY: tuple[str, ...] = ("place_id", "event_type", "event_date", "source")
+
+
+def _without_repeats(saved: _Table, added: _Table) -> tuple[_Table, list[tuple[int, str]]]:
+    """Drop the rows of ``added`` that repeat an event of ``saved`` (equal :data:`REPEAT_KEY` cells).
+
+    Returns ``added`` without them (renumbered from its first line) and ``(position in added, saved id)`` for each.
+    """
+    wanted = {key for key in zip(*(added.columns[name] for name in REPEAT_KEY), strict=True) if key[2]}
+    known: dict[tuple[str, ...], str] = {}
+    saved_keys = zip(*(saved.columns[name] for name in REPEAT_KEY), strict=True)
+    for key, event_id in zip(saved_keys, saved.columns["event_id"], strict=True):
+        if key in wanted:
+            known.setdefault(key, event_id)
+    keep: list[int] = []
+    repeated: list[tuple[int, str]] = []
+    for pos, key in enumerate(zip(*(added.columns[name] for name in REPEAT_KEY), strict=True)):
+        if key in known:
+            repeated.append((pos, known[key]))
+        else:
+            keep.append(pos)
+    if not repeated:
+        return added, []
+    columns = {name: [cells[k] for k in keep] for name, cells in added.columns.items()}
+    first = added.lines[0]
+    return _Table(added.source, columns, list(range(first, first + len(keep))), added.problems), repeated
 
 
 def _last_line(path: Path, table: _Table) -> int:
@@ -1636,7 +1714,8 @@ def update_event(
 
     The previous version is appended to ``<stem>.history.csv`` beside the file (append-only, with the time it was
     superseded); the row gets ``updated_at`` (UTC) and ``update_reason``. The whole file is validated before
-    it is replaced atomically, under the same lock as :func:`append_events`.
+    it is replaced atomically, under the same lock as :func:`append_events`. The history is appended only after
+    the file was replaced; if that append fails, the previous version of the file is written back.
 
     Returns
     -------
@@ -1669,8 +1748,14 @@ def update_event(
         problems, _ = _check_table(table, gaz)
         if problems:
             raise EventValidationError(problems)
-        _append_history(target, before, now)
         _write_table(target, table)
+        try:
+            _append_history(target, before, now)  # only once the change is made: no record of one that failed
+        except OSError:
+            for name in EVENT_COLUMNS:  # nor a change whose previous version is not recorded: undo it
+                table.columns[name][i] = before[name]
+            _write_table(target, table)
+            raise
     log.info("updated %s in %s: %s", event_id, target, reason)
     return {name: table.columns[name][i] for name in EVENT_COLUMNS}
 

@@ -4,18 +4,14 @@ With ``--append EVENTS`` the candidates at or above ``--min-confidence`` that ha
 appended atomically to the events file (through :func:`geodata.events.append_events`), with the source
 recorded: the file name, the publication date and the language; ``place_as_written`` is the mention.
 Candidates the file holds already (same place, type, date and source: the article accepted twice) are skipped
-and named on stderr.
-
-The duplicate check reads the file just before :func:`geodata.events.append_events` takes its lock, since
-``append_events`` offers no hook to check inside it: two accepts of the same article at the very same moment
-can still both save it.
+and named on stderr. ``append_events`` checks for them under its file lock (``skip_duplicates``), so two accepts
+of the same article at the very same moment save it once.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -86,66 +82,11 @@ def existing_events(events_path: str | Path | None) -> gpd.GeoDataFrame | None:
     return load_events(path)
 
 
-def _source_key(value: object) -> str:
-    return unicodedata.normalize("NFC", str(value or "").strip())
+def duplicates_message(repeated: Sequence[tuple[int, str]], events_path: str | Path) -> str:
+    """Return ``N candidate(s) already in FILE: kcm-0063, ...`` for the rows skipped as repeats.
 
-
-def split_duplicates(
-    rows: Sequence[dict[str, Any]], events: gpd.GeoDataFrame | None, *, source_note: str | None = None
-) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], str]]]:
-    """Split rows into new ones and those the events file holds already, with the id of the event they repeat.
-
-    A row repeats an event with the same ``place_id``, ``event_type``, ``event_date`` and ``source`` (a row
-    without a source has ``source_note``, as :func:`geodata.events.append_events` records it): the same
-    article accepted twice.
-
-    Parameters
-    ----------
-    rows
-        Events-file rows (``event_date`` ISO).
-    events
-        The events file as loaded by :func:`existing_events` (None: no file yet, so nothing repeats).
-    source_note
-        The source recorded for rows without one.
-
-    Returns
-    -------
-    tuple
-        The new rows, and (row, existing event id) for each repeated one; both in the order given.
+    ``repeated`` is :attr:`geodata.events.AppendResult.repeated`: (row, id of the saved event it repeats).
     """
-    if events is None or not len(events) or not rows:
-        return list(rows), []
-    days = events["event_date"].dt.strftime("%Y-%m-%d")
-    known: dict[tuple[str, str, str, str], str] = {}
-    for key in zip(
-        events["place_id"].astype(str),
-        events["event_type"].astype(str),
-        days,
-        events["source"].map(_source_key),
-        events["event_id"].astype(str),
-        strict=True,
-    ):
-        if isinstance(key[2], str):  # NaT (no date) repeats nothing
-            known.setdefault(key[:4], key[4])
-    fresh: list[dict[str, Any]] = []
-    repeated: list[tuple[dict[str, Any], str]] = []
-    for row in rows:
-        source = _source_key(row.get("source")) or _source_key(source_note)
-        key = (
-            str(row.get("place_id", "")),
-            str(row.get("event_type", "")),
-            str(row.get("event_date", "")),
-            source,
-        )
-        if key in known:
-            repeated.append((row, known[key]))
-        else:
-            fresh.append(row)
-    return fresh, repeated
-
-
-def duplicates_message(repeated: Sequence[tuple[dict[str, Any], str]], events_path: str | Path) -> str:
-    """Return ``N candidate(s) already in FILE: kcm-0063, ...`` for the rows skipped as repeats."""
     ids = ", ".join(dict.fromkeys(event_id for _, event_id in repeated))
     return f"{len(repeated)} candidate(s) already in {events_path}: {ids} (not saved again)"
 
@@ -231,21 +172,20 @@ def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: I
     if not rows:
         return True
     try:
-        # read just before append_events locks the file: see the module docstring for the race this leaves
-        events = existing_events(args.append)
-        rows, repeated = split_duplicates(rows, events, source_note=path.name)
-        if repeated:
-            print(f"kcm ingest: {path}: {duplicates_message(repeated, args.append)}", file=err)
-        for message in fill_controllers(rows, args.append, events=events):
+        for message in fill_controllers(rows, args.append):
             print(f"kcm ingest: {path}: {message}", file=err)
         if not rows:
             return True
-        ids = append_events(rows, args.append, source_note=path.name)
+        result = append_events(rows, args.append, source_note=path.name, skip_duplicates=True)
     except EventValidationError as exc:
         for problem in exc.problems:
             print(f"kcm ingest: {path}: {problem}", file=err)
         return False
-    print(f"kcm ingest: {path}: appended {len(ids)} event(s) to {args.append}: {', '.join(ids)}", file=err)
+    if result.repeated:
+        print(f"kcm ingest: {path}: {duplicates_message(result.repeated, args.append)}", file=err)
+    if result.ids:
+        ids = ", ".join(result.ids)
+        print(f"kcm ingest: {path}: appended {len(result.ids)} event(s) to {args.append}: {ids}", file=err)
     return True
 
 

@@ -1,8 +1,9 @@
-"""Concurrency of the "Add article" page: two sessions that accept at the same moment both land; corrections keep ids.
+"""Concurrency of the "Add article" page: simultaneous accepts both land, or land once when they are the same article.
 
 Two real OS processes (``spawn``) each drive the page with Streamlit's AppTest against the same events file and
 click "accept" together, released by a :class:`multiprocessing.Barrier`. Without the file lock in
-:func:`geodata.events.append_events`, one read-modify-write overwrites the other and its events are lost.
+:func:`geodata.events.append_events`, one read-modify-write overwrites the other and its events are lost; without
+the repeat check inside that lock, two accepts of the same article both save it.
 """
 
 from __future__ import annotations
@@ -80,18 +81,18 @@ def events_file(tmp_path: Path, events_csv: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def _accept_session(
-    session: str, events_path: str, barrier: Any, results: Any
+    session: str, rounds: tuple[tuple[str, str], ...], events_path: str, barrier: Any, results: Any
 ) -> None:  # runs in a spawned process
-    """Drive one browser session through every round; report what each accept click saved."""
+    """Drive one browser session through every round (article text, source); report what each accept saved."""
     os.environ["KCM_EVENTS"] = events_path
     os.environ["KCM_TILES"] = "none"
     report: list[dict[str, Any]] = []
     try:
-        for round_no, (text, _) in enumerate(SESSIONS[session]):
+        for text, source in rounds:
             at = _page()
             at.run()
             at.text_area(key="article_text").input(text).run()
-            at.text_input(key="article_source").input(_source(session, round_no)).run()
+            at.text_input(key="article_source").input(source).run()
             barrier.wait(timeout=BARRIER_TIMEOUT_S)  # both sessions are one click away from saving
             started = time.time()
             at.button(key="article_accept").click().run()
@@ -102,6 +103,7 @@ def _accept_session(
                     if "article_saved" in at.session_state
                     else [],
                     "errors": [e.value for e in at.error],
+                    "info": [i.value for i in at.info],
                     "exception": [str(e.value) for e in at.exception],
                     "started": started,
                     "finished": finished,
@@ -113,13 +115,18 @@ def _accept_session(
     results.put((session, report))
 
 
-def _run_sessions(events_path: Path) -> dict[str, list[dict[str, Any]]]:
+def _run_sessions(
+    events_path: Path, plan: dict[str, tuple[tuple[str, str], ...]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Run one process per session of ``plan`` (session -> rounds of (article text, source)); their reports."""
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(len(SESSIONS))
+    barrier = ctx.Barrier(len(plan))
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_accept_session, args=(name, str(events_path), barrier, results), daemon=True)
-        for name in SESSIONS
+        ctx.Process(
+            target=_accept_session, args=(name, rounds, str(events_path), barrier, results), daemon=True
+        )
+        for name, rounds in plan.items()
     ]
     for proc in procs:
         proc.start()
@@ -134,7 +141,11 @@ def _run_sessions(events_path: Path) -> dict[str, list[dict[str, Any]]]:
 
 def test_two_sessions_accepting_at_the_same_moment_both_land(events_file: Path) -> None:
     before = _rows(events_file)
-    reports = _run_sessions(events_file)
+    plan = {
+        session: tuple((text, _source(session, n)) for n, (text, _) in enumerate(articles))
+        for session, articles in SESSIONS.items()
+    }
+    reports = _run_sessions(events_file, plan)
 
     saved: dict[str, tuple[str, int]] = {}  # event id -> (session, round)
     for session, report in reports.items():
@@ -162,6 +173,34 @@ def test_two_sessions_accepting_at_the_same_moment_both_land(events_file: Path) 
         session, round_no = saved[row["event_id"]]
         assert row["source"] == _source(session, round_no)
         assert row["place_id"] == SESSIONS[session][round_no][1]
+    assert validate_file(events_file) == []
+
+
+def test_two_sessions_accepting_the_same_article_at_the_same_moment_save_it_once(events_file: Path) -> None:
+    before = _rows(events_file)
+    source = "concurrency test: the same article in two sessions"
+    text = "KIRKUK, 16 October 2017 - Iraqi forces took control of Kirkuk and Kirkuk airport on Monday."
+    reports = _run_sessions(events_file, {session: ((text, source),) for session in ("first", "second")})
+
+    for report in reports.values():
+        assert all("traceback" not in r for r in report), report[-1].get("traceback")
+        assert not report[0]["exception"] and not report[0]["errors"], report[0]
+    (saver,) = [r for (r,) in reports.values() if r["ids"]]  # exactly one session saved the candidates
+    (other,) = [r for (r,) in reports.values() if not r["ids"]]
+    started = max(r["started"] for (r,) in reports.values())
+    assert started < min(r["finished"] for (r,) in reports.values()), "the accept clicks did not overlap"
+
+    after = _rows(events_file)
+    assert after[: len(before)] == before
+    added = after[len(before) :]
+    assert [r["event_id"] for r in added] == saver["ids"]  # one copy of each candidate, nothing else
+    assert {r["place_id"] for r in added} >= {"geonames:94787"} and all(r["source"] == source for r in added)
+    keys = [(r["place_id"], r["event_type"], r["event_date"], r["source"]) for r in added]
+    assert len(keys) == len(set(keys))
+    message = (
+        f"{len(added)} candidate(s) already in {events_file}: {', '.join(saver['ids'])} (not saved again)"
+    )
+    assert message in other["info"], other["info"]
     assert validate_file(events_file) == []
 
 

@@ -7,6 +7,7 @@ import io
 import multiprocessing
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +18,7 @@ from geopandas.testing import assert_geodataframe_equal
 import geodata.events as events_module
 from geodata.errors import EventValidationError, InputError
 from geodata.events import (
+    AppendResult,
     append_events,
     atomic_path,
     history_path,
@@ -306,8 +308,8 @@ def test_atomic_path_leaves_the_target_alone_on_error(tmp_path: Path) -> None:
 def test_append_assigns_ids_fills_names_and_records_source(tmp_path: Path) -> None:
     path = _write(tmp_path / "events.csv", [_row(event_id="kcm-0007")])
     new = [_row(event_id="", source=""), _row(event_id="", event_date="2017-10-17", source="Reuters")]
-    ids = append_events(new, path, source_note="article.txt")
-    assert ids == ["kcm-0008", "kcm-0009"]
+    result = append_events(new, path, source_note="article.txt")
+    assert result == AppendResult(ids=("kcm-0008", "kcm-0009"), repeated=())
     events = load_events(path)
     assert events["event_id"].tolist() == ["kcm-0007", "kcm-0008", "kcm-0009"]
     assert events["source"].tolist() == ["test", "article.txt", "Reuters"]
@@ -317,7 +319,7 @@ def test_append_assigns_ids_fills_names_and_records_source(tmp_path: Path) -> No
 
 def test_append_creates_a_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "new.csv"
-    assert append_events([_row(event_id="")], path) == ["kcm-0001"]
+    assert append_events([_row(event_id="")], path).ids == ("kcm-0001",)
     assert len(load_events(path)) == 1
 
 
@@ -351,6 +353,68 @@ def test_two_processes_appending_at_once_both_land(tmp_path: Path) -> None:
     assert len(events) == 11 and events["event_id"].is_unique
     summaries = set(events["summary"])
     assert {f"worker {w} row {k}" for w in (1, 2) for k in range(5)} <= summaries
+
+
+@pytest.mark.parametrize(
+    ("change", "repeated"),
+    [
+        ({}, True),
+        ({"source": ""}, True),  # no source of its own: the source note is recorded, and compared
+        ({"source": " article.txt "}, True),  # cells are compared as the file stores them (stripped, NFC)
+        ({"source": "another article.txt"}, False),  # the same event from another source is a new report
+        ({"event_date": "2017-10-17"}, False),
+        ({"event_type": "deployment"}, False),
+        ({"place_id": "geonames:90220"}, False),
+    ],
+)
+def test_append_skips_rows_the_file_holds_already(
+    tmp_path: Path, change: dict[str, str], repeated: bool
+) -> None:
+    path = _write(tmp_path / "events.csv", [_row(source="article.txt")])
+    new = [_row(event_id="", source="article.txt") | change, _row(event_id="", event_date="2017-10-20")]
+    result = append_events(new, path, source_note="article.txt", skip_duplicates=True)
+    assert result.repeated == (((0, "kcm-0001"),) if repeated else ())
+    assert result.ids == (("kcm-0002",) if repeated else ("kcm-0002", "kcm-0003"))
+    assert load_events(path)["event_id"].tolist() == ["kcm-0001", *result.ids]
+
+
+def test_append_of_nothing_but_repeats_leaves_the_file_untouched(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    before = path.read_bytes()
+    result = append_events([_row(event_id="")], path, skip_duplicates=True)
+    assert result == AppendResult(ids=(), repeated=((0, "kcm-0001"),))
+    assert path.read_bytes() == before
+    # without skip_duplicates the same row is a new report of the same event
+    assert append_events([_row(event_id="")], path).ids == ("kcm-0002",)
+
+
+def _append_same_in_process(path: str, barrier: multiprocessing.synchronize.Barrier, results: Any) -> None:
+    rows = [
+        _row(event_id="", source="same article"),
+        _row(event_id="", event_date="2017-10-17", source="same article"),
+    ]
+    barrier.wait(timeout=60)
+    results.put(append_events(rows, path, skip_duplicates=True))
+
+
+def test_two_processes_appending_the_same_rows_at_once_save_one_copy(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=_append_same_in_process, args=(str(path), barrier, results)) for _ in (1, 2)]
+    for p in procs:
+        p.start()
+    outcomes = sorted((results.get(timeout=120) for _ in procs), key=lambda r: len(r.ids))
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert outcomes == [
+        AppendResult(ids=(), repeated=((0, "kcm-0002"), (1, "kcm-0003"))),
+        AppendResult(ids=("kcm-0002", "kcm-0003"), repeated=()),
+    ]
+    events = load_events(path)
+    assert events["event_id"].tolist() == ["kcm-0001", "kcm-0002", "kcm-0003"]
 
 
 # ---------------------------------------------------------------- update and withdraw
@@ -413,6 +477,53 @@ def test_invalid_update_is_refused_without_history(tmp_path: Path) -> None:
     assert not history_path(path).exists()
 
 
+def _failing_replace_of(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the one rename over ``target`` fail as a full or read-only disk would; other renames still work."""
+    real_replace = events_module.os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst) == target:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(events_module.os, "replace", replace)
+
+
+@pytest.mark.parametrize("withdraw", [False, True])
+def test_failed_table_write_records_no_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, withdraw: bool
+) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    update_event(path, "kcm-0001", {"summary": "First correction."}, reason="reworded")
+    before, history_before = path.read_bytes(), history_path(path).read_bytes()
+    _failing_replace_of(path, monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        if withdraw:
+            withdraw_event(path, "kcm-0001", reason="retracted")
+        else:
+            update_event(path, "kcm-0001", {"summary": "Second correction."}, reason="reworded again")
+    assert path.read_bytes() == before
+    assert history_path(path).read_bytes() == history_before  # no record of a change that never happened
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "events.csv",
+        "events.csv.lock",
+        "events.history.csv",
+    ]
+
+
+def test_failed_history_append_undoes_the_change(tmp_path: Path) -> None:
+    path = _write(tmp_path / "events.csv", [_row()])
+    update_event(
+        path, "kcm-0001", {"summary": "x"}, reason="canonical form first"
+    )  # the file as the writer writes it
+    history_path(path).unlink()
+    history_path(path).mkdir()  # the history cannot be appended to
+    before = path.read_bytes()
+    with pytest.raises(IsADirectoryError):
+        update_event(path, "kcm-0001", {"summary": "Corrected summary."}, reason="typo")
+    assert path.read_bytes() == before  # no change without its previous version in the history
+
+
 def test_loaded_frame_is_a_geodataframe(events_csv: Path) -> None:
     assert isinstance(load_events(events_csv), gpd.GeoDataFrame)
 
@@ -445,12 +556,56 @@ def test_parquet_problems_name_row_and_column(tmp_path: Path, events_csv: Path) 
     assert [(p.line, p.column) for p in problems] == [(5, "status"), (7, "event_id")]
 
 
+@pytest.mark.parametrize("day", ["1500-10-16", "3000-01-01", "1899-12-31", "2101-01-01"])
+@pytest.mark.parametrize("column", ["event_date", "date_end", "source_date"])
+def test_parquet_date_out_of_range_is_a_problem(
+    tmp_path: Path, events_csv: Path, column: str, day: str
+) -> None:
+    events = load_events(events_csv)
+    for name in ("event_date", "date_end", "source_date"):
+        events[name] = events[name].astype("datetime64[us]")  # microseconds reach far beyond 1677..2262
+    events.loc[3, column] = pd.Timestamp(day).as_unit("us")
+    if column == "event_date":
+        events.loc[3, "date_end"] = pd.NaT
+    path = tmp_path / "events.parquet"
+    events.to_parquet(path)
+    problems = validate_file(path)
+    assert [(p.line, p.column, p.message, p.value) for p in problems] == [
+        (5, column, "date out of range (1900-01-01..2100-12-31)", day)
+    ]
+    with pytest.raises(EventValidationError, match=rf"events\.parquet:5:{column}: date out of range"):
+        load_events(path)
+    lenient = load_events(path, validate=False).set_index("event_id")
+    assert pd.isna(lenient.loc[events.loc[3, "event_id"], column])  # an invalid cell becomes a missing value
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (_row(event_date="1900-01-01"), None, None),
+        (_row(event_date="2100-12-31"), None, None),
+        (_row(event_date="1899-12-31"), "event_date", "date out of range"),
+        (_row(event_date="3000-01-01"), "event_date", "date out of range"),
+        (_row(date_end="9999-12-31"), "date_end", "date out of range"),
+        (_row(source_date="0001-01-01"), "source_date", "date out of range"),
+        (_row(updated_at="2300-01-01T00:00:00Z"), "updated_at", "timestamp out of range"),
+    ],
+)
+def test_date_range(row: dict[str, str], column: str | None, message: str | None) -> None:
+    problems = validate_frame(pd.DataFrame([row]))
+    assert [(p.column, message in p.message) for p in problems] == (
+        [] if column is None else [(column, True)]
+    )
+    if column is not None:
+        assert problems[0].value == row[column]
+
+
 def test_append_and_update_on_a_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)  # the file is read by the Arrow reader
     path = _write(
         tmp_path / "events.csv", [_row(event_id=f"kcm-{i:04d}", summary=f"row {i}") for i in range(1, 40)]
     )
-    assert append_events([_row(event_id="")], path) == ["kcm-0040"]
+    assert append_events([_row(event_id="")], path).ids == ("kcm-0040",)
     update_event(path, "kcm-0007", {"summary": "fixed"}, reason="typo")
     events = load_events(path).set_index("event_id")
     assert len(events) == 40 and events.loc["kcm-0007", "summary"] == "fixed"

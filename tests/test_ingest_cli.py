@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from geodata.cli import main
-from geodata.events import append_events
-from geodata.vocab import EVENT_COLUMNS
 from tests.conftest import SEED_DIR
 
 SEED = SEED_DIR / "000_0d09db86305241cb.txt"
@@ -141,44 +141,38 @@ def test_append_twice_skips_the_repeats_and_says_so(
     assert "appended" not in err
 
 
-@pytest.mark.parametrize(
-    ("change", "repeated"),
-    [
-        ({}, True),
-        ({"source": ""}, True),  # no source of its own: the source note is recorded, and compared
-        ({"source": "another article.txt"}, False),  # the same event from another source is a new report
-        ({"event_date": "2017-10-17"}, False),
-        ({"event_type": "deployment"}, False),
-        ({"place_id": "geonames:90220"}, False),
-    ],
-)
-def test_split_duplicates(events_copy: Path, change: dict[str, str], repeated: bool) -> None:
-    from geodata.ingest import duplicates_message, existing_events, split_duplicates
+def test_duplicates_message_names_each_saved_event_once(tmp_path: Path) -> None:
+    from geodata.ingest import duplicates_message
 
-    row = dict.fromkeys(EVENT_COLUMNS, "") | {
-        "event_date": "2017-10-16",
-        "date_precision": "day",
-        "status": "reported",
-        "event_type": "control_change",
-        "place_id": "geonames:94787",
-        "controller_before": "krg",
-        "controller_after": "isf",
-        "source": "article.txt",
-    }
-    (saved,) = append_events([row], events_copy)
-    fresh, skipped = split_duplicates([row | change], existing_events(events_copy), source_note="article.txt")
-    assert (fresh, skipped) == (([], [(row | change, saved)]) if repeated else ([row | change], []))
-    if repeated:
-        assert duplicates_message(skipped, events_copy).startswith(
-            f"1 candidate(s) already in {events_copy}: {saved}"
-        )
+    repeated = [(0, "kcm-0063"), (2, "kcm-0064"), (3, "kcm-0063")]
+    assert duplicates_message(repeated, tmp_path / "events.csv") == (
+        f"3 candidate(s) already in {tmp_path / 'events.csv'}: kcm-0063, kcm-0064 (not saved again)"
+    )
 
 
-def test_split_duplicates_without_a_file(tmp_path: Path) -> None:
-    from geodata.ingest import existing_events, split_duplicates
+def test_two_ingests_of_the_same_article_at_once_save_it_once(events_copy: Path) -> None:
+    """Two real ``kcm ingest --append`` processes, started together, append the same candidates: one copy lands."""
+    before = _rows(events_copy)
+    run_cli = "import sys; from geodata.cli import main; sys.exit(main(sys.argv[1:]))"
+    command = [sys.executable, "-c", run_cli, "ingest", str(SEED), "--append", str(events_copy)]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in (1, 2)
+    ]
+    errs = [p.communicate(timeout=240)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    added = _rows(events_copy)[len(before) :]
+    ids = ", ".join(r["event_id"] for r in added)
+    assert added and sum(f"appended {len(added)} event(s)" in e for e in errs) == 1, errs
+    assert sum(f"{len(added)} candidate(s) already in {events_copy}: {ids}" in e for e in errs) == 1, errs
+    keys = [(r["place_id"], r["event_type"], r["event_date"], r["source"]) for r in added]
+    assert len(keys) == len(set(keys))
+
+
+def test_existing_events_of_a_missing_file(tmp_path: Path) -> None:
+    from geodata.ingest import existing_events
 
     assert existing_events(tmp_path / "none.csv") is None
-    assert split_duplicates([{"place_id": "geonames:94787"}], None) == ([{"place_id": "geonames:94787"}], [])
 
 
 def test_append_min_confidence(capsys: pytest.CaptureFixture[str], events_copy: Path) -> None:

@@ -15,9 +15,9 @@ from streamlit_folium import st_folium
 
 from dashboard import cache
 from geodata.errors import ArticleError, EventValidationError, GeodataError
-from geodata.events import append_events, load_events, update_event, withdraw_event
+from geodata.events import AppendResult, append_events, load_events, update_event, withdraw_event
 from geodata.extract import Extraction, decode_article, extract_article
-from geodata.ingest import duplicates_message, existing_events, fill_controllers, split_duplicates
+from geodata.ingest import duplicates_message, fill_controllers
 from geodata.maps import build_candidates_map
 from geodata.settings import get_settings
 from geodata.vocab import CONTROL_MODES, DATE_PRECISIONS, EVENT_COLUMNS, EVENT_TYPES, STATUSES
@@ -218,20 +218,17 @@ def article_flow() -> None:
     if st.button("Save the accepted events · حفظ الأحداث المقبولة", key=K_ACCEPT, type="primary"):
         to_save = accepted_rows(edited, rows)
         try:
-            # the same article accepted twice: skip what the file holds already, and say so. Checked just before
-            # append_events locks the file (it has no hook inside the lock): two simultaneous accepts of the
-            # same candidates can still both save them.
-            existing = existing_events(settings.events_path)
-            to_save, repeated = split_duplicates(to_save, existing, source_note=source or source_name)
-            if repeated:
-                st.info(duplicates_message(repeated, settings.events_path))
-            left_out = fill_controllers(to_save, settings.events_path, events=existing)
+            left_out = fill_controllers(to_save, settings.events_path)
             for message in left_out:
                 st.warning(message)
-            ids = (
-                append_events(to_save, settings.events_path, source_note=source or source_name)
+            # the same article accepted twice: append_events skips what the file holds already, checked under
+            # its file lock, so two sessions accepting the same candidates at once save them once
+            result = (
+                append_events(
+                    to_save, settings.events_path, source_note=source or source_name, skip_duplicates=True
+                )
                 if to_save
-                else []
+                else AppendResult(())
             )
         except EventValidationError as exc:
             st.error(f"Nothing was saved: {len(exc.problems)} problem(s).")
@@ -249,8 +246,10 @@ def article_flow() -> None:
         except (GeodataError, OSError) as exc:
             st.error(f"Nothing was saved: {exc}")
         else:
+            if result.repeated:
+                st.info(duplicates_message(result.repeated, settings.events_path))
             cache.load_dataset.clear()  # the main map shows them at once
-            state[K_SAVED] = ids
+            state[K_SAVED] = list(result.ids)
     if state.get(K_SAVED):
         st.success(f"Saved {len(state[K_SAVED])} event(s): {', '.join(state[K_SAVED])}")
 
