@@ -124,13 +124,7 @@ class _Strings:
         return cls(table=[""], index={"": 0})
 
     def add(self, raw: object) -> int:
-        text = escape_text(raw)
-        found = self.index.get(text)
-        if found is None:
-            found = len(self.table)
-            self.table.append(text)
-            self.index[text] = found
-        return found
+        return self.add_html(escape_text(raw))
 
     def add_html(self, markup: str) -> int:
         """Add markup the builder made itself (from escaped parts)."""
