@@ -25,7 +25,6 @@ from dashboard import cache
 from dashboard import state as vs
 from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
 from geodata.errors import EventValidationError, GeodataError, Problem
-from geodata.events import validate_file
 from geodata.export import control_to_geojson_bytes, to_csv_bytes, to_geojson_bytes
 from geodata.filters import apply_filter
 from geodata.maps import LAYERS, build_map, safe_url
@@ -100,17 +99,14 @@ def map_page() -> None:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(raw)
             os.replace(tmp, target)
-        try:
-            problems = validate_file(target)
-        except (GeodataError, OSError) as exc:
-            problems = [Problem(upload.name, None, None, str(exc))]
+        problems = cache.upload_problems(str(target), upload.name)
         if problems:
             upload_box.error(t("upload_bad", lang, n=len(problems)))
             upload_box.dataframe(_problem_table(problems, upload.name), hide_index=True)
             return None
         return target
 
-    def _problem_table(problems: list[Problem], name: str) -> pd.DataFrame:
+    def _problem_table(problems: Sequence[Problem], name: str) -> pd.DataFrame:
         return pd.DataFrame(
             {
                 "file": [name] * len(problems),

@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from geodata.control import changes_between, control_as_of
-from geodata.events import load_events
+from geodata.errors import GeodataError, Problem
+from geodata.events import load_events, validate_file
 from geodata.vocab import CONTROL_TYPES, EVENT_TYPES, STATUSES, split_controller
 
 
@@ -103,3 +104,15 @@ def control_on(path: str, version: int, day: date) -> pd.DataFrame:
 def changes_in(path: str, version: int, start: date, end: date) -> pd.DataFrame:
     """Return the changes of control from ``start`` to ``end``."""
     return changes_between(load_dataset(path, version).control_rows, start, end)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def upload_problems(path: str, name: str) -> tuple[Problem, ...]:
+    """Validate an uploaded events file once; its path is named by a hash of its content, so it never changes.
+
+    Without this, every rerun (each slider move) would validate the upload again.
+    """
+    try:
+        return tuple(validate_file(Path(path)))
+    except (GeodataError, OSError) as exc:
+        return (Problem(name, None, None, str(exc)),)
