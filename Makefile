@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 EVENTS ?= $(CURDIR)/events.csv
 PORT   ?= 8501
 
-.PHONY: run test lint pytest bench serve clean gazetteer
+.PHONY: run test lint pytest bench serve clean gazetteer screenshots
 
 # The venv is rebuilt only when pyproject.toml changes (stamp files).
 $(VENV)/.stamp-run: pyproject.toml
@@ -36,6 +36,10 @@ test: lint pytest
 
 bench: $(VENV)/.stamp-test
 	$(PY) -m tests.bench
+
+# Refresh the README's screenshots (dashboard/screenshots/) from the browser tests.
+screenshots: $(VENV)/.stamp-test
+	KCM_SCREENSHOTS=1 $(PY) -m pytest tests/browser -k screenshot
 
 gazetteer: $(VENV)/.stamp-test
 	$(VENV)/bin/kcm gazetteer build
