@@ -199,10 +199,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Extract candidate events from article files; optionally append them to an events file."""
+    """Extract candidate events from article files; optionally append them to an events file.
+
+    With ``--out DATASET`` the articles (files, folders, JSONL) go to a resumable candidates dataset instead,
+    in-process, on a LocalCluster (``--workers``) or on a Dask cluster (``--scheduler``).
+    """
+    if args.out is not None:
+        return _ingest_batch(args)
+    if args.scheduler is not None or args.workers is not None:
+        raise InputError("--scheduler and --workers need --out DATASET (a candidates dataset to write)")
+    from geodata.corpus import corpus_files, is_jsonl
     from geodata.ingest import run_ingest
 
+    args.files = corpus_files(args.files)
+    archives = [str(p) for p in args.files if is_jsonl(p)]
+    if archives:
+        raise InputError(f"{', '.join(archives)}: a JSONL archive needs --out DATASET")
+    if not args.files:
+        raise InputError("no *.txt article files in the given folder(s)")
     return run_ingest(args)
+
+
+def _ingest_batch(args: argparse.Namespace) -> int:
+    from geodata.batch import ingest_corpus
+
+    if args.append is not None:
+        raise InputError("--out writes candidates for review; --append saves events: give one of them")
+    summary = ingest_corpus(
+        args.files,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        published=args.published,
+        lang=None if args.lang == "auto" else args.lang,
+        progress=sys.stderr,
+        batch_bytes=max(1, int(args.batch_mb * 1e6)),
+    )
+    for line in summary.text().splitlines():
+        print(f"kcm ingest: {line}", file=sys.stderr)
+    return EXIT_PROBLEM if summary.failed else EXIT_OK
 
 
 # ---------------------------------------------------------------- parser and entry point
@@ -260,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     srv.set_defaults(func=cmd_serve)
 
     ing = sub.add_parser("ingest", help="extract candidate events from articles")
-    ing.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    ing.add_argument(
+        "files", nargs="+", type=Path, metavar="PATH", help="article files, folders of *.txt, .jsonl archives"
+    )
     ing.add_argument("--published", type=_iso_date, default=None, metavar="DATE")
     ing.add_argument("--lang", choices=("ar", "en", "auto"), default="auto")
     ing.add_argument(
@@ -271,6 +308,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument(
         "--min-confidence", type=float, default=0.5, help="with --append: the candidates to accept"
+    )
+    ing.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DATASET",
+        help="write a resumable candidates dataset (GeoParquet)",
+    )
+    where = ing.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="with --out: run on this Dask scheduler"
+    )
+    where.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="with --out: a LocalCluster of N"
+    )
+    ing.add_argument(
+        "--batch-mb",
+        type=float,
+        default=1.0,
+        metavar="MB",
+        help="with --out: article MB per task and per part",
     )
     ing.set_defaults(func=cmd_ingest)
     return parser
