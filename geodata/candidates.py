@@ -229,7 +229,7 @@ def read_manifest(dataset: Path, *, repair: bool = False) -> Manifest:
             entry = orjson.loads(line)
             manifest._add(entry)
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            if number < len(lines) - 1 or (number == len(lines) - 1 and lines[-1].strip()):
+            if number < len(lines):  # a line ending in a newline was written whole: not torn, corrupt
                 raise InputError(f"{path}:{number}: corrupt manifest line ({exc}); fix or remove it") from exc
             log.warning("%s:%d: dropping a torn last line (a run stopped while writing it)", path, number)
             if repair:
