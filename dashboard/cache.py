@@ -13,6 +13,7 @@ import streamlit as st
 from geodata.control import changes_between, control_as_of
 from geodata.errors import GeodataError, Problem
 from geodata.events import load_events, validate_file
+from geodata.review import CandidateSet, open_candidates
 from geodata.vocab import CONTROL_TYPES, EVENT_TYPES, STATUSES, split_controller
 
 
@@ -116,3 +117,9 @@ def upload_problems(path: str, name: str) -> tuple[Problem, ...]:
         return tuple(validate_file(Path(path)))
     except (GeodataError, OSError) as exc:
         return (Problem(name, None, None, str(exc)),)
+
+
+@st.cache_resource(show_spinner="Opening the candidates dataset…", max_entries=4)
+def candidate_set(path: str, version: int) -> CandidateSet:
+    """Open a candidates dataset once per (path, manifest version): its parts, types, places and date range."""
+    return open_candidates(Path(path))

@@ -165,7 +165,7 @@ def query(candidates: CandidateSet, flt: CandidateFilter, *, page_size: int = 20
         (np.asarray(points["candidate_id"].to_numpy(zero_copy_only=False)), -points["confidence"].to_numpy())
     )
     chosen = order[page * page_size : (page + 1) * page_size]
-    ids = points["candidate_id"].take(pa.array(chosen, pa.int64()))
+    ids = pa.array(points["candidate_id"].take(pa.array(chosen, pa.int64())).to_pylist(), pa.string())
     rows = candidates.dataset.to_table(columns=list(PAGE_COLUMNS), filter=pc.field("candidate_id").isin(ids))
     frame = rows.to_pandas()
     rank = {cid: k for k, cid in enumerate(ids.to_pylist())}
@@ -270,3 +270,26 @@ def accept_candidates(candidates: CandidateSet, ids: Sequence[str], events_path:
     left_out += fill_controllers(rows, events_path)
     result = append_events(rows, events_path, skip_duplicates=True) if rows else AppendResult(())
     return Accepted(result, tuple(left_out))
+
+
+def dataset_version(path: Path) -> int:
+    """Return the manifest's modification time (ns): a cache key that changes when a run adds parts."""
+    manifest = path / MANIFEST
+    return manifest.stat().st_mtime_ns if manifest.exists() else 0
+
+
+def review_map(
+    candidates: CandidateSet, flt: CandidateFilter, result: Query, *, tiles: str | None, threshold: int
+) -> Any:
+    """Build the review map: every match with its evidence sentence, or grid counts above ``threshold``.
+
+    Through :func:`geodata.maps.build_map`, which escapes every string and aggregates on the server.
+    """
+    from geodata.maps import build_map
+
+    if result.matches > threshold:
+        frame = result.points
+    else:
+        rows = candidates.dataset.to_table(columns=list(PAGE_COLUMNS), filter=filter_expression(flt))
+        frame = map_frame(rows.to_pandas())
+    return build_map(frame, layers=("events",), tiles=tiles, aggregate_threshold=threshold)

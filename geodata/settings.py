@@ -33,6 +33,8 @@ class Settings:
     map_tiles
         The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
         (offline use, tests).
+    candidates_path
+        The candidates dataset the review page opens, or a folder of such datasets (``KCM_CANDIDATES``).
     """
 
     events_path: Path
@@ -41,6 +43,7 @@ class Settings:
     aggregate_threshold: int = 5000
     override_km: float = 25.0
     map_tiles: str | None = "OpenStreetMap"
+    candidates_path: Path | None = None
 
 
 def get_settings() -> Settings:
@@ -51,6 +54,7 @@ def get_settings() -> Settings:
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
         map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        candidates_path=Path(os.environ["KCM_CANDIDATES"]) if os.environ.get("KCM_CANDIDATES") else None,
     )
 
 
