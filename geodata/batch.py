@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 BATCH_BYTES = 1_000_000  # about a second of extraction: task overhead stays small, progress stays lively
 BATCH_ARTICLES = 500
+MIN_BATCH_BYTES = 20_000
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,14 @@ def batches(
         yield batch
 
 
+def _batch_size(client: Any, batch_bytes: int, total_bytes: int) -> int:
+    """On a cluster, shrink batches so that a small corpus still gives every worker thread a few tasks."""
+    if client is None:
+        return batch_bytes
+    threads = sum(client.nthreads().values()) or 1
+    return max(1, min(batch_bytes, max(MIN_BATCH_BYTES, total_bytes // (4 * threads))))
+
+
 def _in_process(work: Iterable[list[Article | BadArticle]]) -> Iterator[BatchResult]:
     for batch in work:
         yield extract_batch(batch)
@@ -392,12 +401,14 @@ def _run(
     on_commit: Callable[[BatchSummary], None] | None,
 ) -> BatchSummary:
     manifest = open_dataset_dir(out)
-    total, _ = count_articles(files)
+    total, total_bytes = count_articles(files)
     bar = _Progress(progress, total)
     start = time.perf_counter()
     with _client(scheduler, workers) as (client, mode), _task_log(client) as tasks:
         summary = BatchSummary(dataset=out, mode=mode, total=total)
-        work = batches(_todo(files, manifest, summary, defaults), max_bytes=batch_bytes)
+        work = batches(
+            _todo(files, manifest, summary, defaults), max_bytes=_batch_size(client, batch_bytes, total_bytes)
+        )
         results = _in_process(work) if client is None else _on_cluster(client, work)
         for result in results:
             _commit(out, manifest, result, summary)
