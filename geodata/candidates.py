@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
+import shapely
 
 from geodata.errors import InputError
 from geodata.extract import Extraction
@@ -123,20 +125,48 @@ def rows_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 # ---------------------------------------------------------------- writing
 
 
-def _geo_frame(table: pa.Table) -> Any:
-    import geopandas as gpd
+def _geo_metadata(lon: np.ndarray, lat: np.ndarray) -> bytes:
+    """Return GeoParquet 1.0 metadata for a point column in WGS84 (the CRS written out as PROJJSON)."""
+    from pyproj import CRS as ProjCRS
 
-    frame = table.to_pandas()
-    geometry = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs=CRS)
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
+    column: dict[str, Any] = {
+        "encoding": "WKB",
+        "geometry_types": ["Point"],
+        "crs": ProjCRS.from_user_input(CRS).to_json_dict(),
+    }
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any():
+        column["bbox"] = [
+            float(lon[ok].min()),
+            float(lat[ok].min()),
+            float(lon[ok].max()),
+            float(lat[ok].max()),
+        ]
+    return orjson.dumps({"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": column}})
+
+
+def geo_table(table: pa.Table) -> pa.Table:
+    """Add the ``geometry`` column (WKB points at lon/lat, null where unknown) and GeoParquet metadata.
+
+    Written with pyarrow, so every part has exactly :data:`SCHEMA` (an all-empty column keeps its type).
+    """
+    lon = table["longitude"].to_numpy(zero_copy_only=False).astype(float)
+    lat = table["latitude"].to_numpy(zero_copy_only=False).astype(float)
+    points = shapely.points(lon, lat)
+    points[~(np.isfinite(lon) & np.isfinite(lat))] = None
+    wkb = pa.array(shapely.to_wkb(points), pa.binary())
+    out = table.cast(SCHEMA).append_column("geometry", wkb)
+    return out.replace_schema_metadata({b"geo": _geo_metadata(lon, lat)})
 
 
 def write_part(dataset: Path, table: pa.Table, sequence: int) -> str:
     """Write one part of the dataset atomically (temp file, fsync, rename) and return its file name."""
+    import pyarrow.parquet as pq
+
     name = f"part-{sequence:06d}-{secrets.token_hex(4)}.parquet"
     tmp = dataset / f".{name}.tmp"
     try:
-        _geo_frame(table).to_parquet(tmp, index=False, compression="zstd")
+        pq.write_table(geo_table(table), tmp, compression="zstd")
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, dataset / name)

@@ -1,9 +1,11 @@
-"""Bulk review of a candidates dataset: filter it in place, page through it, accept candidates into the events file.
+"""Bulk review of a candidates dataset: filter it, page through it, accept candidates into the events file.
 
-The dataset is never loaded whole: each query is a ``pyarrow.dataset`` scan with the filter pushed down to the
-Parquet parts, reading only the columns it needs (the map's coordinates and types for every match, the full
-rows of one page). Accepting goes through :func:`geodata.events.append_events` (validated, locked, atomic,
-repeats skipped), with the article's source and id recorded on each event.
+The dataset is never loaded whole. Opening it reads only the columns the filters and the map need (an index of
+a few tens of MB at 1M candidates, with each row's part and position); a filter is an Arrow expression over that
+index. A page's full rows (evidence sentence, source...) are read from the one or two Parquet parts that hold
+them: pages follow the corpus order, so the candidates of an article stay together. Accepting goes through
+:func:`geodata.events.append_events` (validated, locked, atomic, repeats skipped), with the article's source
+and id recorded on each event.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from geodata.candidates import MANIFEST, PART_GLOB
 from geodata.errors import InputError
@@ -27,7 +30,15 @@ from geodata.events import AppendResult, append_events
 from geodata.ingest import fill_controllers
 from geodata.vocab import EVENT_COLUMNS, EVENT_TYPES
 
-MAP_COLUMNS: tuple[str, ...] = ("candidate_id", "confidence", "latitude", "longitude", "event_type")
+INDEX_COLUMNS: tuple[str, ...] = (
+    "candidate_id",
+    "confidence",
+    "event_type",
+    "event_date",
+    "place_id",
+    "latitude",
+    "longitude",
+)
 PAGE_COLUMNS: tuple[str, ...] = (
     "candidate_id",
     "confidence",
@@ -70,24 +81,34 @@ class CandidateFilter:
 
 @dataclass(frozen=True)
 class CandidateSet:
-    """An opened candidates dataset and what the filter widgets need to know about it (computed once)."""
+    """An opened candidates dataset: its parts, the in-memory index, and what the filter widgets offer."""
 
     path: Path
-    dataset: ds.Dataset
-    rows: int
+    parts: tuple[Path, ...]
+    index: pa.Table  # INDEX_COLUMNS + part (position in parts) + row (position in the part), corpus order
     types: tuple[str, ...]
     places: dict[str, str]  # place id -> "English · Arabic" label, sorted by label
     first: date | None
     last: date | None
 
+    @property
+    def rows(self) -> int:
+        """Number of candidates."""
+        return self.index.num_rows
+
 
 @dataclass(frozen=True)
 class Query:
-    """One filtered view: how many match, the coordinates of all of them (for the map), one page of rows."""
+    """One filtered view: how many match, the index rows of all of them, and one page of full rows."""
 
     matches: int
-    points: pd.DataFrame
+    matched: pa.Table
     page: pd.DataFrame
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """Coordinates and types of every match (what the map aggregates)."""
+        return self.matched.select(["latitude", "longitude", "event_type"]).to_pandas()
 
 
 def find_datasets(root: Path | None) -> list[Path]:
@@ -99,51 +120,59 @@ def find_datasets(root: Path | None) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).exists())
 
 
+def _part_index(path: Path, k: int) -> tuple[pa.Table, pa.Table]:
+    """Read one part's index columns (with its part number and row positions) and its place names."""
+    table = pq.read_table(path, columns=[*INDEX_COLUMNS, "place", "place_ar"])
+    n = table.num_rows
+    index = table.select(list(INDEX_COLUMNS)).append_column("part", pa.array(np.full(n, k, np.int32)))
+    index = index.append_column("row", pa.array(np.arange(n, dtype=np.int32)))
+    names = table.select(["place_id", "place", "place_ar"])
+    names = names.group_by("place_id").aggregate([("place", "min"), ("place_ar", "min")])
+    return index, names
+
+
+def _place_labels(names: pa.Table) -> dict[str, str]:
+    labels = {}
+    for pid, name, name_ar in zip(*(names[c].to_pylist() for c in names.column_names), strict=True):
+        if pid and pid not in labels:
+            labels[str(pid)] = " · ".join(v for v in (name, name_ar) if v) or str(pid)
+    return dict(sorted(labels.items(), key=lambda kv: kv[1].casefold()))
+
+
 def open_candidates(path: Path) -> CandidateSet:
-    """Open a candidates dataset written by ``kcm ingest --out`` and describe it.
+    """Open a candidates dataset written by ``kcm ingest --out``: read its index and describe it.
 
     Raises
     ------
     InputError
         If ``path`` holds no candidates dataset.
     """
-    parts = sorted(path.glob(PART_GLOB)) if path.is_dir() else []
+    parts = tuple(sorted(path.glob(PART_GLOB))) if path.is_dir() else ()
     if not parts:
         raise InputError(
             f"{path}: not a candidates dataset (no {PART_GLOB} files); write one with kcm ingest --out"
         )
-    dataset = ds.dataset([str(p) for p in parts], format="parquet")
-    meta = dataset.to_table(columns=["event_type", "place_id", "place", "place_ar", "event_date"])
-    present = set(pc.unique(meta["event_type"]).drop_null().to_pylist())
-    place_rows = (
-        meta.select(["place_id", "place", "place_ar"])
-        .group_by("place_id")
-        .aggregate([("place", "min"), ("place_ar", "min")])
-    )
-    places = {
-        str(pid): " · ".join(v for v in (name, name_ar) if v) or str(pid)
-        for pid, name, name_ar in zip(
-            place_rows["place_id"].to_pylist(),
-            place_rows["place_min"].to_pylist(),
-            place_rows["place_ar_min"].to_pylist(),
-            strict=True,
-        )
-        if pid
-    }
-    bounds = pc.min_max(meta["event_date"])
+    pieces = [_part_index(p, k) for k, p in enumerate(parts)]
+    index = pa.concat_tables([i for i, _ in pieces]).combine_chunks()
+    index = index.set_column(0, "candidate_id", index["candidate_id"].cast(pa.string()))
+    for name in ("event_type", "place_id"):  # a few distinct values: dictionary-encoded, filtered fast
+        at = index.schema.get_field_index(name)
+        index = index.set_column(at, name, pc.dictionary_encode(index[name].cast(pa.string())))
+    present = set(pc.unique(index["event_type"].cast(pa.string())).drop_null().to_pylist())
+    bounds = pc.min_max(index["event_date"])
     return CandidateSet(
         path=path,
-        dataset=dataset,
-        rows=meta.num_rows,
+        parts=parts,
+        index=index,
         types=tuple(t for t in EVENT_TYPES if t in present) + tuple(sorted(present - set(EVENT_TYPES))),
-        places=dict(sorted(places.items(), key=lambda kv: kv[1].casefold())),
+        places=_place_labels(pa.concat_tables([n for _, n in pieces])),
         first=bounds["min"].as_py(),
         last=bounds["max"].as_py(),
     )
 
 
 def filter_expression(flt: CandidateFilter) -> ds.Expression:
-    """Return the filter as a dataset expression, pushed down to the Parquet parts."""
+    """Return the filter as an Arrow expression (over the index, or pushed down to the parts)."""
     expr = pc.field("confidence") >= flt.min_confidence
     if flt.types:
         expr &= pc.field("event_type").isin(list(flt.types))
@@ -158,33 +187,33 @@ def filter_expression(flt: CandidateFilter) -> ds.Expression:
 
 
 def query(candidates: CandidateSet, flt: CandidateFilter, *, page_size: int = 200, page: int = 0) -> Query:
-    """Run a filter: coordinates of every match, and one page of full rows (highest confidence first)."""
-    expr = filter_expression(flt)
-    points = candidates.dataset.to_table(columns=list(MAP_COLUMNS), filter=expr)
-    order = np.lexsort(
-        (np.asarray(points["candidate_id"].to_numpy(zero_copy_only=False)), -points["confidence"].to_numpy())
-    )
-    chosen = order[page * page_size : (page + 1) * page_size]
-    ids = pa.array(points["candidate_id"].take(pa.array(chosen, pa.int64())).to_pylist(), pa.string())
-    rows = candidates.dataset.to_table(columns=list(PAGE_COLUMNS), filter=pc.field("candidate_id").isin(ids))
-    frame = rows.to_pandas()
-    rank = {cid: k for k, cid in enumerate(ids.to_pylist())}
-    frame = frame.iloc[np.argsort(frame["candidate_id"].map(rank).to_numpy(), kind="stable")].reset_index(
-        drop=True
-    )
-    return Query(
-        matches=points.num_rows,
-        points=points.select(["latitude", "longitude", "event_type"]).to_pandas(),
-        page=frame,
-    )
+    """Run a filter: the index rows of every match, and the full rows of one page (corpus order)."""
+    matched = candidates.index.filter(filter_expression(flt))
+    chosen = matched.slice(page * page_size, page_size)
+    return Query(matched.num_rows, matched, read_rows(candidates, chosen))
+
+
+def read_rows(candidates: CandidateSet, chosen: pa.Table) -> pd.DataFrame:
+    """Read the full rows of index rows ``chosen`` from their parts, in the order given."""
+    pieces = []
+    parts = chosen["part"].to_numpy()
+    rows = chosen["row"].to_numpy()
+    order = np.arange(len(parts))
+    for k in np.unique(parts):
+        mine = parts == k
+        table = pq.read_table(candidates.parts[int(k)], columns=list(PAGE_COLUMNS))
+        taken = table.take(pa.array(rows[mine]))
+        pieces.append(taken.append_column("_order", pa.array(order[mine])))
+    if not pieces:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in PAGE_COLUMNS})
+    table = pa.concat_tables(pieces).sort_by("_order").drop_columns(["_order"])
+    return table.to_pandas()
 
 
 def read_candidates(candidates: CandidateSet, ids: Sequence[str]) -> pd.DataFrame:
-    """Read the full rows of the given candidate ids from the dataset (what is saved is what the dataset says)."""
-    table = candidates.dataset.to_table(
-        columns=list(PAGE_COLUMNS), filter=pc.field("candidate_id").isin(list(ids))
-    )
-    return table.to_pandas()
+    """Read the full rows of the given candidate ids (what is saved is what the dataset says)."""
+    chosen = candidates.index.filter(pc.field("candidate_id").isin(pa.array(list(ids), pa.string())))
+    return read_rows(candidates, chosen)
 
 
 def map_frame(page: pd.DataFrame) -> pd.DataFrame:
@@ -278,18 +307,23 @@ def dataset_version(path: Path) -> int:
     return manifest.stat().st_mtime_ns if manifest.exists() else 0
 
 
-def review_map(
-    candidates: CandidateSet, flt: CandidateFilter, result: Query, *, tiles: str | None, threshold: int
-) -> Any:
-    """Build the review map: every match with its evidence sentence, or grid counts above ``threshold``.
+def review_map(result: Query, places: dict[str, str], *, tiles: str | None, threshold: int) -> Any:
+    """Build the review map through :func:`geodata.maps.build_map` (it escapes every string).
 
-    Through :func:`geodata.maps.build_map`, which escapes every string and aggregates on the server.
+    Above ``threshold`` matches, grid counts computed on the server. Below, one point per match; the page's
+    candidates carry their evidence sentence and source in the popup, the others their date, type and place.
     """
     from geodata.maps import build_map
 
     if result.matches > threshold:
-        frame = result.points
-    else:
-        rows = candidates.dataset.to_table(columns=list(PAGE_COLUMNS), filter=filter_expression(flt))
-        frame = map_frame(rows.to_pandas())
+        return build_map(result.points, layers=("events",), tiles=tiles, aggregate_threshold=threshold)
+    frame = result.matched.drop_columns(["part", "row"]).to_pandas()
+    for name in ("event_type", "place_id"):
+        frame[name] = frame[name].astype(object)
+    frame["place"] = frame["place_id"].map(places)
+    detail = map_frame(result.page).set_index("candidate_id")
+    for name in ("summary", "source", "source_url", "place_as_written"):
+        frame[name] = frame["candidate_id"].map(detail[name]) if len(detail) else None
+    frame["event_id"] = frame["candidate_id"]
+    frame["status"] = "reported"
     return build_map(frame, layers=("events",), tiles=tiles, aggregate_threshold=threshold)

@@ -83,7 +83,7 @@ def _naive(frame: pd.DataFrame, flt: CandidateFilter) -> pd.DataFrame:
 @pytest.mark.parametrize("flt", FILTERS, ids=range(len(FILTERS)))
 def test_filters_match_a_naive_pandas_filter(synthetic: Path, flt: CandidateFilter) -> None:
     whole = make_candidates(3000, seed=3).to_pandas()
-    want = _naive(whole, flt).sort_values(["confidence", "candidate_id"], ascending=[False, True])
+    want = _naive(whole, flt)  # pages follow the corpus order
     result = query(open_candidates(synthetic), flt, page_size=50)
     assert result.matches == len(want) and len(result.points) == len(want)
     assert result.page["candidate_id"].tolist() == want["candidate_id"].head(50).tolist()
@@ -116,13 +116,13 @@ def test_map_aggregates_above_the_threshold_and_shows_evidence_below(synthetic: 
     candidates = open_candidates(synthetic)
     flt = CandidateFilter(min_confidence=0.5)
     result = query(candidates, flt)
-    grid = review_map(candidates, flt, result, tiles=None, threshold=100).get_root().render()
+    grid = review_map(result, candidates.places, tiles=None, threshold=100).get_root().render()
     assert '"agg":' in grid and '"ev":' not in grid
     few = CandidateFilter(min_confidence=0.94)
-    small = query(candidates, few)
-    assert 0 < small.matches <= 100
-    points = review_map(candidates, few, small, tiles=None, threshold=100).get_root().render()
-    assert '"ev":' in points and small.page["sentence"].iloc[0] in points
+    small = query(candidates, few, page_size=10)
+    assert 10 < small.matches <= 100
+    points = review_map(small, candidates.places, tiles=None, threshold=100).get_root().render()
+    assert '"ev":' in points and small.page["sentence"].iloc[0] in points and "Kirkuk" in points
 
 
 def test_accept_saves_with_source_and_article_id_and_skips_repeats(
@@ -178,7 +178,9 @@ def _evil_dataset(tmp_path: Path, sentence: str) -> Path:
 def test_map_escapes_candidate_text(tmp_path: Path) -> None:
     candidates = open_candidates(_evil_dataset(tmp_path, '<img src=x onerror=alert(1)> "quoted" </script>'))
     flt = CandidateFilter()
-    html = review_map(candidates, flt, query(candidates, flt), tiles=None, threshold=100).get_root().render()
+    html = (
+        review_map(query(candidates, flt), candidates.places, tiles=None, threshold=100).get_root().render()
+    )
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
@@ -189,5 +191,7 @@ def test_map_escapes_candidate_text(tmp_path: Path) -> None:
 def test_map_never_evaluates_candidate_text_as_a_template(tmp_path: Path) -> None:
     candidates = open_candidates(_evil_dataset(tmp_path, "{{ 7*191 }} {% if true %}x{% endif %} {#"))
     flt = CandidateFilter()
-    html = review_map(candidates, flt, query(candidates, flt), tiles=None, threshold=100).get_root().render()
+    html = (
+        review_map(query(candidates, flt), candidates.places, tiles=None, threshold=100).get_root().render()
+    )
     assert "1337" not in html and "{{ 7*191 }}" in html

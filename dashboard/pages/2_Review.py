@@ -113,7 +113,7 @@ st.write(f"**{result.matches:,}** of {candidates.rows:,} candidate(s) match.")
 
 # ---------------------------------------------------------------- map and table
 st_folium(
-    review_map(candidates, flt, result, tiles=settings.map_tiles, threshold=settings.aggregate_threshold),
+    review_map(result, candidates.places, tiles=settings.map_tiles, threshold=settings.aggregate_threshold),
     height=420,
     use_container_width=True,
     returned_objects=[],
