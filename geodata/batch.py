@@ -269,7 +269,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
     if scheduler is None and not workers:
         yield None, "in-process"
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         try:
@@ -279,6 +279,15 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
         with client:
             yield client, f"on the Dask cluster at {scheduler} ({len(client.nthreads())} worker(s))"
         return
+    with local_cluster(workers) as (_, client):
+        yield client, f"on a Dask LocalCluster of {workers} worker process(es)"
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[tuple[Any, Any]]:
+    """Start a Dask ``LocalCluster`` of single-threaded worker processes on 127.0.0.1; yield it and a client."""
+    from distributed import Client, LocalCluster
+
     with (
         LocalCluster(
             n_workers=workers,
@@ -290,7 +299,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
         ) as cluster,
         Client(cluster) as client,
     ):
-        yield client, f"on a Dask LocalCluster of {workers} worker process(es)"
+        yield cluster, client
 
 
 @contextmanager

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from geodata.candidates import MANIFEST, PART_GLOB
+from geodata.candidates import COLUMNS, MANIFEST, PART_GLOB
 from geodata.errors import InputError
 from geodata.events import AppendResult, append_events
 from geodata.ingest import fill_controllers
@@ -39,31 +39,9 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "latitude",
     "longitude",
 )
-PAGE_COLUMNS: tuple[str, ...] = (
-    "candidate_id",
-    "confidence",
-    "event_type",
-    "event_date",
-    "date_precision",
-    "date_end",
-    "place_id",
-    "place",
-    "place_ar",
-    "place_as_written",
-    "latitude",
-    "longitude",
-    "origin_place_id",
-    "controller_before",
-    "controller_after",
-    "control_mode",
-    "actors",
-    "sentence",
-    "summary",
-    "source",
-    "source_url",
-    "published",
-    "lang",
-    "article_id",
+# A page shows every column but the plumbing ones; the order is the dataset's.
+PAGE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in COLUMNS if c not in ("date_basis", "evidence_start", "evidence_end")
 )
 
 

@@ -175,12 +175,14 @@ def _evil_dataset(tmp_path: Path, sentence: str) -> Path:
     return write_candidates(tmp_path / "evil", table, parts=1)
 
 
+def _rendered_map(tmp_path: Path, sentence: str) -> str:
+    candidates = open_candidates(_evil_dataset(tmp_path, sentence))
+    result = query(candidates, CandidateFilter())
+    return review_map(result, candidates.places, tiles=None, threshold=100).get_root().render()
+
+
 def test_map_escapes_candidate_text(tmp_path: Path) -> None:
-    candidates = open_candidates(_evil_dataset(tmp_path, '<img src=x onerror=alert(1)> "quoted" </script>'))
-    flt = CandidateFilter()
-    html = (
-        review_map(query(candidates, flt), candidates.places, tiles=None, threshold=100).get_root().render()
-    )
+    html = _rendered_map(tmp_path, '<img src=x onerror=alert(1)> "quoted" </script>')
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
@@ -189,9 +191,5 @@ def test_map_escapes_candidate_text(tmp_path: Path) -> None:
     strict=False,
 )
 def test_map_never_evaluates_candidate_text_as_a_template(tmp_path: Path) -> None:
-    candidates = open_candidates(_evil_dataset(tmp_path, "{{ 7*191 }} {% if true %}x{% endif %} {#"))
-    flt = CandidateFilter()
-    html = (
-        review_map(query(candidates, flt), candidates.places, tiles=None, threshold=100).get_root().render()
-    )
+    html = _rendered_map(tmp_path, "{{ 7*191 }} {% if true %}x{% endif %} {#")
     assert "1337" not in html and "{{ 7*191 }}" in html

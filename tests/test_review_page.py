@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geodata.batch import ingest_corpus
 from tests.conftest import ROOT, SEED_DIR
+from tests.test_review import _rows
 
 PAGE = ROOT / "dashboard" / "pages" / "2_Review.py"
 EVIL = "<img src=x onerror=alert(1)> {{ 7*191 }}"
@@ -39,11 +39,6 @@ def env(tmp_path: Path, events_csv: Path, dataset: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("KCM_TILES", "none")
     monkeypatch.delenv("KCM_READ_ONLY", raising=False)
     return target
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _page() -> AppTest:

@@ -7,6 +7,7 @@ candidates with their evidence → accept the ticked ones (validated, locked, at
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -151,17 +152,8 @@ elif st.button(
         accepted = accept_candidates(candidates, ticked, settings.events_path)
     except EventValidationError as exc:
         st.error(f"Nothing was saved: {len(exc.problems)} problem(s).")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "line": [p.line for p in exc.problems],
-                    "column": [p.column or "" for p in exc.problems],
-                    "problem": [p.message for p in exc.problems],
-                    "value": ["" if p.value is None else str(p.value) for p in exc.problems],
-                }
-            ),
-            hide_index=True,
-        )
+        # plain-text cells (a problem's value may quote candidate text)
+        st.dataframe(pd.DataFrame([asdict(p) for p in exc.problems]).astype(str), hide_index=True)
     except (GeodataError, OSError) as exc:
         st.error(f"Nothing was saved: {exc}")
     else:

@@ -12,7 +12,6 @@ start-up of the LocalCluster, and a naive distribution (one Dask task per articl
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import resource
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from geodata.batch import extract_batch, ingest_corpus
+from geodata.batch import extract_batch, ingest_corpus, local_cluster
 from geodata.corpus import Article
 from tests.bench.bench_ingest import _articles, _shuffled
 
@@ -57,20 +56,8 @@ def _one_article(article: Article) -> int:
 
 
 def _on_cluster(corpus: Path, out: Path, workers: int) -> dict[str, float]:
-    from distributed import Client, LocalCluster
-
     t0 = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as (cluster, client):
         client.run(extract_batch, [])  # import geodata on every worker: part of start-up, not of the work
         startup = time.perf_counter() - t0
         summary = ingest_corpus([corpus], out, scheduler=cluster.scheduler_address)
@@ -87,22 +74,10 @@ def _on_cluster(corpus: Path, out: Path, workers: int) -> dict[str, float]:
 
 def _naive(corpus: Path, workers: int) -> float:
     """Articles per second with one Dask task per article (no batching), on a slice of the corpus."""
-    from distributed import Client, LocalCluster
-
     with corpus.open("rb") as fh:
         records = [orjson.loads(line) for line in islice(fh, NAIVE_SLICE)]
     articles = [Article(r["id"], r["id"], r["text"]) for r in records]
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as (_, client):
         client.run(extract_batch, [])
         t0 = time.perf_counter()
         client.gather(client.map(_one_article, articles))
