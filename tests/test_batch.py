@@ -376,3 +376,40 @@ def test_separate_scheduler_and_workers(
     assert {r["worker"] for r in ours} == set(workers)
     compute = [s for r in ours for s in r["startstops"] if s["action"] == "compute"]
     assert len(compute) == len(ours) and sum(s["stop"] - s["start"] for s in compute) > 0
+
+
+@pytest.mark.slow
+def test_a_killed_process_loses_nothing_committed(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    for k in range(2):
+        shutil.copytree(ARTICLES, corpus / f"copy{k}")
+    out = tmp_path / "ds"
+    command = [
+        sys.executable,
+        "-m",
+        "geodata",
+        "ingest",
+        str(corpus),
+        "--out",
+        str(out),
+        "--batch-mb",
+        "0.003",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        manifest = out / MANIFEST
+        if manifest.exists() and manifest.read_bytes().count(b"\n") >= 2:
+            proc.kill()  # SIGKILL: no cleanup of any kind
+            break
+        time.sleep(0.02)
+    proc.wait()
+    assert proc.returncode == -9, "the run ended before it could be killed"
+    kept = read_manifest(out)
+    assert 0 < len(kept.done) < 36
+    assert len(gpd.read_parquet(out)) == kept.candidates  # every committed part is whole and readable
+    rest = ingest_corpus([corpus], out)
+    assert rest.skipped == len(kept.done) and rest.articles == 36 - len(kept.done)
+    full = tmp_path / "full"
+    ingest_corpus([corpus], full)
+    pd.testing.assert_frame_equal(_frame(out), _frame(full))
