@@ -35,7 +35,7 @@ from geodata.candidates import (
     write_part,
 )
 from geodata.corpus import Article, BadArticle, corpus_files, count_articles, read_corpus
-from geodata.errors import GeodataError, InputError
+from geodata.errors import BatchError, GeodataError, InputError
 from geodata.extract import decode_article, extract_article
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 BATCH_BYTES = 1_000_000  # about a second of extraction: task overhead stays small, progress stays lively
 BATCH_ARTICLES = 500
 MIN_BATCH_BYTES = 20_000
+CONNECT_TIMEOUT = "15s"  # how long to wait for --scheduler ADDRESS
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,13 @@ def _on_cluster(client: Any, work: Iterable[list[Article | BadArticle]]) -> Iter
         [client.submit(extract_batch, b, pure=False) for b in islice(pending, 2 * threads + 1)]
     )
     for future in running:
-        result: BatchResult = future.result()
+        try:
+            result: BatchResult = future.result()
+        except Exception as exc:  # a worker died, the scheduler went away: stop; a rerun resumes
+            raise BatchError(
+                f"the Dask cluster failed a batch ({type(exc).__name__}: {exc}); what was committed is kept, "
+                "run the same command again to resume"
+            ) from exc
         future.release()
         following = next(pending, None)
         if following is not None:
@@ -273,7 +280,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="15s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
         with client:

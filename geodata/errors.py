@@ -64,3 +64,7 @@ class ExportError(GeodataError, ValueError):
 
 class ArticleError(GeodataError, ValueError):
     """An article file cannot be read as text (empty, binary, undecodable)."""
+
+
+class BatchError(GeodataError, RuntimeError):
+    """A batch ingestion run could not go on (its cluster failed); what it committed is kept."""

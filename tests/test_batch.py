@@ -20,7 +20,7 @@ from geodata.batch import batches, ingest_corpus
 from geodata.candidates import ERRORS, MANIFEST, read_manifest
 from geodata.cli import main
 from geodata.corpus import Article
-from geodata.errors import InputError
+from geodata.errors import BatchError, InputError
 from geodata.extract import extract_article, read_article
 from tests.conftest import DATA, SEED_DIR
 
@@ -413,3 +413,30 @@ def test_a_killed_process_loses_nothing_committed(tmp_path: Path) -> None:
     full = tmp_path / "full"
     ingest_corpus([corpus], full)
     pd.testing.assert_frame_equal(_frame(out), _frame(full))
+
+
+def test_unreachable_scheduler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("geodata.batch.CONNECT_TIMEOUT", "1s")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    assert main(["ingest", str(SEED_DIR), "--out", str(tmp_path / "ds"), "--scheduler", address]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the Dask scheduler at '{address}'" in err and "Traceback" not in err
+
+
+def test_a_failing_cluster_stops_the_run_cleanly(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client, LocalCluster
+
+    def broken(batch: object) -> None:
+        raise MemoryError("worker out of memory")
+
+    monkeypatch.setattr("geodata.batch.extract_batch", broken)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+        with pytest.raises(
+            BatchError, match=r"failed a batch \(MemoryError: worker out of memory\).*run the same command"
+        ):
+            ingest_corpus([corpus], tmp_path / "ds", scheduler=cluster.scheduler_address)
+    assert read_manifest(tmp_path / "ds").done == {}
