@@ -165,8 +165,12 @@ def filter_expression(flt: CandidateFilter) -> ds.Expression:
 
 
 def query(candidates: CandidateSet, flt: CandidateFilter, *, page_size: int = 200, page: int = 0) -> Query:
-    """Run a filter: the index rows of every match, and the full rows of one page (corpus order)."""
+    """Run a filter: the index rows of every match, and the full rows of one page (corpus order).
+
+    A page past the last (the filter narrowed since) gives the last page.
+    """
     matched = candidates.index.filter(filter_expression(flt))
+    page = max(0, min(page, (matched.num_rows - 1) // page_size))  # a narrower filter has fewer pages
     chosen = matched.slice(page * page_size, page_size)
     return Query(matched.num_rows, matched, read_rows(candidates, chosen))
 
