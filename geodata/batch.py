@@ -302,7 +302,7 @@ def local_cluster(workers: int) -> Iterator[tuple[Any, Any]]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,  # task errors come back through their futures
         ) as cluster,
         Client(cluster) as client,
     ):
