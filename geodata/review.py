@@ -10,7 +10,6 @@ and id recorded on each event.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +27,7 @@ from geodata.candidates import COLUMNS, MANIFEST, PART_GLOB
 from geodata.errors import InputError
 from geodata.events import AppendResult, append_events
 from geodata.ingest import fill_controllers
+from geodata.settings import get_settings
 from geodata.vocab import EVENT_COLUMNS, EVENT_TYPES
 
 INDEX_COLUMNS: tuple[str, ...] = (
@@ -253,11 +253,6 @@ class Accepted:
     left_out: tuple[str, ...]
 
 
-def read_only() -> bool:
-    """Tell whether the deployment is read-only (``KCM_READ_ONLY`` set to anything but empty/0/false/no)."""
-    return os.environ.get("KCM_READ_ONLY", "").strip().lower() not in {"", "0", "false", "no", "off"}
-
-
 def accept_candidates(candidates: CandidateSet, ids: Sequence[str], events_path: Path) -> Accepted:
     """Save the given candidates to the events file through ``append_events`` (repeats skipped).
 
@@ -268,7 +263,7 @@ def accept_candidates(candidates: CandidateSet, ids: Sequence[str], events_path:
     EventValidationError
         If the rows would make the events file invalid; nothing is written then.
     """
-    if read_only():
+    if get_settings().read_only:
         raise InputError("read-only mode (KCM_READ_ONLY): accepting candidates is disabled")
     wanted = list(dict.fromkeys(ids))
     frame = read_candidates(candidates, wanted)

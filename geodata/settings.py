@@ -35,6 +35,9 @@ class Settings:
         (offline use, tests).
     candidates_path
         The candidates dataset the review page opens, or a folder of such datasets (``KCM_CANDIDATES``).
+    read_only
+        The dashboard only shows data (``KCM_READ_ONLY``): no upload, no Add article, no corrections. For a map
+        shared on a network.
     """
 
     events_path: Path
@@ -44,6 +47,7 @@ class Settings:
     override_km: float = 25.0
     map_tiles: str | None = "OpenStreetMap"
     candidates_path: Path | None = None
+    read_only: bool = False
 
 
 def get_settings() -> Settings:
@@ -55,7 +59,12 @@ def get_settings() -> Settings:
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
         map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
         candidates_path=Path(os.environ["KCM_CANDIDATES"]) if os.environ.get("KCM_CANDIDATES") else None,
+        read_only=_flag(os.environ.get("KCM_READ_ONLY", "")),
     )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _tiles(value: str) -> str | None:

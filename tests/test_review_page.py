@@ -93,7 +93,7 @@ def test_read_only_mode_has_no_accept(env: Path, monkeypatch: pytest.MonkeyPatch
     at = _page().run()
     assert not at.exception
     assert not [b for b in at.button if b.key == "review_accept"]
-    assert any("Read-only" in i.value for i in at.info)
+    assert any("read-only" in i.value for i in at.info)
     assert env.read_bytes() == before
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import cache
+from dashboard.plain import plain
 from geodata.errors import EventValidationError, GeodataError
 from geodata.ingest import duplicates_message
 from geodata.review import (
@@ -23,7 +24,6 @@ from geodata.review import (
     dataset_version,
     find_datasets,
     query,
-    read_only,
     review_map,
 )
 from geodata.settings import get_settings
@@ -76,7 +76,7 @@ path: Path = st.selectbox("Candidates dataset", datasets, format_func=lambda p: 
 try:
     candidates = cache.candidate_set(str(path), dataset_version(path))
 except (GeodataError, OSError) as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     st.stop()
 
 # ---------------------------------------------------------------- filters
@@ -140,8 +140,8 @@ edited = st.data_editor(  # plain text cells: candidate text is data, never mark
 ticked = [str(cid) for cid, on in zip(edited["candidate_id"], edited["accept"], strict=True) if bool(on)]
 
 # ---------------------------------------------------------------- accept
-if read_only():
-    st.info("Read-only mode: candidates cannot be accepted here.")
+if settings.read_only:  # the navigation leaves this page out; this guards a direct run of the script
+    st.info("This server is read-only: candidates cannot be accepted.")
 elif st.button(
     f"Accept the {len(ticked)} ticked candidate(s) · قبول المحدد",
     key=K_ACCEPT,
@@ -155,13 +155,13 @@ elif st.button(
         # plain-text cells (a problem's value may quote candidate text)
         st.dataframe(pd.DataFrame([asdict(p) for p in exc.problems]).astype(str), hide_index=True)
     except (GeodataError, OSError) as exc:
-        st.error(f"Nothing was saved: {exc}")
+        st.error(f"Nothing was saved: {plain(exc)}")
     else:
         for message in accepted.left_out:
-            st.warning(message)
+            st.warning(plain(message))
         if accepted.result.repeated:
-            st.info(duplicates_message(accepted.result.repeated, settings.events_path))
+            st.info(plain(duplicates_message(accepted.result.repeated, settings.events_path)))
         cache.load_dataset.clear()  # the map page shows them at once
         state[K_SAVED] = list(accepted.result.ids)
 if state.get(K_SAVED):
-    st.success(f"Saved {len(state[K_SAVED])} event(s): {', '.join(state[K_SAVED])}")
+    st.success(f"Saved {len(state[K_SAVED])} event(s): {plain(', '.join(state[K_SAVED]))}")
