@@ -458,19 +458,15 @@ def _restrict(index: _Index, hits: list[_Hit], what: str) -> list[_Hit]:
 # ---------------------------------------------------------------- ranking and ambiguity
 
 
-def _rank_key(
-    index: _Index, hit: _Hit, key: str, iraqi_rival: bool
-) -> tuple[bool, float, bool, float, int, int, float]:
-    """Sort key: a country after any Iraqi place, then match level, Iraq first, closeness of the spelling, kind, size.
+def _rank_key(index: _Index, hit: _Hit, key: str) -> tuple[float, bool, float, int, int, float]:
+    """Sort key: match level (exact/compact, loose, fuzzy), Iraq first, closeness of the spelling, kind, population.
 
-    Match levels are exact/compact, loose and fuzzy; among kinds a foreign country comes before a foreign city of its
-    name (Kuwait).
+    Among kinds a foreign country comes before a foreign city of its name (Kuwait).
     """
     place = index.places[hit[0]]
     iraqi = index.iraqi[hit[0]]
     kind = "foreign country" if place.kind == "country" and not iraqi else place.kind
     return (
-        iraqi_rival and place.kind == "country",
         -round(hit[1], 1),
         not iraqi,
         -_similarity(key, hit[2]),
@@ -532,8 +528,7 @@ def _build_match(
     if len(hits) == 1:
         ranked = hits
     else:
-        iraqi_rival = any(index.iraqi[i] and index.places[i].kind != "country" for i, _, _ in hits)
-        ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key, iraqi_rival), index.places[h[0]].id))
+        ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key), index.places[h[0]].id))
     top = ranked[0]
     rivals = [h for h in ranked[1:] if _is_ambiguous(index, top, h)]
     ambiguous = bool(rivals)

@@ -22,50 +22,55 @@ from geodata import names as nm
 _MAX_GAP = 3  # characters between two tokens of one name (a space, a hyphen, "' ")
 _QUOTES = frozenset("\"«»“”„'")
 
-# Titles and ranks written before a person's name (folded keys; a Latin title must be capitalised in the text).
-TITLES = frozenset(
+
+def _keys(words: str) -> frozenset[str]:
+    """Return the folded keys of whitespace-separated words, as token keys are compared."""
+    return frozenset(nm.fold(w).replace(" ", "") for w in words.split())
+
+
+# Titles and ranks written before a person's name (a Latin title must be capitalised in the text).
+TITLES = _keys(
     """
     gen general lt lieut lieutenant col colonel maj major brig brigadier capt captain cpt sgt sergeant cmdr
     commander adm admiral mr mrs ms dr prof president premier pm minister governor gov mayor sheikh shaykh sheik
     imam ayatollah mullah sayyid judge ambassador envoy spokesman spokesperson lawmaker mp senator sen rep deputy
     king prince emir mam kak
-    الفريق الركن اللواء العميد العقيد المقدم الرايد النقيب الملازم العريف الجنرال المشير السيد السيده الدكتور
-    د الشيخ الرييس الوزير النايب المحافظ القايد الامير الملك سماحه فضيله حجه الحاج مام كاك المستشار السفير
-    """.split()
+    الفريق الركن اللواء العميد العقيد المقدم الرائد النقيب الملازم العريف الجنرال المشير السيد السيدة الدكتور
+    د الشيخ الرئيس الوزير النائب المحافظ القائد الأمير الملك سماحة فضيلة حجة الحاج مام كاك المستشار السفير
+    """
 )
 # Words that make the capitalised run around a Latin name the name of an organisation or outlet.
-ORG_HEADS_LATIN = frozenset(
+ORG_HEADS_LATIN = _keys(
     """
     party radio agency tv television channel news today times post tribune press network union movement council
     government company corporation organization organisation committee bank university workers front brigade
     brigades battalion bloc alliance federation association institute foundation ministry magazine journal daily
     gazette now
-    """.split()
+    """
 )
 # Arabic organisation head-words before the name (folded keys), with the place kinds each one hides (None: all).
 # «حكومة» hides only a region or country: «حكومة إقليم كردستان» is the government, «حكومة بغداد» a capital.
 ORG_HEADS_ARABIC: dict[str, frozenset[str] | None] = {
     **dict.fromkeys(
-        """
-        حزب الحزب وكاله الوكاله قناه القناه حركه الحركه اذاعه الاذاعه راديو صحيفه الصحيفه جريده الجريده شبكه
-        موقع موسسه جامعه شركه اتحاد الاتحاد جبهه الجبهه ايتلاف الايتلاف تحالف التحالف منظمه تيار كتله قايمه
-        """.split()
+        _keys(
+            """
+            حزب الحزب وكالة الوكالة قناة القناة حركة الحركة إذاعة الإذاعة راديو صحيفة الصحيفة جريدة الجريدة شبكة
+            موقع مؤسسة جامعة شركة اتحاد الاتحاد جبهة الجبهة ائتلاف الائتلاف تحالف التحالف منظمة تيار كتلة قائمة
+            """
+        )
     ),
-    "حكومه": frozenset({"region", "country"}),
-    "الحكومه": frozenset({"region", "country"}),
+    **dict.fromkeys(_keys("حكومة الحكومة"), frozenset({"region", "country"})),
 }
 # Words that end an Arabic organisation name: a preposition between a head-word and a name starts a new phrase.
-PREPOSITIONS = frozenset("في من الي علي عن مع حتي نحو قرب داخل خارج بين عند لدي".split())
+PREPOSITIONS = _keys("في من إلى على عن مع حتى نحو قرب داخل خارج بين عند لدى")
 # Latin words that may sit inside a capitalised name run ("Patriotic Union of Kurdistan").
-_CONNECTORS = frozenset("of the for and al el".split())
+_CONNECTORS = _keys("of for al el")
 # Latin particles that join a personal name to a family name ("Ma'an al-Saadi").
-_NAME_PARTICLES = frozenset("al el bin ibn abu".split())
+_NAME_PARTICLES = _keys("al el bin ibn abu")
 # Names that are also ordinary words; in running text they are places only after one of these words (folded keys).
-GATED_NAMES = frozenset({"القايم"})
-GATE_OPENERS = frozenset(
-    "في من الى الي نحو قرب باتجاه قضا قضاء مدينه ناحيه منطقه بلده حدود مدن اقضيه وقضا ومدينه".split()
-)
-_OUTLET_DAY = "اليوم"
+GATED_NAMES = _keys("القائم")
+GATE_OPENERS = _keys("في من إلى نحو قرب باتجاه قضاء مدينة ناحية منطقة بلدة حدود مدن أقضية")
+_OUTLET_DAY = nm.fold("اليوم")
 
 
 class Keyed(Protocol):
