@@ -843,6 +843,8 @@ def _multi(
     context: Mapping[str, Any] | None,
 ) -> tuple[int, Match] | None:
     """Return the longest multi-token name starting at token ``i``, with the index after it."""
+    if infos[i].latin and not _proper(text, spans[i], infos[i]):
+        return None  # "said", "a": a Latin name starts with a capital, a digit or a generic word
     n = len(spans)
     for first, penalty in infos[i].starts:
         longest = min(index.starts[first], n - i)
