@@ -310,22 +310,10 @@ def read_curated(path: Path) -> list[dict[str, str]]:
     list of dict
         One dict per row, values stripped.
     """
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != CURATED_COLUMNS:
-                raise GazetteerError(
-                    f"{path}:1: expected the columns {','.join(CURATED_COLUMNS)}, got {reader.fieldnames!r}"
-                )
-            rows = []
-            for line, raw in enumerate(reader, start=2):
-                if None in raw or any(v is None for v in raw.values()):
-                    raise GazetteerError(f"{path}:{line}: expected {len(CURATED_COLUMNS)} fields")
-                row = {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
-                _check_curated_row(path, line, row)
-                rows.append(row)
-    except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"cannot read the curated places file {path}: {e}") from e
+    rows = []
+    for line, row in _csv_rows(path, CURATED_COLUMNS, "curated places"):
+        _check_curated_row(path, line, row)
+        rows.append(row)
     ids = [r["id"] for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -546,28 +534,32 @@ def read_country_names(path: Path) -> dict[str, dict[str, list[str]]]:
         ISO code -> ``{"names": [...], "drop_names": [...]}``.
     """
     out: dict[str, dict[str, list[str]]] = {}
+    for line, row in _csv_rows(path, COUNTRY_COLUMNS, "country names"):
+        iso = row["iso"]
+        if not re.fullmatch(r"[A-Z]{2}", iso) or iso in out:
+            raise GazetteerError(f"{path}:{line}:iso: expected a new ISO 3166 alpha-2 code, got {iso!r}")
+        out[iso] = {k: _split_names(row[k]) for k in ("names", "drop_names")}
+    return out
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` of a data CSV with exactly ``columns``, values stripped and NFC-normalised.
+
+    Raises :class:`GazetteerError` naming the file and line for a wrong header, a ragged row or an unreadable file.
+    """
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != COUNTRY_COLUMNS:
+            if tuple(reader.fieldnames or ()) != columns:
                 raise GazetteerError(
-                    f"{path}:1: expected the columns {','.join(COUNTRY_COLUMNS)}, got {reader.fieldnames!r}"
+                    f"{path}:1: expected the columns {','.join(columns)}, got {reader.fieldnames!r}"
                 )
             for line, raw in enumerate(reader, start=2):
                 if None in raw or any(v is None for v in raw.values()):
-                    raise GazetteerError(f"{path}:{line}: expected {len(COUNTRY_COLUMNS)} fields")
-                iso = raw["iso"].strip()
-                if not re.fullmatch(r"[A-Z]{2}", iso) or iso in out:
-                    raise GazetteerError(
-                        f"{path}:{line}:iso: expected a new ISO 3166 alpha-2 code, got {iso!r}"
-                    )
-                out[iso] = {
-                    k: [unicodedata.normalize("NFC", n) for n in _split_names(raw[k])]
-                    for k in ("names", "drop_names")
-                }
+                    raise GazetteerError(f"{path}:{line}: expected {len(columns)} fields")
+                yield line, {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
     except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"cannot read the country names file {path}: {e}") from e
-    return out
+        raise GazetteerError(f"cannot read the {what} file {path}: {e}") from e
 
 
 def _cldr_names() -> tuple[Mapping[str, str], Mapping[str, str]]:
