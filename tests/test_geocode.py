@@ -586,6 +586,8 @@ def test_babil_is_never_babol() -> None:
         ("Kuwait", KUWAIT),
         ("الولايات المتحدة", "geonames:6252001"),
         ("Britain", "geonames:2635167"),
+        ("سورية", SYRIA),
+        ("لسورية", SYRIA),
     ],
 )
 def test_countries_resolve(query: str, expected: str) -> None:
@@ -598,6 +600,20 @@ def test_countries_resolve(query: str, expected: str) -> None:
 )
 def test_adjectives_and_words_named_like_countries_do_not_resolve(query: str) -> None:
     assert geocode(query) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("زار القاهرة وبيروت", [("القاهرة", "geonames:360630"), ("وبيروت", "geonames:276781")]),
+        ("from Cairo to London", [("Cairo", "geonames:360630"), ("London", "geonames:2643743")]),
+        # a long word written without its space still finds a foreign name; a short one must be exact
+        ("وصل وفد الولاياتالمتحدة", [("الولاياتالمتحدة", "geonames:6252001")]),
+        ("وقال بأنه سيزور", []),
+    ],
+)
+def test_find_mentions_capitals_and_foreign_names(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(m.text, m.match.place_id) for m in find_mentions(text)] == expected
 
 
 def _toy_gazetteer() -> Gazetteer:

@@ -45,6 +45,19 @@ def mentions(text: str) -> list[tuple[str, str]]:
             "وصلت القوات إلى القائم ثم قضاء القائم وبالقائم",
             [("القائم", QAIM), ("قضاء القائم", QAIM), ("وبالقائم", QAIM)],
         ),
+        # facilities and features named after a place are other places
+        ("علقت الرحلات في مطاري أربيل والسليمانية", []),
+        ("ويظهر جبل سنجار من المنطقة", []),
+        ("دخلت القوات سهل نينوى وسنجار", [("وسنجار", "geonames:448149")]),
+        ("Iraqi troops entered the Havana oil field near Kirkuk", [("Kirkuk", KIRKUK)]),
+        # a command is an organisation; operations to free a town are about the town
+        ("قال قائد عمليات نينوى", []),
+        ("قال قائد عمليات تحرير الحويجة", [("الحويجة", "geonames:390188")]),
+        ("وأعلن مجلس أمن إقليم كردستان العراق", []),
+        ("تنظيم الدولة الإسلامية في العراق والشام", []),
+        # adjective compounds, outlets with a channel number
+        ("Iran-backed militias entered Kirkuk", [("Kirkuk", KIRKUK)]),
+        ("قالت كوردستان 24 إن القوات دخلت كركوك", [("كركوك", KIRKUK)]),
     ],
 )
 def test_names_inside_other_names_are_not_places(text: str, expected: list[tuple[str, str]]) -> None:
@@ -66,6 +79,34 @@ def test_names_inside_other_names_are_not_places(text: str, expected: list[tuple
     ],
 )
 def test_places_in_similar_contexts_stay_places(text: str, expected: list[tuple[str, str]]) -> None:
+    assert mentions(text) == expected
+
+
+GOV_KIRKUK, GOV_NINEVEH = "kcm:gov-kirkuk", "kcm:gov-nineveh"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('انسحبت البشمركة من محافظة "كركوك"', [("كركوك", GOV_KIRKUK)]),
+        ("مواقع في محافظتي نينوى وكركوك", [("نينوى", GOV_NINEVEH), ("وكركوك", GOV_KIRKUK)]),
+        ("the disputed province of Kirkuk", [("Kirkuk", GOV_KIRKUK)]),
+        (
+            "the provinces of Kirkuk, Nineveh, Diyala and Saladin",
+            [
+                ("Kirkuk", GOV_KIRKUK),
+                ("Nineveh", GOV_NINEVEH),
+                ("Diyala", "kcm:gov-diyala"),
+                ("Saladin", "kcm:gov-salahaddin"),
+            ],
+        ),
+        # the city when nothing says province
+        ("دخلت القوات كركوك وأربيل", [("كركوك", KIRKUK), ("وأربيل", "geonames:95446")]),
+    ],
+)
+def test_a_seat_named_after_a_governorate_word_is_the_governorate(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
     assert mentions(text) == expected
 
 
