@@ -140,9 +140,10 @@ class MentionSite:
         """
         if k < 0 or k + 1 >= len(self.spans):
             return False
-        gap = self.text[self.spans[k][1] : self.spans[k + 1][0]]
-        allowed = " \u00a0-'’." if dots else " \u00a0-'’"
-        return len(gap) <= _MAX_GAP and all(ch in allowed for ch in gap)
+        start, end = self.spans[k][1], self.spans[k + 1][0]
+        if end - start > _MAX_GAP:
+            return False
+        return not self.text[start:end].strip(" \u00a0-'’." if dots else " \u00a0-'’")
 
     def capitalised(self, k: int) -> bool:
         """Whether token ``k`` starts with a capital letter."""
@@ -296,7 +297,9 @@ def after_org_prefix(site: MentionSite) -> bool:
     """Tell a name inside a longer organisation name that starts before it («الدولة الإسلامية في العراق»)."""
     for prefix in ORG_PREFIXES:
         start = site.first - len(prefix)
-        if start < 0 or not all(site.joined(k) for k in range(start, site.first)):
+        if start < 0 or site.key(site.first - 1) != prefix[-1]:
+            continue
+        if not all(site.joined(k) for k in range(start, site.first)):
             continue
         if all(prefix[n] in _forms(site.key(start + n)) for n in range(len(prefix))):
             return True
