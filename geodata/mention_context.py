@@ -73,7 +73,7 @@ DUAL_HEADS = _keys("مطاري حقلي")
 # Lower-case words after an English name that make it the name of another feature: "the Havana oil field", "the
 # Kurdistan flag", "Erbil–Kirkuk checkpoint".
 FEATURES_AFTER_LATIN = _keys(
-    "field oilfield oil dome checkpoint bridge flag plain mountain mountains refinery prison"
+    "field oilfield dome checkpoint bridge flag plain mountain mountains refinery prison"
 )
 # Words that end an Arabic organisation name: a preposition between a head-word and a name starts a new phrase.
 PREPOSITIONS = _keys("في من إلى على عن مع حتى نحو قرب داخل خارج بين عند لدى")
@@ -81,7 +81,6 @@ PREPOSITIONS = _keys("في من إلى على عن مع حتى نحو قرب د�
 _CONNECTORS = _keys("of for and al el")
 # Latin particles that join a personal name to a family name ("Ma'an al-Saadi").
 _NAME_PARTICLES = _keys("al el bin ibn abu")
-# Names that are also ordinary words; in running text they are places only after one of these words (folded keys).
 # Words that, right before a name, make it part of the name of an organisation («الدولة الإسلامية في العراق والشام»).
 ORG_PREFIXES = (tuple(nm.fold("الدولة الإسلامية في").split()),)
 # A channel number after a name makes it an outlet's: «كوردستان 24», "France 24".
@@ -89,6 +88,7 @@ OUTLET_NUMBERS = frozenset({"24"})
 # Words before a name that make it a governorate («محافظتي نينوى وكركوك», "the province of Kirkuk").
 GOVERNORATE_WORDS = _keys("محافظة محافظتي محافظات")
 GOVERNORATE_WORDS_LATIN = _keys("province provinces governorate governorates")
+# Names that are also ordinary words; in running text they are places only after one of these words (folded keys).
 GATED_NAMES = _keys("القائم")
 GATE_OPENERS = _keys("في من إلى نحو قرب باتجاه قضاء مدينة ناحية منطقة بلدة حدود مدن أقضية")
 _OUTLET_DAY = nm.fold("اليوم")
@@ -242,6 +242,8 @@ def feature_after(site: MentionSite) -> bool:
     k = site.last
     if k >= len(site.spans) or not site.joined(k - 1) or site.capitalised(k):
         return False
+    if site.key(k) == "oil" and site.joined(k):
+        k += 1  # "the Havana oil field"; "Kirkuk oil exports" keep Kirkuk
     return site.key(k) in FEATURES_AFTER_LATIN
 
 

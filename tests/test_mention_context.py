@@ -76,6 +76,7 @@ def test_names_inside_other_names_are_not_places(text: str, expected: list[tuple
         # title-case headlines without organisation words keep their places
         ("Iraqi Forces Seize Kirkuk Oil Fields From Kurdish Fighters", [("Kirkuk", KIRKUK)]),
         ("في كركوك اليوم", [("كركوك", KIRKUK)]),
+        ("Kirkuk oil exports fell", [("Kirkuk", KIRKUK)]),
     ],
 )
 def test_places_in_similar_contexts_stay_places(text: str, expected: list[tuple[str, str]]) -> None:
