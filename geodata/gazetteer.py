@@ -162,11 +162,12 @@ class Gazetteer:
         The file the places came from, for messages.
     """
 
-    __slots__ = ("__weakref__", "_by_id", "_places", "attribution", "path")
+    __slots__ = ("__weakref__", "_by_id", "_countries", "_places", "attribution", "path")
 
     def __init__(self, places: Iterable[Place], *, attribution: str = "", path: Path | None = None) -> None:
         self._places = tuple(places)
         self._by_id = {p.id: p for p in self._places}
+        self._countries = {p.country: p.name for p in self._places if p.kind == "country"}
         if len(self._by_id) != len(self._places):
             raise GazetteerError(f"{path or '<places>'}: duplicate place ids")
         self.attribution = attribution
@@ -180,6 +181,10 @@ class Gazetteer:
             raise PlaceNotFound(
                 f"no place with id {place_id!r} in the gazetteer {self.path or ''}".rstrip()
             ) from None
+
+    def country_name(self, code: str) -> str | None:
+        """Return the English name of the country with ISO code ``code`` ("Iran" for IR), or None if it has none."""
+        return self._countries.get(code)
 
     def __contains__(self, place_id: object) -> bool:
         return isinstance(place_id, str) and place_id in self._by_id
