@@ -87,7 +87,7 @@ def _simplified(geoms: list[shapely.Geometry], tolerance: float) -> list[shapely
 
 
 def _label_point(geom: shapely.Geometry) -> list[float]:
-    """A point inside the largest part of ``geom``, for its name."""
+    """Return a point inside the largest part of ``geom``, where its name goes."""
     parts = list(getattr(geom, "geoms", [geom]))
     biggest = max(parts, key=lambda g: g.area)
     point = shapely.point_on_surface(biggest)
