@@ -260,11 +260,13 @@ def _dissolve(cut: np.ndarray, members: np.ndarray, shape: shapely.Geometry) -> 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """Keep only the polygons of ``geom`` (an intersection can leave lines and points on a border)."""
-    parts = shapely.get_parts(geom)
-    polys = [p for p in parts.tolist() if shapely.get_type_id(p) in (3, 6) and not p.is_empty]
+    if shapely.get_type_id(geom) in (3, 6):
+        return geom
+    polys = [p for p in shapely.get_parts(geom).tolist() if shapely.get_type_id(p) == 3 and not p.is_empty]
     if not polys:
         return shapely.Polygon()
-    return shapely.union_all(polys) if len(polys) > 1 else polys[0]
+    # parts of one valid overlay result never overlap: no union needed
+    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
 def _empty_areas() -> gpd.GeoDataFrame:
