@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 EVENTS ?= $(CURDIR)/events.csv
 PORT   ?= 8501
 
-.PHONY: run test lint pytest bench serve clean gazetteer screenshots
+.PHONY: run test lint pytest bench serve clean gazetteer screenshots basemap
 
 # The venv is rebuilt only when pyproject.toml changes (stamp files).
 $(VENV)/.stamp-run: pyproject.toml
@@ -43,6 +43,10 @@ screenshots: $(VENV)/.stamp-test
 
 gazetteer: $(VENV)/.stamp-test
 	$(VENV)/bin/kcm gazetteer build
+
+# Rebuild the packaged outlines (geodata/data/basemap.geojson) from Natural Earth in npm packages (needs npm).
+basemap: $(VENV)/.stamp-test
+	$(PY) -m geodata.basemap_build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -31,8 +31,9 @@ class Settings:
     override_km
         Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
     map_tiles
-        The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
-        (offline use, tests).
+        Map tiles drawn under the packaged outlines: a folium tile name or URL template (``KCM_TILES``, e.g.
+        ``OpenStreetMap`` or a local tile server's URL). Default ``none``: offline-safe, no request leaves the
+        machine; the packaged outlines are drawn either way.
     """
 
     events_path: Path
@@ -40,7 +41,7 @@ class Settings:
     curated_places_path: Path
     aggregate_threshold: int = 5000
     override_km: float = 25.0
-    map_tiles: str | None = "OpenStreetMap"
+    map_tiles: str | None = None
 
 
 def get_settings() -> Settings:
@@ -50,9 +51,12 @@ def get_settings() -> Settings:
         gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
-        map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        map_tiles=_tiles(os.environ.get("KCM_TILES", "none")),
     )
 
 
 def _tiles(value: str) -> str | None:
-    return None if value.strip().lower() in {"", "none", "off"} else value.strip()
+    text = value.strip()
+    if text.lower() in {"", "none", "off"}:
+        return None
+    return "OpenStreetMap" if text.lower() == "osm" else text
