@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
+from geodata.control import control_as_of
 from geodata.events import load_events
 from geodata.filters import EventFilter, apply_filter
-from geodata.control import control_as_of
-from geodata.maps import STATIC_DIR, build_map, build_candidates_map
+from geodata.maps import STATIC_DIR, build_candidates_map, build_map
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser]
