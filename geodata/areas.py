@@ -187,6 +187,28 @@ def _crossings(a: np.ndarray, b: np.ndarray, seed: np.ndarray, reach: float) -> 
     return np.round(np.concatenate(points), 3), np.concatenate(index)
 
 
+def _inside_convex(
+    points: np.ndarray, a: np.ndarray, b: np.ndarray, edge_cell: np.ndarray, n: int
+) -> np.ndarray:
+    """Return which of ``points`` (cells x points x 2) lie in their convex cell, given its edges a->b by cell.
+
+    A point is inside a convex ring when it is on the inner side of every edge; the edges are padded per cell
+    with ones that every point passes.
+    """
+    counts = np.bincount(edge_cell, minlength=n)
+    slot = np.arange(len(edge_cell)) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = int(counts.max()) if n else 0
+    start = np.zeros((n, width, 2))
+    step = np.zeros((n, width, 2))
+    start[edge_cell, slot] = a
+    step[edge_cell, slot] = b - a
+    turn = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]).astype(float)
+    sign = np.sign(np.bincount(edge_cell, weights=turn, minlength=n))  # +1: counterclockwise ring
+    rel = points[:, :, None, :] - start[:, None, :, :]
+    side = step[:, None, :, 0] * rel[..., 1] - step[:, None, :, 1] * rel[..., 0]
+    return (side * sign[:, None, None] >= 0).all(axis=2)
+
+
 def _disc_cut(
     cells: np.ndarray,
     coords: np.ndarray,
@@ -211,9 +233,9 @@ def _disc_cut(
     steps = 4 * _CIRCLE_SEGMENTS
     angle = np.arange(steps) * (2 * np.pi / steps)
     circle = centres[ids][:, None, :] + reach * np.stack([np.cos(angle), np.sin(angle)], axis=1)[None]
+    in_cell = _inside_convex(circle, a, b, np.searchsorted(ids, edge_owner), len(ids)).reshape(-1)
     circle_owner = np.repeat(ids, steps)
     circle = circle.reshape(-1, 2)
-    in_cell = shapely.contains_xy(cells[circle_owner], circle[:, 0], circle[:, 1])
     all_pts = np.concatenate([pts[corner_ok], cross, circle[in_cell]])
     all_own = np.concatenate([own[corner_ok], edge_owner[which], circle_owner[in_cell]])
     rel = all_pts - centres[all_own]
