@@ -34,7 +34,7 @@ def _screenshot_dir(tmp_path: Path) -> Path:
 
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000  # the machine is shared: a cold first page can take long
 SHOT_VIEWPORT = {"width": 1440, "height": 1500}  # the controls and the whole map in one picture
 
 
@@ -251,6 +251,17 @@ def test_offline_the_map_draws_from_our_server_alone_and_screenshot(
     assert shot.stat().st_size > 10_000
     legend.locator("summary").click()
     assert legend.get_attribute("open") is not None
+    # The areas of the day can be downloaded, and Kirkuk lies in a federal area on 2017-10-20.
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        page.locator('[data-testid="stDownloadButton"] button').filter(has_text="areas of control").click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert doc["as_of"] == "2017-10-20" and len(doc["features"]) >= 2
+    holders = [
+        f["properties"]["controller"]
+        for f in doc["features"]
+        if "geonames:94787" in f["properties"]["places"]
+    ]
+    assert holders and holders[0].startswith("isf")
     assert not page.dialogs
 
 
