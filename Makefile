@@ -4,6 +4,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 EVENTS ?= $(CURDIR)/events.csv
 PORT   ?= 8501
+# The dashboard listens on this machine only; `make run ADDRESS=0.0.0.0 READ_ONLY=1` shares a read-only map.
+ADDRESS ?= 127.0.0.1
+READ_ONLY ?=
 
 .PHONY: run test lint pytest bench serve clean gazetteer screenshots basemap
 
@@ -21,9 +24,9 @@ $(VENV)/.stamp-test: pyproject.toml
 	@touch $@ $(VENV)/.stamp-run
 
 run: $(VENV)/.stamp-run
-	@echo "Kirkuk Control Map: open http://localhost:$(PORT)  (events: $(EVENTS))"
-	KCM_EVENTS="$(EVENTS)" $(PY) -m dashboard.serve \
-		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode viewer
+	@echo "Kirkuk Control Map: open http://$(ADDRESS):$(PORT)  (events: $(EVENTS))"
+	KCM_EVENTS="$(EVENTS)" KCM_ADDRESS="$(ADDRESS)" KCM_READ_ONLY="$(READ_ONLY)" $(PY) -m dashboard.serve \
+		--server.port $(PORT)
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check geodata dashboard tests

@@ -24,6 +24,7 @@ from streamlit_folium import st_folium
 from dashboard import cache
 from dashboard import state as vs
 from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
+from dashboard.plain import plain
 from geodata.errors import EventValidationError, GeodataError, Problem
 from geodata.export import control_to_geojson_bytes, to_csv_bytes, to_geojson_bytes
 from geodata.filters import apply_filter
@@ -117,16 +118,18 @@ def map_page() -> None:
             }
         )
 
-    uploaded = _uploaded_events()
+    uploaded = None if settings.read_only else _uploaded_events()
+    if settings.read_only:
+        upload_box.caption(t("read_only", lang))
     events_path = uploaded or settings.events_path
     try:
         dataset = cache.load_dataset(str(events_path), cache.file_version(events_path))
     except EventValidationError as exc:
-        st.error(f"{t('load_error', lang)}: {events_path}")
+        st.error(f"{t('load_error', lang)}: {plain(events_path)}")
         st.dataframe(_problem_table(exc.problems, str(events_path)), hide_index=True)
         st.stop()
     except (GeodataError, OSError) as exc:
-        st.error(f"{t('load_error', lang)}: {exc}")
+        st.error(f"{t('load_error', lang)}: {plain(exc)}")
         st.stop()
     first, last = dataset.first, dataset.last
 
@@ -398,11 +401,14 @@ _pages = [
     st.Page(
         map_page, title=t("nav_map", _navigation_lang()), icon=":material/map:", url_path="map", default=True
     ),
-    st.Page(
-        Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
-        title=t("nav_add_article", _navigation_lang()),
-        icon=":material/post_add:",
-        url_path="add-article",
-    ),
 ]
+if not get_settings().read_only:  # a read-only server offers no page that writes
+    _pages.append(
+        st.Page(
+            Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
+            title=t("nav_add_article", _navigation_lang()),
+            icon=":material/post_add:",
+            url_path="add-article",
+        )
+    )
 st.navigation(_pages).run()

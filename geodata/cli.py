@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -194,27 +193,36 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the dashboard (a wrapper over ``streamlit run``) on an events file."""
+    """Start the dashboard on an events file, in this process: stopping ``kcm serve`` stops the server.
+
+    The command replaces itself (``exec``) with ``python -m dashboard.serve``, so the server keeps this process id:
+    SIGTERM or Ctrl-C reach Streamlit directly and nothing is left running behind a stopped ``kcm serve``.
+    """
     events = (args.events or get_settings().events_path).resolve()
     if not events.exists():
         raise InputError(f"events file not found: {events}")
     env = dict(os.environ, KCM_EVENTS=str(events))
-    # dashboard.serve is `streamlit run dashboard/app.py` with the data layer warmed up while the server starts
+    address = args.address or env.get("KCM_ADDRESS") or "127.0.0.1"
+    env["KCM_ADDRESS"] = address
+    if args.read_only:
+        env["KCM_READ_ONLY"] = "1"
     cmd = [
         sys.executable,
         "-m",
         "dashboard.serve",
-        "--server.headless",
-        "true",
         "--server.port",
         str(args.port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
+        "--server.address",
+        address,
     ]
-    print(f"Kirkuk Control Map: open http://localhost:{args.port}  (events: {events})", file=sys.stderr)
-    return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
+    mode = " read-only" if args.read_only or env.get("KCM_READ_ONLY") else ""
+    host = f"[{address}]" if ":" in address else address
+    print(f"Kirkuk Control Map{mode}: open http://{host}:{args.port}  (events: {events})", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os.chdir(REPO_ROOT)
+    os.execve(sys.executable, cmd, env)
+    return EXIT_OK  # not reached: execve does not return
 
 
 # ---------------------------------------------------------------- articles
@@ -284,6 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the dashboard")
     _events_option(srv)
     srv.add_argument("--port", type=int, default=8501)
+    srv.add_argument(
+        "--address",
+        default=None,
+        help="address to listen on (default: KCM_ADDRESS, else 127.0.0.1: this machine only); "
+        "0.0.0.0 shares the dashboard with the network",
+    )
+    srv.add_argument(
+        "--read-only",
+        action="store_true",
+        help="show the data only: no upload, no Add article, no corrections (also KCM_READ_ONLY=1)",
+    )
     srv.set_defaults(func=cmd_serve)
 
     ing = sub.add_parser("ingest", help="extract candidate events from articles")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +23,7 @@ import numpy as np
 import orjson
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geodata.errors import InputError
@@ -515,16 +516,81 @@ _CSS = (
 )
 
 
-class _KcmLayers(MacroElement):
+class _Verbatim(Element):
+    """Script text that is put into the page as it is: never compiled as a Jinja template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged (branca's ``Element`` would compile it as a template first)."""
+        return self._text
+
+
+def script_json(data: object) -> str:
+    r"""Serialise ``data`` as JSON that is inert in a ``<script>`` element and in any Jinja template.
+
+    ``<`` is written ``\u003c``, so no ``</script>`` or ``<!--`` can end the script; and a ``{`` that would open a
+    Jinja delimiter (``{{``, ``{%``, ``{#``) is written ``\u007b``: such pairs only ever occur inside JSON strings
+    (an object's ``{`` is followed by ``"`` or ``}``), where the escape decodes to the same text. So source text stays data even if a later step
+    (branca, streamlit-folium) treats the script as a template.
+    """
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
+    text = _JINJA_OPENERS.sub(r"\\u007b", text)
+    return text.replace("<", "\\u003c")
+
+
+_JINJA_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
+class _DataScript(MacroElement):
+    """A map script that receives its data as JSON and is never compiled as a template.
+
+    branca renders a ``MacroElement``'s script macro and then compiles the result *again* as a Jinja template
+    (``Element(script(...))``), so any source text inside it would run on the server. Here the script text is
+    built in Python (placeholders replaced once, the data last) and handed to the page as a :class:`_Verbatim`
+    element; streamlit-folium, which calls the ``script`` macro directly, gets the same text through
+    ``{{ this.script_text }}``, rendered once.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
+    _js: str = ""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "KcmData"
+        self.raw_payload = payload
+
+    def _placeholders(self) -> dict[str, str]:
+        return {"__KCM_MAP__": self._parent.get_name()}
+
+    @property
+    def script_text(self) -> str:
+        """The script with the map's variable names and, last, the JSON data filled in."""
+        js = self._js
+        for key, value in self._placeholders().items():
+            js = js.replace(key, value)
+        data = {k: v for k, v in self.raw_payload.items() if not k.startswith("_")}
+        head, _, tail = js.partition("__KCM_PAYLOAD__")
+        return head + script_json(data) + tail
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the script to the page verbatim (see the class docstring), then render the children."""
+        figure = self.get_root()
+        figure.script.add_child(_Verbatim(self.script_text), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _KcmLayers(_DataScript):
     """One script that fills the layer groups from compact arrays and adds the legend and the "as of" box."""
 
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
+    _js = """
 (function () {
-  var P = {{ this.payload }};
-  var map = {{ this._parent.get_name() }};
-  var S = P.S, T = P.L, g = {{ this.groups_js }}, names = [];
+  var P = __KCM_PAYLOAD__;
+  var map = __KCM_MAP__;
+  var S = P.S, T = P.L, g = __KCM_GROUPS__, names = [];
   if (!document.getElementById("kcm-css")) {
     var st = document.createElement("style"); st.id = "kcm-css"; st.textContent = P.css;
     document.head.appendChild(st);
@@ -644,27 +710,12 @@ class _KcmLayers(MacroElement):
     }
   }
 })();
-{% endmacro %}
 """
-    )
 
-    def __init__(self, payload: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "KcmLayers"
-        self.raw_payload = payload
-
-    @property
-    def groups_js(self) -> str:
-        """A JavaScript object literal naming the layer groups' variables (resolved at render time)."""
+    def _placeholders(self) -> dict[str, str]:
         names = self.raw_payload["_groups"]
-        return "{" + ", ".join(f"{key}: {group.get_name()}" for key, group in names.items()) + "}"
-
-    @property
-    def payload(self) -> str:
-        """The payload as JSON that is safe inside a ``<script>`` element."""
-        data = {k: v for k, v in self.raw_payload.items() if k != "_groups"}
-        text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
-        return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+        groups = "{" + ", ".join(f"{key}: {group.get_name()}" for key, group in names.items()) + "}"
+        return {**super()._placeholders(), "__KCM_GROUPS__": groups}
 
 
 def _bounds(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> list[list[float]] | None:
@@ -828,6 +879,33 @@ def _actor_order(code: str) -> tuple[int, str]:
 # ---------------------------------------------------------------- candidate events of one article (ingest section)
 
 
+class _KcmCandidates(_DataScript):
+    """One script that draws an article's candidate events: a circle each, a dashed line from a movement's origin."""
+
+    _js = """
+(function () {
+  var P = __KCM_PAYLOAD__;
+  var map = __KCM_MAP__;
+  for (var i = 0; i < P.lat.length; i++) {
+    var ll = [P.lat[i], P.lon[i]];
+    L.circleMarker(ll, {radius: 8, color: P.color[i], fill: true, fillOpacity: 0.8}).bindTooltip(P.tip[i]).addTo(map);
+    if (P.olat[i] !== null && P.olon[i] !== null) {
+      L.polyline([[P.olat[i], P.olon[i]], ll], {color: P.color[i], weight: 2, dashArray: "6"}).addTo(map);
+    }
+  }
+})();
+"""
+
+
+def _finite(value: object) -> float | None:
+    """Return ``value`` as a finite float, else None (missing, NaN, infinite or not a number)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def build_candidates_map(
     candidates: Sequence[dict[str, Any]], *, tiles: str | None = DEFAULT_TILES
 ) -> folium.Map:
@@ -837,39 +915,32 @@ def build_candidates_map(
     ----------
     candidates
         Mappings with ``lat``, ``lon``, ``event_type``, ``place``, ``event_date`` and optionally ``origin_lat``,
-        ``origin_lon`` (a handful per article, so one marker each is fine here). Every string is escaped.
+        ``origin_lon``. Every string is escaped, and all of it reaches the page as JSON data (never through a
+        template), like the main map's layers.
     tiles
         Folium tiles, or None for none (tests, offline).
     """
     fmap = folium.Map(location=list(DEFAULT_CENTER), zoom_start=7, tiles=tiles, control_scale=True)
+    fmap.default_js = [(name, url) for name, url in folium.Map.default_js if name == "leaflet"]
+    fmap.default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
+    data: dict[str, list[Any]] = {key: [] for key in ("lat", "lon", "olat", "olon", "color", "tip")}
     points: list[list[float]] = []
     for row in candidates:
-        lat, lon = float(row["lat"]), float(row["lon"])
-        if not (math.isfinite(lat) and math.isfinite(lon)):
+        lat, lon = _finite(row.get("lat")), _finite(row.get("lon"))
+        if lat is None or lon is None:
             continue
-        color = (
-            EVENT_TYPE_LABELS[str(row["event_type"])].color
-            if row.get("event_type") in EVENT_TYPE_LABELS
-            else UNKNOWN_COLOR
+        kind = row.get("event_type")
+        data["color"].append(EVENT_TYPE_LABELS[kind].color if kind in EVENT_TYPE_LABELS else UNKNOWN_COLOR)
+        data["tip"].append(
+            escape_text(f"{kind or ''} · {row.get('place', '')} · {row.get('event_date') or '?'}")
         )
-        label = escape_text(
-            f"{row.get('event_type', '')} · {row.get('place', '')} · {row.get('event_date') or '?'}"
-        )
-        folium.CircleMarker(
-            [lat, lon], radius=8, color=color, fill=True, fill_opacity=0.8, tooltip=label
-        ).add_to(fmap)
-        points.append([lat, lon])
-        o_lat, o_lon = row.get("origin_lat"), row.get("origin_lon")
-        if (
-            o_lat is not None
-            and o_lon is not None
-            and math.isfinite(float(o_lat))
-            and math.isfinite(float(o_lon))
-        ):
-            folium.PolyLine(
-                [[float(o_lat), float(o_lon)], [lat, lon]], color=color, weight=2, dash_array="6"
-            ).add_to(fmap)
-            points.append([float(o_lat), float(o_lon)])
+        o_lat, o_lon = _finite(row.get("origin_lat")), _finite(row.get("origin_lon"))
+        if o_lat is None or o_lon is None:
+            o_lat = o_lon = None
+        for key, value in (("lat", lat), ("lon", lon), ("olat", o_lat), ("olon", o_lon)):
+            data[key].append(value)
+        points += [[lat, lon]] + ([[o_lat, o_lon]] if o_lat is not None and o_lon is not None else [])
+    _KcmCandidates(dict(data)).add_to(fmap)
     if len(points) > 1:
         fmap.fit_bounds(points, padding=(20, 20))
     elif points:

@@ -34,6 +34,9 @@ class Settings:
         Map tiles drawn under the packaged outlines: a folium tile name or URL template (``KCM_TILES``, e.g.
         ``OpenStreetMap`` or a local tile server's URL). Default ``none``: offline-safe, no request leaves the
         machine; the packaged outlines are drawn either way.
+    read_only
+        The dashboard only shows data (``KCM_READ_ONLY``): no upload, no Add article, no corrections. For a map
+        shared on a network.
     """
 
     events_path: Path
@@ -42,6 +45,7 @@ class Settings:
     aggregate_threshold: int = 5000
     override_km: float = 25.0
     map_tiles: str | None = None
+    read_only: bool = False
 
 
 def get_settings() -> Settings:
@@ -52,7 +56,12 @@ def get_settings() -> Settings:
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
         map_tiles=_tiles(os.environ.get("KCM_TILES", "none")),
+        read_only=_flag(os.environ.get("KCM_READ_ONLY", "")),
     )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _tiles(value: str) -> str | None:
