@@ -955,14 +955,9 @@ def build_map(
             (np.asarray(payload["ctl"]["lat"], dtype=float), np.asarray(payload["ctl"]["lon"], dtype=float))
         )
         controllers = sorted({str(c) for c in control["controller"].dropna() if str(c)}, key=_actor_order)
-    if changes is not None and len(changes) and "changes" in wanted:
-        payload["ch"] = _changes_payload(changes, strings, lang)
+    payload.update(_day_layers(changes, areas, fronts, wanted, strings, lang))
     payload["base"] = base_payload()
     payload["tiles"] = tiles is not None
-    if areas is not None and len(areas) and "areas" in wanted:
-        payload["areas"] = areas_payload(areas, lang)
-    if fronts is not None and len(fronts) and "fronts" in wanted:
-        payload["fronts"] = fronts_payload(fronts, lang)
     types_present = []
     if "ev" in payload:
         present = set(payload["ev"]["k"])
@@ -992,6 +987,29 @@ def build_map(
     if fit is not None:
         fmap.fit_bounds(fit, padding=(20, 20))
     return fmap
+
+
+def _present(frame: pd.DataFrame | None, layer: str, wanted: Sequence[str]) -> bool:
+    return frame is not None and len(frame) > 0 and layer in wanted
+
+
+def _day_layers(
+    changes: pd.DataFrame | None,
+    areas: pd.DataFrame | None,
+    fronts: pd.DataFrame | None,
+    wanted: Sequence[str],
+    strings: _Strings,
+    lang: str,
+) -> dict[str, Any]:
+    """Payloads of the changes, areas and front-line layers that are wanted and have data."""
+    layers: dict[str, Any] = {}
+    if _present(changes, "changes", wanted):
+        layers["ch"] = _changes_payload(changes, strings, lang)  # type: ignore[arg-type]
+    if _present(areas, "areas", wanted):
+        layers["areas"] = areas_payload(areas, lang)  # type: ignore[arg-type]
+    if _present(fronts, "fronts", wanted):
+        layers["fronts"] = fronts_payload(fronts, lang)  # type: ignore[arg-type]
+    return layers
 
 
 def use_local_leaflet(fmap: folium.Map, static_url: str = STATIC_URL) -> folium.Map:
