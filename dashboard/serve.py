@@ -46,7 +46,15 @@ def server_args(argv: Sequence[str], env: dict[str, str] | None = None) -> list[
 
 
 def warm_up() -> None:
-    """Import the page's heavy modules and load the events file and its latest control state into the caches."""
+    """Import the page's heavy modules and load the events file and its latest control state into the caches.
+
+    The caches are called outside a page run, which Streamlit reports as "missing ScriptRunContext"; that is
+    expected here, so the warning is silenced for the warm-up only.
+    """
+    context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    quiet = _NoContextWarning()
+    # A filter, not a level: Streamlit resets the level when it sets up its loggers.
+    context_log.addFilter(quiet)
     try:
         # Not streamlit_folium itself: a component is registered only when it is imported during a page run,
         # so importing it here would leave it unserved (404). Its heavy dependency, folium.plugins, is fine.
@@ -64,6 +72,15 @@ def warm_up() -> None:
         cache.changes_in(dataset.path, dataset.version, dataset.first, dataset.last)
     except Exception:  # the page reports load errors itself; warming up must never stop the server
         logger.exception("warm-up of the dashboard failed; the page will load the data itself")
+    finally:
+        context_log.removeFilter(quiet)
+
+
+class _NoContextWarning(logging.Filter):
+    """Drop Streamlit's "missing ScriptRunContext" warning, which a cache call outside a page run always gives."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "ScriptRunContext" not in record.getMessage()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
