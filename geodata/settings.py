@@ -31,8 +31,9 @@ class Settings:
     override_km
         Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
     map_tiles
-        The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
-        (offline use, tests).
+        Map tiles drawn under the packaged outlines: a folium tile name or URL template (``KCM_TILES``, e.g.
+        ``OpenStreetMap`` or a local tile server's URL). Default ``none``: offline-safe, no request leaves the
+        machine; the packaged outlines are drawn either way.
     read_only
         The dashboard only shows data (``KCM_READ_ONLY``): no upload, no Add article, no corrections. For a map
         shared on a network.
@@ -43,7 +44,7 @@ class Settings:
     curated_places_path: Path
     aggregate_threshold: int = 5000
     override_km: float = 25.0
-    map_tiles: str | None = "OpenStreetMap"
+    map_tiles: str | None = None
     read_only: bool = False
 
 
@@ -54,7 +55,7 @@ def get_settings() -> Settings:
         gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
-        map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        map_tiles=_tiles(os.environ.get("KCM_TILES", "none")),
         read_only=_flag(os.environ.get("KCM_READ_ONLY", "")),
     )
 
@@ -64,4 +65,7 @@ def _flag(value: str) -> bool:
 
 
 def _tiles(value: str) -> str | None:
-    return None if value.strip().lower() in {"", "none", "off"} else value.strip()
+    text = value.strip()
+    if text.lower() in {"", "none", "off"}:
+        return None
+    return "OpenStreetMap" if text.lower() == "osm" else text
