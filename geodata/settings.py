@@ -31,8 +31,9 @@ class Settings:
     override_km
         Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
     map_tiles
-        The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
-        (offline use, tests).
+        Map tiles drawn under the packaged outlines: a folium tile name or URL template (``KCM_TILES``, e.g.
+        ``OpenStreetMap`` or a local tile server's URL). Default ``none``: offline-safe, no request leaves the
+        machine; the packaged outlines are drawn either way.
     candidates_path
         The candidates dataset the review page opens, or a folder of such datasets (``KCM_CANDIDATES``).
     read_only
@@ -45,7 +46,7 @@ class Settings:
     curated_places_path: Path
     aggregate_threshold: int = 5000
     override_km: float = 25.0
-    map_tiles: str | None = "OpenStreetMap"
+    map_tiles: str | None = None
     candidates_path: Path | None = None
     read_only: bool = False
 
@@ -57,7 +58,7 @@ def get_settings() -> Settings:
         gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
-        map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        map_tiles=_tiles(os.environ.get("KCM_TILES", "none")),
         candidates_path=Path(os.environ["KCM_CANDIDATES"]) if os.environ.get("KCM_CANDIDATES") else None,
         read_only=_flag(os.environ.get("KCM_READ_ONLY", "")),
     )
@@ -68,4 +69,7 @@ def _flag(value: str) -> bool:
 
 
 def _tiles(value: str) -> str | None:
-    return None if value.strip().lower() in {"", "none", "off"} else value.strip()
+    text = value.strip()
+    if text.lower() in {"", "none", "off"}:
+        return None
+    return "OpenStreetMap" if text.lower() == "osm" else text

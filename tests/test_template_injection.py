@@ -101,10 +101,14 @@ def _renders(fmap) -> list[str]:
     return [full, _get_header(fmap), _get_html(fmap), generate_leaflet_string(fmap)]
 
 
+# ``{{ 7*191 }}`` evaluated: "1337" on its own, not inside a number (the outlines' coordinates hold e.g. 32.1337).
+_EVALUATED = re.compile(r"(?<![\d.])1337(?![\d])")
+
+
 def _assert_inert(outputs: list[str], payloads: list[str], pwn: Path) -> None:
     joined = "\n".join(outputs)
     assert not pwn.exists(), "a template payload ran on the server"
-    assert "1337" not in joined
+    assert not _EVALUATED.search(joined)
     assert "RRR" not in joined
     assert "jinja2" not in joined.lower() and "<function" not in joined
     decoded = _data_strings(outputs[0])
@@ -143,7 +147,7 @@ def test_map_builder_keeps_payloads_inert(column: str, pwn_dir: Path) -> None:
         _assert_inert(outputs, payloads, pwn_dir)  # columns the map shows: they must be there, as written
     else:
         assert not pwn_dir.exists()
-        assert "1337" not in "\n".join(outputs)
+        assert not _EVALUATED.search("\n".join(outputs))
 
 
 def test_source_url_payload_is_inert(pwn_dir: Path) -> None:
@@ -151,7 +155,7 @@ def test_source_url_payload_is_inert(pwn_dir: Path) -> None:
     events = _events_with("source_url", [url])
     outputs = _renders(build_map(events, None, tiles=None))
     assert not pwn_dir.exists()
-    assert "1337" not in "\n".join(outputs)
+    assert not _EVALUATED.search("\n".join(outputs))
     assert escape_text(url) in _data_strings(outputs[0])
 
 
