@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -221,6 +222,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.stderr.flush()
     sys.stdout.flush()
     os.chdir(REPO_ROOT)
+    # An ignored signal stays ignored across exec (a shell's background job ignores SIGINT, so do some test
+    # runners): give the server the default handlers, so that Ctrl-C and SIGTERM always stop it.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     os.execve(sys.executable, cmd, env)
     return EXIT_OK  # not reached: execve does not return
 

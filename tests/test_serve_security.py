@@ -82,11 +82,21 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(events: Path, port: int, *extra: str) -> subprocess.Popen[bytes]:
+def _start(events: Path, port: int, *extra: str, ignore_sigint: bool = False) -> subprocess.Popen[bytes]:
     env = dict(os.environ, KCM_TILES="none")
     env.pop("KCM_ADDRESS", None)
     cmd = [sys.executable, "-m", "geodata", "serve", "--events", str(events), "--port", str(port), *extra]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def ignore() -> None:  # as a shell does for a background job: the ignore survives exec
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=ignore if ignore_sigint else None,
+    )
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, timeout: float = 60) -> set[str]:
@@ -148,10 +158,14 @@ def test_kcm_serve_address_option_is_used(served_events: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
-def test_stopping_kcm_serve_stops_its_server(sig: signal.Signals, served_events: Path) -> None:
+@pytest.mark.parametrize(
+    ("sig", "ignored"),
+    [(signal.SIGTERM, False), (signal.SIGINT, False), (signal.SIGINT, True)],
+    ids=["SIGTERM", "Ctrl-C", "Ctrl-C-after-an-inherited-ignore"],
+)
+def test_stopping_kcm_serve_stops_its_server(sig: signal.Signals, ignored: bool, served_events: Path) -> None:
     port = _free_port()
-    proc = _start(served_events, port)
+    proc = _start(served_events, port, ignore_sigint=ignored)
     _wait_listening(proc, port)
     started = time.monotonic()
     proc.send_signal(sig)
