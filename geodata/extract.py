@@ -669,11 +669,14 @@ class _Draft:
     merged: int = 0
 
 
+_ARABIC_LETTER_RE = re.compile("[\u0600-\u06ff]")
+_LATIN_LETTER_RE = re.compile("[A-Za-z]")
+
+
 def _detect_lang(text: str) -> str:
     sample = text[:5000]
-    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
-    return "ar" if arabic >= latin else "en"
+    arabic = len(_ARABIC_LETTER_RE.findall(sample))
+    return "ar" if arabic >= len(_LATIN_LETTER_RE.findall(sample)) else "en"
 
 
 def _place_of(mention: Any) -> PlaceMention:

@@ -342,12 +342,14 @@ def test_longest_expression_wins_and_mentions_do_not_overlap() -> None:
 def test_windowed_matching_equals_whole_text_matching(
     seed_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    long_text = (seed_text + "\n") * 20  # above the size where only windows around anchor words are searched
+    long_text = (seed_text + "\n") * 20
     windowed = find_dates(long_text, published=THU_30_NOV)
+    short = find_dates(seed_text, published=THU_30_NOV)
     import geodata.dates as dates_module
 
     monkeypatch.setattr(dates_module, "_SMALL_TEXT", 10**9)
     assert find_dates(long_text, published=THU_30_NOV) == windowed
+    assert find_dates(seed_text, published=THU_30_NOV) == short
     assert len(windowed) == 20 * 6
 
 
