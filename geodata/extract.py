@@ -48,6 +48,7 @@ from geodata.dates import (
     trie_regex,
 )
 from geodata.errors import ArticleError, InputError
+from geodata.lexicon import AR_CUES, AR_PRESENT, EN_CUES
 from geodata.vocab import EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class PlaceMention:
     admin1: str
     score: float
     ambiguous: bool = False
+    kind: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{mention, start, end, place_id, name, lat, lon, score}``."""
@@ -282,107 +284,9 @@ def _summary(event: CandidateEvent) -> str:
 
 # ---------------------------------------------------------------- vocabulary tables
 
-# Event cues: phrase -> (event type, kind). Kinds: verb (a past event), noun (a verbal noun: weaker, and a
-# purpose when preceded by ل), entry (entered: a control change, a deployment for US forces), status (holds),
-# future (announced, not happened: ignored).
-_AR_CUES: dict[str, tuple[str, str]] = {}
-_EN_CUES: dict[str, tuple[str, str]] = {}
-
-
-def _cues(table: dict[str, tuple[str, str]], event_type: str, kind: str, phrases: str) -> None:
-    for phrase in phrases.split("|"):
-        table[phrase.strip()] = (event_type, kind)
-
-
-_cues(
-    _AR_CUES,
-    "control_change",
-    "verb",
-    "سيطرت|سيطر|سيطروا|استعادت|استعاد|استعادوا|استولت|استولى|تسلمت|تسلم|تسلموا",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "verb",
-    "بسطت|انتزعت|حررت|حرروا|رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "noun",
-    "سيطرة|سيطرتها|سيطرته|سيطرتهم|السيطرة|استعادة|تسليم|انتزاع|تحرير|فرض سيطرتها",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "entry",
-    "دخلت|دخل|دخلوا|تدخل|تدخلها|تدخله|اقتحمت|اقتحموا|تقدمت|تقدموا|دخلتها|دخلته",
-)
-_cues(_AR_CUES, "control_change", "entry_noun", "دخول|اقتحام")
-_cues(_AR_CUES, "status", "status", "تسيطر|يسيطر|تسيطران|يسيطرون|تحت سيطرة|بقيت بيد|لا تزال بيد")
-_cues(
-    _AR_CUES, "withdrawal", "verb", "انسحبت|انسحب|انسحبوا|تنسحب|غادرت|غادر|غادروا|أخلت|تراجعت|تراجعوا|انسحبتا"
-)
-_cues(_AR_CUES, "withdrawal", "noun", "انسحاب|انسحابها|انسحابهم|إخلاء|مغادرة|الانسحاب")
-_cues(
-    _AR_CUES,
-    "deployment",
-    "verb",
-    "انتشرت|انتشر|انتشروا|نشرت|تمركزت|تمركز|تمركزوا|وصلت|وصل|وصلوا|أنزلت|تحركت|أرسلت",
-)
-_cues(_AR_CUES, "deployment", "noun", "انتشار|وصول|إرسال|تعزيزات|إنزال")
-_cues(_AR_CUES, "clash", "verb", "اشتبكت|اشتبك|اشتبكوا|هاجمت|هاجم|قصفت")
-_cues(_AR_CUES, "clash", "noun", "اشتباكات|اشتباك|الاشتباكات|معارك|معركة|قتال|مواجهات|قصف|هجوم|المعارك")
-_cues(_AR_CUES, "displacement", "verb", "نزح|نزحت|نزحوا|فروا|فرت|هجر|تهجير")
-_cues(_AR_CUES, "displacement", "noun", "نزوح|النزوح|هجرة|فرار")
-_cues(_AR_CUES, "political", "verb", "أدلى|صوت|صوتوا")
-_cues(_AR_CUES, "political", "noun", "استفتاء|الاستفتاء|التصويت|حيز التنفيذ|وقف الرحلات|حظر الطيران|وقف تقدم")
-_cues(_AR_CUES, "political", "noun", "وقف إطلاق النار|هدنة|اتفاق|محادثات|مفاوضات|انتخابات")
-_cues(
-    _AR_CUES,
-    "deployment",
-    "future",
-    "ستتمركز|سيتمركز|ستنتشر|سينتشر|ستدخل|سيدخل|ستنسحب|سينسحب|ستتسلم|ستسيطر|سيسيطر",
-)
-
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "took control|taken control|seized|captured|recaptured|retook|regained",
-)
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "took over|taken over|took it over|in full control|secured|overran|raised the",
-)
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "imposed security|handed over|fell to|took the|taking the|taking control",
-)
-_cues(_EN_CUES, "control_change", "noun", "handover|takeover|take over|take control")
-_cues(_EN_CUES, "control_change", "entry", "entered|moved into|advanced into|rolled into|marched into")
-_cues(
-    _EN_CUES, "status", "status", "remained in the hands|in the hands of|still held|held by|still controlled"
-)
-_cues(
-    _EN_CUES,
-    "withdrawal",
-    "verb",
-    "withdrew|withdrawn|pulled out|pulled back|fell back|falling back|retreated",
-)
-_cues(_EN_CUES, "withdrawal", "noun", "withdrawal|pullout|pull-out")
-_cues(_EN_CUES, "deployment", "verb", "deployed|arrived|stationed|sent|redeployed")
-_cues(_EN_CUES, "deployment", "noun", "deployment|reinforcements|arrival")
-_cues(_EN_CUES, "clash", "verb", "clashed|fought|attacked|shelled")
-_cues(_EN_CUES, "clash", "noun", "clashes|clash|fighting|battle|shelling|exchanges of fire|firefight")
-_cues(_EN_CUES, "displacement", "verb", "fled|fleeing|displaced|flee")
-_cues(_EN_CUES, "displacement", "noun", "displacement|exodus")
-_cues(_EN_CUES, "political", "verb", "voted")
-_cues(_EN_CUES, "political", "noun", "referendum|ceasefire|truce|talks|agreement|flight ban|vote")
+# Event cues: phrase -> (event type, kind), generated in geodata.lexicon from verb stems and lemmas.
+_AR_CUES: dict[str, tuple[str, str]] = AR_CUES
+_EN_CUES: dict[str, tuple[str, str]] = EN_CUES
 
 # Actors: phrase -> actor code.
 _ACTOR_PHRASES: dict[str, str] = {}
@@ -414,7 +318,9 @@ for _kind, _phrases in {
     "carry": "في اليوم ذاته|في اليوم نفسه|في ذات اليوم|في نفس اليوم|اليوم ذاته|اليوم نفسه|the same day|that same day|"
     "later that day|that day",
     "next": "في اليوم التالي|اليوم التالي|صباح اليوم التالي|the next day|the following day|a day later",
-    "neg": "دون|بدون|من دون|without|no|لم|never",
+    "neg": "دون|بدون|من دون|without|no|لم|never|not|didn't|لا",
+    # a list goes on: "took Rabia and Zummar, as well as the dam" ("as" here is no subordinator)
+    "list": "as well as|in addition to|فضلا عن|إضافة إلى|بالإضافة إلى",
     "irrealis": "لن|سوف|تطالب|يطالب|طالب|تدعو|دعا|ينوي|to|will|would|could|might|wants|want|demanded|expected|"
     "intention|plans|plan|refused|annul",
     "origin": "من|قادما من|قادمة من|from|coming from",
@@ -475,7 +381,7 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
             index.setdefault(tokens[0], []).append(_Entry(tokens, category, value, rest))
 
     for phrase, (etype, kind) in {**_AR_CUES, **_EN_CUES}.items():
-        add(phrase, "cue", (etype, kind))
+        add(phrase, "stop" if kind == "stop" else "cue", (etype, kind))
     for phrase, code in _ACTOR_PHRASES.items():
         add(phrase, "actor", code)
     for phrase, kind in _MARKERS.items():
@@ -563,6 +469,8 @@ def _scan(
             for entry in entries:
                 if taken_until.get(entry.category, -1) > ws:
                     continue
+                if prefix and prefix not in _VERB_PREFIXES and entry.value in _VERB_CUES:
+                    continue  # a verb takes no article: التحرك is a noun, الحشد the Hashd
                 end = word.end()
                 if entry.rest is not None:
                     more = entry.rest.match(low, end)
@@ -577,14 +485,23 @@ def _scan(
                 taken_until[entry.category] = end
                 break
     # A marker word inside a cue ("over" in "took over", "in" in "in the hands of") plays no role of its own.
-    cue_starts = [m.start for m in marks if m.category == "cue"]
-    cue_ends = [m.end for m in marks if m.category == "cue"]
+    # Likewise "as" in "as well as", and a cue inside a phrase that only looks like one ("took place").
+    holders = [m for m in marks if m.category in _HOLDERS]
+    cue_starts = [m.start for m in holders]
+    cue_ends = [m.end for m in holders]
     kept = []
     for m in marks:
         i = bisect_right(cue_starts, m.start) - 1
-        if m.category == "cue" or i < 0 or cue_ends[i] < m.end:
+        if m.category in _HOLDERS or i < 0 or cue_ends[i] < m.end:
             kept.append(m)
     return kept
+
+
+_HOLDERS = frozenset({"cue", "list", "stop"})
+_VERB_PREFIXES = frozenset({"و", "ف", "ل", "ول", "فل"})
+_VERB_CUES = frozenset(
+    (etype, kind) for etype, kind in AR_CUES.values() if kind in ("verb", "entry", "future")
+)
 
 
 # ---------------------------------------------------------------- sentences
@@ -693,6 +610,7 @@ def _place_of(mention: Any) -> PlaceMention:
         m.admin1,
         m.score,
         m.ambiguous,
+        getattr(m, "kind", ""),
     )
 
 
@@ -797,7 +715,8 @@ def dateline_segments(
 
     A dateline line starts with a place or a calendar date with a year. Places and calendar dates that follow,
     joined only by punctuation and an agency in brackets, belong to it; the dateline ends at the first ``:``,
-    `` - ``, ``–`` or ``—`` after them, else at the end of the line when little follows, else right after them.
+    `` - ``, ``–`` or ``—`` after them, else at the end of the line when little follows; a place or date that opens
+    running text with no separator is no dateline.
     The position decides, not the words after it: ``كركوك - 19 تشرين الأول 2017: انتشرت ... أمس`` has the
     dateline ``كركوك - 19 تشرين الأول 2017:`` even though the body goes on in the same sentence.
 
@@ -846,8 +765,7 @@ def dateline_segments(
             out.append((line_start, sep.end()))
         elif line_end - end <= _DATELINE_MAX_GAP:
             out.append((line_start, line_end))
-        else:
-            out.append((line_start, end))
+        # else: a place or date that opens running text ("Khanaqin was handed over ...") is no dateline
     return out
 
 
@@ -907,9 +825,10 @@ def _role(
         if mark.category in ("origin", "dest", "via", "exclude"):
             return mark.category
         if mark.category == "locator":
-            # "near X", "شمال X" locate the place named just before; alone, X is where it happened
+            # "near X", "شمال X" locate the place named just before, or a place left unnamed ("a village
+            # southeast of Mosul"); alone, X is where it happened
             near = prev is not None and mark.start - prev.end <= 60 and "." not in text[prev.end : mark.start]
-            return "locator" if near else "plain"
+            return "locator" if near or _after_place_noun(text, mark.start) else "plain"
         gap_start = mark.start
     if prev is not None and prev_role != "dateline" and place.start - prev.end < 25:
         words = _words_between(text, prev.end, place.start)
@@ -922,11 +841,36 @@ def _role(
     return "plain"
 
 
+_PLACE_NOUNS = frozenset(
+    fold_phrase(w)
+    for w in "village|villages|area|areas|town|towns|positions|base|checkpoint|kilometres|kilometers|km|miles|"
+    "قرية|قرى|منطقة|مناطق|بلدة|مواقع|قاعدة|سيطرة|كيلومترات|كم|كيلومتر|حاجز".split("|")
+)
+_LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
+
+
+def _after_place_noun(text: str, at: int) -> bool:
+    """Whether the word before ``at`` names an unnamed place (``a village`` southeast of ..., ``قرية`` شمال ...)."""
+    m = _LAST_WORD_RE.search(text, max(0, at - 30), at)
+    if m is None:
+        return False
+    word = fold_phrase(m.group(1)).lower()
+    return word in _PLACE_NOUNS or (word[:1] in "وب" and word[1:] in _PLACE_NOUNS)
+
+
 def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
     """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
-    gap = text[a.end : b.start]
-    words = _words_between(text, a.end, b.start)
-    return len(gap) <= 30 and all(w in ("و", "and", "or", "او") for w in words) and "." not in gap
+    gap = _LIST_PHRASE_RE.sub(" ", text[a.end : b.start])
+    words = _gap_words(gap)
+    return len(gap) <= 30 and all(w in _LIST_WORDS for w in words) and "." not in gap
+
+
+_LIST_WORDS = frozenset(("و", "and", "or", "او"))
+# "as well as", "فضلا عن" join a list too; their words ("to", "عن") are not list words alone
+_LIST_PHRASE_RE = re.compile(
+    r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 # Words that may stand between "من"/"from"/"with" and the actor it introduces ("from the Kurdish Peshmerga").
@@ -1065,8 +1009,20 @@ def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
     )
 
 
+_VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))
+
+
 def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
-    return cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2)
+    """Whether a negation governs the cue: ``ولم تنسحب``, "did not withdraw"; for fighting also ``دون``/"without"."""
+    if cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2):
+        return True
+    before = [m for m in marks if m.end <= cue.start][-1:]
+    return bool(
+        before
+        and before[0].category == "neg"
+        and fold_phrase(before[0].text).lower() in _VERB_NEGATORS
+        and cue.start - before[0].end <= 12
+    )
 
 
 def _demonstrative(cue: _Mark, marks: Sequence[_Mark]) -> bool:
@@ -1093,6 +1049,10 @@ def _previous_place(
     return before[-1] if before else None
 
 
+_TOO_WIDE = frozenset({"country", "region"})
+_LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
+
+
 def _places_for(
     text: str,
     cue: _Mark,
@@ -1108,6 +1068,8 @@ def _places_for(
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
+        if place.kind in _TOO_WIDE and etype in _LOCAL_TYPES:
+            continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator") or (
             role == "origin" and movement and place in origins
         ):
