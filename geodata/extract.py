@@ -48,7 +48,7 @@ from geodata.dates import (
     trie_regex,
 )
 from geodata.errors import ArticleError, InputError
-from geodata.lexicon import AR_CUES, AR_PRESENT, EN_CUES
+from geodata.lexicon import AR_CUES, EN_CUES
 from geodata.vocab import EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
