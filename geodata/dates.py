@@ -290,7 +290,7 @@ for _u in ("day", "week", "month"):
     _UNIT_LOOKUP[_u + "s"] = (_u, 0)
 
 _DAY_PARTS_AR = phrase_alternation(
-    ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة")
+    ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة", "منتصف")
 )
 _MONTH_PARTS: dict[str, tuple[int, int | None]] = {
     "منتصف": (11, 20),
@@ -328,6 +328,8 @@ _RELATIVE_DAYS: dict[str, int] = {
         "البارحة": 1,
         "أول أمس": 2,
         "أول من أمس": 2,
+        "الليلة الماضية": 1,
+        "ليلة أمس": 1,
         "today": 0,
         "tonight": 0,
         "this morning": 0,
@@ -613,6 +615,8 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
     word = g.get("n")
     if word and implied > 1:
         return None  # "ثلاثة يومين" is not a quantity
+    if not word and implied == 0:
+        return _some_ago(unit, published)
     n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else (implied or 1)
     if not 1 <= n <= 31:
         return None
@@ -622,6 +626,17 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
         return published - timedelta(days=7 * n), "week", None
     year, month = _shift_month(published.year, published.month, -n)
     return date(year, month, 1), "month", _month_end(year, month)
+
+
+def _some_ago(unit: str, published: date) -> _Resolved:
+    """Return a span for ``منذ أيام``/"a few days ago" (2 to 7 days back), weeks (2 to 5), months (2 to 6)."""
+    if unit == "day":
+        return published - timedelta(days=7), "week", published - timedelta(days=2)
+    if unit == "week":
+        return published - timedelta(days=35), "month", published - timedelta(days=14)
+    year, month = _shift_month(published.year, published.month, -6)
+    end_year, end_month = _shift_month(published.year, published.month, -2)
+    return date(year, month, 1), "month", _month_end(end_year, end_month)
 
 
 def _resolve_relative_week(g: _Groups, published: date | None) -> _Resolved | None:
@@ -652,7 +667,7 @@ _MONTHS = rf"(?P<m1>{_AR_MONTH}|{_EN_MONTH})(?:\s*(?:[/\\|-]\s*|\(\s*)?(?P<m2>{_
 _WEEKDAY_PREFIX = rf"(?:(?:يوم\s+)?(?:{_AR_WEEKDAY}|{'|'.join(_WEEKDAYS_EN)})\s*[،,]?\s*)?"
 _DAY = r"(?:ال|(?i:the)\s+)?(?<![\d/.:-])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
 _YEAR = (
-    r"(?:\s*[,/.-]?\s*(?:(?:من\s+)?(?:عام|العام|سنه)\s+|of\s+)?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*م(?!\w))?)?"
+    r"(?:\s*[,،/.-]?\s*(?:(?:من\s+)?(?:عام|العام|سنه)\s+|of\s+)?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*م(?!\w))?)?"
 )
 _YEAR_Q = (
     r"(?:\s+(?:من\s+)?(?P<yq>(?:العام|عام|السنه)\s+(?:"
@@ -810,7 +825,7 @@ _RULES: tuple[_Rule, ...] = (
         "relday_ar",
         LEFT
         + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:يوم\s+)?"
-        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة'])}"
+        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة', 'الليلة الماضية'])}"
         + rf"|اليوم(?!\s+(?:{_NOT_TODAY}){RIGHT})){RIGHT}",
         _resolve_relative_day,
     ),
@@ -833,7 +848,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "ago",
         "ago_en",
-        r"(?<!\w)(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))\s+"
+        r"(?<!\w)(?:(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))|(?i:a\s+few|several|few))\s+"
         + r"(?P<unit>(?i:days?|weeks?|months?))\s+(?i:ago)"
         + RIGHT,
         lambda g, p: _resolve_ago({**g, "unit": (g["unit"] or "").lower()}, p),
@@ -1007,13 +1022,89 @@ def find_dates(
         starts.insert(i, start)
         ends.insert(i, end)
         chosen.insert(i, cand)
+    chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
+    chosen = _with_later(norm.text, chosen)
     out: list[DateMention] = []
     for start, end, priority, (day, precision, day_end) in chosen:
         o_start, o_end = norm.to_original(start), norm.to_original(end)
-        out.append(
-            DateMention(text[o_start:o_end], o_start, o_end, day, precision, _RULES[priority].name, day_end)
-        )
+        rule = _RULES[priority].name if priority >= 0 else "later"
+        out.append(DateMention(text[o_start:o_end], o_start, o_end, day, precision, rule, day_end))
     return out
+
+
+# ---------------------------------------------------------------- dates in names, dates counted from a date
+
+# A date that names a street, a square or a neighbourhood (حي 1 حزيران, ثورة 14 تموز), or an outlet
+# (صحيفة العراق اليوم, "Iraq Today"), is no date.
+_NAME_BEFORE_RE = re.compile(
+    r"(?<!\w)[وب]?(?:ال)?(?:حي|شارع|ساحه|جسر|ثوره|انتفاضه|مستشفي|مدرسه|جامعه|مجمع|معسكر|قاعده)\s*$"
+)
+_NAME_AFTER_RE = re.compile(r"^\s+(?:Street|St\b|Square|Bridge|Neighbou?rhood|District|Revolution)")
+_OUTLET_BEFORE_RE = re.compile(
+    r"(?<!\w)[وب]?(?:ال)?(?:صحيفه|جريده|موقع|وكاله|قناه|شبكه|مجله|اذاعه|برنامج)(?:\s+\S+){1,2}\s+$"
+)
+_CAPITALISED_BEFORE_RE = re.compile(r"(?<![.!?:;\n])\b[A-Z][\w'.-]*\s+$")
+
+
+def _in_name(norm: str, start: int, end: int) -> bool:
+    """Whether the expression at ``norm[start:end]`` is part of a name rather than a date."""
+    before = norm[max(0, start - 40) : start]
+    if _NAME_BEFORE_RE.search(before) or _NAME_AFTER_RE.match(norm, end):
+        return True
+    word = norm[start:end]
+    if word in ("اليوم", "Today", "TODAY"):
+        # "Baghdad Today reported": a capitalised Today after a capitalised word, mid-sentence, is an outlet
+        return bool(
+            _OUTLET_BEFORE_RE.search(before) or (word != "اليوم" and _CAPITALISED_BEFORE_RE.search(before))
+        )
+    return False
+
+
+_LATER_NUMBER = (
+    r"(?P<{}>\d{{1,2}}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten)|"
+    + phrase_alternation(_AR_NUMBERS).replace("{", "{{").replace("}", "}}")
+    + ")"
+)
+# "five days later", "بعد ثلاثة أيام", "the next day", "في اليوم التالي": counted from the date written before.
+_LATER_RE = re.compile(
+    rf"(?<!\w)(?:{_LATER_NUMBER.format('n')}\s+(?P<unit>(?i:days?|weeks?))\s+(?i:later)"
+    + r"|(?P<next>(?i:the\s+(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after))"
+    + rf"|[وف]?بعد\s+(?:{_LATER_NUMBER.format('n_ar')}\s+)?(?P<unit_ar>{phrase_alternation(_AR_UNITS)})(?!\s+(?:من|علي|علي|الي)\s)"
+    + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه))(?!\w)"
+)
+
+
+def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
+    """Return (days after the date written before, precision) for a match of :data:`_LATER_RE`."""
+    if m.group("next") or m.group("next_ar"):
+        return 1, "day"
+    word = m.group("n") or m.group("n_ar")
+    unit, implied = _UNIT_LOOKUP[_key(m.group("unit") or m.group("unit_ar") or "")]
+    if unit == "month" or (word and implied > 1) or (not word and implied == 0):
+        return None  # "بعد أشهر", "بعد ثلاثة يومين": no date
+    n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else implied
+    if not 1 <= n <= 31:
+        return None
+    return (n, "day") if unit == "day" else (7 * n, "week")
+
+
+def _with_later(
+    norm: str, chosen: list[tuple[int, int, int, _Resolved]]
+) -> list[tuple[int, int, int, _Resolved]]:
+    """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them."""
+    if "later" not in norm and "بعد" not in norm and "التالي" not in norm and "غداه" not in norm:
+        return chosen
+    out = list(chosen)
+    for m in _LATER_RE.finditer(norm):
+        if any(a < m.end() and m.start() < b for a, b, _, _ in out):
+            continue
+        earlier = [c for c in out if c[1] <= m.start() and c[3][1] == "day"]
+        shift = _later_days(m)
+        if not earlier or shift is None:
+            continue
+        anchor = max(earlier, key=lambda c: c[1])[3][0]
+        out.append((m.start(), m.end(), -1, (anchor + timedelta(days=shift[0]), shift[1], None)))
+    return sorted(out)
 
 
 # ---------------------------------------------------------------- publication date
@@ -1043,8 +1134,8 @@ def read_publication_date(text: str) -> date | None:
     for line in lines:
         head = line[:200]
         for mention in find_dates(head):
-            if mention.precision != "day":
-                continue
+            if mention.precision != "day" or mention.date_end is not None:
+                continue  # a range ("Date: 15–20 October 2017" in an infobox) is not when it was published
             if len(line) <= 100 or _DATELINE_PREFIX_RE.match(head[: mention.start]):
                 return mention.date
     return _dateparser_dateline(lines)

@@ -652,25 +652,69 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     dates = tuple(find_dates(text, published=published, normal=normal))
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
     marks = _scan(text, normal, _cue_sentences(normal, sentences))  # sentences without a cue make no event
+    marks = _without_time_prepositions(text, marks, dates)
     segments = dateline_segments(text, places, dates)
     dateline = _dateline_places(text, places) | {
         k for k, p in enumerate(places) if _in_segments(p.start, segments)
     }
     drafts = _drafts(text, normal, lang, sentences, places, marks, dateline)
     # a dateline date is the publication's, never an event's: wherever the dateline's sentence ends
-    _assign_dates(drafts, dates, marks, {k for k, d in enumerate(dates) if _in_segments(d.start, segments)})
+    dateline_dates = {k for k, d in enumerate(dates) if _in_segments(d.start, segments)}
+    _assign_dates(drafts, dates, marks, dateline_dates, text, sentences)
     events = _finish(text, drafts)
     return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
 
 
+_DAY_PART_START_RE = re.compile(
+    r"(?:ظهر|الظهر|منتصف|صباح|مساء|فجر|عصر|ظهيرة|الظهيرة|ليل|midnight|noon|dawn|nightfall)", re.IGNORECASE
+)
+
+
+def _without_time_prepositions(text: str, marks: list[_Mark], dates: Sequence[DateMention]) -> list[_Mark]:
+    """Drop clause markers that are part of a date (``بعد ثلاثة أيام``) or a time of day (``بعد ظهر اليوم``).
+
+    "after" before "noon of today" says when, not what came before: the clause goes on.
+    """
+    if not dates:
+        return marks
+    starts = [d.start for d in dates]
+    kept: list[_Mark] = []
+    for m in marks:
+        if m.category in ("sub", "coord"):
+            i = bisect_right(starts, m.start) - 1
+            if i >= 0 and dates[i].end > m.start:
+                continue  # inside a date
+            nxt = dates[i + 1] if i + 1 < len(dates) else None
+            if nxt is not None and not text[m.end : nxt.start].strip() and _DAY_PART_START_RE.match(nxt.text):
+                continue
+        kept.append(m)
+    return kept
+
+
 # Place names inside the names of parties and outlets ("Patriotic Union of Kurdistan") are not places.
-_ORGANISATION_BEFORE_RE = re.compile(r"(?:Union|Party|Alliance|Front|Bloc|Movement) of\s+$", re.IGNORECASE)
-_ORGANISATION_AFTER_RE = re.compile(r"^\s+(?:Democratic Party|Islamic Union|Islamic Group|24\b)")
+_ORGANISATION_BEFORE_RE = re.compile(
+    r"(?:(?:Union|Party|Alliance|Front|Bloc|Movement|Bank|University) of|Radio Free)\s+$"
+    r"|(?<!\w)[وب]?(?:ال)?(?:صحيفة|جريدة|موقع|وكالة|قناة|شبكة|مجلة|إذاعة|حزب|جامعة)\s+$"
+    r"|(?<!\w)[وب]?(?:ال)?حكومة\s+إقليم\s+$",
+    re.IGNORECASE,
+)
+_ORGANISATION_AFTER_RE = re.compile(
+    r"^\s+(?:Democratic Party|Islamic Union|Islamic Group|24\b|Workers'? Party|Region(?:al)? Government|Today\b|"
+    r"News\b|TV\b|Times\b|Post\b)"
+)
+
+
+_GOVERNMENT_RE = re.compile(r"(?<!\w)[وب]?(?:ال)?حكومة\s+$")
 
 
 def _in_organisation(text: str, mention: Any) -> bool:
+    """Whether a place mention is part of the name of a party, an outlet or a government (not a place)."""
     before = text[max(0, mention.start - 30) : mention.start]
     after = text[mention.end : mention.end + 30]
+    if mention.text.startswith(("إقليم", "اقليم")) and _GOVERNMENT_RE.search(before):
+        return (
+            True  # حكومة إقليم كردستان: the KRG; حكومة بغداد stays a place (the capital for the government)
+        )
     return bool(_ORGANISATION_BEFORE_RE.search(before) or _ORGANISATION_AFTER_RE.match(after))
 
 
@@ -1205,52 +1249,120 @@ def _fold(drafts: list[_Draft]) -> list[_Draft]:
 _WHEN = frozenset(fold_phrase(w) for w in ("حين", "عندما", "when", "as"))
 
 
+@dataclass(frozen=True)
+class _DateContext:
+    """What the date rules read: the usable dates (no dateline's) and the text's sentences."""
+
+    text: str
+    usable: list[DateMention]
+    starts: list[int]
+    days: list[DateMention]
+    day_ends: list[int]
+    carry: list[_Mark]
+    sentences: Sequence[tuple[int, int]]
+
+    def in_span(self, lo: int, hi: int) -> list[DateMention]:
+        return self.usable[bisect_left(self.starts, lo) : bisect_left(self.starts, hi)]
+
+
+_Found = tuple[DateMention, str, int] | None  # (the date, its basis, days to add)
+
+
+def _within(c: _Clause, found: Sequence[DateMention]) -> list[DateMention]:
+    return [x for x in found if c.start <= x.start < c.end]
+
+
+def _own_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    own = _within(d.clause, ctx.in_span(*d.sentence))
+    return (min(own, key=lambda x: abs(x.start - d.cue.start)), "clause", 0) if own else None
+
+
+def _when_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date by a when-clause: "X, when Y on Monday" dates X; "X until mid-October, when Y": Y happened then."""
+    found = ctx.in_span(*d.sentence)
+    pos = d.clauses.index(d.clause)
+    if pos + 1 < len(d.clauses) and fold_phrase(d.clauses[pos + 1].marker).lower() in _WHEN:
+        nxt = _within(d.clauses[pos + 1], found)
+        if nxt:
+            return nxt[0], "clause", 0
+    if pos and fold_phrase(d.clause.marker).lower() in _WHEN:
+        prev = _within(d.clauses[pos - 1], found)
+        if prev:
+            return prev[-1], "clause", 0
+    return None
+
+
+def _main_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    main = [x for c in d.clauses if c.main for x in _within(c, ctx.in_span(*d.sentence))]
+    if not main:
+        return None
+    return (
+        min(main, key=lambda x: abs(x.start - d.cue.start)),
+        "clause" if d.clause.main else "main_clause",
+        0,
+    )
+
+
+def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date a subordinate clause by an earlier date of its sentence ("clashes on Friday, before they withdrew")."""
+    if d.clause.main:
+        return None
+    before = [x for x in ctx.in_span(*d.sentence) if x.end <= d.cue.start]
+    return (before[-1], "sentence", 0) if before else None
+
+
+def _carried(d: _Draft, ctx: _DateContext) -> _Found:
+    """``في اليوم ذاته``/"the same day": the latest day written before (``اليوم التالي``: the day after)."""
+    said = [m for m in ctx.carry if d.sentence[0] <= m.start < d.sentence[1]]
+    if not said:
+        return None
+    n_earlier = bisect_right(ctx.day_ends, said[0].start)
+    if not n_earlier:
+        return None
+    return ctx.days[n_earlier - 1], "carried", 1 if said[0].category == "next" else 0
+
+
+def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
+    """Take the last date of the previous sentence of the same paragraph (no line break between)."""
+    k = bisect_left(ctx.sentences, d.sentence)
+    if k == 0 or k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
+        return None
+    prev = ctx.sentences[k - 1]
+    if "\n" in ctx.text[prev[1] : d.sentence[0]]:
+        return None
+    found = ctx.in_span(*prev)
+    return (found[-1], "paragraph", 0) if found else None
+
+
+# The date rules, in order; the first that finds a date gives it.
+_DATE_RULES = (_own_clause, _when_clause, _main_clause, _earlier_in_sentence, _carried, _paragraph)
+
+
 def _assign_dates(
-    drafts: list[_Draft], dates: Sequence[DateMention], marks: Sequence[_Mark], dateline: set[int]
+    drafts: list[_Draft],
+    dates: Sequence[DateMention],
+    marks: Sequence[_Mark],
+    dateline: set[int],
+    text: str = "",
+    sentences: Sequence[tuple[int, int]] = (),
 ) -> None:
     usable = [d for k, d in enumerate(dates) if k not in dateline]
-    starts = [d.start for d in usable]
-    day_ends = [d.end for d in usable if d.precision == "day"]
     days = [d for d in usable if d.precision == "day"]
-    carry = [m for m in marks if m.category in ("carry", "next")]
+    ctx = _DateContext(
+        text,
+        usable,
+        [d.start for d in usable],
+        days,
+        [d.end for d in days],
+        [m for m in marks if m.category in ("carry", "next")],
+        sentences,
+    )
     for d in drafts:
-        lo, hi = d.sentence
-        in_sentence = usable[bisect_left(starts, lo) : bisect_left(starts, hi)]
-
-        def within(c: _Clause, found: Sequence[DateMention] = in_sentence) -> list[DateMention]:
-            return [x for x in found if c.start <= x.start < c.end]
-
-        own = within(d.clause)
-        if own:
-            d.date, d.date_basis = min(own, key=lambda x: abs(x.start - d.cue.start)), "clause"
-            continue
-        pos = d.clauses.index(d.clause)
-        if pos + 1 < len(d.clauses) and fold_phrase(d.clauses[pos + 1].marker).lower() in _WHEN:
-            nxt = within(d.clauses[pos + 1])
-            if nxt:  # "X, when Y on Monday": the when-clause dates X
-                d.date, d.date_basis = nxt[0], "clause"
-                continue
-        if pos and fold_phrase(d.clause.marker).lower() in _WHEN:
-            prev = within(d.clauses[pos - 1])
-            if prev:  # "X until mid-October, when Y": Y happened then
-                d.date, d.date_basis = prev[-1], "clause"
-                continue
-        main = [x for c in d.clauses if c.main for x in within(c)]
-        if main:
-            d.date = min(main, key=lambda x: abs(x.start - d.cue.start))
-            d.date_basis = "clause" if d.clause.main else "main_clause"
-            continue
-        if not d.clause.main:
-            before = [x for x in in_sentence if x.end <= d.cue.start]
-            if before:  # "the clashes that broke out on Friday, before the Peshmerga withdrew"
-                d.date, d.date_basis = before[-1], "sentence"
-                continue
-        said = [m for m in carry if lo <= m.start < hi]
-        if said:
-            n_earlier = bisect_right(day_ends, said[0].start)
-            if n_earlier:
-                d.date, d.date_basis = days[n_earlier - 1], "carried"
-                d.date_shift = 1 if said[0].category == "next" else 0
+        for rule in _DATE_RULES:
+            found = rule(d, ctx)
+            if found is not None:
+                d.date, d.date_basis, d.date_shift = found
+                break
     # The same event reported elsewhere in the article: same place and type, else same type and actors.
     by_place: dict[tuple[str, str], _Draft] = {}
     by_actors: dict[tuple[str, tuple[str, ...]], _Draft] = {}
@@ -1277,6 +1389,7 @@ def _confidence(d: _Draft) -> float:
         "main_clause": 0.05,
         "sentence": -0.2,
         "carried": 0.0,
+        "paragraph": -0.1,
         "same_event": -0.15,
         None: -0.35,
     }[d.date_basis]

@@ -121,13 +121,19 @@ def test_to_dict_has_exactly_the_issue_shape(seed) -> None:
 P = date(2017, 10, 18)  # a Wednesday
 
 
-def test_date_applies_to_its_own_sentence_only() -> None:
-    text = "بغداد - 18 تشرين الأول 2017\n\nدخلت القوات العراقية قضاء سنجار أمس الثلاثاء. وانسحبت البيشمركة من ناحية بعشيقة."
+def test_date_of_the_previous_sentence_of_the_paragraph_only_at_lower_confidence() -> None:
+    text = (
+        "بغداد - 18 تشرين الأول 2017\n\nدخلت القوات العراقية قضاء سنجار أمس الثلاثاء. وانسحبت البيشمركة من ناحية "
+        "بعشيقة.\n\nوانتشرت القوات العراقية في قضاء مخمور."
+    )
     ex = extract_article(text, published=P)
-    sinjar = _events(ex, "control_change", "geonames:448149")
-    bashiqa = _events(ex, "withdrawal", "kcm:bashiqa")
-    assert [e.event_date for e in sinjar] == [date(2017, 10, 17)]
-    assert [e.event_date for e in bashiqa] == [None]
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    (bashiqa,) = _events(ex, "withdrawal", "kcm:bashiqa")
+    (makhmur,) = _events(ex, "deployment", "geonames:93818")
+    assert (sinjar.event_date, sinjar.date_basis) == (date(2017, 10, 17), "clause")
+    assert (bashiqa.event_date, bashiqa.date_basis) == (date(2017, 10, 17), "paragraph")
+    assert bashiqa.confidence < sinjar.confidence
+    assert makhmur.event_date is None  # another paragraph: no date
 
 
 @pytest.mark.parametrize(
