@@ -20,6 +20,7 @@ missed). The pytest tests assert the issue's targets on the test split.
 from __future__ import annotations
 
 import argparse
+import calendar
 import json
 import sys
 from collections.abc import Iterable
@@ -122,15 +123,32 @@ def load_gold(root: Path = REALTEXT) -> dict[str, dict[str, Any]]:
 
 
 def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
+    """Return the (first) day of an ISO date, or of a month written ``YYYY-MM``."""
+    if not value:
+        return None
+    return date.fromisoformat(value + "-01" if len(value) == 7 else value)
+
+
+def _span(first: str, last: str | None) -> tuple[date, date]:
+    """Return the days a gold date covers: one day, ``first``..``last``, or a whole month (``YYYY-MM``)."""
+    start = _day(first)
+    assert start is not None
+    if last:
+        end = _day(last)
+    elif len(first) == 7:
+        end = date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    else:
+        end = start
+    assert end is not None
+    return start, end
 
 
 def _date_fits(predicted: date | None, gold: dict[str, Any]) -> bool:
-    """Whether a predicted day is the gold event's date, or inside its span when the gold has a ``date_end``."""
+    """Whether a predicted day is the gold event's date, or inside its span (a ``date_end``, a month)."""
     if predicted is None:
         return False
-    first, last = _day(gold["event_date"]), _day(gold.get("date_end"))
-    return first == predicted if last is None else first is not None and first <= predicted <= last
+    first, last = _span(gold["event_date"], gold.get("date_end"))
+    return first <= predicted <= last
 
 
 def _score_places(ex: Extraction, gold: dict[str, Any], s: Scores, misses: list[str]) -> None:
