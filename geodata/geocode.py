@@ -20,6 +20,7 @@ from typing import Any
 from geodata import names as nm
 from geodata.errors import InputError
 from geodata.gazetteer import Gazetteer, Place, distance_km, load_gazetteer
+from geodata.mention_context import MentionSite, non_place_reason
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +52,22 @@ COMMON_WORDS = frozenset(
     حضر امل اشرف بيان سلمان السلمان حرير ثوره الثوره قدس القدس زور الزور سده برز البرز وند جاي عشاق سلط
     مفرق المفرق ساوه خرج الخرج جوار بستان البستان امان الام يلام ديانه بركه طبقه الطبقه هنديه الهنديه
     شاميه الشاميه سلميه السلميه زرقا الزرقا ساري عنه عماره قوم موش حولي باحه الباحه سلوي احمدي الاحمدي
-    عباسي العباسي رفاعي الرفاعي قايم القايم رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
+    عباسي العباسي رفاعي الرفاعي رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
     ميمونه الميمونه مباركه مالكيه المالكيه الخالص خالص سليماني القريات ازاديه رزكاري الميادين ميادين
     سوسه السوسه رابيه الرابيه بانه اراك ايوان ابيك خوي كلس هجين صبيا عقبه العقبه قريات مبرز المبرز ثقبه
     الثقبه جهرا دسمه ضليل ظليل الضليل الظليل سفيره السفيره رصيفه بريده جده حديثه زاويته رطبه شطره قرنه بحركه
-    زبير رياض موصول مشهد تاميم حايل تدمر حماه عمان ركبان سنه
+    زبير رياض موصول مشهد تاميم حايل تدمر حماه عمان ركبان سنه بشير
     """.split()
     # Latin: English words and personal names that GeoNames also lists as place names
     + """
     hit ana al side man sam sali ali ahmad ahmadi ahmedi hamid kasim qasim salman zuhair soma sari rest sham
     pas kom bam ban big cal do dur hai hero kiye koma mus mush pera sina sis sok tall tell une van wan zil salt
-    homo ama aba ari rast russ fatih sadr soleimani suleimani sulaimaniy
+    homo ama aba ari rast russ fatih sadr soleimani suleimani sulaimaniy bashir
     """.split()
 )
 
 _KIND_RANK = {
+    "foreign country": 7,
     "city": 6,
     "town": 5,
     "base": 4,
@@ -213,6 +215,8 @@ class _Index:
     skeleton: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
     # first token of a multi-token exact key -> most tokens of such a key
     starts: dict[str, int] = field(default_factory=dict)
+    # first tokens of multi-token names of Iraqi places: only these are looked up at the loose levels
+    iraqi_starts: set[str] = field(default_factory=set)
     governorate_of: dict[str, int] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
     _deletions: dict[str, set[str]] | None = None
@@ -266,6 +270,8 @@ def _index_for(gaz: Gazetteer) -> _Index:
                 tokens = variant.split(" ")
                 if len(tokens) > 1:
                     index.starts[tokens[0]] = max(index.starts.get(tokens[0], 0), len(tokens))
+                    if index.iraqi[idx]:
+                        index.iraqi_starts.add(tokens[0])
                 index.add(index.compact, nm.compact_key(variant), idx, SCORE_COMPACT - penalty, name)
                 if index.iraqi[idx]:
                     # loose levels only for Iraq: Abadi (a person) is not Abadeh in Iran
@@ -452,14 +458,23 @@ def _restrict(index: _Index, hits: list[_Hit], what: str) -> list[_Hit]:
 # ---------------------------------------------------------------- ranking and ambiguity
 
 
-def _rank_key(index: _Index, hit: _Hit, key: str) -> tuple[float, bool, float, int, int, float]:
-    """Sort key: match level (exact/compact, loose, fuzzy), Iraq first, closeness of the spelling, kind, population."""
+def _rank_key(
+    index: _Index, hit: _Hit, key: str, iraqi_rival: bool
+) -> tuple[bool, float, bool, float, int, int, float]:
+    """Sort key: a country after any Iraqi place, then match level, Iraq first, closeness of the spelling, kind, size.
+
+    Match levels are exact/compact, loose and fuzzy; among kinds a foreign country comes before a foreign city of its
+    name (Kuwait).
+    """
     place = index.places[hit[0]]
+    iraqi = index.iraqi[hit[0]]
+    kind = "foreign country" if place.kind == "country" and not iraqi else place.kind
     return (
+        iraqi_rival and place.kind == "country",
         -round(hit[1], 1),
-        not index.iraqi[hit[0]],
+        not iraqi,
         -_similarity(key, hit[2]),
-        -_KIND_RANK.get(place.kind, 0),
+        -_KIND_RANK.get(kind, 0),
         -(place.population or 0),
         -hit[1],
     )
@@ -480,6 +495,8 @@ def _is_ambiguous(index: _Index, top: _Hit, other: _Hit) -> bool:
     a, b = index.places[top[0]], index.places[other[0]]
     if other[1] < top[1] - 0.02 or _km(a, b) <= SAME_PLACE_KM:
         return False
+    if b.kind == "country" and index.iraqi[top[0]]:
+        return False  # a country never rivals an Iraqi place of its name
     if index.iraqi[top[0]] and not index.iraqi[other[0]]:
         # a neighbouring-country namesake only rivals a small Iraqi place when it is a large city
         return (b.population or 0) >= 1_000_000 and (a.population or 0) < 50_000
@@ -515,7 +532,8 @@ def _build_match(
     if len(hits) == 1:
         ranked = hits
     else:
-        ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key), index.places[h[0]].id))
+        iraqi_rival = any(index.iraqi[i] and index.places[i].kind != "country" for i, _, _ in hits)
+        ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key, iraqi_rival), index.places[h[0]].id))
     top = ranked[0]
     rivals = [h for h in ranked[1:] if _is_ambiguous(index, top, h)]
     ambiguous = bool(rivals)
@@ -591,7 +609,7 @@ def _check_options(lang: str | None, context: Mapping[str, Any] | None = None) -
 def _query_key(text: str) -> str | None:
     if len(text) > MAX_NAME_CHARS:
         return None
-    key = nm.name_key(text)
+    key = nm.name_key(nm.strip_possessive(text))
     if not key or key.count(" ") >= MAX_NAME_TOKENS:
         return None
     return key
@@ -690,7 +708,8 @@ def geocode_many(
 # ---------------------------------------------------------------- geoparsing of running text
 
 _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d\u0300-\u036f"
-_TEXT_TOKEN_RE = re.compile(f"[^\\W_][\\w{_MARKS}]*(?:['’ʼ][^\\W_][\\w{_MARKS}]*)*")
+# A token: letters and digits, joined by inner apostrophes (Ma'an, Rabi'a) but not by a final possessive (Iraq's).
+_TEXT_TOKEN_RE = re.compile(f"[^\\W_][\\w{_MARKS}]*(?:['’ʼ](?!s(?!\\w))[^\\W_][\\w{_MARKS}]*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -791,10 +810,30 @@ def find_mentions(
             i += 1
             continue
         j, match = found
-        s, e = spans[i][0], spans[j - 1][1]
-        mentions.append(Mention(s, e, text[s:e], match))
+        if _is_place_here(index, text, spans, infos, i, j, match):
+            s, e = spans[i][0], spans[j - 1][1]
+            mentions.append(Mention(s, e, text[s:e], match))
         i = j
     return mentions
+
+
+def _is_place_here(
+    index: _Index,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    infos: Sequence[_TokenInfo],
+    i: int,
+    j: int,
+    match: Match,
+) -> bool:
+    """Whether the name at tokens ``i:j`` is a place in its context, not part of a person's or organisation's name."""
+    key = infos[i].key
+    glued = not infos[i].latin and key not in index.exact and key not in index.starts
+    site = MentionSite(text, spans, infos, i, j, match.kind, glued)
+    reason = non_place_reason(site)
+    if reason is not None:
+        log.debug("not a place here (%s): %r", reason, text[spans[i][0] : spans[j - 1][1]])
+    return reason is None
 
 
 _TOKEN_CACHE: dict[int, dict[str, _TokenInfo]] = {}
@@ -812,6 +851,7 @@ def _multi(
     n = len(spans)
     for first, penalty in infos[i].starts:
         longest = min(index.starts[first], n - i)
+        loose = first in index.iraqi_starts  # foreign names (United States, جنوب السودان) match as written
         for size in range(longest, 1, -1):
             # a name never spans a sentence or clause break
             if any(_breaks(text, spans[k][1], spans[k + 1][0]) for k in range(i, i + size - 1)):
@@ -820,7 +860,7 @@ def _multi(
                 continue
             tokens = [first, *(infos[k].key for k in range(i + 1, i + size))]
             key = " ".join(nm.join_letter_numbers(tokens))
-            hits = _hits_for_key(index, key, loose=True, skeleton_min=RUNNING_SKELETON_MIN)
+            hits = _hits_for_key(index, key, loose=loose, skeleton_min=RUNNING_SKELETON_MIN)
             if hits:
                 if penalty:
                     hits = [(h, s - penalty, m) for h, s, m in hits]
