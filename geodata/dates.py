@@ -274,6 +274,8 @@ _NUMBER_LOOKUP: dict[str, int] = {fold_phrase(k): v for k, v in _AR_NUMBERS.item
 _AR_UNITS: dict[str, tuple[str, int]] = {
     "يوم": ("day", 1),
     "يوما": ("day", 1),
+    "أسبوعا": ("week", 1),
+    "شهرا": ("month", 1),
     "يومين": ("day", 2),
     "أيام": ("day", 0),
     "أسبوع": ("week", 1),
@@ -329,6 +331,9 @@ _RELATIVE_DAYS: dict[str, int] = {
         "أول أمس": 2,
         "أول من أمس": 2,
         "الليلة الماضية": 1,
+        "غدا": -1,
+        "يوم غد": -1,
+        "tomorrow": -1,
         "ليلة أمس": 1,
         "today": 0,
         "tonight": 0,
@@ -515,6 +520,16 @@ def _resolve_day_month(g: _Groups, published: date | None) -> _Resolved | None:
     return first, "day", None
 
 
+def _resolve_range(g: _Groups) -> _Resolved | None:
+    """Resolve "15 October - 27 October 2017" (two months may differ; the year is written once, at the end)."""
+    year = int(g["y"] or 0)
+    first = _safe_date(year, _month_number(g["ma"] or ""), int(g["d"] or 0))
+    last = _safe_date(year, _month_number(g["mb"] or ""), int(g["d2"] or 0))
+    if first is None or last is None or last <= first:
+        return None
+    return first, "day", last
+
+
 def _resolve_numeric(g: _Groups, published: date | None) -> _Resolved | None:
     a, b, year = int(g["d"] or 0), int(g["m"] or 0), int(g["y"] or 0)
     day, month = (a, b) if b <= 12 else (b, a)  # day-first unless only month-first is a date
@@ -598,7 +613,7 @@ def _resolve_night(g: _Groups, published: date | None) -> _Resolved | None:
     first, second = _WEEKDAY_LOOKUP[_key(g["wd"] or "")], _WEEKDAY_LOOKUP[_key(g["wd2"] or "")]
     if (first + 1) % 7 != second:
         return None
-    end = _weekday_on_or_before(second, published)
+    end = _weekday_on_or_before(second, published + timedelta(days=1))  # written on Sunday: tonight
     return end - timedelta(days=1), "day", end
 
 
@@ -740,6 +755,22 @@ _RULES: tuple[_Rule, ...] = (
         absolute=True,
     ),
     _rule(
+        "month_day",
+        "month_ar",
+        LEFT + rf"(?P<m1>{_AR_MONTH})\s+(?P<d>\d{{1,2}})\s*[,،]?\s+(?P<y>(?:19|20)\d\d)(?!\d)" + RIGHT,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "date_range",
+        "month_ar month_en",
+        LEFT
+        + rf"(?P<d>\d{{1,2}})\s+(?P<ma>{_AR_MONTH}|{_EN_MONTH})\s*(?:-|الي|حتي|(?i:to|until))\s*"
+        + rf"(?P<d2>\d{{1,2}})\s+(?P<mb>{_AR_MONTH}|{_EN_MONTH})\s*[,،]?\s*(?P<y>(?:19|20)\d\d)(?!\d)",
+        lambda g, p: _resolve_range(g),
+        absolute=True,
+    ),
+    _rule(
         "ordinal_day_month",
         "month_ar",
         LEFT + _WEEKDAY_PREFIX + rf"(?P<o>{_ORDINAL})\s+من\s+(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
@@ -792,7 +823,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "night",
         "weekday_ar",
-        LEFT + rf"ليله\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
+        LEFT + rf"ليل(?:ه)?\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
         _resolve_night,
     ),
     _rule(
@@ -808,9 +839,9 @@ _RULES: tuple[_Rule, ...] = (
         "weekday",
         "weekday_ar",
         LEFT
-        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?(?P<wd>{_AR_WEEKDAY})"
-        + rf"(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
-        _resolve_weekday,
+        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?P<tomorrow>(?:يوم\s+)?غدا?)\s+|(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?"
+        + rf"(?P<wd>{_AR_WEEKDAY})(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
+        lambda g, p: _resolve_weekday({**g, "q": "المقبل" if g["tomorrow"] else g["q"]}, p),
     ),
     _rule(
         "weekday",
@@ -825,14 +856,14 @@ _RULES: tuple[_Rule, ...] = (
         "relday_ar",
         LEFT
         + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:يوم\s+)?"
-        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة', 'الليلة الماضية'])}"
+        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة', 'الليلة الماضية', 'غدا'])}"
         + rf"|اليوم(?!\s+(?:{_NOT_TODAY}){RIGHT})){RIGHT}",
         _resolve_relative_day,
     ),
     _rule(
         "relative_day",
         "relday_en",
-        r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night|this\s+morning"
+        r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|tomorrow|today|tonight|last\s+night|this\s+morning"
         + r"|this\s+afternoon|this\s+evening|earlier\s+today))"
         + RIGHT,
         _resolve_relative_day,
@@ -1023,7 +1054,7 @@ def find_dates(
         ends.insert(i, end)
         chosen.insert(i, cand)
     chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
-    chosen = _with_later(norm.text, chosen)
+    chosen = _with_later(norm.text, _with_sentence_year(norm.text, chosen))
     out: list[DateMention] = []
     for start, end, priority, (day, precision, day_end) in chosen:
         o_start, o_end = norm.to_original(start), norm.to_original(end)
@@ -1043,6 +1074,7 @@ _NAME_AFTER_RE = re.compile(r"^\s+(?:Street|St\b|Square|Bridge|Neighbou?rhood|Di
 _OUTLET_BEFORE_RE = re.compile(
     r"(?<!\w)[وب]?(?:ال)?(?:صحيفه|جريده|موقع|وكاله|قناه|شبكه|مجله|اذاعه|برنامج)(?:\s+\S+){1,2}\s+$"
 )
+_CAPITALISED_AFTER_RE = re.compile(r"\s+[A-Z]")  # "Today News"
 _CAPITALISED_BEFORE_RE = re.compile(r"(?<![.!?:;\n])\b[A-Z][\w'.-]*\s+$")
 
 
@@ -1054,10 +1086,42 @@ def _in_name(norm: str, start: int, end: int) -> bool:
     word = norm[start:end]
     if word in ("اليوم", "Today", "TODAY"):
         # "Baghdad Today reported": a capitalised Today after a capitalised word, mid-sentence, is an outlet
-        return bool(
-            _OUTLET_BEFORE_RE.search(before) or (word != "اليوم" and _CAPITALISED_BEFORE_RE.search(before))
-        )
+        if word == "اليوم":
+            return bool(_OUTLET_BEFORE_RE.search(before))
+        return bool(_CAPITALISED_BEFORE_RE.search(before) or _CAPITALISED_AFTER_RE.match(norm, end))
     return False
+
+
+_YEAR_IN_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SENTENCE_END_RE = re.compile(r"[.!?؟\n]")
+_YEARLESS_RULES = frozenset({"day_month", "ordinal_day_month", "month_part"})
+
+
+def _with_sentence_year(
+    norm: str, chosen: list[tuple[int, int, int, _Resolved]]
+) -> list[tuple[int, int, int, _Resolved]]:
+    """Give a date without a year the year written with a date just before it in the same sentence.
+
+    "15 October 2017, shortly after the referendum held on 25 September" (written in 2024) is 25 September
+    2017, not the 25 September before publication.
+    """
+    out = list(chosen)
+    for k, (start, end, priority, (day, precision, day_end)) in enumerate(chosen):
+        if (
+            priority < 0
+            or _RULES[priority].name not in _YEARLESS_RULES
+            or _YEAR_IN_RE.search(norm, start, end)
+        ):
+            continue
+        before = [c for c in chosen[:k] if start - c[1] <= 150 and _YEAR_IN_RE.search(norm, c[0], c[1])]
+        if not before or _SENTENCE_END_RE.search(norm, before[-1][1], start):
+            continue
+        year = before[-1][3][0].year
+        moved = _safe_date(year, day.month, day.day)
+        moved_end = _safe_date(year, day_end.month, day_end.day) if day_end else None
+        if moved is not None and year != day.year:
+            out[k] = (start, end, priority, (moved, precision, moved_end))
+    return out
 
 
 _LATER_NUMBER = (
@@ -1070,13 +1134,14 @@ _LATER_RE = re.compile(
     rf"(?<!\w)(?:{_LATER_NUMBER.format('n')}\s+(?P<unit>(?i:days?|weeks?))\s+(?i:later)"
     + r"|(?P<next>(?i:the\s+(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after))"
     + rf"|[وف]?بعد\s+(?:{_LATER_NUMBER.format('n_ar')}\s+)?(?P<unit_ar>{phrase_alternation(_AR_UNITS)})(?!\s+(?:من|علي|علي|الي)\s)"
-    + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه))(?!\w)"
+    + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه)"
+    + r"|(?:ال)?(?P<same_month_day>\d{1,2})\s+من\s+(?:الشهر|شهر)\s+(?:نفسه|ذاته))(?!\w)"
 )
 
 
 def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
     """Return (days after the date written before, precision) for a match of :data:`_LATER_RE`."""
-    if m.group("next") or m.group("next_ar"):
+    if m.group("next") or m.group("next_ar") or m.group("same_month_day"):
         return 1, "day"
     word = m.group("n") or m.group("n_ar")
     unit, implied = _UNIT_LOOKUP[_key(m.group("unit") or m.group("unit_ar") or "")]
@@ -1092,7 +1157,9 @@ def _with_later(
     norm: str, chosen: list[tuple[int, int, int, _Resolved]]
 ) -> list[tuple[int, int, int, _Resolved]]:
     """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them."""
-    if "later" not in norm and "بعد" not in norm and "التالي" not in norm and "غداه" not in norm:
+    if not any(
+        w in norm for w in ("later", "next", "following", "after", "بعد", "التالي", "غداه", "نفسه", "ذاته")
+    ):
         return chosen
     out = list(chosen)
     for m in _LATER_RE.finditer(norm):
@@ -1103,6 +1170,11 @@ def _with_later(
         if not earlier or shift is None:
             continue
         anchor = max(earlier, key=lambda c: c[1])[3][0]
+        if m.group("same_month_day"):
+            day = _safe_date(anchor.year, anchor.month, int(m.group("same_month_day")))
+            if day is not None:
+                out.append((m.start(), m.end(), -1, (day, "day", None)))
+            continue
         out.append((m.start(), m.end(), -1, (anchor + timedelta(days=shift[0]), shift[1], None)))
     return sorted(out)
 

@@ -902,14 +902,18 @@ def _after_place_noun(text: str, at: int) -> bool:
     return word in _PLACE_NOUNS or (word[:1] in "وب" and word[1:] in _PLACE_NOUNS)
 
 
-def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
+def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool = False) -> bool:
     """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
     gap = _LIST_PHRASE_RE.sub(" ", text[a.end : b.start])
     words = _gap_words(gap)
+    if repeated and any(w in _REPEATED_PREPOSITIONS for w in words):
+        words = tuple(w for w in words if w not in _REPEATED_PREPOSITIONS)
+        gap = gap.replace("…", " ")
     return len(gap) <= 30 and all(w in _LIST_WORDS for w in words) and "." not in gap
 
 
 _LIST_WORDS = frozenset(("و", "and", "or", "او"))
+_REPEATED_PREPOSITIONS = frozenset(fold_phrase(w) for w in ("وعلى", "وفي", "on", "in"))
 # "as well as", "فضلا عن" join a list too; their words ("to", "عن") are not list words alone
 _LIST_PHRASE_RE = re.compile(
     r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى)(?!\w)",
@@ -1097,6 +1101,34 @@ _TOO_WIDE = frozenset({"country", "region"})
 _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
 
 
+def _listed_with(
+    text: str,
+    in_clause: Sequence[tuple[int, PlaceMention]],
+    n: int,
+    roles: dict[int, str],
+    listed: tuple[str, ...],
+) -> list[PlaceMention]:
+    """Return the place ``n`` and the places listed after it.
+
+    "خانقين وجلولاء في ديالى… وعلى قضاء مخمور وبعشيقة": a locator of the list (في ديالى) is stepped over, and a
+    repeated preposition (وعلى, "and in") goes on with the list.
+    """
+    chosen = [in_clause[n][1]]
+    end = in_clause[n][1]
+    for k, nxt in in_clause[n + 1 :]:
+        if roles[k] == "locator" and _gap_words(text[end.end : nxt.start]) in (("في",), ("in",)):
+            end = nxt
+            continue
+        strict = _coordinated(text, end, nxt)
+        if not (strict or _coordinated(text, end, nxt, repeated=True)):
+            break
+        if roles[k] not in listed and (strict or roles[k] != "locator"):
+            break
+        chosen.append(nxt)
+        end = nxt
+    return chosen
+
+
 def _places_for(
     text: str,
     cue: _Mark,
@@ -1128,14 +1160,8 @@ def _places_for(
             return [(place, None) for place in origins], float(origins[0].start - cue.end)  # "fled Kirkuk"
         return [], 0.0
     cost, n = best
-    chosen = [in_clause[n][1]]
     listed = ("plain", "dest") if movement else ("plain", "dest", "origin")
-    while n + 1 < len(in_clause) and _coordinated(text, in_clause[n][1], in_clause[n + 1][1]):
-        k, nxt = in_clause[n + 1]
-        if roles[k] not in listed:
-            break
-        chosen.append(nxt)
-        n += 1
+    chosen = _listed_with(text, in_clause, n, roles, listed)
     if etype == "displacement" and origins:
         return [(chosen[0], origin) for origin in origins], cost
     origin = origins[0] if movement and origins and etype != "withdrawal" else None
@@ -1322,16 +1348,28 @@ def _carried(d: _Draft, ctx: _DateContext) -> _Found:
     return ctx.days[n_earlier - 1], "carried", 1 if said[0].category == "next" else 0
 
 
+_PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
+_PARAGRAPH_REACH = 2  # sentences looked back
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
-    """Take the last date of the previous sentence of the same paragraph (no line break between)."""
+    """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
+
+    A day is preferred to a week or month there (background: "في حزيران 2014"). A blank line ends a paragraph.
+    """
     k = bisect_left(ctx.sentences, d.sentence)
-    if k == 0 or k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
+    if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    prev = ctx.sentences[k - 1]
-    if "\n" in ctx.text[prev[1] : d.sentence[0]]:
-        return None
-    found = ctx.in_span(*prev)
-    return (found[-1], "paragraph", 0) if found else None
+    start = d.sentence[0]
+    for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
+        if _PARAGRAPH_BREAK_RE.search(ctx.text, prev[1], start):
+            return None
+        found = ctx.in_span(*prev)
+        if found:
+            days = [x for x in found if x.precision == "day"]
+            return (days or found)[-1], "paragraph", 0
+        start = prev[0]
+    return None
 
 
 # The date rules, in order; the first that finds a date gives it.
