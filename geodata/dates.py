@@ -235,6 +235,7 @@ _QUAL_KIND: dict[str, str] = {fold_phrase(w): "past" for w in _PAST}
 _QUAL_KIND.update({fold_phrase(w): "current" for w in (*_CURRENT, "هذا", "هذه")})
 _QUAL_KIND.update({fold_phrase(w): "future" for w in _FUTURE})
 _QUAL_KIND.update({"last": "past", "this": "current", "earlier this": "current", "next": "future"})
+_QUAL_KIND.update({"the previous": "past", "the past": "past"})
 _MONTH_DELTA = {"past": -1, "current": 0, "future": 1}
 
 _AR_NUMBERS: dict[str, int] = {
@@ -663,7 +664,9 @@ def _resolve_relative_week(g: _Groups, published: date | None) -> _Resolved | No
         return monday - timedelta(days=7), "week", monday - timedelta(days=1)
     if kind == "future":
         return monday + timedelta(days=7), "week", monday + timedelta(days=13)
-    return monday, "week", published
+    if "earlier" in _key(g.get("q") or ""):  # "earlier this week": before the day of writing
+        return monday, "week", max(monday, published - timedelta(days=1))
+    return monday, "week", monday + timedelta(days=6)
 
 
 def _resolve_relative_month(g: _Groups, published: date | None) -> _Resolved | None:
@@ -893,7 +896,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "relative_week",
         "week_en",
-        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:week)" + RIGHT,
+        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this|the\s+previous|the\s+past))\s+(?i:week)" + RIGHT,
         _resolve_relative_week,
     ),
     _rule(
@@ -1135,12 +1138,31 @@ _LATER_RE = re.compile(
     + r"|(?P<next>(?i:the\s+(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after))"
     + rf"|[وف]?بعد\s+(?:{_LATER_NUMBER.format('n_ar')}\s+)?(?P<unit_ar>{phrase_alternation(_AR_UNITS)})(?!\s+(?:من|علي|علي|الي)\s)"
     + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه)"
+    + r"|(?P<same_day>(?i:(?:earlier|later)\s+(?:on|in)\s+the\s+day|(?:on\s+)?the\s+same\s+day|that\s+same\s+day"
+    + r"|later\s+that\s+day|earlier\s+that\s+day)|(?:[وف]?في\s+)?(?:اليوم\s+(?:ذاته|نفسه)|(?:ذات|نفس)\s+اليوم))"
     + r"|(?:ال)?(?P<same_month_day>\d{1,2})\s+من\s+(?:الشهر|شهر)\s+(?:نفسه|ذاته))(?!\w)"
+)
+
+
+_LATER_WORDS = (
+    "later",
+    "next",
+    "following",
+    "after",
+    "day",
+    "بعد",
+    "التالي",
+    "غداه",
+    "نفسه",
+    "ذاته",
+    "اليوم",
 )
 
 
 def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
     """Return (days after the date written before, precision) for a match of :data:`_LATER_RE`."""
+    if m.group("same_day"):
+        return 0, "day"
     if m.group("next") or m.group("next_ar") or m.group("same_month_day"):
         return 1, "day"
     word = m.group("n") or m.group("n_ar")
@@ -1157,9 +1179,7 @@ def _with_later(
     norm: str, chosen: list[tuple[int, int, int, _Resolved]]
 ) -> list[tuple[int, int, int, _Resolved]]:
     """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them."""
-    if not any(
-        w in norm for w in ("later", "next", "following", "after", "بعد", "التالي", "غداه", "نفسه", "ذاته")
-    ):
+    if not any(w in norm.lower() for w in _LATER_WORDS):
         return chosen
     out = list(chosen)
     for m in _LATER_RE.finditer(norm):
