@@ -888,7 +888,8 @@ def _role(
 _PLACE_NOUNS = frozenset(
     fold_phrase(w)
     for w in "village|villages|area|areas|town|towns|positions|base|checkpoint|kilometres|kilometers|km|miles|"
-    "قرية|قرى|منطقة|مناطق|بلدة|مواقع|قاعدة|سيطرة|كيلومترات|كم|كيلومتر|حاجز".split("|")
+    "city|district|suburb|outskirts|province|region|countryside|"
+    "قرية|قرى|منطقة|مناطق|بلدة|مواقع|قاعدة|سيطرة|كيلومترات|كم|كيلومتر|حاجز|مدينة|ضواحي|أطراف".split("|")
 )
 _LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
 
@@ -899,7 +900,10 @@ def _after_place_noun(text: str, at: int) -> bool:
     if m is None:
         return False
     word = fold_phrase(m.group(1)).lower()
-    return word in _PLACE_NOUNS or (word[:1] in "وب" and word[1:] in _PLACE_NOUNS)
+    for prefix in ("", "و", "ب", "ال", "وال", "بال"):
+        if word.startswith(prefix) and word[len(prefix) :] in _PLACE_NOUNS:
+            return True
+    return False
 
 
 def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool = False) -> bool:
@@ -1027,6 +1031,8 @@ def _sentence_drafts(
             target = _previous_place(s_places, roles, cue) or last_place
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
+        if etype in _LOCAL_TYPES:  # a country or region reached by a list or an anaphor: still no local event
+            pairs = [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
         for n, (place, origin) in enumerate(pairs):
             draft = _Draft(
                 etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric
@@ -1101,6 +1107,22 @@ _TOO_WIDE = frozenset({"country", "region"})
 _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
 
 
+def _is_subject(
+    text: str, cue: _Mark, place: PlaceMention, in_clause: Sequence[tuple[int, PlaceMention]]
+) -> bool:
+    """Whether the place is the subject of the cue verb, a government by its capital, with its object named after.
+
+    ``أحكمت بغداد سيطرتها على كركوك``, "Baghdad seized Kirkuk": Kirkuk is the event place, not Baghdad.
+    """
+    if cue.value[1] not in ("verb", "entry", "status"):
+        return False
+    arabic = not cue.text.isascii()
+    gap = text[cue.end : place.start] if arabic else text[place.end : cue.start]
+    if (place.start < cue.end) == arabic or gap.strip() or len(gap) > 2:
+        return False
+    return any(p.start > max(place.end, cue.end) for _, p in in_clause)
+
+
 def _listed_with(
     text: str,
     in_clause: Sequence[tuple[int, PlaceMention]],
@@ -1144,7 +1166,7 @@ def _places_for(
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
-        if place.kind in _TOO_WIDE and etype in _LOCAL_TYPES:
+        if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator") or (
             role == "origin" and movement and place in origins
