@@ -1033,6 +1033,8 @@ def _sentence_drafts(
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         if etype in _LOCAL_TYPES:  # a country or region reached by a list or an anaphor: still no local event
             pairs = [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
+        elif etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
+            pairs = [(place, origin) for place, origin in pairs if place.kind != "country"]
         for n, (place, origin) in enumerate(pairs):
             draft = _Draft(
                 etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric
@@ -1355,8 +1357,8 @@ def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
     """Date a subordinate clause by an earlier date of its sentence ("clashes on Friday, before they withdrew")."""
     if d.clause.main:
         return None
-    before = [x for x in ctx.in_span(*d.sentence) if x.end <= d.cue.start]
-    return (before[-1], "sentence", 0) if before else None
+    before = [x for x in ctx.in_span(*d.sentence) if x.end <= d.cue.start and x.precision == "day"]
+    return (before[-1], "sentence", 0) if before else None  # a day: a month before is background ("في آذار 2003")
 
 
 def _carried(d: _Draft, ctx: _DateContext) -> _Found:
