@@ -314,7 +314,7 @@ for _kind, _phrases in {
     "sub": "بعد|بعدما|بعد أن|قبل أن|قبيل|عقب|إثر|حين|عندما|ما دفع|مما|التي|الذي|after|before|when|as|following|since|"
     "which|who|until",
     # a reported clause ("said that ...") is a main clause of its own: its dates and the saying's both apply
-    "coord": "كما|فيما|في حين|بينما|while|whereas|but|إن|أن|بأن|that",
+    "coord": "كما|فيما|في حين|بينما|حيث|while|whereas|but|إن|أن|بأن|that",
     "carry": "في اليوم ذاته|في اليوم نفسه|في ذات اليوم|في نفس اليوم|اليوم ذاته|اليوم نفسه|the same day|that same day|"
     "later that day|that day",
     "next": "في اليوم التالي|اليوم التالي|صباح اليوم التالي|the next day|the following day|a day later",
@@ -1174,7 +1174,8 @@ def _places_for(
             role == "origin" and movement and place in origins
         ):
             continue
-        cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + 30)
+        before = 30 if cue.text.isascii() else 80  # Arabic is verb-first: a place before the verb is seldom its own
+        cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + before)
         if etype == "displacement" and role == "dest":
             cost -= 20
         if cost <= 160 and (best is None or cost < best[0]):
