@@ -309,6 +309,54 @@ def test_split() -> Scores:
     return totals(evaluate("test"))
 
 
+def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
+    """The scorer itself: null ids only missed, a date span accepted, precision over dated predictions only."""
+    text = "Iraqi forces took Kirkuk on Monday and entered Dibis in mid-October.\n\nResidents fled Tuz Khurmatu."
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "en_900.txt").write_text(text, encoding="utf-8")
+    at = text.index
+    gold = {
+        "lang": "en",
+        "split": "dev",
+        "published": "2017-10-20",
+        "places": [
+            {"text": "Kirkuk", "start": at("Kirkuk"), "end": at("Kirkuk") + 6, "place_id": "geonames:94787"},
+            {"text": "Dibis", "start": at("Dibis"), "end": at("Dibis") + 5, "place_id": "geonames:97001"},
+            {"text": "Tuz Khurmatu", "start": at("Tuz"), "end": at("Tuz") + 12, "place_id": "geonames:90026"},
+            {"text": "Bai Hassan", "start": 0, "end": 0, "place_id": None, "name": "Bai Hassan oil field"},
+        ],
+        "dates": [
+            {"text": "Monday", "start": at("Monday"), "end": at("Monday") + 6, "date": "2017-10-16"},
+            {
+                "text": "mid-October",
+                "start": at("mid"),
+                "end": at("mid") + 11,
+                "date": "2017-10-11",
+                "date_end": "2017-10-20",
+            },
+        ],
+        "events": [
+            {"place_id": "geonames:94787", "event_type": "control_change", "event_date": "2017-10-16"},
+            {
+                "place_id": "geonames:97001",
+                "event_type": "control_change",
+                "event_date": "2017-10-11",
+                "date_end": "2017-10-20",
+            },
+            {"place_id": None, "event_type": "control_change", "event_date": "2017-10-16"},
+        ],
+    }
+    s = score_text("en_900", gold, tmp_path).scores
+    assert (s.place_tp, s.place_fp, s.place_fn) == (3, 0, 1)  # the null-id place can only be missed
+    assert (s.events_gold, s.events_found, s.events_type_right) == (3, 2, 2)
+    assert (s.predicted_dated, s.predicted_right) == (2, 2)  # Tuz Khurmatu has no date: not counted
+    assert s.predicted_undated == 1
+    assert (s.dates_gold, s.dates_right) == (2, 2)
+    assert _date_fits(date(2017, 10, 15), {"event_date": "2017-10"}) and not _date_fits(
+        date(2017, 11, 1), {"event_date": "2017-10"}
+    )
+
+
 @needs_gold
 def test_set_is_complete_and_consistent() -> None:
     gold = load_gold()
