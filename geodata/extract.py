@@ -1174,8 +1174,12 @@ def _places_for(
             role == "origin" and movement and place in origins
         ):
             continue
-        before = 30 if cue.text.isascii() else 80  # Arabic is verb-first: a place before the verb is seldom its own
-        cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + before)
+        before = (
+            30 if cue.text.isascii() else 80
+        )  # Arabic is verb-first: a place before the verb is seldom its own
+        cost = (
+            float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + before)
+        )
         if etype == "displacement" and role == "dest":
             cost -= 20
         if cost <= 160 and (best is None or cost < best[0]):
@@ -1359,7 +1363,9 @@ def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
     if d.clause.main:
         return None
     before = [x for x in ctx.in_span(*d.sentence) if x.end <= d.cue.start and x.precision == "day"]
-    return (before[-1], "sentence", 0) if before else None  # a day: a month before is background ("في آذار 2003")
+    return (
+        (before[-1], "sentence", 0) if before else None
+    )  # a day: a month before is background ("في آذار 2003")
 
 
 def _carried(d: _Draft, ctx: _DateContext) -> _Found:

@@ -311,7 +311,9 @@ def test_split() -> Scores:
 
 def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
     """The scorer itself: null ids only missed, a date span accepted, precision over dated predictions only."""
-    text = "Iraqi forces took Kirkuk on Monday and entered Dibis in mid-October.\n\nResidents fled Tuz Khurmatu."
+    text = (
+        "Iraqi forces took Kirkuk on Monday and entered Dibis in mid-October.\n\nResidents fled Tuz Khurmatu."
+    )
     (tmp_path / "texts").mkdir()
     (tmp_path / "texts" / "en_900.txt").write_text(text, encoding="utf-8")
     at = text.index
