@@ -988,26 +988,11 @@ def _sentence_drafts(
     last_taker: tuple[str, ...],
 ) -> list[_Draft]:
     clauses = tuple(_clauses(text, sentence, s_marks))
-    kinds = {m.value for m in s_marks if m.category == "cue"}
-    mode: str | None = None
-    skip_entry = False
-    if any(
-        etype == "control_change" for etype, _ in kinds
-    ):  # only then is the wording of the sentence needed
-        sentence_text = " ".join(normal.folded(sentence[0], sentence[1]).lower().split())
-        if any(p in sentence_text for p in _NEGOTIATED):
-            mode = "negotiated"
-        elif any(p in sentence_text for p in _NON_VIOLENT):
-            mode = "non_violent"
-        skip_entry = _IN_FORCE in sentence_text
+    mode, skip_entry = _control_mode(normal, sentence, s_marks)
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
-            continue
-        if (kind.startswith("entry") and skip_entry) or (
-            _demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment")
-        ):
+        if not _reports_event(cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         taker, others = _actors(text, lang, cue, clause, s_marks)
@@ -1018,24 +1003,11 @@ def _sentence_drafts(
             etype = "deployment" if taker == ("us",) else "control_change"
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
-        if not pairs and clause is not clauses[0]:
-            # a later clause without a place speaks of the place of the clause before, or of the one just named
-            earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
-            main = [d for d in earlier if d.clause.main] or earlier
-            target = main[-1].place if main else _previous_place(s_places, roles, cue)
-            if target is None and clause.marker in ("التي", "الذي", "which") and last_place is not None:
-                target = last_place
+        if not pairs:
+            target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
-        if not pairs and _has_anaphor(cue, s_marks, clause):
-            target = _previous_place(s_places, roles, cue) or last_place
-            if target is not None:
-                pairs, anaphoric, cost = [(target, None)], True, 200.0
-        if etype in _LOCAL_TYPES:  # a country or region reached by a list or an anaphor: still no local event
-            pairs = [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
-        elif etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
-            pairs = [(place, origin) for place, origin in pairs if place.kind != "country"]
-        for n, (place, origin) in enumerate(pairs):
+        for n, (place, origin) in enumerate(_local(etype, pairs)):
             draft = _Draft(
                 etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric
             )
@@ -1048,6 +1020,67 @@ def _sentence_drafts(
         best = min(political, key=lambda d: d.cost)
         out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
     return _fold(out)
+
+
+def _control_mode(
+    normal: NormalText, sentence: tuple[int, int], s_marks: Sequence[_Mark]
+) -> tuple[str | None, bool]:
+    """Return how control changed (negotiated, non_violent, None) and whether entering is a decision taking effect."""
+    if not any(m.category == "cue" and m.value[0] == "control_change" for m in s_marks):
+        return None, False  # only then is the wording of the sentence needed
+    sentence_text = " ".join(normal.folded(sentence[0], sentence[1]).lower().split())
+    mode = None
+    if any(p in sentence_text for p in _NEGOTIATED):
+        mode = "negotiated"
+    elif any(p in sentence_text for p in _NON_VIOLENT):
+        mode = "non_violent"
+    return mode, _IN_FORCE in sentence_text
+
+
+def _reports_event(cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
+    """Whether a cue reports an event: not a future, a demand, a negation, a decision "entering into force"."""
+    etype, kind = cue.value
+    if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
+        return False
+    if kind.startswith("entry") and skip_entry:
+        return False
+    return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
+
+
+def _anaphoric_place(
+    cue: _Mark,
+    etype: str,
+    clause: _Clause,
+    clauses: Sequence[_Clause],
+    out: Sequence[_Draft],
+    s_marks: Sequence[_Mark],
+    s_places: Sequence[tuple[int, PlaceMention]],
+    roles: dict[int, str],
+    last_place: PlaceMention | None,
+) -> PlaceMention | None:
+    """Return the place a cue without a place of its own speaks of (the clause before, "it", "the city")."""
+    target: PlaceMention | None = None
+    if clause is not clauses[0]:
+        # a later clause without a place speaks of the place of the clause before, or of the one just named
+        earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
+        main = [d for d in earlier if d.clause.main] or earlier
+        target = main[-1].place if main else _previous_place(s_places, roles, cue)
+        if target is None and clause.marker in ("التي", "الذي", "which"):
+            target = last_place
+    if target is None and _has_anaphor(cue, s_marks, clause):
+        target = _previous_place(s_places, roles, cue) or last_place
+    return target
+
+
+def _local(
+    etype: str, pairs: list[tuple[PlaceMention, PlaceMention | None]]
+) -> list[tuple[PlaceMention, PlaceMention | None]]:
+    """Drop countries and regions from local events, and countries from political ones, however reached."""
+    if etype in _LOCAL_TYPES:
+        return [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
+    if etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
+        return [(place, origin) for place, origin in pairs if place.kind != "country"]
+    return pairs
 
 
 def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int = 3) -> bool:
