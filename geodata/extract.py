@@ -1142,6 +1142,10 @@ _TOO_WIDE = frozenset({"country", "region"})
 _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
 
 
+# Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
+_GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+
+
 def _is_subject(
     text: str, cue: _Mark, place: PlaceMention, in_clause: Sequence[tuple[int, PlaceMention]]
 ) -> bool:
@@ -1149,7 +1153,7 @@ def _is_subject(
 
     ``أحكمت بغداد سيطرتها على كركوك``, "Baghdad seized Kirkuk": Kirkuk is the event place, not Baghdad.
     """
-    if cue.value[1] not in ("verb", "entry", "status"):
+    if cue.value[1] not in ("verb", "entry", "status") or place.place_id not in _GOVERNMENT_SEATS:
         return False
     arabic = not cue.text.isascii()
     gap = text[cue.end : place.start] if arabic else text[place.end : cue.start]
