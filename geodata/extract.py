@@ -1469,7 +1469,31 @@ def _assign_dates(
             if found is not None:
                 d.date, d.date_basis, d.date_shift = found
                 break
-    # The same event reported elsewhere in the article: same place and type, else same type and actors.
+    _same_event_dates(drafts)
+    labelled = _labelled_date(text, usable)
+    for d in drafts:
+        if d.date is None and labelled is not None:
+            d.date, d.date_basis = labelled, "labelled"
+
+
+_DATE_LABEL_RE = re.compile(r"^[ \t]*(?:التاريخ|تاريخ|Date|Dates)\s*[:：]?\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _labelled_date(text: str, dates: Sequence[DateMention]) -> DateMention | None:
+    """Return the date of an infobox line (``Date: 15–20 October 2017``, ``التاريخ 15 أكتوبر – 27 أكتوبر 2017``).
+
+    It is when the events of the article happened (not when it was published): the last resort of an event
+    with no other date.
+    """
+    for d in dates:
+        line_start = text.rfind("\n", 0, d.start) + 1
+        if _DATE_LABEL_RE.match(text[line_start : d.start]):
+            return d
+    return None
+
+
+def _same_event_dates(drafts: list[_Draft]) -> None:
+    """Date an undated event by the same event reported elsewhere: same place and type, else type and actors."""
     by_place: dict[tuple[str, str], _Draft] = {}
     by_actors: dict[tuple[str, tuple[str, ...]], _Draft] = {}
     for x in drafts:
@@ -1497,6 +1521,7 @@ def _confidence(d: _Draft) -> float:
         "carried": 0.0,
         "paragraph": -0.1,
         "same_event": -0.15,
+        "labelled": -0.2,
         None: -0.35,
     }[d.date_basis]
     if d.date is not None and d.date.precision != "day":

@@ -540,3 +540,15 @@ def test_a_country_named_in_passing_gets_no_local_event() -> None:
 def test_names_of_outlets_and_governments_are_not_places() -> None:
     ex = extract_article("ذكرت صحيفة العراق اليوم أن حكومة إقليم كردستان رفضت القرار.", published=FRI_20_OCT)
     assert ex.places == () and ex.dates == ()
+
+
+def test_an_infobox_date_dates_events_the_text_leaves_undated_but_is_no_publication_date() -> None:
+    text = "Iraqi–Kurdish conflict\n\nDate: 15–27 October 2017\nLocation: northern Iraq\n\nIraqi forces took Sinjar."
+    ex = extract_article(text, lang="en")
+    assert ex.published is None
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    assert (sinjar.event_date, sinjar.date_end, sinjar.date_basis) == (
+        date(2017, 10, 15),
+        date(2017, 10, 27),
+        "labelled",
+    )
