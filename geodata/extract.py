@@ -906,6 +906,25 @@ def _after_place_noun(text: str, at: int) -> bool:
     return False
 
 
+_LIST_BREAK_RE = re.compile(r"[.؛;:!?؟\n]")
+
+
+def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
+    """Whether ``b`` goes on a list past names the gazetteer does not know: «جلولاء، ألتن كوبري، خانقين».
+
+    Between them only list separators (``،``, ``,``, ``و``, "and") and at most two short names of a few words.
+    """
+    gap = text[a.end : b.start]
+    if len(gap) > 50 or _LIST_BREAK_RE.search(gap):
+        return False
+    words = _gap_words(gap)
+    separators = (
+        gap.count("،") + gap.count(",") + sum(1 for w in words if w in _LIST_WORDS or w.startswith("و"))
+    )
+    names = [w for w in words if w not in _LIST_WORDS]
+    return 0 < len(names) <= 2 * separators and len(names) <= 4 and separators >= 2
+
+
 def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool = False) -> bool:
     """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
     gap = _LIST_PHRASE_RE.sub(" ", text[a.end : b.start])
@@ -1181,7 +1200,9 @@ def _listed_with(
             end = nxt
             continue
         strict = _coordinated(text, end, nxt)
-        if not (strict or _coordinated(text, end, nxt, repeated=True)):
+        if not (
+            strict or _coordinated(text, end, nxt, repeated=True) or _listed_past_unknown(text, end, nxt)
+        ):
             break
         if roles[k] not in listed and (strict or roles[k] != "locator"):
             break

@@ -552,3 +552,13 @@ def test_an_infobox_date_dates_events_the_text_leaves_undated_but_is_no_publicat
         date(2017, 10, 27),
         "labelled",
     )
+
+
+def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
+    text = "استعادت القوات العراقية يوم الثلاثاء السيطرة على جلولاء، قرية مجهولة، خانقين، ومخمور."
+    ex = extract_article(text, published=FRI_20_OCT)
+    assert {e.place.place_id for e in ex.events if e.event_type == "control_change"} == {
+        "kcm:jalawla",
+        "geonames:94591",
+        "geonames:93818",
+    }
