@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -855,6 +856,9 @@ def _gap_words(gap: str) -> tuple[str, ...]:
     )
 
 
+_POSSESSIVE_RE = re.compile(r"['’]s\s+(?:the\s+)?")
+
+
 def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
@@ -888,7 +892,8 @@ def _role(
 _PLACE_NOUNS = frozenset(
     fold_phrase(w)
     for w in "village|villages|area|areas|town|towns|positions|base|checkpoint|kilometres|kilometers|km|miles|"
-    "city|district|suburb|outskirts|province|region|countryside|"
+    "city|district|suburb|outskirts|province|region|countryside|field|fields|oilfield|crossing|dam|airport|"
+    "حقل|حقول|مطار|منفذ|معبر|سد|"
     "قرية|قرى|منطقة|مناطق|بلدة|مواقع|قاعدة|سيطرة|كيلومترات|كم|كيلومتر|حاجز|مدينة|ضواحي|أطراف".split("|")
 )
 _LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
@@ -982,6 +987,9 @@ def _drafts(
             before = [m for m in role_marks if m.end <= place.start]
             roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
+        for (k, a), (_, b) in pairwise(s_places):
+            if roles[k] == "plain" and _POSSESSIVE_RE.fullmatch(text, a.end, b.start):
+                roles[k] = "locator"  # "Mosul's Sinjar district": Mosul only says where Sinjar is
         s_drafts = _sentence_drafts(
             text, normal, lang, sentence, s_marks, s_places, roles, last_place, last_taker
         )

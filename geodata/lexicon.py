@@ -220,6 +220,7 @@ _EN_PHRASES: dict[Cue, str] = {
     ("stop", "stop"): "took place|take place|takes place|taking place|taken place|took part|take part|"
     "taking part|take part in|take into account|take steps|took steps|take measures|took measures|"
     "take action|took action|taken into|took office|take office|left behind|hold talks|held talks|"
+    "measures taken|steps taken|action taken|actions taken|decisions taken|decision taken|"
     "attack helicopter|attack helicopters|secure the release|secured the release|close to|closed-door|"
     "close ally|close to the|secure a|secured a|reach a|reached a|reached an|reach an",
 }

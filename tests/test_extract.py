@@ -492,6 +492,12 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
             {("clash", "Altun Kupri", FRI_20_OCT)},
         ),
         ("Kurdish forces withdrew from a village southeast of Mosul on Monday.", set()),
+        ("Iraqi forces entered the Havana oil field, west of Kirkuk, on Tuesday.", set()),
+        (
+            "Iraqi forces seized control of the northwestern Mosul's Sinjar district on Tuesday.",
+            {("control_change", "Sinjar", TUE)},
+        ),
+        ("It follows measures taken by Baghdad against Erbil on Tuesday.", set()),
         (
             "أحكمت القوات العراقية قبضتها على مدينة كركوك يوم الاثنين، حسبما خططت له بغداد.",
             {("control_change", "كركوك", MON)},
