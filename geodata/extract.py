@@ -495,6 +495,11 @@ def _scan(
         i = bisect_right(cue_starts, m.start) - 1
         if m.category in _HOLDERS or i < 0 or cue_ends[i] < m.end:
             kept.append(m)
+    stops = [(m.start, m.end) for m in kept if m.category == "stop"]
+    if stops:  # "measures taken": the cue inside a phrase that only looks like one
+        kept = [
+            m for m in kept if m.category != "cue" or not any(a <= m.start and m.end <= b for a, b in stops)
+        ]
     return kept
 
 
