@@ -83,7 +83,7 @@ _AR_PHRASES: dict[Cue, str] = {
     ("clash", "noun"): "اشتباكات|معارك|معركة|مواجهات|مواجهة|هجمات|غارة|غارات|كمين|اشتباكات مسلحة|قتالا",
     ("displacement", "noun"): "هجرة|موجة نزوح",
     ("political", "noun"): "استفتاء|حيز التنفيذ|وقف الرحلات|حظر الطيران|وقف تقدم|وقف إطلاق النار|هدنة|اتفاق|"
-    "محادثات|مفاوضات|انتخابات|حظر التجوال|حظر تجوال|حظر للتجوال",
+    "محادثات|مفاوضات|انتخابات|حظر التجوال|حظر تجوال|حظر للتجوال|تعليق الرحلات|تعليق الطيران|حظر جوي|حظرا جويا",
 }
 
 
@@ -191,7 +191,7 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "exchange fire|open fire|bombard|target*",
     ),
     ("displacement", "verb", "flee|displace|uproot"),
-    ("political", "verb", "vote|close*|ban*|dismiss|sack*|appoint|suspend"),
+    ("political", "verb", "vote|close*|ban*|dismiss|sack*|appoint|suspend|halt*"),
 )
 _EN_PHRASES: dict[Cue, str] = {
     ("control_change", "noun"): "handover|takeover|hand-over|take-over|recapture|capture",
