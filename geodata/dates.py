@@ -1116,10 +1116,14 @@ def _with_sentence_year(
             or _YEAR_IN_RE.search(norm, start, end)
         ):
             continue
-        before = [c for c in chosen[:k] if start - c[1] <= 150 and _YEAR_IN_RE.search(norm, c[0], c[1])]
-        if not before or _SENTENCE_END_RE.search(norm, before[-1][1], start):
+        before = None
+        for c in reversed(chosen[max(0, k - 3) : k]):
+            if start - c[1] <= 150 and _YEAR_IN_RE.search(norm, c[0], c[1]):
+                before = c
+                break
+        if before is None or _SENTENCE_END_RE.search(norm, before[1], start):
             continue
-        year = before[-1][3][0].year
+        year = before[3][0].year
         moved = _safe_date(year, day.month, day.day)
         moved_end = _safe_date(year, day_end.month, day_end.day) if day_end else None
         if moved is not None and year != day.year:
@@ -1178,25 +1182,41 @@ def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
 def _with_later(
     norm: str, chosen: list[tuple[int, int, int, _Resolved]]
 ) -> list[tuple[int, int, int, _Resolved]]:
-    """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them."""
+    """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them.
+
+    ``chosen`` is in text order without overlaps; one pass over it and the matches, in step.
+    """
     if not any(w in norm.lower() for w in _LATER_WORDS):
         return chosen
-    out = list(chosen)
+    added: list[tuple[int, int, int, _Resolved]] = []
+    starts = [c[0] for c in chosen]
+    j = 0
+    last_day: tuple[int, date] | None = None  # (end, day) of the latest day written so far
     for m in _LATER_RE.finditer(norm):
-        if any(a < m.end() and m.start() < b for a, b, _, _ in out):
-            continue
-        earlier = [c for c in out if c[1] <= m.start() and c[3][1] == "day"]
-        shift = _later_days(m)
-        if not earlier or shift is None:
-            continue
-        anchor = max(earlier, key=lambda c: c[1])[3][0]
-        if m.group("same_month_day"):
-            day = _safe_date(anchor.year, anchor.month, int(m.group("same_month_day")))
-            if day is not None:
-                out.append((m.start(), m.end(), -1, (day, "day", None)))
-            continue
-        out.append((m.start(), m.end(), -1, (anchor + timedelta(days=shift[0]), shift[1], None)))
-    return sorted(out)
+        while j < len(chosen) and chosen[j][1] <= m.start():
+            if chosen[j][3][1] == "day" and (last_day is None or chosen[j][1] > last_day[0]):
+                last_day = (chosen[j][1], chosen[j][3][0])
+            j += 1
+        i = bisect_left(starts, m.end())
+        if i > 0 and chosen[i - 1][1] > m.start():
+            continue  # overlaps a date found by the rules
+        found = _counted(m, last_day[1]) if last_day is not None else None
+        if found is not None:
+            added.append((m.start(), m.end(), -1, found))
+            if found[1] == "day":
+                last_day = (m.end(), found[0])
+    return sorted(chosen + added) if added else chosen
+
+
+def _counted(m: re.Match[str], anchor: date) -> _Resolved | None:
+    """Resolve a match of :data:`_LATER_RE` against the day written before it."""
+    if m.group("same_month_day"):
+        day = _safe_date(anchor.year, anchor.month, int(m.group("same_month_day")))
+        return (day, "day", None) if day is not None else None
+    shift = _later_days(m)
+    if shift is None:
+        return None
+    return anchor + timedelta(days=shift[0]), shift[1], None
 
 
 # ---------------------------------------------------------------- publication date
