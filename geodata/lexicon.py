@@ -195,25 +195,22 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
 )
 _EN_PHRASES: dict[Cue, str] = {
     ("control_change", "noun"): "handover|takeover|hand-over|take-over|recapture|capture",
-    (
-        "control_change",
-        "verb",
-    ): "now under the control of|now under the full control of|now under full control of|"
-    "now in the hands of|back under the control of|back in the hands of|in full control|taken control",
-    (
-        "status",
-        "status",
-    ): "remained in the hands|in the hands of|still held|held by|still controlled|controlled by|"
-    "under the control of|under the full control of|under full control of|in control of|remain under|"
-    "remained under|remains under",
+    ("control_change", "verb"): (
+        "now under the control of|now under the full control of|now under full control of|"
+        "now in the hands of|back under the control of|back in the hands of|in full control|taken control"
+    ),
+    ("status", "status"): (
+        "remained in the hands|in the hands of|still held|held by|still controlled|controlled by|"
+        "under the control of|under the full control of|under full control of|in control of|remain under|"
+        "remained under|remains under"
+    ),
     ("withdrawal", "noun"): "withdrawal|pullout|pull-out|retreat",
     ("deployment", "noun"): "deployment|reinforcements|arrival",
-    (
-        "clash",
-        "noun",
-    ): "clashes|clash|fighting|battle|battles|shelling|exchanges of fire|firefight|firefights|"
-    "attack|attacks|assault|offensive|ambush|airstrike|airstrikes|air strike|air strikes|skirmishes|"
-    "bombardment|mortar fire",
+    ("clash", "noun"): (
+        "clashes|clash|fighting|battle|battles|shelling|exchanges of fire|firefight|firefights|"
+        "attack|attacks|assault|offensive|ambush|airstrike|airstrikes|air strike|air strikes|skirmishes|"
+        "bombardment|mortar fire"
+    ),
     ("displacement", "noun"): "displacement|exodus",
     ("political", "noun"): "referendum|ceasefire|truce|talks|agreement|flight ban|vote|curfew|closure",
     # look like cues, are not
