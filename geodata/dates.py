@@ -235,6 +235,7 @@ _QUAL_KIND: dict[str, str] = {fold_phrase(w): "past" for w in _PAST}
 _QUAL_KIND.update({fold_phrase(w): "current" for w in (*_CURRENT, "هذا", "هذه")})
 _QUAL_KIND.update({fold_phrase(w): "future" for w in _FUTURE})
 _QUAL_KIND.update({"last": "past", "this": "current", "earlier this": "current", "next": "future"})
+_QUAL_KIND.update({"the previous": "past", "the past": "past"})
 _MONTH_DELTA = {"past": -1, "current": 0, "future": 1}
 
 _AR_NUMBERS: dict[str, int] = {
@@ -274,6 +275,8 @@ _NUMBER_LOOKUP: dict[str, int] = {fold_phrase(k): v for k, v in _AR_NUMBERS.item
 _AR_UNITS: dict[str, tuple[str, int]] = {
     "يوم": ("day", 1),
     "يوما": ("day", 1),
+    "أسبوعا": ("week", 1),
+    "شهرا": ("month", 1),
     "يومين": ("day", 2),
     "أيام": ("day", 0),
     "أسبوع": ("week", 1),
@@ -290,7 +293,7 @@ for _u in ("day", "week", "month"):
     _UNIT_LOOKUP[_u + "s"] = (_u, 0)
 
 _DAY_PARTS_AR = phrase_alternation(
-    ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة")
+    ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة", "منتصف")
 )
 _MONTH_PARTS: dict[str, tuple[int, int | None]] = {
     "منتصف": (11, 20),
@@ -328,6 +331,11 @@ _RELATIVE_DAYS: dict[str, int] = {
         "البارحة": 1,
         "أول أمس": 2,
         "أول من أمس": 2,
+        "الليلة الماضية": 1,
+        "غدا": -1,
+        "يوم غد": -1,
+        "tomorrow": -1,
+        "ليلة أمس": 1,
         "today": 0,
         "tonight": 0,
         "this morning": 0,
@@ -513,6 +521,16 @@ def _resolve_day_month(g: _Groups, published: date | None) -> _Resolved | None:
     return first, "day", None
 
 
+def _resolve_range(g: _Groups) -> _Resolved | None:
+    """Resolve "15 October - 27 October 2017" (two months may differ; the year is written once, at the end)."""
+    year = int(g["y"] or 0)
+    first = _safe_date(year, _month_number(g["ma"] or ""), int(g["d"] or 0))
+    last = _safe_date(year, _month_number(g["mb"] or ""), int(g["d2"] or 0))
+    if first is None or last is None or last <= first:
+        return None
+    return first, "day", last
+
+
 def _resolve_numeric(g: _Groups, published: date | None) -> _Resolved | None:
     a, b, year = int(g["d"] or 0), int(g["m"] or 0), int(g["y"] or 0)
     day, month = (a, b) if b <= 12 else (b, a)  # day-first unless only month-first is a date
@@ -596,7 +614,7 @@ def _resolve_night(g: _Groups, published: date | None) -> _Resolved | None:
     first, second = _WEEKDAY_LOOKUP[_key(g["wd"] or "")], _WEEKDAY_LOOKUP[_key(g["wd2"] or "")]
     if (first + 1) % 7 != second:
         return None
-    end = _weekday_on_or_before(second, published)
+    end = _weekday_on_or_before(second, published + timedelta(days=1))  # written on Sunday: tonight
     return end - timedelta(days=1), "day", end
 
 
@@ -613,6 +631,8 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
     word = g.get("n")
     if word and implied > 1:
         return None  # "ثلاثة يومين" is not a quantity
+    if not word and implied == 0:
+        return _some_ago(unit, published)
     n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else (implied or 1)
     if not 1 <= n <= 31:
         return None
@@ -624,6 +644,17 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
     return date(year, month, 1), "month", _month_end(year, month)
 
 
+def _some_ago(unit: str, published: date) -> _Resolved:
+    """Return a span for ``منذ أيام``/"a few days ago" (2 to 7 days back), weeks (2 to 5), months (2 to 6)."""
+    if unit == "day":
+        return published - timedelta(days=7), "week", published - timedelta(days=2)
+    if unit == "week":
+        return published - timedelta(days=35), "month", published - timedelta(days=14)
+    year, month = _shift_month(published.year, published.month, -6)
+    end_year, end_month = _shift_month(published.year, published.month, -2)
+    return date(year, month, 1), "month", _month_end(end_year, end_month)
+
+
 def _resolve_relative_week(g: _Groups, published: date | None) -> _Resolved | None:
     if published is None:
         return None
@@ -633,7 +664,9 @@ def _resolve_relative_week(g: _Groups, published: date | None) -> _Resolved | No
         return monday - timedelta(days=7), "week", monday - timedelta(days=1)
     if kind == "future":
         return monday + timedelta(days=7), "week", monday + timedelta(days=13)
-    return monday, "week", published
+    if "earlier" in _key(g.get("q") or ""):  # "earlier this week": before the day of writing
+        return monday, "week", max(monday, published - timedelta(days=1))
+    return monday, "week", monday + timedelta(days=6)
 
 
 def _resolve_relative_month(g: _Groups, published: date | None) -> _Resolved | None:
@@ -652,7 +685,7 @@ _MONTHS = rf"(?P<m1>{_AR_MONTH}|{_EN_MONTH})(?:\s*(?:[/\\|-]\s*|\(\s*)?(?P<m2>{_
 _WEEKDAY_PREFIX = rf"(?:(?:يوم\s+)?(?:{_AR_WEEKDAY}|{'|'.join(_WEEKDAYS_EN)})\s*[،,]?\s*)?"
 _DAY = r"(?:ال|(?i:the)\s+)?(?<![\d/.:-])(?P<d>\d{1,2})(?:st|nd|rd|th)?(?![\d:])"
 _YEAR = (
-    r"(?:\s*[,/.-]?\s*(?:(?:من\s+)?(?:عام|العام|سنه)\s+|of\s+)?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*م(?!\w))?)?"
+    r"(?:\s*[,،/.-]?\s*(?:(?:من\s+)?(?:عام|العام|سنه)\s+|of\s+)?(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*م(?!\w))?)?"
 )
 _YEAR_Q = (
     r"(?:\s+(?:من\s+)?(?P<yq>(?:العام|عام|السنه)\s+(?:"
@@ -725,6 +758,22 @@ _RULES: tuple[_Rule, ...] = (
         absolute=True,
     ),
     _rule(
+        "month_day",
+        "month_ar",
+        LEFT + rf"(?P<m1>{_AR_MONTH})\s+(?P<d>\d{{1,2}})\s*[,،]?\s+(?P<y>(?:19|20)\d\d)(?!\d)" + RIGHT,
+        _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "date_range",
+        "month_ar month_en",
+        LEFT
+        + rf"(?P<d>\d{{1,2}})\s+(?P<ma>{_AR_MONTH}|{_EN_MONTH})\s*(?:-|الي|حتي|(?i:to|until))\s*"
+        + rf"(?P<d2>\d{{1,2}})\s+(?P<mb>{_AR_MONTH}|{_EN_MONTH})\s*[,،]?\s*(?P<y>(?:19|20)\d\d)(?!\d)",
+        lambda g, p: _resolve_range(g),
+        absolute=True,
+    ),
+    _rule(
         "ordinal_day_month",
         "month_ar",
         LEFT + _WEEKDAY_PREFIX + rf"(?P<o>{_ORDINAL})\s+من\s+(?:شهر\s+)?" + _MONTHS + _AFTER_MONTH,
@@ -777,7 +826,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "night",
         "weekday_ar",
-        LEFT + rf"ليله\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
+        LEFT + rf"ليل(?:ه)?\s+(?P<wd>{_AR_WEEKDAY})\s*(?:-|/|علي|الي|و)?\s*(?P<wd2>{_AR_WEEKDAY}){RIGHT}",
         _resolve_night,
     ),
     _rule(
@@ -793,9 +842,9 @@ _RULES: tuple[_Rule, ...] = (
         "weekday",
         "weekday_ar",
         LEFT
-        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?(?P<wd>{_AR_WEEKDAY})"
-        + rf"(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
-        _resolve_weekday,
+        + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:(?P<tomorrow>(?:يوم\s+)?غدا?)\s+|(?:يوم|اليوم|امس|يوم\s+امس|البارحه)\s+)?"
+        + rf"(?P<wd>{_AR_WEEKDAY})(?:\s+(?P<q>{_QUAL}))?{RIGHT}",
+        lambda g, p: _resolve_weekday({**g, "q": "المقبل" if g["tomorrow"] else g["q"]}, p),
     ),
     _rule(
         "weekday",
@@ -810,14 +859,14 @@ _RULES: tuple[_Rule, ...] = (
         "relday_ar",
         LEFT
         + rf"(?:(?:{_DAY_PARTS_AR})\s+)?(?:يوم\s+)?"
-        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة'])}"
+        + rf"(?P<w>{phrase_alternation(['أول من أمس', 'أول أمس', 'أمس', 'الأمس', 'البارحة', 'الليلة الماضية', 'غدا'])}"
         + rf"|اليوم(?!\s+(?:{_NOT_TODAY}){RIGHT})){RIGHT}",
         _resolve_relative_day,
     ),
     _rule(
         "relative_day",
         "relday_en",
-        r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|today|tonight|last\s+night|this\s+morning"
+        r"(?<!\w)(?P<w>(?i:the\s+day\s+before\s+yesterday|yesterday|tomorrow|today|tonight|last\s+night|this\s+morning"
         + r"|this\s+afternoon|this\s+evening|earlier\s+today))"
         + RIGHT,
         _resolve_relative_day,
@@ -833,7 +882,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "ago",
         "ago_en",
-        r"(?<!\w)(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))\s+"
+        r"(?<!\w)(?:(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))|(?i:a\s+few|several|few))\s+"
         + r"(?P<unit>(?i:days?|weeks?|months?))\s+(?i:ago)"
         + RIGHT,
         lambda g, p: _resolve_ago({**g, "unit": (g["unit"] or "").lower()}, p),
@@ -847,7 +896,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "relative_week",
         "week_en",
-        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this))\s+(?i:week)" + RIGHT,
+        r"(?<!\w)(?P<q>(?i:last|this|next|earlier\s+this|the\s+previous|the\s+past))\s+(?i:week)" + RIGHT,
         _resolve_relative_week,
     ),
     _rule(
@@ -923,7 +972,9 @@ def _anchor_re() -> re.Pattern[str]:
 _SPACE_RE = re.compile(r"\s")
 _WINDOW_BEFORE = 70  # characters an expression can reach before its anchor word ...
 _WINDOW_AFTER = 80  # ... and after it
-_SMALL_TEXT = 3000
+# Texts up to this size are searched whole by every rule (the tests compare both ways). Windows pay off at any
+# size: a news item of 1-2 kB has few anchor words, and trying every rule at every position cost 3 ms a file.
+_SMALL_TEXT = 0
 _MERGE_GAP = 120  # windows closer than this are searched as one (fewer calls, a little more text)
 
 
@@ -1005,13 +1056,167 @@ def find_dates(
         starts.insert(i, start)
         ends.insert(i, end)
         chosen.insert(i, cand)
+    chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
+    chosen = _with_later(norm.text, _with_sentence_year(norm.text, chosen))
     out: list[DateMention] = []
     for start, end, priority, (day, precision, day_end) in chosen:
         o_start, o_end = norm.to_original(start), norm.to_original(end)
-        out.append(
-            DateMention(text[o_start:o_end], o_start, o_end, day, precision, _RULES[priority].name, day_end)
-        )
+        rule = _RULES[priority].name if priority >= 0 else "later"
+        out.append(DateMention(text[o_start:o_end], o_start, o_end, day, precision, rule, day_end))
     return out
+
+
+# ---------------------------------------------------------------- dates in names, dates counted from a date
+
+# A date that names a street, a square or a neighbourhood (حي 1 حزيران, ثورة 14 تموز), or an outlet
+# (صحيفة العراق اليوم, "Iraq Today"), is no date.
+_NAME_BEFORE_RE = re.compile(
+    r"(?<!\w)[وب]?(?:ال)?(?:حي|شارع|ساحه|جسر|ثوره|انتفاضه|مستشفي|مدرسه|جامعه|مجمع|معسكر|قاعده)\s*$"
+)
+_NAME_AFTER_RE = re.compile(r"^\s+(?:Street|St\b|Square|Bridge|Neighbou?rhood|District|Revolution)")
+_OUTLET_BEFORE_RE = re.compile(
+    r"(?<!\w)[وب]?(?:ال)?(?:صحيفه|جريده|موقع|وكاله|قناه|شبكه|مجله|اذاعه|برنامج)(?:\s+\S+){1,2}\s+$"
+)
+_CAPITALISED_AFTER_RE = re.compile(r"\s+[A-Z]")  # "Today News"
+_CAPITALISED_BEFORE_RE = re.compile(r"(?<![.!?:;\n])\b[A-Z][\w'.-]*\s+$")
+
+
+def _in_name(norm: str, start: int, end: int) -> bool:
+    """Whether the expression at ``norm[start:end]`` is part of a name rather than a date."""
+    before = norm[max(0, start - 40) : start]
+    if _NAME_BEFORE_RE.search(before) or _NAME_AFTER_RE.match(norm, end):
+        return True
+    word = norm[start:end]
+    if word in ("اليوم", "Today", "TODAY"):
+        # "Baghdad Today reported": a capitalised Today after a capitalised word, mid-sentence, is an outlet
+        if word == "اليوم":
+            return bool(_OUTLET_BEFORE_RE.search(before))
+        return bool(_CAPITALISED_BEFORE_RE.search(before) or _CAPITALISED_AFTER_RE.match(norm, end))
+    return False
+
+
+_YEAR_IN_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_SENTENCE_END_RE = re.compile(r"[.!?؟\n]")
+_YEARLESS_RULES = frozenset({"day_month", "ordinal_day_month", "month_part"})
+
+
+def _with_sentence_year(
+    norm: str, chosen: list[tuple[int, int, int, _Resolved]]
+) -> list[tuple[int, int, int, _Resolved]]:
+    """Give a date without a year the year written with a date just before it in the same sentence.
+
+    "15 October 2017, shortly after the referendum held on 25 September" (written in 2024) is 25 September
+    2017, not the 25 September before publication.
+    """
+    out = list(chosen)
+    for k, (start, end, priority, (day, precision, day_end)) in enumerate(chosen):
+        if (
+            priority < 0
+            or _RULES[priority].name not in _YEARLESS_RULES
+            or _YEAR_IN_RE.search(norm, start, end)
+        ):
+            continue
+        before = None
+        for c in reversed(chosen[max(0, k - 3) : k]):
+            if start - c[1] <= 150 and _YEAR_IN_RE.search(norm, c[0], c[1]):
+                before = c
+                break
+        if before is None or _SENTENCE_END_RE.search(norm, before[1], start):
+            continue
+        year = before[3][0].year
+        moved = _safe_date(year, day.month, day.day)
+        moved_end = _safe_date(year, day_end.month, day_end.day) if day_end else None
+        if moved is not None and year != day.year:
+            out[k] = (start, end, priority, (moved, precision, moved_end))
+    return out
+
+
+_LATER_NUMBER = (
+    r"(?P<{}>\d{{1,2}}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten)|"
+    + phrase_alternation(_AR_NUMBERS).replace("{", "{{").replace("}", "}}")
+    + ")"
+)
+# "five days later", "بعد ثلاثة أيام", "the next day", "في اليوم التالي": counted from the date written before.
+_LATER_RE = re.compile(
+    rf"(?<!\w)(?:{_LATER_NUMBER.format('n')}\s+(?P<unit>(?i:days?|weeks?))\s+(?i:later)"
+    + r"|(?P<next>(?i:the\s+(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after))"
+    + rf"|[وف]?بعد\s+(?:{_LATER_NUMBER.format('n_ar')}\s+)?(?P<unit_ar>{phrase_alternation(_AR_UNITS)})(?!\s+(?:من|علي|علي|الي)\s)"
+    + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه)"
+    + r"|(?P<same_day>(?i:(?:earlier|later)\s+(?:on|in)\s+the\s+day|(?:on\s+)?the\s+same\s+day|that\s+same\s+day"
+    + r"|later\s+that\s+day|earlier\s+that\s+day)|(?:[وف]?في\s+)?(?:اليوم\s+(?:ذاته|نفسه)|(?:ذات|نفس)\s+اليوم))"
+    + r"|(?:ال)?(?P<same_month_day>\d{1,2})\s+من\s+(?:الشهر|شهر)\s+(?:نفسه|ذاته))(?!\w)"
+)
+
+
+_LATER_WORDS = (
+    "later",
+    "next",
+    "following",
+    "after",
+    "day",
+    "بعد",
+    "التالي",
+    "غداه",
+    "نفسه",
+    "ذاته",
+    "اليوم",
+)
+
+
+def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
+    """Return (days after the date written before, precision) for a match of :data:`_LATER_RE`."""
+    if m.group("same_day"):
+        return 0, "day"
+    if m.group("next") or m.group("next_ar") or m.group("same_month_day"):
+        return 1, "day"
+    word = m.group("n") or m.group("n_ar")
+    unit, implied = _UNIT_LOOKUP[_key(m.group("unit") or m.group("unit_ar") or "")]
+    if unit == "month" or (word and implied > 1) or (not word and implied == 0):
+        return None  # "بعد أشهر", "بعد ثلاثة يومين": no date
+    n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else implied
+    if not 1 <= n <= 31:
+        return None
+    return (n, "day") if unit == "day" else (7 * n, "week")
+
+
+def _with_later(
+    norm: str, chosen: list[tuple[int, int, int, _Resolved]]
+) -> list[tuple[int, int, int, _Resolved]]:
+    """Add the expressions counted from the latest day written before them ("five days later"); -1 marks them.
+
+    ``chosen`` is in text order without overlaps; one pass over it and the matches, in step.
+    """
+    if not any(w in norm.lower() for w in _LATER_WORDS):
+        return chosen
+    added: list[tuple[int, int, int, _Resolved]] = []
+    starts = [c[0] for c in chosen]
+    j = 0
+    last_day: tuple[int, date] | None = None  # (end, day) of the latest day written so far
+    for m in _LATER_RE.finditer(norm):
+        while j < len(chosen) and chosen[j][1] <= m.start():
+            if chosen[j][3][1] == "day" and (last_day is None or chosen[j][1] > last_day[0]):
+                last_day = (chosen[j][1], chosen[j][3][0])
+            j += 1
+        i = bisect_left(starts, m.end())
+        if i > 0 and chosen[i - 1][1] > m.start():
+            continue  # overlaps a date found by the rules
+        found = _counted(m, last_day[1]) if last_day is not None else None
+        if found is not None:
+            added.append((m.start(), m.end(), -1, found))
+            if found[1] == "day":
+                last_day = (m.end(), found[0])
+    return sorted(chosen + added) if added else chosen
+
+
+def _counted(m: re.Match[str], anchor: date) -> _Resolved | None:
+    """Resolve a match of :data:`_LATER_RE` against the day written before it."""
+    if m.group("same_month_day"):
+        day = _safe_date(anchor.year, anchor.month, int(m.group("same_month_day")))
+        return (day, "day", None) if day is not None else None
+    shift = _later_days(m)
+    if shift is None:
+        return None
+    return anchor + timedelta(days=shift[0]), shift[1], None
 
 
 # ---------------------------------------------------------------- publication date
@@ -1041,8 +1246,8 @@ def read_publication_date(text: str) -> date | None:
     for line in lines:
         head = line[:200]
         for mention in find_dates(head):
-            if mention.precision != "day":
-                continue
+            if mention.precision != "day" or mention.date_end is not None:
+                continue  # a range ("Date: 15–20 October 2017" in an infobox) is not when it was published
             if len(line) <= 100 or _DATELINE_PREFIX_RE.match(head[: mention.start]):
                 return mention.date
     return _dateparser_dateline(lines)

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from geodata.dates import (
     trie_regex,
 )
 from geodata.errors import ArticleError, InputError
+from geodata.lexicon import AR_CUES, EN_CUES
 from geodata.vocab import EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -148,6 +150,7 @@ class PlaceMention:
     admin1: str
     score: float
     ambiguous: bool = False
+    kind: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{mention, start, end, place_id, name, lat, lon, score}``."""
@@ -282,107 +285,9 @@ def _summary(event: CandidateEvent) -> str:
 
 # ---------------------------------------------------------------- vocabulary tables
 
-# Event cues: phrase -> (event type, kind). Kinds: verb (a past event), noun (a verbal noun: weaker, and a
-# purpose when preceded by ل), entry (entered: a control change, a deployment for US forces), status (holds),
-# future (announced, not happened: ignored).
-_AR_CUES: dict[str, tuple[str, str]] = {}
-_EN_CUES: dict[str, tuple[str, str]] = {}
-
-
-def _cues(table: dict[str, tuple[str, str]], event_type: str, kind: str, phrases: str) -> None:
-    for phrase in phrases.split("|"):
-        table[phrase.strip()] = (event_type, kind)
-
-
-_cues(
-    _AR_CUES,
-    "control_change",
-    "verb",
-    "سيطرت|سيطر|سيطروا|استعادت|استعاد|استعادوا|استولت|استولى|تسلمت|تسلم|تسلموا",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "verb",
-    "بسطت|انتزعت|حررت|حرروا|رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "noun",
-    "سيطرة|سيطرتها|سيطرته|سيطرتهم|السيطرة|استعادة|تسليم|انتزاع|تحرير|فرض سيطرتها",
-)
-_cues(
-    _AR_CUES,
-    "control_change",
-    "entry",
-    "دخلت|دخل|دخلوا|تدخل|تدخلها|تدخله|اقتحمت|اقتحموا|تقدمت|تقدموا|دخلتها|دخلته",
-)
-_cues(_AR_CUES, "control_change", "entry_noun", "دخول|اقتحام")
-_cues(_AR_CUES, "status", "status", "تسيطر|يسيطر|تسيطران|يسيطرون|تحت سيطرة|بقيت بيد|لا تزال بيد")
-_cues(
-    _AR_CUES, "withdrawal", "verb", "انسحبت|انسحب|انسحبوا|تنسحب|غادرت|غادر|غادروا|أخلت|تراجعت|تراجعوا|انسحبتا"
-)
-_cues(_AR_CUES, "withdrawal", "noun", "انسحاب|انسحابها|انسحابهم|إخلاء|مغادرة|الانسحاب")
-_cues(
-    _AR_CUES,
-    "deployment",
-    "verb",
-    "انتشرت|انتشر|انتشروا|نشرت|تمركزت|تمركز|تمركزوا|وصلت|وصل|وصلوا|أنزلت|تحركت|أرسلت",
-)
-_cues(_AR_CUES, "deployment", "noun", "انتشار|وصول|إرسال|تعزيزات|إنزال")
-_cues(_AR_CUES, "clash", "verb", "اشتبكت|اشتبك|اشتبكوا|هاجمت|هاجم|قصفت")
-_cues(_AR_CUES, "clash", "noun", "اشتباكات|اشتباك|الاشتباكات|معارك|معركة|قتال|مواجهات|قصف|هجوم|المعارك")
-_cues(_AR_CUES, "displacement", "verb", "نزح|نزحت|نزحوا|فروا|فرت|هجر|تهجير")
-_cues(_AR_CUES, "displacement", "noun", "نزوح|النزوح|هجرة|فرار")
-_cues(_AR_CUES, "political", "verb", "أدلى|صوت|صوتوا")
-_cues(_AR_CUES, "political", "noun", "استفتاء|الاستفتاء|التصويت|حيز التنفيذ|وقف الرحلات|حظر الطيران|وقف تقدم")
-_cues(_AR_CUES, "political", "noun", "وقف إطلاق النار|هدنة|اتفاق|محادثات|مفاوضات|انتخابات")
-_cues(
-    _AR_CUES,
-    "deployment",
-    "future",
-    "ستتمركز|سيتمركز|ستنتشر|سينتشر|ستدخل|سيدخل|ستنسحب|سينسحب|ستتسلم|ستسيطر|سيسيطر",
-)
-
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "took control|taken control|seized|captured|recaptured|retook|regained",
-)
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "took over|taken over|took it over|in full control|secured|overran|raised the",
-)
-_cues(
-    _EN_CUES,
-    "control_change",
-    "verb",
-    "imposed security|handed over|fell to|took the|taking the|taking control",
-)
-_cues(_EN_CUES, "control_change", "noun", "handover|takeover|take over|take control")
-_cues(_EN_CUES, "control_change", "entry", "entered|moved into|advanced into|rolled into|marched into")
-_cues(
-    _EN_CUES, "status", "status", "remained in the hands|in the hands of|still held|held by|still controlled"
-)
-_cues(
-    _EN_CUES,
-    "withdrawal",
-    "verb",
-    "withdrew|withdrawn|pulled out|pulled back|fell back|falling back|retreated",
-)
-_cues(_EN_CUES, "withdrawal", "noun", "withdrawal|pullout|pull-out")
-_cues(_EN_CUES, "deployment", "verb", "deployed|arrived|stationed|sent|redeployed")
-_cues(_EN_CUES, "deployment", "noun", "deployment|reinforcements|arrival")
-_cues(_EN_CUES, "clash", "verb", "clashed|fought|attacked|shelled")
-_cues(_EN_CUES, "clash", "noun", "clashes|clash|fighting|battle|shelling|exchanges of fire|firefight")
-_cues(_EN_CUES, "displacement", "verb", "fled|fleeing|displaced|flee")
-_cues(_EN_CUES, "displacement", "noun", "displacement|exodus")
-_cues(_EN_CUES, "political", "verb", "voted")
-_cues(_EN_CUES, "political", "noun", "referendum|ceasefire|truce|talks|agreement|flight ban|vote")
+# Event cues: phrase -> (event type, kind), generated in geodata.lexicon from verb stems and lemmas.
+_AR_CUES: dict[str, tuple[str, str]] = AR_CUES
+_EN_CUES: dict[str, tuple[str, str]] = EN_CUES
 
 # Actors: phrase -> actor code.
 _ACTOR_PHRASES: dict[str, str] = {}
@@ -410,11 +315,13 @@ for _kind, _phrases in {
     "sub": "بعد|بعدما|بعد أن|قبل أن|قبيل|عقب|إثر|حين|عندما|ما دفع|مما|التي|الذي|after|before|when|as|following|since|"
     "which|who|until",
     # a reported clause ("said that ...") is a main clause of its own: its dates and the saying's both apply
-    "coord": "كما|فيما|في حين|بينما|while|whereas|but|إن|أن|بأن|that",
+    "coord": "كما|فيما|في حين|بينما|حيث|while|whereas|but|إن|أن|بأن|that",
     "carry": "في اليوم ذاته|في اليوم نفسه|في ذات اليوم|في نفس اليوم|اليوم ذاته|اليوم نفسه|the same day|that same day|"
     "later that day|that day",
     "next": "في اليوم التالي|اليوم التالي|صباح اليوم التالي|the next day|the following day|a day later",
-    "neg": "دون|بدون|من دون|without|no|لم|never",
+    "neg": "دون|بدون|من دون|without|no|لم|never|not|didn't|لا",
+    # a list goes on: "took Rabia and Zummar, as well as the dam" ("as" here is no subordinator)
+    "list": "as well as|in addition to|فضلا عن|إضافة إلى|بالإضافة إلى",
     "irrealis": "لن|سوف|تطالب|يطالب|طالب|تدعو|دعا|ينوي|to|will|would|could|might|wants|want|demanded|expected|"
     "intention|plans|plan|refused|annul",
     "origin": "من|قادما من|قادمة من|from|coming from",
@@ -475,7 +382,7 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
             index.setdefault(tokens[0], []).append(_Entry(tokens, category, value, rest))
 
     for phrase, (etype, kind) in {**_AR_CUES, **_EN_CUES}.items():
-        add(phrase, "cue", (etype, kind))
+        add(phrase, "stop" if kind == "stop" else "cue", (etype, kind))
     for phrase, code in _ACTOR_PHRASES.items():
         add(phrase, "actor", code)
     for phrase, kind in _MARKERS.items():
@@ -563,6 +470,8 @@ def _scan(
             for entry in entries:
                 if taken_until.get(entry.category, -1) > ws:
                     continue
+                if prefix and prefix not in _VERB_PREFIXES and entry.value in _VERB_CUES:
+                    continue  # a verb takes no article: التحرك is a noun, الحشد the Hashd
                 end = word.end()
                 if entry.rest is not None:
                     more = entry.rest.match(low, end)
@@ -577,14 +486,28 @@ def _scan(
                 taken_until[entry.category] = end
                 break
     # A marker word inside a cue ("over" in "took over", "in" in "in the hands of") plays no role of its own.
-    cue_starts = [m.start for m in marks if m.category == "cue"]
-    cue_ends = [m.end for m in marks if m.category == "cue"]
+    # Likewise "as" in "as well as", and a cue inside a phrase that only looks like one ("took place").
+    holders = [m for m in marks if m.category in _HOLDERS]
+    cue_starts = [m.start for m in holders]
+    cue_ends = [m.end for m in holders]
     kept = []
     for m in marks:
         i = bisect_right(cue_starts, m.start) - 1
-        if m.category == "cue" or i < 0 or cue_ends[i] < m.end:
+        if m.category in _HOLDERS or i < 0 or cue_ends[i] < m.end:
             kept.append(m)
+    stops = [(m.start, m.end) for m in kept if m.category == "stop"]
+    if stops:  # "measures taken": the cue inside a phrase that only looks like one
+        kept = [
+            m for m in kept if m.category != "cue" or not any(a <= m.start and m.end <= b for a, b in stops)
+        ]
     return kept
+
+
+_HOLDERS = frozenset({"cue", "list", "stop"})
+_VERB_PREFIXES = frozenset({"و", "ف", "ل", "ول", "فل"})
+_VERB_CUES = frozenset(
+    (etype, kind) for etype, kind in AR_CUES.values() if kind in ("verb", "entry", "future")
+)
 
 
 # ---------------------------------------------------------------- sentences
@@ -669,11 +592,14 @@ class _Draft:
     merged: int = 0
 
 
+_ARABIC_LETTER_RE = re.compile("[\u0600-\u06ff]")
+_LATIN_LETTER_RE = re.compile("[A-Za-z]")
+
+
 def _detect_lang(text: str) -> str:
     sample = text[:5000]
-    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
-    return "ar" if arabic >= latin else "en"
+    arabic = len(_ARABIC_LETTER_RE.findall(sample))
+    return "ar" if arabic >= len(_LATIN_LETTER_RE.findall(sample)) else "en"
 
 
 def _place_of(mention: Any) -> PlaceMention:
@@ -690,6 +616,7 @@ def _place_of(mention: Any) -> PlaceMention:
         m.admin1,
         m.score,
         m.ambiguous,
+        getattr(m, "kind", ""),
     )
 
 
@@ -731,25 +658,69 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     dates = tuple(find_dates(text, published=published, normal=normal))
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
     marks = _scan(text, normal, _cue_sentences(normal, sentences))  # sentences without a cue make no event
+    marks = _without_time_prepositions(text, marks, dates)
     segments = dateline_segments(text, places, dates)
     dateline = _dateline_places(text, places) | {
         k for k, p in enumerate(places) if _in_segments(p.start, segments)
     }
     drafts = _drafts(text, normal, lang, sentences, places, marks, dateline)
     # a dateline date is the publication's, never an event's: wherever the dateline's sentence ends
-    _assign_dates(drafts, dates, marks, {k for k, d in enumerate(dates) if _in_segments(d.start, segments)})
+    dateline_dates = {k for k, d in enumerate(dates) if _in_segments(d.start, segments)}
+    _assign_dates(drafts, dates, marks, dateline_dates, text, sentences)
     events = _finish(text, drafts)
     return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
 
 
+_DAY_PART_START_RE = re.compile(
+    r"(?:ظهر|الظهر|منتصف|صباح|مساء|فجر|عصر|ظهيرة|الظهيرة|ليل|midnight|noon|dawn|nightfall)", re.IGNORECASE
+)
+
+
+def _without_time_prepositions(text: str, marks: list[_Mark], dates: Sequence[DateMention]) -> list[_Mark]:
+    """Drop clause markers that are part of a date (``بعد ثلاثة أيام``) or a time of day (``بعد ظهر اليوم``).
+
+    "after" before "noon of today" says when, not what came before: the clause goes on.
+    """
+    if not dates:
+        return marks
+    starts = [d.start for d in dates]
+    kept: list[_Mark] = []
+    for m in marks:
+        if m.category in ("sub", "coord"):
+            i = bisect_right(starts, m.start) - 1
+            if i >= 0 and dates[i].end > m.start:
+                continue  # inside a date
+            nxt = dates[i + 1] if i + 1 < len(dates) else None
+            if nxt is not None and not text[m.end : nxt.start].strip() and _DAY_PART_START_RE.match(nxt.text):
+                continue
+        kept.append(m)
+    return kept
+
+
 # Place names inside the names of parties and outlets ("Patriotic Union of Kurdistan") are not places.
-_ORGANISATION_BEFORE_RE = re.compile(r"(?:Union|Party|Alliance|Front|Bloc|Movement) of\s+$", re.IGNORECASE)
-_ORGANISATION_AFTER_RE = re.compile(r"^\s+(?:Democratic Party|Islamic Union|Islamic Group|24\b)")
+_ORGANISATION_BEFORE_RE = re.compile(
+    r"(?:(?:Union|Party|Alliance|Front|Bloc|Movement|Bank|University) of|Radio Free)\s+$"
+    r"|(?<!\w)[وب]?(?:ال)?(?:صحيفة|جريدة|موقع|وكالة|قناة|شبكة|مجلة|إذاعة|حزب|جامعة)\s+$"
+    r"|(?<!\w)[وب]?(?:ال)?حكومة\s+إقليم\s+$",
+    re.IGNORECASE,
+)
+_ORGANISATION_AFTER_RE = re.compile(
+    r"^\s+(?:Democratic Party|Islamic Union|Islamic Group|24\b|Workers'? Party|Region(?:al)? Government|Today\b|"
+    r"News\b|TV\b|Times\b|Post\b)"
+)
+
+
+_GOVERNMENT_RE = re.compile(r"(?<!\w)[وب]?(?:ال)?حكومة\s+$")
 
 
 def _in_organisation(text: str, mention: Any) -> bool:
+    """Whether a place mention is part of the name of a party, an outlet or a government (not a place)."""
     before = text[max(0, mention.start - 30) : mention.start]
     after = text[mention.end : mention.end + 30]
+    if mention.text.startswith(("إقليم", "اقليم")) and _GOVERNMENT_RE.search(before):
+        return (
+            True  # حكومة إقليم كردستان: the KRG; حكومة بغداد stays a place (the capital for the government)
+        )
     return bool(_ORGANISATION_BEFORE_RE.search(before) or _ORGANISATION_AFTER_RE.match(after))
 
 
@@ -794,7 +765,8 @@ def dateline_segments(
 
     A dateline line starts with a place or a calendar date with a year. Places and calendar dates that follow,
     joined only by punctuation and an agency in brackets, belong to it; the dateline ends at the first ``:``,
-    `` - ``, ``–`` or ``—`` after them, else at the end of the line when little follows, else right after them.
+    `` - ``, ``–`` or ``—`` after them, else at the end of the line when little follows; a place or date that opens
+    running text with no separator is no dateline.
     The position decides, not the words after it: ``كركوك - 19 تشرين الأول 2017: انتشرت ... أمس`` has the
     dateline ``كركوك - 19 تشرين الأول 2017:`` even though the body goes on in the same sentence.
 
@@ -843,8 +815,7 @@ def dateline_segments(
             out.append((line_start, sep.end()))
         elif line_end - end <= _DATELINE_MAX_GAP:
             out.append((line_start, line_end))
-        else:
-            out.append((line_start, end))
+        # else: a place or date that opens running text ("Khanaqin was handed over ...") is no dateline
     return out
 
 
@@ -890,6 +861,9 @@ def _gap_words(gap: str) -> tuple[str, ...]:
     )
 
 
+_POSSESSIVE_RE = re.compile(r"['’]s\s+(?:the\s+)?")
+
+
 def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
@@ -904,9 +878,10 @@ def _role(
         if mark.category in ("origin", "dest", "via", "exclude"):
             return mark.category
         if mark.category == "locator":
-            # "near X", "شمال X" locate the place named just before; alone, X is where it happened
+            # "near X", "شمال X" locate the place named just before, or a place left unnamed ("a village
+            # southeast of Mosul"); alone, X is where it happened
             near = prev is not None and mark.start - prev.end <= 60 and "." not in text[prev.end : mark.start]
-            return "locator" if near else "plain"
+            return "locator" if near or _after_place_noun(text, mark.start) else "plain"
         gap_start = mark.start
     if prev is not None and prev_role != "dateline" and place.start - prev.end < 25:
         words = _words_between(text, prev.end, place.start)
@@ -919,11 +894,64 @@ def _role(
     return "plain"
 
 
-def _coordinated(text: str, a: PlaceMention, b: PlaceMention) -> bool:
-    """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
+_PLACE_NOUNS = frozenset(
+    fold_phrase(w)
+    for w in "village|villages|area|areas|town|towns|positions|base|checkpoint|kilometres|kilometers|km|miles|"
+    "city|district|suburb|outskirts|province|region|countryside|field|fields|oilfield|crossing|dam|airport|"
+    "حقل|حقول|مطار|منفذ|معبر|سد|"
+    "قرية|قرى|منطقة|مناطق|بلدة|مواقع|قاعدة|سيطرة|كيلومترات|كم|كيلومتر|حاجز|مدينة|ضواحي|أطراف".split("|")
+)
+_LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
+
+
+def _after_place_noun(text: str, at: int) -> bool:
+    """Whether the word before ``at`` names an unnamed place (``a village`` southeast of ..., ``قرية`` شمال ...)."""
+    m = _LAST_WORD_RE.search(text, max(0, at - 30), at)
+    if m is None:
+        return False
+    word = fold_phrase(m.group(1)).lower()
+    for prefix in ("", "و", "ب", "ال", "وال", "بال"):
+        if word.startswith(prefix) and word[len(prefix) :] in _PLACE_NOUNS:
+            return True
+    return False
+
+
+_LIST_BREAK_RE = re.compile(r"[.؛;:!?؟\n]")
+
+
+def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
+    """Whether ``b`` goes on a list past names the gazetteer does not know: «جلولاء، ألتن كوبري، خانقين».
+
+    Between them only list separators (``،``, ``,``, ``و``, "and") and at most two short names of a few words.
+    """
     gap = text[a.end : b.start]
-    words = _words_between(text, a.end, b.start)
-    return len(gap) <= 30 and all(w in ("و", "and", "or", "او") for w in words) and "." not in gap
+    if len(gap) > 50 or _LIST_BREAK_RE.search(gap):
+        return False
+    words = _gap_words(gap)
+    separators = (
+        gap.count("،") + gap.count(",") + sum(1 for w in words if w in _LIST_WORDS or w.startswith("و"))
+    )
+    names = [w for w in words if w not in _LIST_WORDS]
+    return 0 < len(names) <= 2 * separators and len(names) <= 4 and separators >= 2
+
+
+def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool = False) -> bool:
+    """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
+    gap = _LIST_PHRASE_RE.sub(" ", text[a.end : b.start])
+    words = _gap_words(gap)
+    if repeated and any(w in _REPEATED_PREPOSITIONS for w in words):
+        words = tuple(w for w in words if w not in _REPEATED_PREPOSITIONS)
+        gap = gap.replace("…", " ")
+    return len(gap) <= 30 and all(w in _LIST_WORDS for w in words) and "." not in gap
+
+
+_LIST_WORDS = frozenset(("و", "and", "or", "او"))
+_REPEATED_PREPOSITIONS = frozenset(fold_phrase(w) for w in ("وعلى", "وفي", "on", "in"))
+# "as well as", "فضلا عن" join a list too; their words ("to", "عن") are not list words alone
+_LIST_PHRASE_RE = re.compile(
+    r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 # Words that may stand between "من"/"from"/"with" and the actor it introduces ("from the Kurdish Peshmerga").
@@ -964,6 +992,9 @@ def _drafts(
             before = [m for m in role_marks if m.end <= place.start]
             roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
+        for (k, a), (_, b) in pairwise(s_places):
+            if roles[k] == "plain" and _POSSESSIVE_RE.fullmatch(text, a.end, b.start):
+                roles[k] = "locator"  # "Mosul's Sinjar district": Mosul only says where Sinjar is
         s_drafts = _sentence_drafts(
             text, normal, lang, sentence, s_marks, s_places, roles, last_place, last_taker
         )
@@ -989,26 +1020,11 @@ def _sentence_drafts(
     last_taker: tuple[str, ...],
 ) -> list[_Draft]:
     clauses = tuple(_clauses(text, sentence, s_marks))
-    kinds = {m.value for m in s_marks if m.category == "cue"}
-    mode: str | None = None
-    skip_entry = False
-    if any(
-        etype == "control_change" for etype, _ in kinds
-    ):  # only then is the wording of the sentence needed
-        sentence_text = " ".join(normal.folded(sentence[0], sentence[1]).lower().split())
-        if any(p in sentence_text for p in _NEGOTIATED):
-            mode = "negotiated"
-        elif any(p in sentence_text for p in _NON_VIOLENT):
-            mode = "non_violent"
-        skip_entry = _IN_FORCE in sentence_text
+    mode, skip_entry = _control_mode(normal, sentence, s_marks)
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
-            continue
-        if (kind.startswith("entry") and skip_entry) or (
-            _demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment")
-        ):
+        if not _reports_event(cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         taker, others = _actors(text, lang, cue, clause, s_marks)
@@ -1019,20 +1035,11 @@ def _sentence_drafts(
             etype = "deployment" if taker == ("us",) else "control_change"
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
-        if not pairs and clause is not clauses[0]:
-            # a later clause without a place speaks of the place of the clause before, or of the one just named
-            earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
-            main = [d for d in earlier if d.clause.main] or earlier
-            target = main[-1].place if main else _previous_place(s_places, roles, cue)
-            if target is None and clause.marker in ("التي", "الذي", "which") and last_place is not None:
-                target = last_place
+        if not pairs:
+            target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
-        if not pairs and _has_anaphor(cue, s_marks, clause):
-            target = _previous_place(s_places, roles, cue) or last_place
-            if target is not None:
-                pairs, anaphoric, cost = [(target, None)], True, 200.0
-        for n, (place, origin) in enumerate(pairs):
+        for n, (place, origin) in enumerate(_local(etype, pairs)):
             draft = _Draft(
                 etype, kind, cue, place, origin, clause, clauses, sentence, taker, others, cost, anaphoric
             )
@@ -1045,6 +1052,67 @@ def _sentence_drafts(
         best = min(political, key=lambda d: d.cost)
         out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
     return _fold(out)
+
+
+def _control_mode(
+    normal: NormalText, sentence: tuple[int, int], s_marks: Sequence[_Mark]
+) -> tuple[str | None, bool]:
+    """Return how control changed (negotiated, non_violent, None) and whether entering is a decision taking effect."""
+    if not any(m.category == "cue" and m.value[0] == "control_change" for m in s_marks):
+        return None, False  # only then is the wording of the sentence needed
+    sentence_text = " ".join(normal.folded(sentence[0], sentence[1]).lower().split())
+    mode = None
+    if any(p in sentence_text for p in _NEGOTIATED):
+        mode = "negotiated"
+    elif any(p in sentence_text for p in _NON_VIOLENT):
+        mode = "non_violent"
+    return mode, _IN_FORCE in sentence_text
+
+
+def _reports_event(cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
+    """Whether a cue reports an event: not a future, a demand, a negation, a decision "entering into force"."""
+    etype, kind = cue.value
+    if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
+        return False
+    if kind.startswith("entry") and skip_entry:
+        return False
+    return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
+
+
+def _anaphoric_place(
+    cue: _Mark,
+    etype: str,
+    clause: _Clause,
+    clauses: Sequence[_Clause],
+    out: Sequence[_Draft],
+    s_marks: Sequence[_Mark],
+    s_places: Sequence[tuple[int, PlaceMention]],
+    roles: dict[int, str],
+    last_place: PlaceMention | None,
+) -> PlaceMention | None:
+    """Return the place a cue without a place of its own speaks of (the clause before, "it", "the city")."""
+    target: PlaceMention | None = None
+    if clause is not clauses[0]:
+        # a later clause without a place speaks of the place of the clause before, or of the one just named
+        earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
+        main = [d for d in earlier if d.clause.main] or earlier
+        target = main[-1].place if main else _previous_place(s_places, roles, cue)
+        if target is None and clause.marker in ("التي", "الذي", "which"):
+            target = last_place
+    if target is None and _has_anaphor(cue, s_marks, clause):
+        target = _previous_place(s_places, roles, cue) or last_place
+    return target
+
+
+def _local(
+    etype: str, pairs: list[tuple[PlaceMention, PlaceMention | None]]
+) -> list[tuple[PlaceMention, PlaceMention | None]]:
+    """Drop countries and regions from local events, and countries from political ones, however reached."""
+    if etype in _LOCAL_TYPES:
+        return [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
+    if etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
+        return [(place, origin) for place, origin in pairs if place.kind != "country"]
+    return pairs
 
 
 def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int = 3) -> bool:
@@ -1062,8 +1130,20 @@ def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
     )
 
 
+_VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))
+
+
 def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
-    return cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2)
+    """Whether a negation governs the cue: ``ولم تنسحب``, "did not withdraw"; for fighting also ``دون``/"without"."""
+    if cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2):
+        return True
+    before = [m for m in marks if m.end <= cue.start][-1:]
+    return bool(
+        before
+        and before[0].category == "neg"
+        and fold_phrase(before[0].text).lower() in _VERB_NEGATORS
+        and cue.start - before[0].end <= 12
+    )
 
 
 def _demonstrative(cue: _Mark, marks: Sequence[_Mark]) -> bool:
@@ -1090,6 +1170,60 @@ def _previous_place(
     return before[-1] if before else None
 
 
+_TOO_WIDE = frozenset({"country", "region"})
+_LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
+
+
+# Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
+_GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+
+
+def _is_subject(
+    text: str, cue: _Mark, place: PlaceMention, in_clause: Sequence[tuple[int, PlaceMention]]
+) -> bool:
+    """Whether the place is the subject of the cue verb, a government by its capital, with its object named after.
+
+    ``أحكمت بغداد سيطرتها على كركوك``, "Baghdad seized Kirkuk": Kirkuk is the event place, not Baghdad.
+    """
+    if cue.value[1] not in ("verb", "entry", "status") or place.place_id not in _GOVERNMENT_SEATS:
+        return False
+    arabic = not cue.text.isascii()
+    gap = text[cue.end : place.start] if arabic else text[place.end : cue.start]
+    if (place.start < cue.end) == arabic or gap.strip() or len(gap) > 2:
+        return False
+    return any(p.start > max(place.end, cue.end) for _, p in in_clause)
+
+
+def _listed_with(
+    text: str,
+    in_clause: Sequence[tuple[int, PlaceMention]],
+    n: int,
+    roles: dict[int, str],
+    listed: tuple[str, ...],
+) -> list[PlaceMention]:
+    """Return the place ``n`` and the places listed after it.
+
+    "خانقين وجلولاء في ديالى… وعلى قضاء مخمور وبعشيقة": a locator of the list (في ديالى) is stepped over, and a
+    repeated preposition (وعلى, "and in") goes on with the list.
+    """
+    chosen = [in_clause[n][1]]
+    end = in_clause[n][1]
+    for k, nxt in in_clause[n + 1 :]:
+        if roles[k] == "locator" and _gap_words(text[end.end : nxt.start]) in (("في",), ("in",)):
+            end = nxt
+            continue
+        strict = _coordinated(text, end, nxt)
+        if not (
+            strict or _coordinated(text, end, nxt, repeated=True) or _listed_past_unknown(text, end, nxt)
+        ):
+            break
+        if roles[k] not in listed and (strict or roles[k] != "locator"):
+            break
+        chosen.append(nxt)
+        end = nxt
+    return chosen
+
+
 def _places_for(
     text: str,
     cue: _Mark,
@@ -1105,11 +1239,18 @@ def _places_for(
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
+        if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
+            continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator") or (
             role == "origin" and movement and place in origins
         ):
             continue
-        cost = float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + 30)
+        before = (
+            30 if cue.text.isascii() else 80
+        )  # Arabic is verb-first: a place before the verb is seldom its own
+        cost = (
+            float(place.start - cue.end) if place.start >= cue.end else float(cue.start - place.end + before)
+        )
         if etype == "displacement" and role == "dest":
             cost -= 20
         if cost <= 160 and (best is None or cost < best[0]):
@@ -1119,14 +1260,8 @@ def _places_for(
             return [(place, None) for place in origins], float(origins[0].start - cue.end)  # "fled Kirkuk"
         return [], 0.0
     cost, n = best
-    chosen = [in_clause[n][1]]
     listed = ("plain", "dest") if movement else ("plain", "dest", "origin")
-    while n + 1 < len(in_clause) and _coordinated(text, in_clause[n][1], in_clause[n + 1][1]):
-        k, nxt = in_clause[n + 1]
-        if roles[k] not in listed:
-            break
-        chosen.append(nxt)
-        n += 1
+    chosen = _listed_with(text, in_clause, n, roles, listed)
     if etype == "displacement" and origins:
         return [(chosen[0], origin) for origin in origins], cost
     origin = origins[0] if movement and origins and etype != "withdrawal" else None
@@ -1240,53 +1375,159 @@ def _fold(drafts: list[_Draft]) -> list[_Draft]:
 _WHEN = frozenset(fold_phrase(w) for w in ("حين", "عندما", "when", "as"))
 
 
+@dataclass(frozen=True)
+class _DateContext:
+    """What the date rules read: the usable dates (no dateline's) and the text's sentences."""
+
+    text: str
+    usable: list[DateMention]
+    starts: list[int]
+    days: list[DateMention]
+    day_ends: list[int]
+    carry: list[_Mark]
+    sentences: Sequence[tuple[int, int]]
+
+    def in_span(self, lo: int, hi: int) -> list[DateMention]:
+        return self.usable[bisect_left(self.starts, lo) : bisect_left(self.starts, hi)]
+
+
+_Found = tuple[DateMention, str, int] | None  # (the date, its basis, days to add)
+
+
+def _within(c: _Clause, found: Sequence[DateMention]) -> list[DateMention]:
+    return [x for x in found if c.start <= x.start < c.end]
+
+
+def _own_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    own = _within(d.clause, ctx.in_span(*d.sentence))
+    return (min(own, key=lambda x: abs(x.start - d.cue.start)), "clause", 0) if own else None
+
+
+def _when_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date by a when-clause: "X, when Y on Monday" dates X; "X until mid-October, when Y": Y happened then."""
+    found = ctx.in_span(*d.sentence)
+    pos = d.clauses.index(d.clause)
+    if pos + 1 < len(d.clauses) and fold_phrase(d.clauses[pos + 1].marker).lower() in _WHEN:
+        nxt = _within(d.clauses[pos + 1], found)
+        if nxt:
+            return nxt[0], "clause", 0
+    if pos and fold_phrase(d.clause.marker).lower() in _WHEN:
+        prev = _within(d.clauses[pos - 1], found)
+        if prev:
+            return prev[-1], "clause", 0
+    return None
+
+
+def _main_clause(d: _Draft, ctx: _DateContext) -> _Found:
+    main = [x for c in d.clauses if c.main for x in _within(c, ctx.in_span(*d.sentence))]
+    if not main:
+        return None
+    return (
+        min(main, key=lambda x: abs(x.start - d.cue.start)),
+        "clause" if d.clause.main else "main_clause",
+        0,
+    )
+
+
+def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date a subordinate clause by an earlier date of its sentence ("clashes on Friday, before they withdrew")."""
+    if d.clause.main:
+        return None
+    before = [x for x in ctx.in_span(*d.sentence) if x.end <= d.cue.start and x.precision == "day"]
+    return (
+        (before[-1], "sentence", 0) if before else None
+    )  # a day: a month before is background ("في آذار 2003")
+
+
+def _carried(d: _Draft, ctx: _DateContext) -> _Found:
+    """``في اليوم ذاته``/"the same day": the latest day written before (``اليوم التالي``: the day after)."""
+    said = [m for m in ctx.carry if d.sentence[0] <= m.start < d.sentence[1]]
+    if not said:
+        return None
+    n_earlier = bisect_right(ctx.day_ends, said[0].start)
+    if not n_earlier:
+        return None
+    return ctx.days[n_earlier - 1], "carried", 1 if said[0].category == "next" else 0
+
+
+_PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
+_PARAGRAPH_REACH = 2  # sentences looked back
+
+
+def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
+    """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
+
+    A day is preferred to a week or month there (background: "في حزيران 2014"). A blank line ends a paragraph.
+    """
+    k = bisect_left(ctx.sentences, d.sentence)
+    if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
+        return None
+    start = d.sentence[0]
+    for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
+        if _PARAGRAPH_BREAK_RE.search(ctx.text, prev[1], start):
+            return None
+        found = ctx.in_span(*prev)
+        if found:
+            days = [x for x in found if x.precision == "day"]
+            return (days or found)[-1], "paragraph", 0
+        start = prev[0]
+    return None
+
+
+# The date rules, in order; the first that finds a date gives it.
+_DATE_RULES = (_own_clause, _when_clause, _main_clause, _earlier_in_sentence, _carried, _paragraph)
+
+
 def _assign_dates(
-    drafts: list[_Draft], dates: Sequence[DateMention], marks: Sequence[_Mark], dateline: set[int]
+    drafts: list[_Draft],
+    dates: Sequence[DateMention],
+    marks: Sequence[_Mark],
+    dateline: set[int],
+    text: str = "",
+    sentences: Sequence[tuple[int, int]] = (),
 ) -> None:
     usable = [d for k, d in enumerate(dates) if k not in dateline]
-    starts = [d.start for d in usable]
-    day_ends = [d.end for d in usable if d.precision == "day"]
     days = [d for d in usable if d.precision == "day"]
-    carry = [m for m in marks if m.category in ("carry", "next")]
+    ctx = _DateContext(
+        text,
+        usable,
+        [d.start for d in usable],
+        days,
+        [d.end for d in days],
+        [m for m in marks if m.category in ("carry", "next")],
+        sentences,
+    )
     for d in drafts:
-        lo, hi = d.sentence
-        in_sentence = usable[bisect_left(starts, lo) : bisect_left(starts, hi)]
+        for rule in _DATE_RULES:
+            found = rule(d, ctx)
+            if found is not None:
+                d.date, d.date_basis, d.date_shift = found
+                break
+    _same_event_dates(drafts)
+    labelled = _labelled_date(text, usable)
+    for d in drafts:
+        if d.date is None and labelled is not None:
+            d.date, d.date_basis = labelled, "labelled"
 
-        def within(c: _Clause, found: Sequence[DateMention] = in_sentence) -> list[DateMention]:
-            return [x for x in found if c.start <= x.start < c.end]
 
-        own = within(d.clause)
-        if own:
-            d.date, d.date_basis = min(own, key=lambda x: abs(x.start - d.cue.start)), "clause"
-            continue
-        pos = d.clauses.index(d.clause)
-        if pos + 1 < len(d.clauses) and fold_phrase(d.clauses[pos + 1].marker).lower() in _WHEN:
-            nxt = within(d.clauses[pos + 1])
-            if nxt:  # "X, when Y on Monday": the when-clause dates X
-                d.date, d.date_basis = nxt[0], "clause"
-                continue
-        if pos and fold_phrase(d.clause.marker).lower() in _WHEN:
-            prev = within(d.clauses[pos - 1])
-            if prev:  # "X until mid-October, when Y": Y happened then
-                d.date, d.date_basis = prev[-1], "clause"
-                continue
-        main = [x for c in d.clauses if c.main for x in within(c)]
-        if main:
-            d.date = min(main, key=lambda x: abs(x.start - d.cue.start))
-            d.date_basis = "clause" if d.clause.main else "main_clause"
-            continue
-        if not d.clause.main:
-            before = [x for x in in_sentence if x.end <= d.cue.start]
-            if before:  # "the clashes that broke out on Friday, before the Peshmerga withdrew"
-                d.date, d.date_basis = before[-1], "sentence"
-                continue
-        said = [m for m in carry if lo <= m.start < hi]
-        if said:
-            n_earlier = bisect_right(day_ends, said[0].start)
-            if n_earlier:
-                d.date, d.date_basis = days[n_earlier - 1], "carried"
-                d.date_shift = 1 if said[0].category == "next" else 0
-    # The same event reported elsewhere in the article: same place and type, else same type and actors.
+_DATE_LABEL_RE = re.compile(r"^[ \t]*(?:التاريخ|تاريخ|Date|Dates)\s*[:：]?\s*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _labelled_date(text: str, dates: Sequence[DateMention]) -> DateMention | None:
+    """Return the date of an infobox line (``Date: 15–20 October 2017``, ``التاريخ 15 أكتوبر – 27 أكتوبر 2017``).
+
+    It is when the events of the article happened (not when it was published): the last resort of an event
+    with no other date.
+    """
+    for d in dates:
+        line_start = text.rfind("\n", 0, d.start) + 1
+        if _DATE_LABEL_RE.match(text[line_start : d.start]):
+            return d
+    return None
+
+
+def _same_event_dates(drafts: list[_Draft]) -> None:
+    """Date an undated event by the same event reported elsewhere: same place and type, else type and actors."""
     by_place: dict[tuple[str, str], _Draft] = {}
     by_actors: dict[tuple[str, tuple[str, ...]], _Draft] = {}
     for x in drafts:
@@ -1312,7 +1553,9 @@ def _confidence(d: _Draft) -> float:
         "main_clause": 0.05,
         "sentence": -0.2,
         "carried": 0.0,
+        "paragraph": -0.1,
         "same_event": -0.15,
+        "labelled": -0.2,
         None: -0.35,
     }[d.date_basis]
     if d.date is not None and d.date.precision != "day":

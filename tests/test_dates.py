@@ -342,12 +342,14 @@ def test_longest_expression_wins_and_mentions_do_not_overlap() -> None:
 def test_windowed_matching_equals_whole_text_matching(
     seed_text: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    long_text = (seed_text + "\n") * 20  # above the size where only windows around anchor words are searched
+    long_text = (seed_text + "\n") * 20
     windowed = find_dates(long_text, published=THU_30_NOV)
+    short = find_dates(seed_text, published=THU_30_NOV)
     import geodata.dates as dates_module
 
     monkeypatch.setattr(dates_module, "_SMALL_TEXT", 10**9)
     assert find_dates(long_text, published=THU_30_NOV) == windowed
+    assert find_dates(seed_text, published=THU_30_NOV) == short
     assert len(windowed) == 20 * 6
 
 
@@ -391,3 +393,90 @@ def test_to_folded_inverts_to_original() -> None:
     norm = normalise(text)
     for k in range(len(norm.text) + 1):
         assert norm.to_folded(norm.to_original(k)) == k
+
+
+# ---------------------------------------------------------------- issue 9: forms of real reporting
+
+SUN_15_OCT = date(2017, 10, 15)
+THU_19_OCT = date(2017, 10, 19)
+TUE_17_OCT = date(2017, 10, 17)
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "want"),
+    [
+        ("منتصف الليلة الماضية", THU_19_OCT, [("منتصف الليلة الماضية", date(2017, 10, 18), None)]),
+        ("15 أكتوبر، 2017", None, [("15 أكتوبر، 2017", SUN_15_OCT, None)]),
+        ("ديسمبر 16 2017", None, [("ديسمبر 16 2017", date(2017, 12, 16), None)]),
+        (
+            "15 أكتوبر – 27 أكتوبر 2017",
+            None,
+            [("15 أكتوبر – 27 أكتوبر 2017", SUN_15_OCT, date(2017, 10, 27))],
+        ),
+        ("منذ أيام", THU_19_OCT, [("منذ أيام", date(2017, 10, 12), date(2017, 10, 17))]),
+        ("a few days ago", THU_19_OCT, [("a few days ago", date(2017, 10, 12), date(2017, 10, 17))]),
+        ("يوم غد الجمعة", THU_19_OCT, [("يوم غد الجمعة", date(2017, 10, 20), None)]),
+        ("ليل الأحد الإثنين", SUN_15_OCT, [("ليل الأحد الإثنين", SUN_15_OCT, date(2017, 10, 16))]),
+        ("this week", THU_19_OCT, [("this week", date(2017, 10, 16), date(2017, 10, 22))]),
+        ("earlier this week", THU_19_OCT, [("earlier this week", date(2017, 10, 16), date(2017, 10, 18))]),
+        ("قبل 18 شهرا", THU_19_OCT, [("قبل 18 شهرا", date(2016, 4, 1), date(2016, 4, 30))]),
+    ],
+)
+def test_forms_of_real_reporting(text: str, published: date | None, want: list) -> None:
+    found = find_dates(text, published=published)
+    assert [(m.text, m.date, m.date_end) for m in found] == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("Iraqi forces entered Kirkuk on Monday. Five days later they took Altun Kupri.", date(2017, 10, 21)),
+        ("انسحبت البيشمركة يوم الاثنين، وبعد ثلاثة أيام دخلت القوات جلولاء.", date(2017, 10, 19)),
+        ("They entered Kirkuk on Monday. The next day they took Dibis.", TUE_17_OCT),
+        ("دخلت القوات يوم الاثنين، وفي اليوم التالي دخلت الدبس.", TUE_17_OCT),
+        ("They entered Kirkuk on Monday. Earlier in the day, clashes broke out.", MON_16_OCT),
+        ("دخلت القوات يوم الاثنين. وفي اليوم ذاته انسحبت البيشمركة.", MON_16_OCT),
+        ("في 29 أيلول أغلقت المطارات، وفي 25 من الشهر نفسه جرى الاستفتاء.", date(2017, 9, 25)),
+    ],
+)
+def test_dates_counted_from_the_date_before(text: str, want: date) -> None:
+    *_, last = find_dates(text, published=THU_19_OCT)
+    assert last.date == want
+
+
+def test_nothing_to_count_from_gives_no_date() -> None:
+    assert find_dates("Five days later they took Altun Kupri.", published=THU_19_OCT) == []
+    assert find_dates("بعد ثلاثة أيام من الاستفتاء", published=THU_19_OCT) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وقعت اشتباكات في حي 1 حزيران",
+        "ساحة 14 تموز",
+        "ذكرت صحيفة العراق اليوم",
+        "Iraq Today reported",
+        'بغداد : "Today News"',
+    ],
+)
+def test_no_dates_from_names(text: str) -> None:
+    assert find_dates(text, published=THU_19_OCT) == []
+
+
+def test_dates_from_names_only_there() -> None:
+    assert [m.text for m in find_dates("وصلت القوات إلى كركوك اليوم", published=THU_19_OCT)] == ["اليوم"]
+    assert [m.text for m in find_dates("Today, forces entered Kirkuk.", published=THU_19_OCT)] == ["Today"]
+
+
+def test_year_of_a_date_just_before_in_the_sentence() -> None:
+    text = "نزاع بدأ في 15 أكتوبر 2017 بعد وقت قصير من استفتاء عقد في 25 سبتمبر."
+    *_, last = find_dates(text, published=date(2024, 9, 6))
+    assert last.date == date(2017, 9, 25)
+
+
+def test_a_range_is_no_publication_date() -> None:
+    assert (
+        read_publication_date("Iraqi–Kurdish conflict\nDate: 15–20 October 2017\nLocation: northern Iraq")
+        is None
+    )
+    assert read_publication_date("المصدر / الثلاثاء 24 . 10 . 2017\n\nنص الخبر") == date(2017, 10, 24)

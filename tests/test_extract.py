@@ -121,13 +121,19 @@ def test_to_dict_has_exactly_the_issue_shape(seed) -> None:
 P = date(2017, 10, 18)  # a Wednesday
 
 
-def test_date_applies_to_its_own_sentence_only() -> None:
-    text = "بغداد - 18 تشرين الأول 2017\n\nدخلت القوات العراقية قضاء سنجار أمس الثلاثاء. وانسحبت البيشمركة من ناحية بعشيقة."
+def test_date_of_the_previous_sentence_of_the_paragraph_only_at_lower_confidence() -> None:
+    text = (
+        "بغداد - 18 تشرين الأول 2017\n\nدخلت القوات العراقية قضاء سنجار أمس الثلاثاء. وانسحبت البيشمركة من ناحية "
+        "بعشيقة.\n\nوانتشرت القوات العراقية في قضاء مخمور."
+    )
     ex = extract_article(text, published=P)
-    sinjar = _events(ex, "control_change", "geonames:448149")
-    bashiqa = _events(ex, "withdrawal", "kcm:bashiqa")
-    assert [e.event_date for e in sinjar] == [date(2017, 10, 17)]
-    assert [e.event_date for e in bashiqa] == [None]
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    (bashiqa,) = _events(ex, "withdrawal", "kcm:bashiqa")
+    (makhmur,) = _events(ex, "deployment", "geonames:93818")
+    assert (sinjar.event_date, sinjar.date_basis) == (date(2017, 10, 17), "clause")
+    assert (bashiqa.event_date, bashiqa.date_basis) == (date(2017, 10, 17), "paragraph")
+    assert bashiqa.confidence < sinjar.confidence
+    assert makhmur.event_date is None  # another paragraph: no date
 
 
 @pytest.mark.parametrize(
@@ -432,3 +438,133 @@ def test_diacritics_and_tatweel_change_nothing(seed_text: str, seed) -> None:
         (e.event_type, e.place.place_id, e.event_date) for e in seed.events
     )
     assert all(marked[e.start : e.end] == e.sentence for e in ex.events)
+
+
+# ---------------------------------------------------------------- issue 9: failure classes of real reporting
+
+FRI_20_OCT = date(2017, 10, 20)
+MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # hand-over verbs in every form, passives
+        (
+            "سلّمت قوات البيشمركة مدينة خانقين إلى الشرطة المحلية يوم الثلاثاء.",
+            {("control_change", "خانقين", TUE)},
+        ),
+        ("وسُلّمت ناحية بعشيقة إلى قوات الجيش يوم الاثنين.", {("control_change", "بعشيقة", MON)}),
+        ("وأُعيدت السيطرة على قضاء سنجار يوم الثلاثاء.", {("control_change", "سنجار", TUE)}),
+        ("Khanaqin was handed over to the federal police on Tuesday.", {("control_change", "Khanaqin", TUE)}),
+        # phrasal and periphrastic English
+        ("Iraqi forces began to withdraw from Sinjar on Tuesday.", {("withdrawal", "Sinjar", TUE)}),
+        ("The Peshmerga gave up Bashiqa on Tuesday.", {("withdrawal", "Bashiqa", TUE)}),
+        (
+            "Iraqi troops launched an assault on Altun Kupri on Friday.",
+            {("clash", "Altun Kupri", FRI_20_OCT)},
+        ),
+        (
+            "Sinjar is now under the full control of the Iraqi army, officials said on Wednesday.",
+            {("control_change", "Sinjar", date(2017, 10, 18))},
+        ),
+        # lists
+        (
+            "دخلت القوات خانقين وجلولاء ومخمور يوم الاثنين.",
+            {
+                ("control_change", "خانقين", MON),
+                ("control_change", "وجلولاء", MON),
+                ("control_change", "ومخمور", MON),
+            },
+        ),
+        (
+            "Iraqi forces took Rabia and Zummar, as well as the Mosul dam, on Tuesday.",
+            {
+                ("control_change", "Rabia", TUE),
+                ("control_change", "Zummar", TUE),
+                ("control_change", "Mosul dam", TUE),
+            },
+        ),
+        # attachment: the place the verb governs, not a locator nor a country named in passing
+        ("In Nineveh province, police took over Sinjar on Tuesday.", {("control_change", "Sinjar", TUE)}),
+        (
+            "There were clashes in Altun Kupri, between Kirkuk and Erbil, on Friday.",
+            {("clash", "Altun Kupri", FRI_20_OCT)},
+        ),
+        ("Kurdish forces withdrew from a village southeast of Mosul on Monday.", set()),
+        ("Iraqi forces entered the Havana oil field, west of Kirkuk, on Tuesday.", set()),
+        (
+            "Iraqi forces seized control of the northwestern Mosul's Sinjar district on Tuesday.",
+            {("control_change", "Sinjar", TUE)},
+        ),
+        ("It follows measures taken by Baghdad against Erbil on Tuesday.", set()),
+        (
+            "أحكمت القوات العراقية قبضتها على مدينة كركوك يوم الاثنين، حسبما خططت له بغداد.",
+            {("control_change", "كركوك", MON)},
+        ),
+        # dates
+        ("وقعت اشتباكات في ناحية التون كوبري بعد ظهر اليوم.", {("clash", "التون كوبري", FRI_20_OCT)}),
+        (
+            "دخلت القوات العراقية كركوك منتصف الليلة الماضية.",
+            {("control_change", "كركوك", date(2017, 10, 19))},
+        ),
+        (
+            "سيطرت القوات العراقية على سنجار في 15 أكتوبر، 2017.",
+            {("control_change", "سنجار", date(2017, 10, 15))},
+        ),
+        (
+            "Iraqi forces entered Kirkuk on Monday. Five days later they took Altun Kupri.",
+            {("control_change", "Kirkuk", MON), ("control_change", "Altun Kupri", date(2017, 10, 21))},
+        ),
+        (
+            "انسحبت البيشمركة من خانقين يوم الاثنين، وبعد ثلاثة أيام دخلت القوات العراقية جلولاء.",
+            {("withdrawal", "خانقين", MON), ("control_change", "جلولاء", date(2017, 10, 19))},
+        ),
+        # negation
+        ("ولم تنسحب قوات البيشمركة من مخمور يوم الثلاثاء.", set()),
+        ("Kurdish forces did not withdraw from Makhmour on Tuesday.", set()),
+        ("Iraqi forces are seeking to take place in Kirkuk.", set()),
+        # dates from names are no dates
+        ("وقعت اشتباكات في حي 1 حزيران في كركوك.", {("clash", "كركوك", None)}),
+        ("Iraq Today reported that Iraqi forces entered Kirkuk.", {("control_change", "Kirkuk", None)}),
+    ],
+)
+def test_real_reporting_failure_classes(text: str, want: set[tuple[str, str, date | None]]) -> None:
+    ex = extract_article(text, published=FRI_20_OCT)
+    assert {(e.event_type, e.place.mention, e.event_date) for e in ex.events} == want
+
+
+def test_a_country_named_in_passing_gets_no_local_event() -> None:
+    ex = extract_article(
+        "The Peshmerga withdrew from Sinjar on Tuesday. Iraqi forces entered Iran and Sinjar.",
+        published=FRI_20_OCT,
+    )
+    assert "geonames:130758" in {p.place_id for p in ex.places}
+    assert all(e.place.kind != "country" for e in ex.events)
+
+
+def test_names_of_outlets_and_governments_are_not_places() -> None:
+    ex = extract_article("ذكرت صحيفة العراق اليوم أن حكومة إقليم كردستان رفضت القرار.", published=FRI_20_OCT)
+    assert ex.places == () and ex.dates == ()
+
+
+def test_an_infobox_date_dates_events_the_text_leaves_undated_but_is_no_publication_date() -> None:
+    text = "Iraqi–Kurdish conflict\n\nDate: 15–27 October 2017\nLocation: northern Iraq\n\nIraqi forces took Sinjar."
+    ex = extract_article(text, lang="en")
+    assert ex.published is None
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    assert (sinjar.event_date, sinjar.date_end, sinjar.date_basis) == (
+        date(2017, 10, 15),
+        date(2017, 10, 27),
+        "labelled",
+    )
+
+
+def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
+    text = "استعادت القوات العراقية يوم الثلاثاء السيطرة على جلولاء، قرية مجهولة، خانقين، ومخمور."
+    ex = extract_article(text, published=FRI_20_OCT)
+    assert {e.place.place_id for e in ex.events if e.event_type == "control_change"} == {
+        "kcm:jalawla",
+        "geonames:94591",
+        "geonames:93818",
+    }

@@ -1,0 +1,403 @@
+"""Scorer of the extractor on the real-text evaluation set (tests/data/realtext, issue 9).
+
+Real news texts nobody on the project wrote, annotated by hand (``GUIDELINES.md`` there), split into ``dev`` (tune
+on it) and ``test`` (measured once at the end, never tuned on). Measured per split and language:
+
+* places: per text, the set of gold place ids against the set of place ids found (micro-averaged precision,
+  recall, F1); a gold place with a null id (not in the gazetteer) counts once per distinct name and can only be
+  missed;
+* events: a gold event is found when a prediction has its place id and its date (a gold ``date_end`` makes a span
+  that accepts any predicted date inside it); recall = gold events found / gold events; precision = dated
+  predictions that match a gold event / dated predictions; undated predictions are counted apart; type accuracy is
+  the share of found gold events with a matching prediction of the same type;
+* date expressions: a gold date mention is right when a found date mention overlapping its span resolves to its
+  date (and to its ``date_end`` when the gold gives one: a span is not a day).
+
+``python -m tests.test_realtext_eval [--split dev|test] [--misses]`` prints the table (and, for dev only, what was
+missed). The pytest tests assert the issue's targets on the test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geodata.extract import Extraction, extract_article, read_article
+
+REALTEXT = Path(__file__).resolve().parent / "data" / "realtext"
+LANGS = ("ar", "en")
+SPLITS = ("dev", "test")
+
+# The targets of issue 9, on the test split.
+PLACE_F1_TARGET = 0.95
+EVENT_RECALL_TARGET = 0.8
+EVENT_PRECISION_TARGET = 0.8
+DATE_TARGET = 0.95
+
+
+@dataclass
+class Scores:
+    """Counts for one group of texts (a split, a language); the measures are properties."""
+
+    texts: int = 0
+    place_tp: int = 0
+    place_fp: int = 0
+    place_fn: int = 0
+    events_gold: int = 0
+    events_found: int = 0
+    events_type_right: int = 0
+    predicted_dated: int = 0
+    predicted_right: int = 0
+    predicted_undated: int = 0
+    dates_gold: int = 0
+    dates_right: int = 0
+    dates_spurious: int = 0
+
+    def add(self, other: Scores) -> None:
+        """Add the counts of ``other`` to these."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def place_precision(self) -> float:
+        return _ratio(self.place_tp, self.place_tp + self.place_fp)
+
+    @property
+    def place_recall(self) -> float:
+        return _ratio(self.place_tp, self.place_tp + self.place_fn)
+
+    @property
+    def place_f1(self) -> float:
+        p, r = self.place_precision, self.place_recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def event_recall(self) -> float:
+        return _ratio(self.events_found, self.events_gold)
+
+    @property
+    def event_precision(self) -> float:
+        return _ratio(self.predicted_right, self.predicted_dated)
+
+    @property
+    def type_accuracy(self) -> float:
+        return _ratio(self.events_type_right, self.events_found)
+
+    @property
+    def date_accuracy(self) -> float:
+        return _ratio(self.dates_right, self.dates_gold)
+
+
+def _ratio(a: int, b: int) -> float:
+    return a / b if b else 0.0
+
+
+@dataclass
+class TextResult:
+    """The scores of one text and what it missed (for the dev report)."""
+
+    text_id: str
+    lang: str
+    split: str
+    scores: Scores
+    misses: list[str] = field(default_factory=list)
+
+
+def load_gold(root: Path = REALTEXT) -> dict[str, dict[str, Any]]:
+    """Return every annotated text of ``gold_ar.json`` and ``gold_en.json`` (those present), by id."""
+    gold: dict[str, dict[str, Any]] = {}
+    for lang in LANGS:
+        path = root / f"gold_{lang}.json"
+        if path.exists():
+            gold.update(json.loads(path.read_text(encoding="utf-8")))
+    return gold
+
+
+def _day(value: str | None) -> date | None:
+    """Return the (first) day of an ISO date, or of a month written ``YYYY-MM``."""
+    if not value:
+        return None
+    return date.fromisoformat(value + "-01" if len(value) == 7 else value)
+
+
+def _span(first: str, last: str | None) -> tuple[date, date]:
+    """Return the days a gold date covers: one day, ``first``..``last``, or a whole month (``YYYY-MM``)."""
+    start = _day(first)
+    assert start is not None
+    if last:
+        end = _day(last)
+    elif len(first) == 7:
+        end = date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    else:
+        end = start
+    assert end is not None
+    return start, end
+
+
+def _date_fits(predicted: date | None, gold: dict[str, Any]) -> bool:
+    """Whether a predicted day is the gold event's date, or inside its span (a ``date_end``, a month)."""
+    if predicted is None:
+        return False
+    first, last = _span(gold["event_date"], gold.get("date_end"))
+    return first <= predicted <= last
+
+
+def _score_places(ex: Extraction, gold: dict[str, Any], s: Scores, misses: list[str]) -> None:
+    want = {p["place_id"] for p in gold.get("places", []) if p.get("place_id")}
+    unknown = {p.get("name") or p["text"] for p in gold.get("places", []) if not p.get("place_id")}
+    found = {p.place_id for p in ex.places}
+    s.place_tp += len(found & want)
+    s.place_fp += len(found - want)
+    s.place_fn += len(want - found) + len(unknown)
+    names = {p.place_id: p.mention for p in ex.places}
+    misses += [f"extra place {p} ({names[p]!r})" for p in sorted(found - want)]
+    misses += [f"missed place {p}" for p in sorted(want - found)]
+    misses += [f"missed place {n!r} (no id)" for n in sorted(unknown)]
+
+
+def _score_events(ex: Extraction, gold: dict[str, Any], s: Scores, misses: list[str]) -> None:
+    events = gold.get("events", [])
+    dated = [e for e in ex.events if e.event_date is not None]
+    s.events_gold += len(events)
+    s.predicted_dated += len(dated)
+    s.predicted_undated += len(ex.events) - len(dated)
+    right: set[int] = set()
+    for ev in events:
+        hits = [
+            i
+            for i, e in enumerate(dated)
+            if e.place.place_id == ev["place_id"] and _date_fits(e.event_date, ev)
+        ]
+        if not hits:
+            got = sorted({str(e.event_date) for e in ex.events if e.place.place_id == ev["place_id"]})
+            misses.append(
+                f"missed event {ev['event_type']} at {ev['place_id']} ({ev.get('place_name')}) on "
+                f"{ev['event_date']}{'..' + ev['date_end'] if ev.get('date_end') else ''}"
+                + (f" [predicted there: {', '.join(got)}]" if got else "")
+                + f" | {ev.get('evidence', '')}"
+            )
+            continue
+        right.update(hits)
+        s.events_found += 1
+        if any(dated[i].event_type == ev["event_type"] for i in hits):
+            s.events_type_right += 1
+        else:
+            misses.append(
+                f"wrong type at {ev['place_id']} on {ev['event_date']}: want {ev['event_type']}, "
+                f"got {sorted({dated[i].event_type for i in hits})}"
+            )
+    s.predicted_right += len(right)
+    for i, e in enumerate(dated):
+        if i not in right:
+            misses.append(
+                f"extra event {e.event_type} at {e.place.place_id} ({e.place.mention!r}) on {e.event_date} "
+                f"[{e.date_basis}, cue {e.cue!r}]"
+            )
+
+
+def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    return a_start < b_end and b_start < a_end
+
+
+def _score_dates(ex: Extraction, gold: dict[str, Any], s: Scores, misses: list[str]) -> None:
+    gold_dates = gold.get("dates", [])
+    s.dates_gold += len(gold_dates)
+    for gd in gold_dates:
+        over = [d for d in ex.dates if _overlaps(d.start, d.end, gd["start"], gd["end"])]
+        ok = [
+            d
+            for d in over
+            if d.date == _day(gd["date"]) and (not gd.get("date_end") or d.date_end == _day(gd["date_end"]))
+        ]
+        if ok:
+            s.dates_right += 1
+        else:
+            got = ", ".join(f"{d.text!r}={d.date}..{d.date_end}" for d in over) or "nothing"
+            misses.append(f"date {gd['text']!r} -> {gd['date']}..{gd.get('date_end') or ''}: got {got}")
+    for d in ex.dates:
+        if not any(_overlaps(d.start, d.end, gd["start"], gd["end"]) for gd in gold_dates):
+            s.dates_spurious += 1
+            misses.append(f"extra date {d.text!r} = {d.date} ({d.rule})")
+
+
+def score_text(text_id: str, gold: dict[str, Any], root: Path = REALTEXT) -> TextResult:
+    """Run the extractor on one text of the set and score it against its gold."""
+    text = read_article(root / "texts" / f"{text_id}.txt")
+    ex = extract_article(text, published=_day(gold.get("published")), lang=gold.get("lang"))
+    s = Scores(texts=1)
+    misses: list[str] = []
+    _score_places(ex, gold, s, misses)
+    _score_events(ex, gold, s, misses)
+    _score_dates(ex, gold, s, misses)
+    return TextResult(text_id, gold.get("lang", text_id[:2]), gold["split"], s, misses)
+
+
+def evaluate(split: str, root: Path = REALTEXT) -> list[TextResult]:
+    """Score every text of ``split`` (``dev`` or ``test``)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    gold = load_gold(root)
+    return [score_text(k, g, root) for k, g in sorted(gold.items()) if g.get("split") == split]
+
+
+def totals(results: Iterable[TextResult], lang: str | None = None) -> Scores:
+    """Sum the scores of ``results`` (of one language, or all)."""
+    out = Scores()
+    for r in results:
+        if lang is None or r.lang == lang:
+            out.add(r.scores)
+    return out
+
+
+def table(split: str, results: list[TextResult]) -> str:
+    """Return the Markdown table of one split: a row per language and one for both."""
+    rows = [
+        "| split | lang | texts | place P / R / F1 | events recall | events precision (dated) | "
+        "undated | type acc. | date expr. |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for lang in (*LANGS, None):
+        s = totals(results, lang)
+        rows.append(
+            f"| {split} | {lang or 'all'} | {s.texts} | {s.place_precision:.2f} / {s.place_recall:.2f} / "
+            f"**{s.place_f1:.2f}** | **{s.event_recall:.2f}** ({s.events_found}/{s.events_gold}) | "
+            f"**{s.event_precision:.2f}** ({s.predicted_right}/{s.predicted_dated}) | {s.predicted_undated} | "
+            f"{s.type_accuracy:.2f} | **{s.date_accuracy:.2f}** ({s.dates_right}/{s.dates_gold}) |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the table of a split; with ``--misses`` (dev only) what each text missed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.test_realtext_eval", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--split", choices=SPLITS, default="dev")
+    parser.add_argument("--misses", action="store_true", help="print what was missed (dev split only)")
+    args = parser.parse_args(argv)
+    if args.misses and args.split != "dev":
+        print("--misses is for the dev split only: the test split's misses are never read", file=sys.stderr)
+        return 2
+    if not load_gold():
+        print(f"no gold in {REALTEXT}", file=sys.stderr)
+        return 1
+    results = evaluate(args.split)
+    if args.misses:
+        for r in results:
+            for miss in r.misses:
+                print(f"{r.text_id}: {miss}")
+    print(table(args.split, results))
+    return 0
+
+
+# ---------------------------------------------------------------- the pytest tests
+
+needs_gold = pytest.mark.skipif(not load_gold(), reason="the real-text gold is not in tests/data/realtext")
+
+
+@pytest.fixture(scope="module")
+def split_scores() -> Scores:
+    return totals(evaluate("test"))
+
+
+def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
+    """The scorer itself: null ids only missed, a date span accepted, precision over dated predictions only."""
+    text = (
+        "Iraqi forces took Kirkuk on Monday and entered Dibis in mid-October.\n\nResidents fled Tuz Khurmatu."
+    )
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "en_900.txt").write_text(text, encoding="utf-8")
+    at = text.index
+    gold = {
+        "lang": "en",
+        "split": "dev",
+        "published": "2017-10-20",
+        "places": [
+            {"text": "Kirkuk", "start": at("Kirkuk"), "end": at("Kirkuk") + 6, "place_id": "geonames:94787"},
+            {"text": "Dibis", "start": at("Dibis"), "end": at("Dibis") + 5, "place_id": "geonames:97001"},
+            {"text": "Tuz Khurmatu", "start": at("Tuz"), "end": at("Tuz") + 12, "place_id": "geonames:90026"},
+            {"text": "Bai Hassan", "start": 0, "end": 0, "place_id": None, "name": "Bai Hassan oil field"},
+        ],
+        "dates": [
+            {"text": "Monday", "start": at("Monday"), "end": at("Monday") + 6, "date": "2017-10-16"},
+            {
+                "text": "mid-October",
+                "start": at("mid"),
+                "end": at("mid") + 11,
+                "date": "2017-10-11",
+                "date_end": "2017-10-20",
+            },
+        ],
+        "events": [
+            {"place_id": "geonames:94787", "event_type": "control_change", "event_date": "2017-10-16"},
+            {
+                "place_id": "geonames:97001",
+                "event_type": "control_change",
+                "event_date": "2017-10-11",
+                "date_end": "2017-10-20",
+            },
+            {"place_id": None, "event_type": "control_change", "event_date": "2017-10-16"},
+        ],
+    }
+    s = score_text("en_900", gold, tmp_path).scores
+    assert (s.place_tp, s.place_fp, s.place_fn) == (3, 0, 1)  # the null-id place can only be missed
+    assert (s.events_gold, s.events_found, s.events_type_right) == (3, 2, 2)
+    assert (s.predicted_dated, s.predicted_right) == (2, 2)  # Tuz Khurmatu has no date: not counted
+    assert s.predicted_undated == 1
+    assert (s.dates_gold, s.dates_right) == (2, 2)
+    assert _date_fits(date(2017, 10, 15), {"event_date": "2017-10"}) and not _date_fits(
+        date(2017, 11, 1), {"event_date": "2017-10"}
+    )
+
+
+@needs_gold
+def test_set_is_complete_and_consistent() -> None:
+    gold = load_gold()
+    for text_id, g in gold.items():
+        text = read_article(REALTEXT / "texts" / f"{text_id}.txt")
+        assert g["split"] in SPLITS and g["lang"] in LANGS, text_id
+        for item in g.get("places", []) + g.get("dates", []):
+            assert text[item["start"] : item["end"]] == item["text"], (text_id, item)
+
+
+# What the final code of issue 9 reached on the test split, measured once (README, section "ingest"): the
+# figures must not fall below it. Rounded down to two decimals.
+REACHED = {"place_f1": 0.83, "event_recall": 0.37, "event_precision": 0.64, "date_accuracy": 0.85}
+
+
+def _figures(s: Scores) -> dict[str, float]:
+    return {name: round(getattr(s, name), 3) for name in REACHED}
+
+
+@needs_gold
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 9 targets not reached on the test split: measured once at the end, place F1 0.836, event recall "
+    "0.377, event precision 0.641, date expressions 0.860 (targets 0.95 / 0.8 / 0.8 / 0.95); see the README",
+)
+def test_targets_on_the_test_split(split_scores: Scores) -> None:
+    s = split_scores
+    figures = _figures(s)
+    assert s.place_f1 >= PLACE_F1_TARGET, figures
+    assert s.event_recall >= EVENT_RECALL_TARGET, figures
+    assert s.event_precision >= EVENT_PRECISION_TARGET, figures
+    assert s.date_accuracy >= DATE_TARGET, figures
+
+
+@needs_gold
+def test_test_split_does_not_fall_below_what_was_reached(split_scores: Scores) -> None:
+    figures = _figures(split_scores)
+    assert all(figures[name] >= floor for name, floor in REACHED.items()), (figures, REACHED)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
