@@ -33,6 +33,9 @@ class Settings:
     map_tiles
         The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
         (offline use, tests).
+    cache_dir
+        Where validated GeoParquet copies of CSV files and validation stamps are kept (``KCM_CACHE``; default
+        ``$XDG_CACHE_HOME/kcm`` or ``~/.cache/kcm``). Deleting it only costs one slower start.
     """
 
     events_path: Path
@@ -41,6 +44,7 @@ class Settings:
     aggregate_threshold: int = 5000
     override_km: float = 25.0
     map_tiles: str | None = "OpenStreetMap"
+    cache_dir: Path = Path.home() / ".cache" / "kcm"
 
 
 def get_settings() -> Settings:
@@ -51,7 +55,15 @@ def get_settings() -> Settings:
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
         map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        cache_dir=_cache_dir(),
     )
+
+
+def _cache_dir() -> Path:
+    if os.environ.get("KCM_CACHE"):
+        return Path(os.environ["KCM_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "kcm"
 
 
 def _tiles(value: str) -> str | None:
