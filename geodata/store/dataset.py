@@ -49,6 +49,8 @@ _CONTROL_COLUMNS: tuple[str, ...] = (
     "controller_after",
     "status",
 )
+# The rows of movements (with an origin): drawn as lines even when a window's events are counted per grid cell.
+MOVEMENTS = "origin_place_id IS NOT NULL AND origin_place_id <> ''"
 CHANGES_LISTED = 5  # the latest changes per place that the map lists (geodata.maps._CHANGES_LISTED)
 
 
@@ -155,7 +157,7 @@ class EventDataset:
             return self._distinct[column]
 
     def _window(self, flt: EventFilter) -> tuple[list[str], list[Any]]:
-        """SQL conditions of the date window: an event is in it when its span overlaps it."""
+        """Return the SQL conditions of the date window: an event is in it when its span overlaps it."""
         where: list[str] = []
         params: list[Any] = []
         if flt.date_to is not None:
@@ -188,7 +190,7 @@ class EventDataset:
         return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
 
     def _candidates(self, column: str, window: tuple[list[str], list[Any]]) -> list[str]:
-        """The values a predicate must judge: all distinct values, or for free text those in the window."""
+        """Return the values a predicate must judge: all distinct values, or for free text those in the window."""
         if column not in _FREE_TEXT:
             return self.distinct(column)
         where = [*window[0], f'"{column}" IS NOT NULL']
@@ -330,7 +332,7 @@ class EventDataset:
         return frame_from_arrow(self._query(sql, [day, day]).to_arrow_table())
 
     def _changes_where(self, flt: EventFilter) -> tuple[EventFilter, str]:
-        """The changes of control in the window: the filter but its types, dated in the window, not withdrawn."""
+        """Return the changes of control in the window: the filter but its types, dated in the window, not withdrawn."""
         narrowed = replace(flt, types=("control_change",))
         extra = "status IS DISTINCT FROM 'withdrawn'"
         if flt.date_from is not None:
@@ -350,7 +352,7 @@ class EventDataset:
         return int(self._query(sql, params).fetchall()[0][0])
 
     def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
-        """The latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map)."""
+        """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map)."""
         from geodata.store.frame import frame_from_arrow
 
         narrowed, extra = self._changes_where(flt)
