@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from geodata.errors import EventValidationError, InputError, Problem
 from geodata.filters import EventFilter, ValueTest, value_tests
@@ -28,7 +29,6 @@ from geodata.vocab import CONTROL_TYPES, EVENT_COLUMNS, EVENT_TYPES, split_contr
 if TYPE_CHECKING:
     import duckdb
     import geopandas as gpd
-    import pandas as pd
 
     from geodata.gazetteer import Gazetteer
 
@@ -51,7 +51,12 @@ _CONTROL_COLUMNS: tuple[str, ...] = (
 )
 # The rows of movements (with an origin): drawn as lines even when a window's events are counted per grid cell.
 MOVEMENTS = "origin_place_id IS NOT NULL AND origin_place_id <> ''"
-CHANGES_LISTED = 5  # the latest changes per place that the map lists (geodata.maps._CHANGES_LISTED)
+CHANGES_LISTED = 5
+_CONTROL_ROWS = (
+    "event_type IN ("
+    + ", ".join(f"'{t}'" for t in CONTROL_TYPES)
+    + ") AND status IS DISTINCT FROM 'withdrawn'"
+)  # the latest changes per place that the map lists (geodata.maps._CHANGES_LISTED)
 
 
 @dataclass(frozen=True)
@@ -88,12 +93,15 @@ class EventDataset:
         self.files = tuple(Path(f) for f in files)
         self.source = source
         self._db = duckdb.connect(":memory:", config={"threads": os.cpu_count() or 2})
-        self._db.execute("SET memory_limit = '1GB'; SET preserve_insertion_order = false")
-        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in self.files)
-        self._scan = (
-            f"read_parquet([{listed}], filename = true, file_row_number = true, union_by_name = true, "
-            "hive_partitioning = false)"
+        self._db.execute(
+            "SET memory_limit = '1GB'; SET preserve_insertion_order = false; SET parquet_metadata_cache = true"
         )
+        spill = (
+            get_settings().cache_dir / "duckdb-tmp"
+        )  # where a large sort or group-by spills, never the cwd
+        self._db.execute("SET temp_directory = ?", [str(spill)])
+        self._days = [_date_range(f) for f in self.files]
+        self._scan = _scan(self.files)
         names = {row[0] for row in self._query(f"DESCRIBE SELECT * FROM {self._scan}").fetchall()}
         missing = [c for c in (*EVENT_COLUMNS, "geometry") if c not in names]
         if missing:
@@ -208,12 +216,21 @@ class EventDataset:
             params += values
         return " AND ".join(where) or "TRUE", params
 
+    def _scan_for(self, flt: EventFilter | None) -> str:
+        """Return the scan of the files that can hold events of the window (by their date statistics)."""
+        if flt is None or (flt.date_from is None and flt.date_to is None):
+            return self._scan
+        low = flt.date_from - timedelta(days=self.summary.max_span_days) if flt.date_from else date.min
+        return _scan(self._files_between(low, flt.date_to or date.max))
+
     # ------------------------------------------------------------ queries a view needs
 
     def count(self, flt: EventFilter | None = None) -> int:
         """Return how many events ``flt`` selects."""
         where, params = self.where(flt)
-        return int(self._query(f"SELECT count(*) FROM {self._scan} WHERE {where}", params).fetchall()[0][0])
+        return int(
+            self._query(f"SELECT count(*) FROM {self._scan_for(flt)} WHERE {where}", params).fetchall()[0][0]
+        )
 
     def frame(
         self,
@@ -233,7 +250,7 @@ class EventDataset:
             where = f"({where}) AND ({extra})"
         wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
         select = ", ".join(f'"{c}"' for c in wanted)
-        sql = f"SELECT {select} FROM {self._scan} WHERE {where} ORDER BY {_ORDER}"
+        sql = f"SELECT {select} FROM {self._scan_for(flt)} WHERE {where} ORDER BY {_ORDER}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         from geodata.store.frame import frame_from_arrow
@@ -250,7 +267,9 @@ class EventDataset:
 
         where, params = self.where(flt)
         select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
-        cursor = self._query(f"SELECT {select} FROM {self._scan} WHERE {where} ORDER BY {_ORDER}", params)
+        cursor = self._query(
+            f"SELECT {select} FROM {self._scan_for(flt)} WHERE {where} ORDER BY {_ORDER}", params
+        )
         reader = cursor.to_arrow_reader(chunk_rows)
         pending: list[Any] = []
         size = 0
@@ -268,7 +287,7 @@ class EventDataset:
         where, params = self.where(flt)
         ok = "isfinite(latitude) AND isfinite(longitude)"
         south, north, west, east = self._query(
-            f"SELECT min(latitude), max(latitude), min(longitude), max(longitude) FROM {self._scan} "
+            f"SELECT min(latitude), max(latitude), min(longitude), max(longitude) FROM {self._scan_for(flt)} "
             f"WHERE {where} AND {ok}",
             params,
         ).fetchall()[0]
@@ -277,7 +296,7 @@ class EventDataset:
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
         rows = self._query(
             f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
-            f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan} "
+            f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan_for(flt)} "
             f"WHERE {where} AND {ok} GROUP BY iy, ix ORDER BY iy, ix",
             [lat0, cell, lon0, cell, *params],
         ).fetchnumpy()
@@ -294,7 +313,7 @@ class EventDataset:
         where, params = self.where(flt)
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
-            f"FROM {self._scan} WHERE {where} GROUP BY ALL ORDER BY day",
+            f"FROM {self._scan_for(flt)} WHERE {where} GROUP BY ALL ORDER BY day",
             params,
         ).df()
 
@@ -310,26 +329,46 @@ class EventDataset:
 
         return control_as_of(self.latest_control_rows(day), day)
 
+    @functools.cached_property
+    def _control_days(self) -> pd.DataFrame:
+        """Each place's days with control rows (not withdrawn), by place and day: a small index, made once."""
+        return self._query(
+            f"SELECT place_id, event_date::DATE::TIMESTAMP AS day FROM {self._scan} WHERE {_CONTROL_ROWS} "
+            "GROUP BY ALL ORDER BY place_id, day"
+        ).df()
+
     def latest_control_rows(self, day: date) -> gpd.GeoDataFrame:
-        """Per place: the control rows of its latest day on or before ``day``, else its first row after it."""
+        """Per place: the control rows of its latest day on or before ``day``, else those of its first day after.
+
+        The days come from a small per-place index; only the rows of those (place, day) pairs are read.
+        """
         from geodata.store.frame import frame_from_arrow
 
-        types = ", ".join(f"'{t}'" for t in CONTROL_TYPES)
+        index = self._control_days
+        cut = np.datetime64(day, "D")
+        before = index["day"].to_numpy().astype("datetime64[D]") <= cut
+        past = index[before].groupby("place_id", sort=False)["day"].max()
+        later = index[~before & ~index["place_id"].isin(past.index)]
+        future = later.groupby("place_id", sort=False)["day"].min()
+        pairs = pd.concat([past, future])
+        keys = [f"{pid}|{when:%Y-%m-%d}" for pid, when in pairs.items()]
+        days = sorted({when.date() for when in pairs})
         select = ", ".join(f'"{c}"' for c in _CONTROL_COLUMNS)
-        control = (
-            f"SELECT {select}, filename, file_row_number FROM {self._scan} "
-            f"WHERE event_type IN ({types}) AND status IS DISTINCT FROM 'withdrawn'"
-        )
+        scan = _scan(self._files_between(days[0], days[-1])) if days else self._scan
         sql = (
-            f"WITH c AS ({control}), "
-            "past AS (SELECT * FROM c WHERE event_date <= ? "
-            "QUALIFY event_date = max(event_date) OVER (PARTITION BY place_id)), "
-            "future AS (SELECT * FROM c WHERE event_date > ? "
-            f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER}) = 1 "
-            "AND place_id NOT IN (SELECT place_id FROM past)) "
-            f"SELECT {select} FROM (SELECT * FROM past UNION ALL SELECT * FROM future) ORDER BY {_ORDER}"
+            f"SELECT {select} FROM {scan} WHERE {_CONTROL_ROWS} AND event_date::DATE IN (SELECT unnest(?)) "
+            f"AND list_contains(?, place_id || '|' || strftime(event_date, '%Y-%m-%d')) ORDER BY {_ORDER}"
         )
-        return frame_from_arrow(self._query(sql, [day, day]).to_arrow_table())
+        return frame_from_arrow(self._query(sql, [days, keys]).to_arrow_table())
+
+    def _files_between(self, low: date, high: date) -> list[Path]:
+        """Return the files whose date statistics overlap ``low``..``high`` (all files without statistics)."""
+        files = [
+            f
+            for f, (first, last) in zip(self.files, self._days, strict=True)
+            if first is None or (first <= high and last >= low)
+        ]
+        return files or list(self.files[:1])
 
     def _changes_where(self, flt: EventFilter) -> tuple[EventFilter, str]:
         """Return the changes of control in the window: the filter but its types, dated in the window, not withdrawn."""
@@ -348,7 +387,7 @@ class EventDataset:
         """Return how many changes of control :meth:`changes` would give."""
         narrowed, extra = self._changes_where(flt)
         where, params = self.where(narrowed)
-        sql = f"SELECT count(*) FROM {self._scan} WHERE ({where}) AND ({extra})"
+        sql = f"SELECT count(*) FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})"
         return int(self._query(sql, params).fetchall()[0][0])
 
     def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
@@ -362,7 +401,7 @@ class EventDataset:
             f"SELECT * EXCLUDE (k) FROM (SELECT {select}, filename, file_row_number, "
             f"count(*) OVER (PARTITION BY place_id) AS n_changes, "
             f"row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER} DESC) AS k "
-            f"FROM {self._scan} WHERE ({where}) AND ({extra})) WHERE k <= {int(per_place)} ORDER BY {_ORDER}"
+            f"FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})) WHERE k <= {int(per_place)} ORDER BY {_ORDER}"
         )
         table = self._query(sql, params).to_arrow_table().drop_columns(["filename", "file_row_number"])
         return frame_from_arrow(table)
@@ -377,6 +416,42 @@ class EventDataset:
 
 
 _FREE_TEXT = frozenset({"summary", "notes", "source", "event_id", "update_reason"})
+
+
+def _scan(files: Sequence[Path]) -> str:
+    """Return DuckDB's scan of GeoParquet files, with each row's file and position (for file order)."""
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return (
+        f"read_parquet([{listed}], filename = true, file_row_number = true, union_by_name = true, "
+        "hive_partitioning = false)"
+    )
+
+
+def _date_range(path: Path) -> tuple[date | None, date | None]:
+    """Return the first and last ``event_date`` of a file from its row-group statistics (None if unknown)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    if "event_date" not in names:
+        return None, None
+    k = names.index("event_date")
+    lows, highs = [], []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(k).statistics
+        if stats is None or not stats.has_min_max:
+            return None, None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None, None
+    return _as_date(min(lows)), _as_date(max(highs))
+
+
+def _as_date(value: Any) -> date:
+    import pandas as pd
+
+    return pd.Timestamp(value).date()
 
 
 # ---------------------------------------------------------------- opening a dataset

@@ -21,6 +21,7 @@ def _column(arrow: Any, name: str) -> Any:
     """Convert one Arrow column to the dtype ``load_events`` gives it."""
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     from geodata.events import DATA_CATEGORY_COLUMNS, DATE_COLUMNS, TIMESTAMP_COLUMNS, VOCAB_COLUMNS
 
@@ -38,13 +39,33 @@ def _column(arrow: Any, name: str) -> Any:
         return column.to_numpy().astype(float)
     if name == "coord_override":
         return np.asarray(column.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    text = pd.Series(column.to_pandas(), dtype="str")
-    text = text.where(text != "", None)
+    text = _nonempty(column)
     if name in VOCAB_COLUMNS:
-        return pd.Categorical(text, categories=list(VOCAB_COLUMNS[name]))
+        return _categorical(text, list(VOCAB_COLUMNS[name]))
     if name in DATA_CATEGORY_COLUMNS:
-        return text.astype("category").array
-    return text.array
+        return _categorical(text, sorted(pc.unique(text.drop_null()).to_pylist()))
+    return pd.array(text, dtype="str")
+
+
+def _nonempty(column: Any) -> Any:
+    """Return a text column as one Arrow string array with empty cells as nulls (missing, as when loaded)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    text = text.cast(pa.large_string())
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+
+
+def _categorical(text: Any, categories: list[str]) -> Any:
+    """Build a pandas categorical (``str`` categories) from Arrow text by codes: no Python object per row."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = pc.index_in(text, value_set=pa.array(categories, type=pa.large_string()))
+    codes = pc.fill_null(codes, -1).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(pd.Index(categories, dtype="str")))
 
 
 def frame_from_arrow(arrow: Any) -> gpd.GeoDataFrame:
