@@ -149,7 +149,7 @@ def apply_filter(gdf: pd.DataFrame, flt: EventFilter | None) -> pd.DataFrame:
     flt = flt or EventFilter()
     dates = gdf["event_date"]
     if not dates.is_monotonic_increasing:
-        from geodata.events import sort_events
+        from geodata.store.frame import sort_events
 
         gdf = sort_events(gdf)
         dates = gdf["event_date"]

@@ -181,12 +181,12 @@ def test_csv_is_validated_once_then_read_from_its_copy(
     assert len(_copies()) == 1
     pd.testing.assert_frame_equal(first.frame(), seed)
 
-    import geodata.events
+    import geodata.store.loader
 
     def refuse(*args, **kwargs):
         raise AssertionError("the CSV was read again")
 
-    monkeypatch.setattr(geodata.events, "load_events", refuse)
+    monkeypatch.setattr(geodata.store.loader, "load_events", refuse)
     assert open_dataset(csv_path).files == first.files  # reused: not validated again
     monkeypatch.undo()
     monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
@@ -251,9 +251,9 @@ def test_invalid_file_in_a_folder_is_located_and_never_stamped(seed, tmp_path: P
 
 def test_a_valid_folder_is_checked_once(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     open_dataset(folder)
-    import geodata.events
+    import geodata.store.loader
 
-    monkeypatch.setattr(geodata.events, "validate_file", lambda *a, **k: pytest.fail("validated again"))
+    monkeypatch.setattr(geodata.store.loader, "validate_file", lambda *a, **k: pytest.fail("validated again"))
     open_dataset(folder)
     assert store_cache.is_stamped(
         store_cache.stamp_key([store_cache.content_digest(folder / "month=2017-10" / "part-00000.parquet")])

@@ -93,7 +93,7 @@ def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
     if target.is_file():
         log.info("%s: using the validated copy %s", source, target)
         return target
-    from geodata.events import load_events
+    from geodata.store.loader import load_events
 
     events = load_events(source, gazetteer=gazetteer)
     save_geoparquet(events, target)

@@ -485,8 +485,8 @@ def is_ours(path: Path) -> bool:
 
 def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) -> None:
     """Validate files of our schema once (then stamp them); every problem is raised at once."""
-    from geodata.events import validate_file
     from geodata.store.cache import content_digest, is_stamped, stamp, stamp_key
+    from geodata.store.loader import validate_file
 
     digests = {f: content_digest(f) for f in files}
     together = stamp_key(list(digests.values()))
