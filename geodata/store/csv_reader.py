@@ -7,14 +7,18 @@ file (``FILE:LINE:COLUMN``).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata.errors import Problem
 from geodata.store.parquet_reader import _table_from_arrow
+from geodata.store.rules import MAX_PROBLEMS
 from geodata.store.schema import _normalise_column, _Table
 from geodata.vocab import (
     EVENT_COLUMNS,
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # CSV text at least this long is first tried with Arrow's multithreaded reader (see _fast_table).
 FAST_PATH_MIN_CHARS = 256 * 1024
+# The line reader's csv module refuses longer fields; the fast path leaves such files to it, so both agree.
+_FIELD_LIMIT = csv.field_size_limit()
 
 
 # Characters that real Windows-1256 Arabic text is made of (beyond ASCII): Arabic letters, digits, punctuation,
@@ -115,6 +121,8 @@ def _table_from_text(text: str, source: str) -> _Table:
                             source, start, None, f"row has {len(row)} field(s) but the header has {width}"
                         )
                     )
+                    if len(problems) >= MAX_PROBLEMS:
+                        break
                     continue
                 rows.append(row)
                 lines.append(start)
@@ -122,6 +130,9 @@ def _table_from_text(text: str, source: str) -> _Table:
         except csv.Error as e:
             problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
             last = reader.line_num
+            done = len(problems) >= MAX_PROBLEMS
+    if len(problems) >= MAX_PROBLEMS:
+        problems.append(Problem(source, None, None, f"stopped reading after {MAX_PROBLEMS:,} problems"))
     if header is None:
         problems.append(Problem(source, 1, None, "no header row: the file is empty"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
@@ -165,9 +176,14 @@ def _fast_table(text: str, source: str) -> _Table | None:
     import pyarrow.csv as pacsv
 
     first_newline = text.find("\n")
-    header = next(csv.reader([text[: first_newline if first_newline >= 0 else len(text)]]), [])
+    try:
+        header = next(csv.reader([text[: first_newline if first_newline >= 0 else len(text)]]), [])
+    except csv.Error:  # such as a field over the csv module's limit: the line reader locates it
+        return None
     header = [h.strip().lstrip("\ufeff") for h in header]
     if not header or _check_header(header, source, 1) or len(set(header)) != len(header):
+        return None
+    if not _quoting_is_strict(text):
         return None
     try:
         arrow = pacsv.read_csv(
@@ -182,7 +198,7 @@ def _fast_table(text: str, source: str) -> _Table | None:
         return None
     physical = text.count("\n") + (0 if text.endswith("\n") else 1)
     n = arrow.num_rows
-    if physical != n + 1:
+    if physical != n + 1 or _longest_cell(arrow) > _FIELD_LIMIT:  # the line reader refuses such a field
         return None
     columns: dict[str, Any] = {}
     for name in EVENT_COLUMNS:
@@ -192,6 +208,31 @@ def _fast_table(text: str, source: str) -> _Table | None:
         else:
             columns[name] = pd.Series([""] * n, dtype=object)
     return _Table(source, columns, list(range(2, n + 2)))
+
+
+def _quoting_is_strict(text: str) -> bool:
+    """Whether the lines that hold a quote parse under the line reader's rules (Arrow's reader is lenient).
+
+    Arrow reads ``"Hawija"xyz`` as ``Hawijaxyz``; the line reader refuses it. Checking the quoted lines (only
+    those) with the line reader's own parser keeps the two readers in agreement.
+    """
+    if '"' not in text:
+        return True
+    quoted = [line for line in text.split("\n") if '"' in line]
+    try:
+        for _ in csv.reader(quoted, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _longest_cell(arrow: Any) -> int:
+    """Return the length (characters) of the longest cell of an Arrow table of strings."""
+    import pyarrow.compute as pc
+
+    lengths = [pc.max(pc.utf8_length(column)).as_py() or 0 for column in arrow.columns]
+    return max(lengths, default=0)
 
 
 def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
@@ -213,7 +254,7 @@ def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
 def _table_from_file(path: Path) -> _Table:
     source = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path)
     except OSError as e:
         return _Table(
             source, {c: [] for c in EVENT_COLUMNS}, [], [Problem(source, None, None, _os_message(e))]
@@ -233,6 +274,27 @@ def _table_from_file(path: Path) -> _Table:
                 [Problem(source, None, None, f"not a readable Parquet file: {e}")],
             )
     return _table_from_text(_decode(raw, source), source)
+
+
+def read_regular_file(path: Path) -> bytes:
+    """Read a whole file, refusing anything but a regular file (a FIFO would hang, ``/dev/zero`` never ends).
+
+    Raises
+    ------
+    OSError
+        Also for a special file, with a message that says what it is.
+    """
+    with open(path, "rb", opener=_nonblocking) as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise OSError(errno.EINVAL, f"not a regular file ({kind})")
+        return fh.read()
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """Open without blocking, so that opening a FIFO with no writer returns at once (then refused)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def _os_message(e: OSError) -> str:

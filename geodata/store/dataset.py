@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -170,12 +171,12 @@ class EventDataset:
         params: list[Any] = []
         if flt.date_to is not None:
             where.append("event_date <= ?")
-            params.append(flt.date_to)
+            params.append(bounded_day(flt.date_to))
         if flt.date_from is not None:
             # the first condition lets Parquet statistics skip row groups; the second is the rule itself
-            earliest = flt.date_from - timedelta(days=self.summary.max_span_days)
+            start = bounded_day(flt.date_from)
             where.append("event_date >= ? AND (event_date >= ? OR date_end >= ?)")
-            params += [earliest, flt.date_from, flt.date_from]
+            params += [_days_before(start, self.summary.max_span_days), start, start]
         return where, params
 
     def _value_condition(self, test: ValueTest, window: tuple[list[str], list[Any]]) -> tuple[str, list[Any]]:
@@ -220,7 +221,7 @@ class EventDataset:
         """Return the scan of the files that can hold events of the window (by their date statistics)."""
         if flt is None or (flt.date_from is None and flt.date_to is None):
             return self._scan
-        low = flt.date_from - timedelta(days=self.summary.max_span_days) if flt.date_from else date.min
+        low = _days_before(flt.date_from, self.summary.max_span_days) if flt.date_from else date.min
         return _scan(self._files_between(low, flt.date_to or date.max))
 
     # ------------------------------------------------------------ queries a view needs
@@ -327,7 +328,8 @@ class EventDataset:
         """
         from geodata.control import control_as_of
 
-        return control_as_of(self.latest_control_rows(day), day)
+        bounded = bounded_day(day)
+        return control_as_of(self.latest_control_rows(bounded), bounded)
 
     @functools.cached_property
     def _control_days(self) -> pd.DataFrame:
@@ -375,7 +377,7 @@ class EventDataset:
         narrowed = replace(flt, types=("control_change",))
         extra = "status IS DISTINCT FROM 'withdrawn'"
         if flt.date_from is not None:
-            extra += f" AND event_date >= DATE '{flt.date_from.isoformat()}'"
+            extra += f" AND event_date >= DATE '{bounded_day(flt.date_from).isoformat()}'"
         return narrowed, extra
 
     def changes(self, flt: EventFilter, *, limit: int | None = None) -> gpd.GeoDataFrame:
@@ -416,6 +418,22 @@ class EventDataset:
 
 
 _FREE_TEXT = frozenset({"summary", "notes", "source", "event_id", "update_reason"})
+
+
+def bounded_day(day: date) -> date:
+    """Bring a day into the span events can have (a day either side of DATE_MIN..DATE_MAX).
+
+    No event lies outside that span, so a day beyond it selects and decides exactly as the nearest bound does;
+    and it stays inside the nanosecond timestamps of the files and of pandas (9999-12-31 would overflow them).
+    """
+    from geodata.store.schema import DATE_MAX, DATE_MIN
+
+    return min(max(day, DATE_MIN - timedelta(days=1)), DATE_MAX + timedelta(days=1))
+
+
+def _days_before(day: date, days: int) -> date:
+    """Return ``day`` minus ``days``, or the first representable day (a window may start at 0001-01-01)."""
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
 
 
 def _scan(files: Sequence[Path]) -> str:
@@ -536,6 +554,8 @@ def open_dataset(
     resolved = Path(path) if path is not None else get_settings().events_path
     if not resolved.exists():
         raise InputError(f"events file not found: {resolved}")
+    if not resolved.is_dir() and not stat.S_ISREG(resolved.stat().st_mode):
+        raise InputError(f"{resolved}: not a regular file (a device, pipe or socket); give an events file")
     if resolved.is_dir():
         files = dataset_files(resolved)
         foreign = [f for f in files if not is_ours(f)]

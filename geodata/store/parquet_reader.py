@@ -16,7 +16,15 @@ import numpy as np
 from geodata.errors import Problem
 from geodata.settings import get_settings
 from geodata.store.frame import _attribute_by_code, _geometry, _precision_categorical, _with_geometry
-from geodata.store.rules import _check_table, _duplicate_problems, _problem_order, _valid_actors, haversine_km
+from geodata.store.rules import (
+    _ID_NOT_PLAIN,
+    _check_table,
+    _duplicate_problems,
+    _problem_order,
+    _valid_actors,
+    capped,
+    haversine_km,
+)
 from geodata.store.schema import (
     DATA_CATEGORY_COLUMNS,
     DATE_COLUMNS,
@@ -99,7 +107,7 @@ _UTC_NAMES = frozenset({"UTC", "utc", "Etc/UTC", "+00:00", "Z"})
 
 
 # Conservative stand-ins for checks whose exact form is Python's: a row they flag is checked cell by cell.
-_ID_SUSPECT = r"[^\x21-\x7e]"  # anything Python's \s could match in an event_id, and more
+
 _URL_SURE = r"^[Hh][Tt][Tt][Pp][Ss]?://"  # certainly matches _WEB_URL
 
 
@@ -330,7 +338,7 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
             bad |= ~present[name]
 
     # ids: no spaces (a row with any space or non-ASCII character is checked cell by cell), unique
-    bad |= present["event_id"] & text["event_id"].matches(_ID_SUSPECT)
+    bad |= present["event_id"] & text["event_id"].matches(_ID_NOT_PLAIN)
     ids = pd.Series(pd.array(text["event_id"].values, dtype="str"))
     problems += _duplicate_problems(ids, present["event_id"], np.arange(2, n + 2), source)
 
@@ -395,7 +403,7 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
         table.lines = (flagged + 2).tolist()
         found, _ = _check_table(table, gazetteer, duplicates=False)
         problems += [p for p in found if p.line != 1]  # header problems are reported once, above
-    problems.sort(key=_problem_order)
+    problems = capped(sorted(problems, key=_problem_order), source)
     if problems or len(flagged) or not build:
         return _TypedResult(problems, None)
 

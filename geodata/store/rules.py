@@ -40,6 +40,9 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EARTH_RADIUS_KM = 6371.0088
 
 
+# Enough to fix a file by; a broken file can otherwise yield millions (one per line after an unclosed quote).
+MAX_PROBLEMS = 1000
+_ID_NOT_PLAIN = r"[^\x21-\x7e]"  # the typed GeoParquet reader uses the same pattern (RE2) on its columns
 _WEB_URL = re.compile(r"(?i)^https?://")
 
 
@@ -93,7 +96,7 @@ def _check_table(
 
     def report(mask: np.ndarray, column: str, message: str, *, show: bool = True) -> None:
         values = cols[column]
-        for i in np.flatnonzero(mask):
+        for i in np.flatnonzero(mask)[:MAX_PROBLEMS]:  # a bad column of a million rows: the first ones tell
             add(Problem(src, int(lines[i]), column, message, values.iat[i] if show else None))
 
     present = {name: (cols[name] != "").to_numpy(dtype=bool) for name in EVENT_COLUMNS}
@@ -105,8 +108,14 @@ def _check_table(
 
     # ids: unique, no spaces
     ids = cols["event_id"]
-    spaced = ids.str.contains(r"\s", regex=True).to_numpy(dtype=bool)
-    report(present["event_id"] & spaced, "event_id", "event_id must not contain spaces")
+    # printable ASCII only: spaces, invisible (U+200D, U+FEFF), bidi (U+202E) and look-alike characters (a
+    # non-breaking hyphen) would make two different ids look the same, and bypass the duplicate check
+    odd = ids.str.contains(_ID_NOT_PLAIN, regex=True).to_numpy(dtype=bool)
+    report(
+        present["event_id"] & odd,
+        "event_id",
+        "event_id must be printable ASCII without spaces (letters, digits, punctuation such as kcm-0001)",
+    )
     if duplicates:
         problems += _duplicate_problems(ids, present["event_id"], lines, src)
 
@@ -227,9 +236,25 @@ def _check_table(
     ref_lat, ref_lon = _gazetteer_coords(cols["place_id"], places)
     _check_distances(table, cols, lat, lon, ref_lat, ref_lon, override, places, problems)
 
-    problems.sort(key=_problem_order)
+    problems = capped(sorted(problems, key=_problem_order), src)
     parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places, ref_lat, ref_lon)
     return problems, parsed
+
+
+def capped(problems: list[Problem], source: str) -> list[Problem]:
+    """Keep the first :data:`MAX_PROBLEMS` problems (sorted), and say how many more there were."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return [
+        *problems[:MAX_PROBLEMS],
+        Problem(
+            source,
+            None,
+            None,
+            f"... and {more:,} more problem(s); only the first {MAX_PROBLEMS:,} are listed",
+        ),
+    ]
 
 
 def _within_range(parsed: pd.Series, report: Any, column: str, what: str) -> pd.Series:

@@ -6,6 +6,7 @@ This is the only module that writes ``events.csv``; every write goes through a t
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import logging
 import os
@@ -49,6 +50,8 @@ HISTORY_COLUMNS: tuple[str, ...] = (*EVENT_COLUMNS, "superseded_at")
 
 
 LOCK_TIMEOUT_S = 60.0
+# A temporary file this old belongs to no live writer (an export of 10M events takes a few minutes).
+STALE_TEMP_S = 6 * 3600
 _ID_NUMBER = re.compile(r"^kcm-(\d+)$")
 
 
@@ -80,11 +83,15 @@ def _write_csv_rows(target: Path, header: Iterable[str], rows: Iterable[list[str
 def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success rename it over ``target``.
 
+    A symlink is followed: the file it points to is replaced, and the link stays. Temporary files of this target
+    left by a killed writer (older than :data:`STALE_TEMP_S`) are removed first.
+
     On any error the temporary file is removed and ``target`` is left as it was. With ``durable`` (the default,
     and always for events files) the data is fsync'ed before the rename, so that even a power cut cannot leave
     an empty file; derived exports skip that, as their readers only need never to see a half-written file.
     """
-    target = Path(target)
+    target = real_path(target)
+    _sweep_stale_temps(target)
     # the temporary file keeps the target's extension, for writers (GDAL) that choose a driver by it
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}")
     os.close(fd)
@@ -104,11 +111,31 @@ def atomic_path(target: Path, *, durable: bool = True) -> Iterator[Path]:
         raise
 
 
+def real_path(path: str | os.PathLike[str]) -> Path:
+    """Return the path with symlinks resolved (the file a writer must replace, and the one its lock is named for)."""
+    target = Path(path)
+    return target.resolve() if target.is_symlink() or target.parent.is_symlink() else target
+
+
+def _sweep_stale_temps(target: Path) -> None:
+    """Remove temporary files of ``target`` that a killed writer left behind (older than :data:`STALE_TEMP_S`)."""
+    import time
+
+    cutoff = time.time() - STALE_TEMP_S
+    for old in target.parent.glob(f".{glob.escape(target.stem)}.*.tmp{glob.escape(target.suffix)}"):
+        try:
+            if old.is_file() and old.stat().st_mtime < cutoff:
+                old.unlink()
+                log.info("removed %s, left by an interrupted write", old)
+        except OSError:
+            continue
+
+
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     import filelock
 
-    lock = filelock.FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
+    lock = filelock.FileLock(str(real_path(path)) + ".lock", timeout=LOCK_TIMEOUT_S)
     try:
         with lock:
             yield
@@ -310,8 +337,8 @@ def update_event(
 
     The previous version is appended to ``<stem>.history.csv`` beside the file (append-only, with the time it was
     superseded); the row gets ``updated_at`` (UTC) and ``update_reason``. The whole file is validated before
-    it is replaced atomically, under the same lock as :func:`append_events`. The history is appended only after
-    the file was replaced; if that append fails, the previous version of the file is written back.
+    it is replaced atomically, under the same lock as :func:`append_events`. The history is appended first, so
+    that no version is ever lost, even by a crash between the two writes.
 
     Returns
     -------
@@ -344,14 +371,10 @@ def update_event(
         problems, _ = _check_table(table, gaz)
         if problems:
             raise EventValidationError(problems)
+        # the previous version is recorded before it is replaced: a crash between the two can leave a history
+        # row for a change that did not happen (the row is then still current), never a lost version
+        _append_history(target, before, now)
         _write_table(target, table)
-        try:
-            _append_history(target, before, now)  # only once the change is made: no record of one that failed
-        except OSError:
-            for name in EVENT_COLUMNS:  # nor a change whose previous version is not recorded: undo it
-                table.columns[name][i] = before[name]
-            _write_table(target, table)
-            raise
     log.info("updated %s in %s: %s", event_id, target, reason)
     return {name: table.columns[name][i] for name in EVENT_COLUMNS}
 
