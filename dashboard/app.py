@@ -235,8 +235,8 @@ def map_page() -> None:
     table = store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS]
     control = cache.control_on(dataset.path, dataset.version, view.day)
     # The changes follow the filters except the type filter: a change of control is always a control_change.
-    n_changes = store.count_changes(flt)
     changes = store.latest_changes(flt)
+    n_changes = int(changes.drop_duplicates("place_id")["n_changes"].sum()) if len(changes) else 0
 
     # ---------------------------------------------------------------- the map
     fmap = build_map(

@@ -506,7 +506,10 @@ def test_failed_table_write_keeps_the_file_and_loses_no_version(
             update_event(path, "kcm-0001", {"summary": "Second correction."}, reason="reworded again")
     assert path.read_bytes() == before
     # the history is written first: it holds the current version too, which is never lost
-    assert [h["summary"] for h in read_history(path)] == ["Federal forces took the city.", "First correction."]
+    assert [h["summary"] for h in read_history(path)] == [
+        "Federal forces took the city.",
+        "First correction.",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "events.csv",
         "events.csv.lock",

@@ -14,7 +14,7 @@ import stat
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # conditions (they can hold a value per event).
 _INLINE_VALUES = 64
 _ORDER = "event_date, filename, file_row_number"
+_ORDER_DESC = "event_date DESC, filename DESC, file_row_number DESC"
 _CONTROL_COLUMNS: tuple[str, ...] = (
     "event_id",
     "event_date",
@@ -251,8 +252,18 @@ class EventDataset:
             where = f"({where}) AND ({extra})"
         wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
         select = ", ".join(f'"{c}"' for c in wanted)
-        sql = f"SELECT {select} FROM {self._scan_for(flt)} WHERE {where} ORDER BY {_ORDER}"
+        scan = self._scan_for(flt)
+        sql = f"SELECT {select} FROM {scan} WHERE {where} ORDER BY {_ORDER}"
         if limit is not None:
+            # first the date of the last row wanted (a top-N on one column), so that the query for the rows
+            # themselves reads only the row groups up to that date
+            last = self._query(
+                f"SELECT event_date FROM {scan} WHERE {where} ORDER BY event_date LIMIT 1 OFFSET {int(limit) - 1}",
+                params,
+            ).fetchall()
+            if last:
+                sql = f"SELECT {select} FROM {scan} WHERE ({where}) AND event_date <= ? ORDER BY {_ORDER}"
+                params = [*params, last[0][0]]
             sql += f" LIMIT {int(limit)}"
         from geodata.store.frame import frame_from_arrow
 
@@ -357,11 +368,15 @@ class EventDataset:
         days = sorted({when.date() for when in pairs})
         select = ", ".join(f'"{c}"' for c in _CONTROL_COLUMNS)
         scan = _scan(self._files_between(days[0], days[-1])) if days else self._scan
+        # event_date IN (...) on the column itself reaches the row-group statistics: only the row groups that
+        # hold those days are read; the pair check then runs on their rows
+        stamps = [datetime.combine(d, time.min) for d in days] or [datetime.min]
         sql = (
-            f"SELECT {select} FROM {scan} WHERE {_CONTROL_ROWS} AND event_date::DATE IN (SELECT unnest(?)) "
+            f"SELECT {select} FROM {scan} WHERE {_CONTROL_ROWS} "
+            f"AND event_date IN ({', '.join('?' * len(stamps))}) "
             f"AND list_contains(?, place_id || '|' || strftime(event_date, '%Y-%m-%d')) ORDER BY {_ORDER}"
         )
-        return frame_from_arrow(self._query(sql, [days, keys]).to_arrow_table())
+        return frame_from_arrow(self._query(sql, [*stamps, keys]).to_arrow_table())
 
     def _files_between(self, low: date, high: date) -> list[Path]:
         """Return the files whose date statistics overlap ``low``..``high`` (all files without statistics)."""
@@ -393,20 +408,34 @@ class EventDataset:
         return int(self._query(sql, params).fetchall()[0][0])
 
     def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
-        """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map)."""
+        """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map).
+
+        One aggregate finds each place's total and the day of its ``per_place``-th latest change; only the rows
+        from the earliest of those days on are then read in full.
+        """
         from geodata.store.frame import frame_from_arrow
 
         narrowed, extra = self._changes_where(flt)
         where, params = self.where(narrowed)
+        where = f"({where}) AND ({extra})"
+        scan = self._scan_for(narrowed)
+        k = int(per_place)
+        totals = self._query(
+            f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} GROUP BY place_id",
+            params,
+        ).fetchall()
+        since = min((row[2] for row in totals), default=None)
+        if since is not None:
+            where, params = f"{where} AND event_date >= ?", [*params, since]
         select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
         sql = (
-            f"SELECT * EXCLUDE (k) FROM (SELECT {select}, filename, file_row_number, "
-            f"count(*) OVER (PARTITION BY place_id) AS n_changes, "
-            f"row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER} DESC) AS k "
-            f"FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})) WHERE k <= {int(per_place)} ORDER BY {_ORDER}"
+            f"SELECT {select} FROM {scan} WHERE {where} "
+            f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
         )
-        table = self._query(sql, params).to_arrow_table().drop_columns(["filename", "file_row_number"])
-        return frame_from_arrow(table)
+        frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
+        counts = {str(pid): int(n) for pid, n, _ in totals}
+        frame["n_changes"] = np.array([counts.get(str(p), 0) for p in frame["place_id"]], dtype=np.int64)
+        return frame
 
     def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
         """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
