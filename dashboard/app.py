@@ -226,12 +226,12 @@ def map_page() -> None:
     # ---------------------------------------------------------------- compute (queries on the dataset, in place)
     flt = view.event_filter()
     store = dataset.store
-    n_events = store.count(flt)
+    n_events, extent = store.extent(flt)
     aggregated = n_events > settings.aggregate_threshold
     # Small windows load their rows; large ones are counted per grid cell by the query, and only their
     # movements (rows with an origin) and the first rows of the table are loaded.
     filtered = store.frame(flt, extra=MOVEMENTS if aggregated else None)
-    grid = store.grid(flt) if aggregated else None
+    grid = store.grid(flt, extent=extent) if aggregated else None
     table = store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS]
     control = cache.control_on(dataset.path, dataset.version, view.day)
     # The changes follow the filters except the type filter: a change of control is always a control_change.

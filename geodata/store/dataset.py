@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 # conditions (they can hold a value per event).
 _INLINE_VALUES = 64
 _ORDER = "event_date, filename, file_row_number"
+_FINITE = "isfinite(latitude) AND isfinite(longitude)"
 _ORDER_DESC = "event_date DESC, filename DESC, file_row_number DESC"
 _CONTROL_COLUMNS: tuple[str, ...] = (
     "event_id",
@@ -294,17 +295,34 @@ class EventDataset:
         if pending:
             yield frame_from_arrow(pa.Table.from_batches(pending))
 
-    def grid(self, flt: EventFilter | None = None) -> dict[str, Any]:
-        """Count the selected events per grid cell (:func:`geodata.grid.grid_origin_and_cell`), in the query."""
+    def extent(self, flt: EventFilter | None = None) -> tuple[int, tuple[float, float, float, float] | None]:
+        """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
         where, params = self.where(flt)
-        ok = "isfinite(latitude) AND isfinite(longitude)"
-        south, north, west, east = self._query(
-            f"SELECT min(latitude), max(latitude), min(longitude), max(longitude) FROM {self._scan_for(flt)} "
-            f"WHERE {where} AND {ok}",
+        n, south, north, west, east = self._query(
+            f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
+            f"min(longitude) FILTER ({_FINITE}), max(longitude) FILTER ({_FINITE}) "
+            f"FROM {self._scan_for(flt)} WHERE {where}",
             params,
         ).fetchall()[0]
-        if south is None:
+        return int(n), (None if south is None else (south, north, west, east))
+
+    def grid(
+        self,
+        flt: EventFilter | None = None,
+        *,
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> dict[str, Any]:
+        """Count the selected events per grid cell (:func:`geodata.grid.grid_origin_and_cell`), in the query.
+
+        ``extent`` (from :meth:`extent`) saves the pass that finds it.
+        """
+        where, params = self.where(flt)
+        ok = _FINITE
+        if extent is None:
+            extent = self.extent(flt)[1]
+        if extent is None:
             return {"cell": 0, "lat": [], "lon": [], "n": []}
+        south, north, west, east = extent
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
         rows = self._query(
             f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
