@@ -183,7 +183,6 @@ def run() -> str:
                 for source, path in (("CSV", paths["csv"]), ("GeoParquet file", paths["parquet"])):
                     base = _measure(path, baseline=baseline, cache=tmp / "unused")
                     rows.append(_row(n, source, "baseline: whole frame", base))
-                    ours = later
                     ratios.append(_ratio(n, source, base, later))
     return "\n".join(
         [
