@@ -97,42 +97,7 @@ def _table_from_text(text: str, source: str) -> _Table:
         fast = _fast_table(text, source)
         if fast is not None:
             return fast
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
-    header_line = 1
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    last = 0
-    done = False
-    while not done:
-        try:
-            for row in reader:  # the fast path; a syntax error resumes the loop on the next record
-                start, last = last + 1, reader.line_num
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue  # blank line
-                if header is None:
-                    header = [h.strip().lstrip("\ufeff") for h in row]
-                    header_line = start
-                    width = len(header)
-                    continue
-                if len(row) != width:
-                    problems.append(
-                        Problem(
-                            source, start, None, f"row has {len(row)} field(s) but the header has {width}"
-                        )
-                    )
-                    if len(problems) >= MAX_PROBLEMS:
-                        break
-                    continue
-                rows.append(row)
-                lines.append(start)
-            done = True
-        except csv.Error as e:
-            problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
-            last = reader.line_num
-            done = len(problems) >= MAX_PROBLEMS
-    if len(problems) >= MAX_PROBLEMS:
-        problems.append(Problem(source, None, None, f"stopped reading after {MAX_PROBLEMS:,} problems"))
+    header, header_line, rows, lines = _split_records(text, source, problems)
     if header is None:
         problems.append(Problem(source, 1, None, "no header row: the file is empty"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
@@ -162,6 +127,48 @@ def _table_from_text(text: str, source: str) -> _Table:
                 cells[k] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         columns[name] = _normalise_column(cells, name)
     return _Table(source, columns, lines, problems)
+
+
+def _split_records(
+    text: str, source: str, problems: list[Problem]
+) -> tuple[list[str] | None, int, list[list[str]], list[int]]:
+    """Split CSV text into its header, its rows and the line each row starts on (the line-tracking reader).
+
+    Ragged rows and syntax errors are added to ``problems`` (at most :data:`MAX_PROBLEMS`; then reading stops),
+    and reading resumes on the next record after each error.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    header_line = 1
+    width = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    last = 0
+    done = False
+    while not done:
+        try:
+            for row in reader:  # the fast path; a syntax error resumes the loop on the next record
+                start, last = last + 1, reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                if header is None:
+                    header, header_line, width = [h.strip().lstrip("\ufeff") for h in row], start, len(row)
+                elif len(row) == width:
+                    rows.append(row)
+                    lines.append(start)
+                else:
+                    message = f"row has {len(row)} field(s) but the header has {width}"
+                    problems.append(Problem(source, start, None, message))
+                    if len(problems) >= MAX_PROBLEMS:
+                        break
+            done = True
+        except csv.Error as e:
+            problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
+            last = reader.line_num
+            done = len(problems) >= MAX_PROBLEMS
+    if len(problems) >= MAX_PROBLEMS:
+        problems.append(Problem(source, None, None, f"stopped reading after {MAX_PROBLEMS:,} problems"))
+    return header, header_line, rows, lines
 
 
 def _fast_table(text: str, source: str) -> _Table | None:
