@@ -171,14 +171,17 @@ class EventDataset:
         """Return the SQL conditions of the date window: an event is in it when its span overlaps it."""
         where: list[str] = []
         params: list[Any] = []
+        # timestamps, not dates: compared with a DATE, the stored timestamps would be cast row by row, and the
+        # predicate could no longer skip row groups by their statistics
         if flt.date_to is not None:
             where.append("event_date <= ?")
-            params.append(bounded_day(flt.date_to))
+            params.append(_midnight(bounded_day(flt.date_to)))
         if flt.date_from is not None:
             # the first condition lets Parquet statistics skip row groups; the second is the rule itself
             start = bounded_day(flt.date_from)
             where.append("event_date >= ? AND (event_date >= ? OR date_end >= ?)")
-            params += [_days_before(start, self.summary.max_span_days), start, start]
+            earliest = _days_before(start, self.summary.max_span_days)
+            params += [_midnight(earliest), _midnight(start), _midnight(start)]
         return where, params
 
     def _value_condition(self, test: ValueTest, window: tuple[list[str], list[Any]]) -> tuple[str, list[Any]]:
@@ -388,7 +391,7 @@ class EventDataset:
         scan = _scan(self._files_between(days[0], days[-1])) if days else self._scan
         # event_date IN (...) on the column itself reaches the row-group statistics: only the row groups that
         # hold those days are read; the pair check then runs on their rows
-        stamps = [datetime.combine(d, time.min) for d in days] or [datetime.min]
+        stamps = [_midnight(d) for d in days] or [datetime.min]
         sql = (
             f"SELECT {select} FROM {scan} WHERE {_CONTROL_ROWS} "
             f"AND event_date IN ({', '.join('?' * len(stamps))}) "
@@ -410,7 +413,7 @@ class EventDataset:
         narrowed = replace(flt, types=("control_change",))
         extra = "status IS DISTINCT FROM 'withdrawn'"
         if flt.date_from is not None:
-            extra += f" AND event_date >= DATE '{bounded_day(flt.date_from).isoformat()}'"
+            extra += f" AND event_date >= TIMESTAMP '{bounded_day(flt.date_from).isoformat()} 00:00:00'"
         return narrowed, extra
 
     def changes(self, flt: EventFilter, *, limit: int | None = None) -> gpd.GeoDataFrame:
@@ -476,6 +479,11 @@ def bounded_day(day: date) -> date:
     from geodata.store.schema import DATE_MAX, DATE_MIN
 
     return min(max(day, DATE_MIN - timedelta(days=1)), DATE_MAX + timedelta(days=1))
+
+
+def _midnight(day: date) -> datetime:
+    """Return the first instant of a day, as the stored event dates are (timestamps at midnight)."""
+    return datetime.combine(day, time.min)
 
 
 def _days_before(day: date, days: int) -> date:
