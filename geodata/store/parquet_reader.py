@@ -17,7 +17,6 @@ from geodata.errors import Problem
 from geodata.settings import get_settings
 from geodata.store.frame import _attribute_by_code, _geometry, _precision_categorical, _with_geometry
 from geodata.store.rules import (
-    _ID_NOT_PLAIN,
     _check_table,
     _duplicate_problems,
     _problem_order,
@@ -108,6 +107,7 @@ _UTC_NAMES = frozenset({"UTC", "utc", "Etc/UTC", "+00:00", "Z"})
 
 # Conservative stand-ins for checks whose exact form is Python's: a row they flag is checked cell by cell.
 
+_ID_SUSPECT = r"[^\x21-\x7e]"  # any character rules.plain_id could refuse (and more): checked cell by cell
 _URL_SURE = r"^[Hh][Tt][Tt][Pp][Ss]?://"  # certainly matches _WEB_URL
 
 
@@ -340,7 +340,7 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
             bad |= ~present[name]
 
     # ids: no spaces (a row with any space or non-ASCII character is checked cell by cell), unique
-    bad |= present["event_id"] & text["event_id"].matches(_ID_NOT_PLAIN)
+    bad |= present["event_id"] & text["event_id"].matches(_ID_SUSPECT)
     ids = pd.Series(pd.array(text["event_id"].values, dtype="str"))
     problems += _duplicate_problems(ids, present["event_id"], np.arange(2, n + 2), source)
 

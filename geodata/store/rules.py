@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -42,7 +43,6 @@ _EARTH_RADIUS_KM = 6371.0088
 
 # Enough to fix a file by; a broken file can otherwise yield millions (one per line after an unclosed quote).
 MAX_PROBLEMS = 1000
-_ID_NOT_PLAIN = r"[^\x21-\x7e]"  # the typed GeoParquet reader uses the same pattern (RE2) on its columns
 _WEB_URL = re.compile(r"(?i)^https?://")
 
 
@@ -108,13 +108,12 @@ def _check_table(
 
     # ids: unique, no spaces
     ids = cols["event_id"]
-    # printable ASCII only: spaces, invisible (U+200D, U+FEFF), bidi (U+202E) and look-alike characters (a
-    # non-breaking hyphen) would make two different ids look the same, and bypass the duplicate check
-    odd = ids.str.contains(_ID_NOT_PLAIN, regex=True).to_numpy(dtype=bool)
+    # spaces, invisible (U+200D, U+FEFF), bidi (U+202E) and look-alike dashes (a non-breaking hyphen) would make
+    # two different ids look the same, and bypass the duplicate check; letters of any script are fine
     report(
-        present["event_id"] & odd,
+        present["event_id"] & ~_by_value(ids, plain_id),
         "event_id",
-        "event_id must be printable ASCII without spaces (letters, digits, punctuation such as kcm-0001)",
+        "event_id must not contain spaces, invisible or bidi control characters, or dashes other than '-'",
     )
     if duplicates:
         problems += _duplicate_problems(ids, present["event_id"], lines, src)
@@ -239,6 +238,14 @@ def _check_table(
     problems = capped(sorted(problems, key=_problem_order), src)
     parsed = _Parsed(dates, updated, lat, lon, override, geo_precision, places, ref_lat, ref_lon)
     return problems, parsed
+
+
+def plain_id(cell: str) -> bool:
+    """Whether an id holds no space, control, format (invisible, bidi) character, nor a dash other than ``-``."""
+    return all(
+        ch == "-" or (unicodedata.category(ch)[0] not in "CZ" and unicodedata.category(ch) != "Pd")
+        for ch in cell
+    )
 
 
 def capped(problems: list[Problem], source: str) -> list[Problem]:
