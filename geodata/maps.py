@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +24,12 @@ import numpy as np
 import orjson
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geodata.errors import InputError
 from geodata.grid import grid_origin_and_cell
+from geodata.overlays import areas_payload, base_payload, fronts_payload
 from geodata.settings import get_settings
 from geodata.vocab import (
     ACTORS,
@@ -43,10 +46,15 @@ from geodata.vocab import (
 
 logger = logging.getLogger(__name__)
 
-LAYERS: tuple[str, ...] = ("control", "events", "movements", "changes")
+LAYERS: tuple[str, ...] = ("control", "events", "movements", "changes", "areas", "fronts")
 LANGS: tuple[str, ...] = ("en", "ar")
 DEFAULT_CENTER: tuple[float, float] = (35.47, 44.39)  # Kirkuk (lat, lon)
-DEFAULT_TILES = "OpenStreetMap"
+DEFAULT_TILES = None  # offline-safe: the packaged outlines are the base map; tiles only when asked for
+# Leaflet is served by our own server (Streamlit static serving of dashboard/static at /app/static). The URL is
+# relative to st_folium's iframe (/component/<name>/index.html), so it also works under a base URL path.
+STATIC_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "static"
+STATIC_URL = "../../app/static"
+LEAFLET_VERSION = "1.9.4"
 _COORD_DIGITS = 5  # about 1 m: plenty for a screen, and short in the page
 _MAX_MOVEMENT_PAIRS = 500
 _CHANGES_LISTED = 5  # changes listed per place in the changes layer's tooltip
@@ -56,6 +64,12 @@ _UI: dict[str, tuple[str, str]] = {
     "events": ("Events in the window", "الأحداث في الفترة"),
     "movements": ("Movements (origin → place)", "التحركات (من ← إلى)"),
     "changes": ("Changes in the window", "التغيّرات في الفترة"),
+    "areas": ("Areas of control (approximate)", "مناطق السيطرة (تقريبية)"),
+    "fronts": ("Front lines (approximate)", "خطوط التماس (تقريبية)"),
+    "legend_open": ("Legend", "مفتاح الخريطة"),
+    "area_row": ("Area held (approximate, from the places)", "منطقة سيطرة (تقريبية، من الأماكن)"),
+    "contested_area": ("Contested area", "منطقة متنازع عليها"),
+    "front_row": ("Front line (approximate)", "خط تماس (تقريبي)"),
     "as_of": ("Control as of", "السيطرة بتاريخ"),
     "window": ("Events", "الأحداث"),
     "date": ("Date", "التاريخ"),
@@ -459,6 +473,19 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
         )
     )
     rows.append(_legend_row(lang, f"background:{UNKNOWN_COLOR}", *_UI["unknown"]))
+    rows.append(_legend_row(lang, "background:#bbb;opacity:.55;border:1px solid #666", *_UI["area_row"]))
+    rows.append(
+        _legend_row(
+            lang,
+            f"background:repeating-linear-gradient(45deg,{CONTESTED_COLOR} 0 3px,#fff 3px 8px)",
+            *_UI["contested_area"],
+        )
+    )
+    rows.append(
+        _legend_row(
+            lang, "background:#fff;border:0;border-top:3px dashed #5b0f1f;height:0", *_UI["front_row"]
+        )
+    )
     rows.append(
         _legend_row(
             lang,
@@ -483,9 +510,11 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
         f'<tr><th colspan="3">{_label("event_types", lang)}</th></tr>{"".join(types)}' if types else ""
     )
     direction = "rtl" if lang == "ar" else "ltr"
+    # Folded by default (a <details> element): the legend covers no data until the reader opens it.
     return (
-        f'<div class="kcm-legend" dir="{direction}"><table><tr><th colspan="3">{_label("legend", lang)}</th></tr>'
-        f"{''.join(rows)}{type_block}</table></div>"
+        f'<details class="kcm-legend" dir="{direction}"><summary>{_label("legend_open", lang)}</summary>'
+        f'<table><tr><th colspan="3">{_label("legend", lang)}</th></tr>'
+        f"{''.join(rows)}{type_block}</table></details>"
     )
 
 
@@ -519,19 +548,90 @@ _CSS = (
     ".kcm-name span{position:absolute;left:12px;top:-7px}.kcm-name span[dir=rtl]{left:auto;right:12px}"
     ".kcm-pop{font:13px/1.4 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;max-width:320px}"
     ".kcm-pop th{text-align:start;padding-inline-end:6px;vertical-align:top;color:#555;font-weight:600}"
+    "details.kcm-legend summary{cursor:pointer;font-weight:600;padding:2px 0}"
+    ".kcm-base-label span{position:absolute;transform:translate(-50%,-50%);white-space:nowrap;pointer-events:none;"
+    "text-shadow:0 0 2px #fff,0 0 3px #fff}"
+    ".kcm-base-country span{font:600 13px/1 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;letter-spacing:2px;"
+    "text-transform:uppercase;color:#8c8577}"
+    ".kcm-base-governorate span{font:italic 11px/1 system-ui,'Noto Sans','Noto Naskh Arabic',sans-serif;color:#6f695e}"
 )
 
 
-class _KcmLayers(MacroElement):
+class _Verbatim(Element):
+    """Script text that is put into the page as it is: never compiled as a Jinja template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged (branca's ``Element`` would compile it as a template first)."""
+        return self._text
+
+
+def script_json(data: object) -> str:
+    r"""Serialise ``data`` as JSON that is inert in a ``<script>`` element and in any Jinja template.
+
+    ``<`` is written ``\u003c``, so no ``</script>`` or ``<!--`` can end the script; and a ``{`` that would open a
+    Jinja delimiter (``{{``, ``{%``, ``{#``) is written ``\u007b``: such pairs only ever occur inside JSON strings
+    (an object's ``{`` is followed by ``"`` or ``}``), where the escape decodes to the same text. So source text stays data even if a later step
+    (branca, streamlit-folium) treats the script as a template.
+    """
+    text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
+    text = _JINJA_OPENERS.sub(r"\\u007b", text)
+    return text.replace("<", "\\u003c")
+
+
+_JINJA_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
+class _DataScript(MacroElement):
+    """A map script that receives its data as JSON and is never compiled as a template.
+
+    branca renders a ``MacroElement``'s script macro and then compiles the result *again* as a Jinja template
+    (``Element(script(...))``), so any source text inside it would run on the server. Here the script text is
+    built in Python (placeholders replaced once, the data last) and handed to the page as a :class:`_Verbatim`
+    element; streamlit-folium, which calls the ``script`` macro directly, gets the same text through
+    ``{{ this.script_text }}``, rendered once.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
+    _js: str = ""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "KcmData"
+        self.raw_payload = payload
+
+    def _placeholders(self) -> dict[str, str]:
+        return {"__KCM_MAP__": self._parent.get_name()}
+
+    @property
+    def script_text(self) -> str:
+        """The script with the map's variable names and, last, the JSON data filled in."""
+        js = self._js
+        for key, value in self._placeholders().items():
+            js = js.replace(key, value)
+        data = {k: v for k, v in self.raw_payload.items() if not k.startswith("_")}
+        head, _, tail = js.partition("__KCM_PAYLOAD__")
+        return head + script_json(data) + tail
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the script to the page verbatim (see the class docstring), then render the children."""
+        figure = self.get_root()
+        figure.script.add_child(_Verbatim(self.script_text), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _KcmLayers(_DataScript):
     """One script that fills the layer groups from compact arrays and adds the legend and the "as of" box."""
 
-    _template = Template(
-        """
-{% macro script(this, kwargs) %}
+    _js = """
 (function () {
-  var P = {{ this.payload }};
-  var map = {{ this._parent.get_name() }};
-  var S = P.S, T = P.L, g = {{ this.groups_js }}, names = [];
+  var P = __KCM_PAYLOAD__;
+  var map = __KCM_MAP__;
+  var S = P.S, T = P.L, g = __KCM_GROUPS__, names = [];
   if (!document.getElementById("kcm-css")) {
     var st = document.createElement("style"); st.id = "kcm-css"; st.textContent = P.css;
     document.head.appendChild(st);
@@ -562,12 +662,92 @@ class _KcmLayers(MacroElement):
     var written = S[r[5]] && S[r[5]] !== S[r[3]] && S[r[5]] !== S[r[4]] ? " (" + S[r[5]] + ")" : "";
     return "<b>" + S[r[0]] + "</b> · " + S[r[2]] + " · <span dir=\\"auto\\">" + S[r[3]] + written + "</span>";
   }
+  // Outlines, areas and front lines: plain data; every string goes into the page with textContent.
+  function textBox(lines) {
+    var d = document.createElement("div"); d.dir = "auto";
+    lines.forEach(function (t, i) { var s = document.createElement(i ? "div" : "b"); s.textContent = t; d.appendChild(s); });
+    return d;
+  }
+  function pane(name, z, quiet) {
+    var p = map.getPane(name) || map.createPane(name); p.style.zIndex = z;
+    if (quiet) { p.style.pointerEvents = "none"; }
+    return p;
+  }
+  if (P.base) {
+    pane("kcmBase", 250, true); pane("kcmBaseLabels", 260, true);
+    if (!P.tiles) { map.getContainer().style.background = "#dde7ee"; }
+    L.geoJSON(P.base, {pane: "kcmBase", interactive: false, renderer: L.svg({pane: "kcmBase"}),
+      style: function (f) {
+        var p = f.properties;
+        if (p.kind === "country") {
+          return {className: "kcm-country", color: "#6f6a60", weight: 1.3, fillColor: p.code === "IQ" ? "#f8f6f0" : "#e9e5da",
+            fillOpacity: P.tiles ? 0 : 1};
+        }
+        return {className: "kcm-governorate", color: "#8f8a80", weight: 0.8, dashArray: "5 4", fill: false};
+      }}).addTo(map);
+    P.base.features.forEach(function (f) {
+      var p = f.properties, el = document.createElement("span");
+      el.textContent = (P.dir === "rtl" && p.name_ar) ? p.name_ar : p.name;
+      L.marker([p.label[1], p.label[0]], {pane: "kcmBaseLabels", interactive: false, keyboard: false,
+        icon: L.divIcon({className: "kcm-base-label kcm-base-" + p.kind, iconSize: [0, 0], html: el})}).addTo(map);
+    });
+  }
+  function hatch(renderer) {
+    var svg = renderer._container, ns = "http://www.w3.org/2000/svg";
+    if (!svg || svg.querySelector("#kcm-hatch")) { return; }
+    var defs = document.createElementNS(ns, "defs"), pat = document.createElementNS(ns, "pattern");
+    var bar = document.createElementNS(ns, "rect");
+    pat.setAttribute("id", "kcm-hatch"); pat.setAttribute("patternUnits", "userSpaceOnUse");
+    pat.setAttribute("width", "8"); pat.setAttribute("height", "8"); pat.setAttribute("patternTransform", "rotate(45)");
+    bar.setAttribute("width", "3"); bar.setAttribute("height", "8"); bar.setAttribute("fill", P.contested);
+    pat.appendChild(bar); defs.appendChild(pat); svg.insertBefore(defs, svg.firstChild);
+  }
+  if (P.areas && g.areas) {
+    pane("kcmAreas", 350);
+    var areaRenderer = L.svg({pane: "kcmAreas"});
+    L.geoJSON(P.areas, {pane: "kcmAreas", renderer: areaRenderer,
+      style: function (f) {
+        var p = f.properties;
+        return {className: "kcm-area", color: p.c, weight: 1, opacity: 0.8, fillColor: p.x ? "url(#kcm-hatch)" : p.c,
+          fillOpacity: p.x ? 0.8 : 0.3};
+      },
+      onEachFeature: function (f, layer) { layer.bindTooltip(textBox(f.properties.t), {sticky: true}); }
+    }).addTo(g.areas);
+    hatch(areaRenderer);
+    map.on("overlayadd", function () { hatch(areaRenderer); });
+  }
+  if (P.fronts && g.fronts) {
+    L.geoJSON(P.fronts, {interactive: false, style: {className: "kcm-front-halo", color: "#fff", weight: 7, opacity: 0.9}})
+      .addTo(g.fronts);
+    L.geoJSON(P.fronts, {style: {className: "kcm-front", color: "#5b0f1f", weight: 3, dashArray: "10 6"},
+      onEachFeature: function (f, layer) { layer.bindTooltip(textBox(f.properties.t), {sticky: true}); }
+    }).addTo(g.fronts);
+  }
+  // Symbols at one place are spread on a small ring (in screen pixels, kept on zoom) so that none hides another.
+  var spots = {};
+  function atSpot(ll, marker, isEvent) {
+    var k = ll[0].toFixed(4) + "," + ll[1].toFixed(4), s = spots[k] || (spots[k] = {ll: ll, ev: [], ctl: false});
+    if (isEvent) { s.ev.push(marker); } else { s.ctl = true; }
+  }
+  function spread() {
+    Object.keys(spots).forEach(function (k) {
+      var s = spots[k], n = s.ev.length;
+      if (!n || (n === 1 && !s.ctl)) { return; }
+      var c = map.latLngToLayerPoint(s.ll), r = 13 + Math.max(0, n - 6) * 2.5;
+      s.ev.forEach(function (m, i) {
+        var a = 2 * Math.PI * i / n - Math.PI / 2;
+        m.setLatLng(map.layerPointToLatLng(c.add(L.point(r * Math.cos(a), r * Math.sin(a)))));
+      });
+    });
+  }
+  map.on("zoomend viewreset", spread);
   if (P.ctl && g.control) {
     var fc = g.control, c = P.ctl;
     for (var i = 0; i < c.lat.length; i++) {
       var ll = [c.lat[i], c.lon[i]];
-      var m = L.circleMarker(ll, {radius: 9, color: "#222", weight: 1.5, fillColor: c.c[i], fillOpacity: 0.9});
-      m.bindTooltip(S[c.tip[i]]); m.bindPopup(S[c.tip[i]]); m.addTo(fc);
+      var m = L.circleMarker(ll, {radius: 9, color: "#222", weight: 1.5, fillColor: c.c[i], fillOpacity: 0.9,
+        className: "kcm-place"});
+      m.bindTooltip(S[c.tip[i]]); m.bindPopup(S[c.tip[i]]); m.addTo(fc); atSpot(ll, m, false);
       if (c.x[i]) {
         var ring = L.circleMarker(ll, {radius: 14, color: P.contested, weight: 3, dashArray: "4 3", fill: false});
         ring.bindTooltip(S[c.tip[i]]); ring.addTo(fc);
@@ -600,8 +780,8 @@ class _KcmLayers(MacroElement):
       if (e.lat[j] === null || e.lon[j] === null) { continue; }
       var r = e.r[j];
       var mk = L.circleMarker([e.lat[j], e.lon[j]], {radius: 6, color: "#222", weight: 1, fillColor: P.types[e.k[j]],
-        fillOpacity: 0.85, dashArray: r[13] ? "2 2" : null});
-      mk.bindTooltip(tip(r)); mk.bindPopup(popup(r), {maxWidth: 340}); mk.addTo(fe);
+        fillOpacity: 0.85, dashArray: r[13] ? "2 2" : null, className: "kcm-event"});
+      mk.bindTooltip(tip(r)); mk.bindPopup(popup(r), {maxWidth: 340}); mk.addTo(fe); atSpot([e.lat[j], e.lon[j]], mk, true);
     }
   }
   if (P.agg && g.events) {
@@ -650,28 +830,14 @@ class _KcmLayers(MacroElement):
       hm.bindTooltip(S[h.tip[z]]); hm.bindPopup(S[h.tip[z]]); hm.addTo(fh);
     }
   }
+  map.whenReady(spread);
 })();
-{% endmacro %}
 """
-    )
 
-    def __init__(self, payload: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "KcmLayers"
-        self.raw_payload = payload
-
-    @property
-    def groups_js(self) -> str:
-        """A JavaScript object literal naming the layer groups' variables (resolved at render time)."""
+    def _placeholders(self) -> dict[str, str]:
         names = self.raw_payload["_groups"]
-        return "{" + ", ".join(f"{key}: {group.get_name()}" for key, group in names.items()) + "}"
-
-    @property
-    def payload(self) -> str:
-        """The payload as JSON that is safe inside a ``<script>`` element."""
-        data = {k: v for k, v in self.raw_payload.items() if k != "_groups"}
-        text = orjson.dumps(data, option=orjson.OPT_SERIALIZE_NUMPY).decode("utf-8")
-        return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+        groups = "{" + ", ".join(f"{key}: {group.get_name()}" for key, group in names.items()) + "}"
+        return {**super()._placeholders(), "__KCM_GROUPS__": groups}
 
 
 def _bounds(frames: Iterable[tuple[np.ndarray, np.ndarray]]) -> list[list[float]] | None:
@@ -700,6 +866,9 @@ def build_map(
     bounds: Sequence[Sequence[float]] | None = None,
     aggregate_threshold: int | None = None,
     grid: dict[str, Any] | None = None,
+    areas: pd.DataFrame | None = None,
+    fronts: pd.DataFrame | None = None,
+    static_url: str = STATIC_URL,
 ) -> folium.Map:
     """Build the layered map of control as of a day and the events of a window.
 
@@ -730,6 +899,11 @@ def build_map(
     grid
         Grid-cell counts already made by a dataset query (:meth:`geodata.store.dataset.EventDataset.grid`), for a
         window too large to load; then ``events`` holds only the window's movements (rows with an origin).
+    areas, fronts
+        The areas of control and the front lines of the day (:func:`geodata.areas.areas_from_control`,
+        :func:`geodata.areas.front_lines`), drawn over the packaged outlines, under the places.
+    static_url
+        Where the page finds Leaflet (``leaflet/leaflet.js`` and ``.css``): our own server, never a CDN.
 
     Returns
     -------
@@ -792,8 +966,9 @@ def build_map(
             (np.asarray(payload["ctl"]["lat"], dtype=float), np.asarray(payload["ctl"]["lon"], dtype=float))
         )
         controllers = sorted({str(c) for c in control["controller"].dropna() if str(c)}, key=_actor_order)
-    if changes is not None and len(changes) and "changes" in wanted:
-        payload["ch"] = _changes_payload(changes, strings, lang)
+    payload.update(_day_layers(changes, areas, fronts, wanted, strings, lang))
+    payload["base"] = base_payload()
+    payload["tiles"] = tiles is not None
     types_present = []
     if "ev" in payload:
         present = set(payload["ev"]["k"])
@@ -811,9 +986,7 @@ def build_map(
         control_scale=True,
         prefer_canvas=False,
     )
-    # The layers need Leaflet only: leave out folium's jQuery, Bootstrap and icon fonts (fewer requests, faster map).
-    fmap.default_js = [(name, url) for name, url in folium.Map.default_js if name == "leaflet"]
-    fmap.default_css = [(name, url) for name, url in folium.Map.default_css if name == "leaflet_css"]
+    use_local_leaflet(fmap, static_url)
     groups = {}
     for name in LAYERS:
         if name in wanted:
@@ -824,6 +997,39 @@ def build_map(
     fit = [list(b) for b in bounds] if bounds is not None else _bounds(extents)
     if fit is not None:
         fmap.fit_bounds(fit, padding=(20, 20))
+    return fmap
+
+
+def _present(frame: pd.DataFrame | None, layer: str, wanted: Sequence[str]) -> bool:
+    return frame is not None and len(frame) > 0 and layer in wanted
+
+
+def _day_layers(
+    changes: pd.DataFrame | None,
+    areas: pd.DataFrame | None,
+    fronts: pd.DataFrame | None,
+    wanted: Sequence[str],
+    strings: _Strings,
+    lang: str,
+) -> dict[str, Any]:
+    """Payloads of the changes, areas and front-line layers that are wanted and have data."""
+    layers: dict[str, Any] = {}
+    if _present(changes, "changes", wanted):
+        layers["ch"] = _changes_payload(changes, strings, lang)  # type: ignore[arg-type]
+    if _present(areas, "areas", wanted):
+        layers["areas"] = areas_payload(areas, lang)  # type: ignore[arg-type]
+    if _present(fronts, "fronts", wanted):
+        layers["fronts"] = fronts_payload(fronts, lang)  # type: ignore[arg-type]
+    return layers
+
+
+def use_local_leaflet(fmap: folium.Map, static_url: str = STATIC_URL) -> folium.Map:
+    """Make ``fmap`` load Leaflet from our own server, and nothing else.
+
+    Our layers need Leaflet only, so folium's jQuery, Bootstrap and icon fonts (all from CDNs) are left out.
+    """
+    fmap.default_js = [("leaflet", f"{static_url}/leaflet/leaflet.js")]
+    fmap.default_css = [("leaflet_css", f"{static_url}/leaflet/leaflet.css")]
     return fmap
 
 
@@ -839,6 +1045,33 @@ def _actor_order(code: str) -> tuple[int, str]:
 # ---------------------------------------------------------------- candidate events of one article (ingest section)
 
 
+class _KcmCandidates(_DataScript):
+    """One script that draws an article's candidate events: a circle each, a dashed line from a movement's origin."""
+
+    _js = """
+(function () {
+  var P = __KCM_PAYLOAD__;
+  var map = __KCM_MAP__;
+  for (var i = 0; i < P.lat.length; i++) {
+    var ll = [P.lat[i], P.lon[i]];
+    L.circleMarker(ll, {radius: 8, color: P.color[i], fill: true, fillOpacity: 0.8}).bindTooltip(P.tip[i]).addTo(map);
+    if (P.olat[i] !== null && P.olon[i] !== null) {
+      L.polyline([[P.olat[i], P.olon[i]], ll], {color: P.color[i], weight: 2, dashArray: "6"}).addTo(map);
+    }
+  }
+})();
+"""
+
+
+def _finite(value: object) -> float | None:
+    """Return ``value`` as a finite float, else None (missing, NaN, infinite or not a number)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def build_candidates_map(
     candidates: Sequence[dict[str, Any]], *, tiles: str | None = DEFAULT_TILES
 ) -> folium.Map:
@@ -848,39 +1081,32 @@ def build_candidates_map(
     ----------
     candidates
         Mappings with ``lat``, ``lon``, ``event_type``, ``place``, ``event_date`` and optionally ``origin_lat``,
-        ``origin_lon`` (a handful per article, so one marker each is fine here). Every string is escaped.
+        ``origin_lon``. Every string is escaped, and all of it reaches the page as JSON data (never through a
+        template), like the main map's layers.
     tiles
         Folium tiles, or None for none (tests, offline).
     """
-    fmap = folium.Map(location=list(DEFAULT_CENTER), zoom_start=7, tiles=tiles, control_scale=True)
+    fmap = use_local_leaflet(
+        folium.Map(location=list(DEFAULT_CENTER), zoom_start=7, tiles=tiles, control_scale=True)
+    )
+    data: dict[str, list[Any]] = {key: [] for key in ("lat", "lon", "olat", "olon", "color", "tip")}
     points: list[list[float]] = []
     for row in candidates:
-        lat, lon = float(row["lat"]), float(row["lon"])
-        if not (math.isfinite(lat) and math.isfinite(lon)):
+        lat, lon = _finite(row.get("lat")), _finite(row.get("lon"))
+        if lat is None or lon is None:
             continue
-        color = (
-            EVENT_TYPE_LABELS[str(row["event_type"])].color
-            if row.get("event_type") in EVENT_TYPE_LABELS
-            else UNKNOWN_COLOR
+        kind = row.get("event_type")
+        data["color"].append(EVENT_TYPE_LABELS[kind].color if kind in EVENT_TYPE_LABELS else UNKNOWN_COLOR)
+        data["tip"].append(
+            escape_text(f"{kind or ''} · {row.get('place', '')} · {row.get('event_date') or '?'}")
         )
-        label = escape_text(
-            f"{row.get('event_type', '')} · {row.get('place', '')} · {row.get('event_date') or '?'}"
-        )
-        folium.CircleMarker(
-            [lat, lon], radius=8, color=color, fill=True, fill_opacity=0.8, tooltip=label
-        ).add_to(fmap)
-        points.append([lat, lon])
-        o_lat, o_lon = row.get("origin_lat"), row.get("origin_lon")
-        if (
-            o_lat is not None
-            and o_lon is not None
-            and math.isfinite(float(o_lat))
-            and math.isfinite(float(o_lon))
-        ):
-            folium.PolyLine(
-                [[float(o_lat), float(o_lon)], [lat, lon]], color=color, weight=2, dash_array="6"
-            ).add_to(fmap)
-            points.append([float(o_lat), float(o_lon)])
+        o_lat, o_lon = _finite(row.get("origin_lat")), _finite(row.get("origin_lon"))
+        if o_lat is None or o_lon is None:
+            o_lat = o_lon = None
+        for key, value in (("lat", lat), ("lon", lon), ("olat", o_lat), ("olon", o_lon)):
+            data[key].append(value)
+        points += [[lat, lon]] + ([[o_lat, o_lon]] if o_lat is not None and o_lon is not None else [])
+    _KcmCandidates(dict(data)).add_to(fmap)
     if len(points) > 1:
         fmap.fit_bounds(points, padding=(20, 20))
     elif points:

@@ -10,7 +10,8 @@ Four key levels, from strict to loose (each a pure function of a name):
 * :func:`skeleton_key` — phonetic without the long vowels and Latin vowels after the first letter
   (``طوزخرماتو`` = ``طوزخورماتو``, Jalula = Jalawla).
 
-:func:`clitic_variants` strips the Arabic proclitics و ف ب ل ك and the article ال, alone or together.
+:func:`clitic_variants` strips the Arabic proclitics و ف ب ل ك and the article ال, alone or together;
+:func:`strip_possessive` the English possessive ('s, ’s, s') of a name (Iraq's, Kirkuk’s).
 """
 
 from __future__ import annotations
@@ -173,6 +174,23 @@ CLITIC_PREFIXES: tuple[str, ...] = tuple(
 
 _PREFIX_SET = frozenset(CLITIC_PREFIXES)
 _LONGEST_PREFIX = max(map(len, CLITIC_PREFIXES))
+
+
+# An English possessive at the end of a Latin word of three letters or more: Iraq's, Kirkuk’s, the Kurds' (not Ra's).
+POSSESSIVE_RE = re.compile(r"(?<=[A-Za-z\u00c0-\u024f]{3})(?:['’ʼ]s|(?<=s)['’ʼ])(?![\w'’ʼ])")
+
+
+def strip_possessive(text: str) -> str:
+    """Remove an English possessive ending from every word of ``text``: "Iraq's" -> "Iraq", "Kirkuk’s" -> "Kirkuk".
+
+    Examples
+    --------
+    >>> strip_possessive("Kurdistan Region’s")
+    'Kurdistan Region'
+    """
+    if "'" not in text and "’" not in text and "ʼ" not in text:
+        return text
+    return POSSESSIVE_RE.sub("", text)
 
 
 def script_of(text: str) -> str | None:

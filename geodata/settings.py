@@ -31,8 +31,12 @@ class Settings:
     override_km
         Coordinates further than this from the gazetteer's need the ``coord_override`` flag.
     map_tiles
-        The dashboard's base map: a folium tile name or URL template (``KCM_TILES``); ``none`` draws no tiles
-        (offline use, tests).
+        Map tiles drawn under the packaged outlines: a folium tile name or URL template (``KCM_TILES``, e.g.
+        ``OpenStreetMap`` or a local tile server's URL). Default ``none``: offline-safe, no request leaves the
+        machine; the packaged outlines are drawn either way.
+    read_only
+        The dashboard only shows data (``KCM_READ_ONLY``): no upload, no Add article, no corrections. For a map
+        shared on a network.
     cache_dir
         Where validated GeoParquet copies of CSV files and validation stamps are kept (``KCM_CACHE``; default
         ``$XDG_CACHE_HOME/kcm`` or ``~/.cache/kcm``). Deleting it only costs one slower start.
@@ -43,7 +47,8 @@ class Settings:
     curated_places_path: Path
     aggregate_threshold: int = 5000
     override_km: float = 25.0
-    map_tiles: str | None = "OpenStreetMap"
+    map_tiles: str | None = None
+    read_only: bool = False
     cache_dir: Path = Path.home() / ".cache" / "kcm"
 
 
@@ -54,9 +59,14 @@ def get_settings() -> Settings:
         gazetteer_path=Path(os.environ.get("KCM_GAZETTEER") or DATA_DIR / "gazetteer.json"),
         curated_places_path=DATA_DIR / "curated_places.csv",
         aggregate_threshold=int(os.environ.get("KCM_AGGREGATE_THRESHOLD", "5000")),
-        map_tiles=_tiles(os.environ.get("KCM_TILES", "OpenStreetMap")),
+        map_tiles=_tiles(os.environ.get("KCM_TILES", "none")),
+        read_only=_flag(os.environ.get("KCM_READ_ONLY", "")),
         cache_dir=_cache_dir(),
     )
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _cache_dir() -> Path:
@@ -67,4 +77,7 @@ def _cache_dir() -> Path:
 
 
 def _tiles(value: str) -> str | None:
-    return None if value.strip().lower() in {"", "none", "off"} else value.strip()
+    text = value.strip()
+    if text.lower() in {"", "none", "off"}:
+        return None
+    return "OpenStreetMap" if text.lower() == "osm" else text

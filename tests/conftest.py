@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,13 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def events_csv() -> Path:
     return ROOT / "events.csv"
+
+
+def as_shown(markdown_source: str) -> str:
+    """Return the text a reader sees for Markdown source whose data ``dashboard.plain.plain`` wrote as code spans."""
+
+    def unfence(match: re.Match[str]) -> str:
+        inner = match.group(2)
+        return inner[1:-1] if len(inner) > 2 and inner[0] == inner[-1] == " " else inner
+
+    return re.sub(r"(`+)(.+?)\1(?!`)", unfence, markdown_source)

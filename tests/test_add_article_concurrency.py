@@ -23,7 +23,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodata.events import history_path, validate_file
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_shown
 
 PAGE = ROOT / "dashboard" / "pages" / "1_Add_article.py"
 BARRIER_TIMEOUT_S = 120.0
@@ -103,7 +103,7 @@ def _accept_session(
                     if "article_saved" in at.session_state
                     else [],
                     "errors": [e.value for e in at.error],
-                    "info": [i.value for i in at.info],
+                    "info": [as_shown(i.value) for i in at.info],
                     "exception": [str(e.value) for e in at.exception],
                     "started": started,
                     "finished": finished,

@@ -162,7 +162,10 @@ def test_type_table_covers_every_event_type_and_rejects_others() -> None:
 
 
 def test_every_gazetteer_country_has_a_name() -> None:
-    assert {p.country for p in load_gazetteer()} <= set(COUNTRY_NAMES)
+    gazetteer = load_gazetteer()
+    codes = {p.country for p in gazetteer}
+    assert {c for c in codes if not (COUNTRY_NAMES.get(c) or gazetteer.country_name(c))} == set()
+    assert gazetteer.country_name("FR") == "France" and gazetteer.country_name("XX") is None
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,13 @@ KNOWN = [
     ("kcm:rabia", "Rabia", 36.80000, 42.08333, "Nineveh", "town"),
     ("kcm:zummar", "Zummar", 36.77041, 42.63824, "Nineveh", "town"),
     ("kcm:faysh-khabur", "Faysh Khabur", 37.06806, 42.37750, "Dohuk", "town"),
+    ("kcm:amerli", "Amerli", 34.72500, 44.58750, "Salah ad-Din", "town"),
+    ("kcm:bashir", "Bashir", 35.24639, 44.27583, "Kirkuk", "town"),
+    ("geonames:90393", "Tal Afar", 36.37913, 42.44806, "Nineveh", "town"),
+    ("geonames:92430", "Qaraqosh", 36.27093, 43.37758, "Nineveh", "town"),
+    ("geonames:93709", "Mandali", 33.74810, 45.55503, "Diyala", "town"),
+    ("geonames:6998238", "Ibrahim Khalil", 37.13963, 42.56995, "Dohuk", "crossing"),
+    ("geonames:92138", "Al-Qaim", 34.39251, 40.98945, "Anbar", "town"),
 ]
 REGIONS = [
     ("kcm:gov-kirkuk", "محافظة كركوك", "governorate"),
@@ -59,6 +66,18 @@ REGIONS = [
     ("kcm:gov-diyala", "محافظة ديالى", "governorate"),
     ("kcm:gov-salahaddin", "محافظة صلاح الدين", "governorate"),
     ("kcm:gov-baghdad", "محافظة بغداد", "governorate"),
+    # the slugs of tests/data/realtext/GUIDELINES.md
+    ("kcm:gov-anbar", "محافظة الأنبار", "governorate"),
+    ("kcm:gov-babil", "محافظة بابل", "governorate"),
+    ("kcm:gov-basra", "محافظة البصرة", "governorate"),
+    ("kcm:gov-najaf", "محافظة النجف", "governorate"),
+    ("kcm:gov-karbala", "محافظة كربلاء", "governorate"),
+    ("kcm:gov-wasit", "محافظة واسط", "governorate"),
+    ("kcm:gov-maysan", "محافظة ميسان", "governorate"),
+    ("kcm:gov-dhi-qar", "محافظة ذي قار", "governorate"),
+    ("kcm:gov-muthanna", "محافظة المثنى", "governorate"),
+    ("kcm:gov-qadisiyyah", "محافظة القادسية", "governorate"),
+    ("kcm:gov-halabja", "محافظة حلبجة", "governorate"),
     ("kcm:kurdistan-region", "إقليم كردستان", "region"),
     ("kcm:iraq", "العراق", "country"),
 ]
@@ -101,8 +120,13 @@ def test_canonical_names_are_plain_and_geonames_spelling_is_kept(gaz: Gazetteer)
 
 
 def test_contents_cover_iraq_and_neighbours(gaz: Gazetteer) -> None:
-    countries = {p.country for p in gaz}
-    assert countries == {"IQ", "IR", "JO", "KW", "SA", "SY", "TR"}
+    towns = {p.country for p in gaz if p.kind == "town"}
+    assert towns == {"IQ", "IR", "JO", "KW", "SA", "SY", "TR"}
+    # beyond the neighbours, only countries and large capitals
+    far = [p for p in gaz if p.country not in towns]
+    assert {p.kind for p in far} == {"country", "city"}
+    assert all((p.population or 0) >= 500_000 for p in far if p.kind == "city")
+    assert "القاهرة" in gaz.get("geonames:360630").names  # Cairo
     iraq = [p for p in gaz if p.country == "IQ"]
     assert len(iraq) >= 180
     for place in gaz:
@@ -112,6 +136,67 @@ def test_contents_cover_iraq_and_neighbours(gaz: Gazetteer) -> None:
         assert place.id.startswith(("geonames:", "kcm:")), place
     for place in iraq:
         assert 29 <= place.lat <= 37.5 and 38.5 <= place.lon <= 48.8, place
+
+
+def test_every_iraqi_governorate_is_there_once(gaz: Gazetteer) -> None:
+    from geodata.gazetteer import IRAQ_ADMIN1
+
+    governorates = [p for p in gaz if p.kind == "governorate"]
+    assert sorted(p.admin1 for p in governorates) == sorted(IRAQ_ADMIN1.values())  # 18 + Halabja
+    for place in governorates:
+        assert place.country == "IQ" and place.geo_precision == 3 and place.name_ar.startswith("محافظة ")
+
+
+# country, GeoNames country id (GUIDELINES.md), Arabic name (CLDR), capital's GeoNames point
+COUNTRIES = [
+    ("IR", "geonames:130758", "إيران", 35.69439, 51.42151),
+    ("TR", "geonames:298795", "تركيا", 39.91987, 32.85427),
+    ("SY", "geonames:163843", "سوريا", 33.5102, 36.29128),
+    ("JO", "geonames:248816", "الأردن", 31.95522, 35.94503),
+    ("SA", "geonames:102358", "المملكة العربية السعودية", 24.68773, 46.72185),
+    ("KW", "geonames:285570", "الكويت", 29.36972, 47.97833),
+    ("US", "geonames:6252001", "الولايات المتحدة", 38.89511, -77.03637),
+]
+
+
+@pytest.mark.parametrize(("iso", "pid", "name_ar", "lat", "lon"), COUNTRIES)
+def test_countries_are_region_level_places_at_their_capital(
+    gaz: Gazetteer, iso: str, pid: str, name_ar: str, lat: float, lon: float
+) -> None:
+    place = gaz.get(pid)
+    assert (place.country, place.kind, place.geo_precision, place.name_ar) == (iso, "country", 3, name_ar)
+    assert place.is_region and place.admin1 == ""
+    assert place.lat == pytest.approx(lat, abs=0.01) and place.lon == pytest.approx(lon, abs=0.01)
+    assert "CLDR" in place.source and "GeoNames" in place.source
+
+
+def test_all_countries_with_arabic_and_english_names(gaz: Gazetteer) -> None:
+    countries = [p for p in gaz if p.kind == "country"]
+    assert len(countries) >= 240
+    assert len({p.country for p in countries}) == len(countries)
+    assert all(p.name_ar for p in countries)
+    # every name is matchable, except those dropped as ordinary words in country_names.csv (Chad, مالي)
+    unmatchable = {p.country for p in countries if p.name not in p.names or p.name_ar not in p.names}
+    assert unmatchable == {"TD", "ML"}
+    assert {"Türkiye", "Turkey", "تركيا"} <= set(gaz.get("geonames:298795").names)
+    assert "مالي" not in gaz.get("geonames:2453866").names  # Mali, but also "financial"
+    assert gaz.get("geonames:2750405").name == "Netherlands"  # "The Netherlands" without "The"
+
+
+def test_the_file_stays_small() -> None:
+    assert get_settings().gazetteer_path.stat().st_size < 1_500_000
+
+
+def test_country_names_file_errors_name_line_and_column(tmp_path: Path) -> None:
+    from geodata.gazetteer import read_country_names
+
+    bad = tmp_path / "c.csv"
+    bad.write_text("iso,names,drop_names\nIR,ایران,\nIran,x,\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match=r"c\.csv:3:iso: .*'Iran'"):
+        read_country_names(bad)
+    bad.write_text("iso,names\nIR,x\n", encoding="utf-8")
+    with pytest.raises(GazetteerError, match=r"c\.csv:1: expected the columns"):
+        read_country_names(bad)
 
 
 def test_bad_alternate_names_are_dropped(gaz: Gazetteer) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from geodata.cli import main
 from geodata.errors import InputError
+from geodata.gazetteer import Gazetteer, Place
 from geodata.geocode import Match, Mention, find_mentions, geocode, geocode_many
 from tests.conftest import SEED_DIR
 
@@ -512,3 +513,148 @@ def test_cli_reads_names_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_cli_without_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["geocode"]) == 1
     assert "no names given" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- countries, governorates, possessives (issue 9)
+
+IRAN, TURKEY, SYRIA, KUWAIT = "geonames:130758", "geonames:298795", "geonames:163843", "geonames:285570"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Iraq's", "kcm:iraq"),
+        ("Baghdad's", "geonames:98182"),
+        ("Kirkuk’s", KIRKUK),
+        ("Kirkukʼs", KIRKUK),
+        ("Kurdistan Region's", "kcm:kurdistan-region"),
+        ("Iran's", IRAN),
+        ("Karkuk", KIRKUK),
+        ("Arbil", ERBIL),
+        ("Khormato", TUZ),
+        ("Khurmatu", TUZ),
+        ("Tuz Khurmato", TUZ),
+        ("Al-Qaim", "geonames:92138"),
+        ("Al Qa'im", "geonames:92138"),
+        ("القائم", "geonames:92138"),
+        ("بالقائم", "geonames:92138"),
+    ],
+)
+def test_possessives_and_spelling_variants(query: str, expected: str) -> None:
+    match = geocode(query)
+    assert match is not None and match.place_id == expected and not match.ambiguous
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("بابل", "kcm:gov-babil"),
+        ("ببابل", "kcm:gov-babil"),
+        ("Babil", "kcm:gov-babil"),
+        ("الأنبار", "kcm:gov-anbar"),
+        ("Anbar province", "kcm:gov-anbar"),
+        ("محافظة البصرة", "kcm:gov-basra"),
+        ("Basra province", "kcm:gov-basra"),
+        ("ذي قار", "kcm:gov-dhi-qar"),
+        ("محافظة حلبجة", "kcm:gov-halabja"),
+    ],
+)
+def test_governorates_resolve_iraq_first(query: str, expected: str) -> None:
+    match = geocode(query)
+    assert match is not None and match.place_id == expected and not match.ambiguous
+    assert match.kind == "governorate"
+
+
+def test_babil_is_never_babol() -> None:
+    match = geocode("بابل")
+    assert match is not None and match.place_id == "kcm:gov-babil"
+    assert "geonames:142363" in [a.place_id for a in match.alternatives]  # Babol, Iran: listed, never chosen
+    assert geocode("Babol").place_id == "geonames:142363"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("إيران", IRAN),
+        ("Iran", IRAN),
+        ("تركيا", TURKEY),
+        ("Türkiye", TURKEY),
+        ("Turkey", TURKEY),
+        ("سوريا", SYRIA),
+        ("Syria", SYRIA),
+        ("الكويت", KUWAIT),  # the country before Kuwait City
+        ("Kuwait", KUWAIT),
+        ("الولايات المتحدة", "geonames:6252001"),
+        ("Britain", "geonames:2635167"),
+        ("سورية", SYRIA),
+        ("لسورية", SYRIA),
+    ],
+)
+def test_countries_resolve(query: str, expected: str) -> None:
+    match = geocode(query)
+    assert match is not None and match.place_id == expected and match.kind == "country"
+
+
+@pytest.mark.parametrize(
+    "query", ["Iranian", "Saudi", "التركية", "السورية", "مالي", "Chad", "Bashir", "بشير"]
+)
+def test_adjectives_and_words_named_like_countries_do_not_resolve(query: str) -> None:
+    assert geocode(query) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("زار القاهرة وبيروت", [("القاهرة", "geonames:360630"), ("وبيروت", "geonames:276781")]),
+        ("from Cairo to London", [("Cairo", "geonames:360630"), ("London", "geonames:2643743")]),
+        # a long word written without its space still finds a foreign name; a short one must be exact
+        ("وصل وفد الولاياتالمتحدة", [("الولاياتالمتحدة", "geonames:6252001")]),
+        ("وقال بأنه سيزور", []),
+    ],
+)
+def test_find_mentions_capitals_and_foreign_names(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(m.text, m.match.place_id) for m in find_mentions(text)] == expected
+
+
+def _toy_gazetteer() -> Gazetteer:
+    """A real gazetteer of three places in which a small Iraqi village shares its name with a populous country."""
+
+    def place(pid: str, name: str, country: str, kind: str, lat: float, lon: float, pop: int | None) -> Place:
+        precision = 3 if kind == "country" else 1
+        return Place(pid, name, "", (name,), lat, lon, "", country, kind, pop, "test", precision)
+
+    return Gazetteer(
+        [
+            place("kcm:jordan-village", "Jordan", "IQ", "town", 35.0, 44.0, 300),
+            place("geonames:248816", "Jordan", "JO", "country", 31.95, 35.93, 9_000_000),
+            place("geonames:1", "Jordan", "JO", "city", 31.0, 36.0, 20_000),
+        ]
+    )
+
+
+def test_a_country_never_outranks_an_iraqi_place_of_its_name() -> None:
+    gaz = _toy_gazetteer()
+    match = geocode("Jordan", gazetteer=gaz)
+    assert match is not None and match.place_id == "kcm:jordan-village" and not match.ambiguous
+    assert "geonames:248816" in [a.place_id for a in match.alternatives]
+    # without the Iraqi village the country wins over its city namesake
+    foreign = Gazetteer([p for p in gaz if p.country != "IQ"])
+    assert geocode("Jordan", gazetteer=foreign).place_id == "geonames:248816"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Iraq's army entered Kirkuk’s airport.", [("Iraq", "kcm:iraq"), ("Kirkuk", KIRKUK)]),
+        ("Baghdad's forces and Erbil's Peshmerga", [("Baghdad", "geonames:98182"), ("Erbil", ERBIL)]),
+        ("the Kurds' retreat from Khormato", [("Khormato", TUZ)]),
+        ("Iran, Turkey and Syria closed the border", [("Iran", IRAN), ("Turkey", TURKEY), ("Syria", SYRIA)]),
+        ("أغلقت إيران وتركيا حدودهما", [("إيران", IRAN), ("وتركيا", TURKEY)]),
+        ("وصل الوفد إلى بابل والأنبار", [("بابل", "kcm:gov-babil"), ("والأنبار", "kcm:gov-anbar")]),
+    ],
+)
+def test_find_mentions_possessives_and_countries(text: str, expected: list[tuple[str, str]]) -> None:
+    got = [(m.text, m.match.place_id) for m in find_mentions(text)]
+    assert got == expected
+    for m in find_mentions(text):
+        assert text[m.start : m.end] == m.text

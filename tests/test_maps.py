@@ -324,3 +324,61 @@ def test_layer_script_is_valid_javascript(tmp_path) -> None:
     path.write_text(script.group(0), encoding="utf-8")
     checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+# ---------------------------------------------------------------- offline assets, outlines, areas, front lines
+
+
+def _areas_and_fronts(place: str = "Kirkuk"):
+    from geodata.areas import areas_from_control, front_lines
+
+    control = _control()
+    control.loc[0, "place"] = place
+    control = pd.concat(
+        [
+            control,
+            control.iloc[[0]].assign(place_id="x", place="Dibis", lat=35.65, lon=44.07, controller="krg"),
+        ]
+    )
+    areas = areas_from_control(control)
+    return areas, front_lines(areas)
+
+
+def test_leaflet_comes_from_our_server_and_nothing_else_is_loaded() -> None:
+    from geodata.maps import STATIC_DIR, STATIC_URL, build_candidates_map
+
+    for fmap in (_build(), build_candidates_map([], tiles=None)):
+        assets = [url for _, url in [*fmap.default_js, *fmap.default_css]]
+        assert assets == [f"{STATIC_URL}/leaflet/leaflet.js", f"{STATIC_URL}/leaflet/leaflet.css"]
+        for url in assets:
+            assert (STATIC_DIR / url.removeprefix(f"{STATIC_URL}/")).is_file()
+        html = fmap.get_root().render()
+        assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "code.jquery" not in html
+
+
+def test_outlines_are_always_drawn_and_areas_follow_their_layer() -> None:
+    areas, fronts = _areas_and_fronts()
+    payload = _payload(_build(areas=areas, fronts=fronts))
+    assert len(payload["base"]["features"]) == 25 and payload["tiles"] is False
+    assert len(payload["areas"]["features"]) == len(areas) >= 2
+    assert len(payload["fronts"]["features"]) == len(fronts) >= 1
+    only_places = _payload(_build(areas=areas, fronts=fronts, layers=["control"]))
+    assert "areas" not in only_places and "fronts" not in only_places and "base" in only_places
+    assert _payload(_build(tiles="OpenStreetMap"))["tiles"] is True
+
+
+def test_the_legend_starts_folded_and_explains_areas_and_fronts() -> None:
+    html = _html(_build())
+    assert 'details class=\\"kcm-legend\\" dir=' in html  # the legend markup travels as a JSON string
+    assert 'class=\\"kcm-legend\\" open' not in html
+    assert "Front line (approximate)" in html and "Contested area" in html
+
+
+@pytest.mark.parametrize("text", [XSS, "zq{{ 7*191 }}zq", "{% if 1 %}yes{% endif %}", "open {# comment"])
+def test_area_text_is_data_never_markup_or_template(text: str) -> None:
+    areas, fronts = _areas_and_fronts(place=text)
+    fmap = _build(areas=areas, fronts=fronts)
+    raw = fmap.get_root().render()
+    lines = [line for f in _payload(fmap)["areas"]["features"] for line in f["properties"]["t"]]
+    assert any(text in line for line in lines)  # shown as written (the page uses textContent)
+    assert "zq1337zq" not in raw and "<img src=x" not in raw

@@ -15,6 +15,7 @@ from geodata.names import (
     script_of,
     skeleton_key,
     strip_article,
+    strip_possessive,
 )
 
 # Pairs of spellings that must share the exact-level key: one row per variation class of PLACES.md.
@@ -173,3 +174,22 @@ def test_fast_paths_agree_with_the_general_keys(word: str) -> None:
     assert arabic_skeleton(key) == skeleton_key(key)
     if "وو" not in key and "يي" not in key:
         assert phonetic_key(key) == compact_key(key) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Iraq's", "Iraq"),
+        ("Kirkuk’s", "Kirkuk"),
+        ("Kirkukʼs", "Kirkuk"),
+        ("the Kurds'", "the Kurds"),
+        ("Kurdistan Region's", "Kurdistan Region"),
+        ("Baghdad's forces", "Baghdad forces"),
+        ("Ma'an", "Ma'an"),  # an inner apostrophe is part of the name
+        ("Rabi'a", "Rabi'a"),
+        ("Ra's al-Ain", "Ra's al-Ain"),  # too short to be a possessive
+        ("كركوك", "كركوك"),
+    ],
+)
+def test_strip_possessive(text: str, expected: str) -> None:
+    assert strip_possessive(text) == expected

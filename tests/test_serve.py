@@ -45,3 +45,15 @@ def test_warm_up_leaves_the_map_component_to_the_page(events_csv: Path) -> None:
     env = dict(os.environ, KCM_EVENTS=str(events_csv))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_warm_up_prints_no_script_run_context_warning(events_csv: Path) -> None:
+    """`make run` used to print "missing ScriptRunContext" from the warm-up thread; that warning is expected there."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from dashboard.serve import warm_up; warm_up()"
+    env = dict(os.environ, KCM_EVENTS=str(events_csv))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert "ScriptRunContext" not in out.stdout + out.stderr

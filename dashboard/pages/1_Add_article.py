@@ -6,7 +6,6 @@ text → candidates on a small map → editable table → accept (repeats skippe
 
 from __future__ import annotations
 
-import html
 from datetime import date
 
 import pandas as pd
@@ -14,6 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import cache
+from dashboard.plain import html_text, plain
 from geodata.errors import ArticleError, EventValidationError, GeodataError
 from geodata.events import AppendResult, append_events, load_events, update_event, withdraw_event
 from geodata.extract import Extraction, decode_article, extract_article
@@ -57,6 +57,9 @@ EDITABLE_COLUMNS: tuple[str, ...] = (
 st.set_page_config(page_title="Add article · Kirkuk Control Map", page_icon="📰", layout="wide")
 settings = get_settings()
 state = st.session_state
+if settings.read_only:  # the navigation leaves this page out; this guards a direct run of the script
+    st.info("This server is read-only: articles cannot be added and events cannot be corrected.")
+    st.stop()
 st.title("Add an article · إضافة مقال")
 st.caption(
     "Paste or upload a news article in Arabic or English. The places, dates and candidate events it reports are "
@@ -77,15 +80,15 @@ def highlighted(extraction: Extraction) -> str:
     for start, end, kind, title in spans:
         if start < pos:
             continue  # a date inside a place name (or the reverse): mark the first only
-        out.append(html.escape(extraction.text[pos:start]))
+        out.append(html_text(extraction.text[pos:start]))
         out.append(
-            f'<mark class="kcm-{kind}" style="background:{colors[kind]}" title="{html.escape(title, quote=True)}">'
-            f"{html.escape(extraction.text[start:end])}</mark>"
+            f'<mark class="kcm-{kind}" style="background:{colors[kind]}" title="{html_text(title)}">'
+            f"{html_text(extraction.text[start:end])}</mark>"
         )
         pos = end
-    out.append(html.escape(extraction.text[pos:]))
+    out.append(html_text(extraction.text[pos:]))
     direction = "rtl" if extraction.lang == "ar" else "ltr"
-    body = "".join(out).replace("\n", "<br>")
+    body = "".join(out)  # html_text has turned every line break into <br>
     return f'<div dir="{direction}" style="line-height:1.9;white-space:normal">{body}</div>'
 
 
@@ -136,7 +139,7 @@ def article_flow() -> None:
             text = decode_article(upload.getvalue(), upload.name)
             source_name = upload.name
         except ArticleError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
     elif pasted.strip():
         text = pasted
@@ -149,12 +152,12 @@ def article_flow() -> None:
             text, published=published, lang=None if lang_choice == "auto" else lang_choice
         )
     except GeodataError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     for warning in extraction.warnings:
-        st.warning(warning)
-    st.write(
-        f"Published: **{extraction.published or 'unknown'}** · language: **{extraction.lang}** · "
+        st.warning(plain(warning))
+    st.markdown(
+        f"Published: **{plain(extraction.published or 'unknown')}** · language: **{plain(extraction.lang)}** · "
         f"{len(extraction.places)} place mention(s), {len(extraction.dates)} date(s), "
         f"{len(extraction.events)} candidate event(s)"
     )
@@ -220,7 +223,7 @@ def article_flow() -> None:
         try:
             left_out = fill_controllers(to_save, settings.events_path)
             for message in left_out:
-                st.warning(message)
+                st.warning(plain(message))
             # the same article accepted twice: append_events skips what the file holds already, checked under
             # its file lock, so two sessions accepting the same candidates at once save them once
             result = (
@@ -244,14 +247,14 @@ def article_flow() -> None:
                 hide_index=True,
             )
         except (GeodataError, OSError) as exc:
-            st.error(f"Nothing was saved: {exc}")
+            st.error(f"Nothing was saved: {plain(exc)}")
         else:
             if result.repeated:
-                st.info(duplicates_message(result.repeated, settings.events_path))
+                st.info(plain(duplicates_message(result.repeated, settings.events_path)))
             cache.load_dataset.clear()  # the main map shows them at once
             state[K_SAVED] = list(result.ids)
     if state.get(K_SAVED):
-        st.success(f"Saved {len(state[K_SAVED])} event(s): {', '.join(state[K_SAVED])}")
+        st.success(f"Saved {len(state[K_SAVED])} event(s): {plain(', '.join(state[K_SAVED]))}")
 
 
 article_flow()
@@ -265,7 +268,7 @@ st.caption(
 try:
     saved = load_events(settings.events_path, validate=False) if settings.events_path.exists() else None
 except (GeodataError, OSError) as exc:
-    st.error(str(exc))
+    st.error(plain(exc))
     saved = None
 if saved is not None and len(saved):
     ids = [str(v) for v in saved["event_id"]]
@@ -286,14 +289,14 @@ if saved is not None and len(saved):
         if fix_col.button("Apply the correction", key=K_FIX_APPLY):
             update_event(settings.events_path, event_id, {column: value}, reason=reason)
             cache.load_dataset.clear()
-            st.success(f"{event_id}: {column} corrected.")
+            st.success(f"{plain(event_id)}: {plain(column)} corrected.")
         if withdraw_col.button("Withdraw the event", key=K_FIX_WITHDRAW):
             withdraw_event(settings.events_path, event_id, reason=reason)
             cache.load_dataset.clear()
-            st.success(f"{event_id} withdrawn.")
+            st.success(f"{plain(event_id)} withdrawn.")
     except EventValidationError as exc:
-        st.error("; ".join(str(p) for p in exc.problems[:5]))
+        st.error(plain("; ".join(str(p) for p in exc.problems[:5])))
     except (GeodataError, OSError) as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
 else:
     st.info("The events file has no events yet.")

@@ -1,6 +1,7 @@
-"""Real-browser fixtures: Debian's chromium driven by Playwright, the dashboard as a subprocess, CDN files from npm.
+"""Real-browser fixtures: Debian's chromium driven by Playwright, the dashboard as a subprocess, the network refused.
 
-Without chromium or npm the browser tests skip with the reason; under CI=true they fail instead.
+Every request that does not go to the app's own server is aborted (and recorded in ``page.refused``): the pages are
+seen as an offline user sees them. Without chromium the browser tests skip with the reason; under CI=true they fail.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 import pytest
 
-from tests.browser.assets import find_tool, install_assets, offline_router
+from tests.browser.assets import find_tool, offline_router
 from tests.conftest import IN_CI, ROOT
 
 CHROMIUM_ARGS = [
@@ -46,18 +47,6 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def node_modules() -> Path:
-    npm = find_tool("npm")
-    if npm is None:
-        _unavailable("npm is not installed: the map's Leaflet files come from the npm registry")
-    try:
-        return install_assets(str(npm))
-    except (subprocess.SubprocessError, OSError) as exc:
-        _unavailable(f"npm install of the map's CDN files failed: {exc}")
-        raise
-
-
-@pytest.fixture(scope="session")
 def browser(chromium_path: str) -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
@@ -70,17 +59,21 @@ def browser(chromium_path: str) -> Iterator[Any]:
 
 
 @pytest.fixture
-def new_page(browser: Any, node_modules: Path) -> Iterator[Callable[..., Any]]:
-    """Open pages that can reach localhost and the local CDN copies only, and record any JS dialog."""
+def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Open pages that can reach the app's own server only; record refused requests, page errors and dialogs."""
     contexts: list[Any] = []
 
     def make(**options: Any) -> Any:
         options.setdefault("viewport", {"width": 1400, "height": 1100})
         context = browser.new_context(accept_downloads=True, **options)
-        context.route("**/*", offline_router(node_modules))
+        refused: list[str] = []
+        context.route("**/*", offline_router(refused))
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []
+        page.refused = refused
+        page.errors = []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
 
         def on_dialog(dialog: Any) -> None:
             page.dialogs.append(dialog.message)
