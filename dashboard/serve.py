@@ -69,7 +69,6 @@ def warm_up() -> None:
         path = get_settings().events_path
         dataset = cache.load_dataset(str(path), cache.file_version(path))
         cache.control_on(dataset.path, dataset.version, dataset.last)
-        cache.changes_in(dataset.path, dataset.version, dataset.first, dataset.last)
     except Exception:  # the page reports load errors itself; warming up must never stop the server
         logger.exception("warm-up of the dashboard failed; the page will load the data itself")
     finally:

@@ -50,7 +50,8 @@ def _events_option(p: argparse.ArgumentParser) -> None:
         "--events",
         type=Path,
         default=None,
-        help="events file (.csv or GeoParquet .parquet); default: $KCM_EVENTS or the bundled events.csv",
+        help="events: a .csv, a GeoParquet .parquet, or a folder of GeoParquet files (kcm export --partition); "
+        "default: $KCM_EVENTS or the bundled events.csv",
     )
 
 
@@ -130,11 +131,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_control(args: argparse.Namespace) -> int:
     """Print who controlled each place as of a date."""
-    from geodata.control import control_as_of, control_records
-    from geodata.events import load_events
+    from geodata.control import control_records
+    from geodata.store.dataset import open_dataset
 
-    events = load_events(args.events)
-    state = control_as_of(events, args.as_of)
+    state = open_dataset(args.events).control_as_of(args.as_of)
     if args.areas:
         return _write_areas(state, args)
     if args.output is not None:
@@ -171,9 +171,9 @@ def _write_areas(state: object, args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the events selected by the filters to GeoJSON, CSV, ACLED-style CSV, GeoPackage or GeoParquet."""
-    from geodata.events import load_events
-    from geodata.export import write_events
-    from geodata.filters import EventFilter, apply_filter
+    from geodata.export import write_dataset, write_partitioned_dataset
+    from geodata.filters import EventFilter
+    from geodata.store.dataset import open_dataset
 
     flt = EventFilter(
         date_from=args.date_from,
@@ -182,10 +182,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         actors=tuple(args.actor or ()),
         places=tuple(args.place or ()),
     )
-    events = load_events(args.events)
-    selected = apply_filter(events, flt)
-    target = sys.stdout.buffer if args.output == "-" else Path(args.output)
-    n = write_events(selected, target, fmt=args.format, event_filter=flt)
+    dataset = open_dataset(args.events)
+    if args.partition:
+        if args.output == "-" or args.format not in (None, "parquet"):
+            raise InputError(
+                "--partition writes a folder of GeoParquet files: give -o FOLDER and no other --format"
+            )
+        n = write_partitioned_dataset(dataset, Path(args.output), by=args.partition, event_filter=flt)
+    else:
+        target = sys.stdout.buffer if args.output == "-" else Path(args.output)
+        n = write_dataset(dataset, target, fmt=args.format, event_filter=flt)
     print(f"exported {n} event(s) to {args.output}", file=sys.stderr)
     return EXIT_OK
 
@@ -325,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: from the extension of -o; GeoJSON for '-'); "
         "'acled' is CSV in ACLED's columns, only by name",
+    )
+    exp.add_argument(
+        "--partition",
+        choices=("month", "year"),
+        default=None,
+        help="write a folder of GeoParquet files in hive partitions (month=2017-10/...) to -o",
     )
     exp.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, or '-' for stdout")
     exp.set_defaults(func=cmd_export)

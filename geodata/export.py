@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from geodata.filters import EventFilter
+    from geodata.store.dataset import EventDataset
 
 FORMATS: dict[str, str] = {
     ".geojson": "geojson",
@@ -50,6 +51,7 @@ FORMATS: dict[str, str] = {
 # Every format; ``acled`` has no extension of its own (``.csv`` means our CSV), so it is always asked for by name.
 EXPORT_FORMATS: tuple[str, ...] = ("geojson", "csv", "acled", "gpkg", "parquet")
 CHUNK_ROWS = 50_000
+PARTITION_CHUNK_ROWS = 1_000_000  # rows per file written at most; a month of 10M events is a few files
 _QUEUE_PIECES = 3
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"); such text cells get a leading quote.
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -196,14 +198,14 @@ def _features(gdf: pd.DataFrame, id_column: str) -> bytes:
 
 
 def iter_geojson(
-    gdf: pd.DataFrame,
+    gdf: pd.DataFrame | Iterable[pd.DataFrame],
     *,
     event_filter: EventFilter | None = None,
     members: dict[str, Any] | None = None,
     id_column: str = "event_id",
     chunk_rows: int = CHUNK_ROWS,
 ) -> Iterator[bytes]:
-    """Yield an RFC 7946 FeatureCollection in pieces of at most ``chunk_rows`` features.
+    """Yield an RFC 7946 FeatureCollection in pieces of at most ``chunk_rows`` features (or per chunk given).
 
     ``event_filter`` is recorded as the foreign member ``"filter"``; ``members`` adds other top-level members.
     """
@@ -212,11 +214,26 @@ def iter_geojson(
         head["filter"] = event_filter.to_dict()
     head.update(members or {})
     yield orjson.dumps(head)[:-1] + b',"features":['
-    for start in range(0, len(gdf), chunk_rows):
-        if start:
+    first = True
+    for chunk in _chunks(gdf, chunk_rows):
+        if not len(chunk):
+            continue
+        if not first:
             yield b","
-        yield _features(gdf.iloc[start : start + chunk_rows], id_column)
+        yield _features(chunk, id_column)
+        first = False
     yield b"]}\n"
+
+
+def _chunks(data: pd.DataFrame | Iterable[pd.DataFrame], chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Yield a frame in slices of ``chunk_rows`` rows; chunks already made (streamed from a dataset) as they are."""
+    import pandas as pd
+
+    if not isinstance(data, pd.DataFrame):
+        yield from data
+        return
+    for start in range(0, len(data), chunk_rows):
+        yield data.iloc[start : start + chunk_rows]
 
 
 def to_geojson_bytes(gdf: pd.DataFrame, *, event_filter: EventFilter | None = None) -> bytes:
@@ -251,7 +268,7 @@ def neutralise_formula(cell: str) -> str:
 
 
 def _iter_csv_table(
-    gdf: pd.DataFrame,
+    gdf: pd.DataFrame | Iterable[pd.DataFrame],
     header: tuple[str, ...],
     cells_of: Callable[[pd.DataFrame], dict[str, list[str]]],
     plain: frozenset[str],
@@ -266,9 +283,9 @@ def _iter_csv_table(
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    for start in range(0, len(gdf), chunk_rows):
-        cells = cells_of(gdf.iloc[start : start + chunk_rows])
-        n = min(chunk_rows, len(gdf) - start)
+    for chunk in _chunks(gdf, chunk_rows):
+        cells = cells_of(chunk)
+        n = len(chunk)
         columns = [
             cells.get(name, [""] * n)
             if name in plain
@@ -284,7 +301,7 @@ def _iter_csv_table(
         yield rest.encode("utf-8")
 
 
-def iter_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+def iter_csv(gdf: pd.DataFrame | Iterable[pd.DataFrame], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
     """Yield the events as UTF-8 CSV in :data:`~geodata.vocab.EVENT_COLUMNS` order, safe against formula injection."""
     yield from _iter_csv_table(gdf, EVENT_COLUMNS, frame_cells, _PLAIN_CSV_COLUMNS, chunk_rows)
 
@@ -523,7 +540,9 @@ def acled_cells(frame: pd.DataFrame) -> dict[str, list[str]]:
     }
 
 
-def iter_acled_csv(gdf: pd.DataFrame, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+def iter_acled_csv(
+    gdf: pd.DataFrame | Iterable[pd.DataFrame], *, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[bytes]:
     """Yield the events as UTF-8 CSV in ACLED's columns (:data:`ACLED_COLUMNS`), safe against formula injection."""
     yield from _iter_csv_table(gdf, ACLED_COLUMNS, acled_cells, _PLAIN_ACLED_COLUMNS, chunk_rows)
 
@@ -675,3 +694,63 @@ def _write_to_stream(
                 while block := fh.read(1 << 20):
                     stream.write(block)
     stream.flush()
+
+
+# ---------------------------------------------------------------- from a dataset, streamed
+
+
+def write_dataset(
+    dataset: EventDataset,
+    dest: str | os.PathLike[str] | IO[bytes],
+    *,
+    fmt: str | None = None,
+    event_filter: EventFilter | None = None,
+) -> int:
+    """Write the events of a dataset that ``event_filter`` selects, streamed chunk by chunk from the query.
+
+    GeoJSON and both CSVs never hold more than one chunk of rows; GeoPackage and GeoParquet, whose writers need
+    a whole frame, load the selected rows. Paths are replaced atomically, as by :func:`write_events`.
+    """
+    kind = export_format(dest, fmt)
+    if kind in ("gpkg", "parquet"):
+        return write_events(dataset.frame(event_filter), dest, fmt=kind, event_filter=event_filter)
+    writers: dict[str, Callable[[Iterable[pd.DataFrame]], Iterator[bytes]]] = {
+        "geojson": lambda frames: iter_geojson(frames, event_filter=event_filter),
+        "csv": iter_csv,
+        "acled": iter_acled_csv,
+    }
+    counted = _Counted(dataset.iter_frames(event_filter, chunk_rows=CHUNK_ROWS))
+    if isinstance(dest, str | os.PathLike):
+        target = Path(dest)
+        if not target.parent.is_dir():
+            raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
+        with atomic_path(target, durable=False) as tmp, open(tmp, "wb") as fh:
+            _write_pieces(writers[kind](counted), fh)
+    else:
+        _write_pieces(writers[kind](counted), dest)
+        dest.flush()
+    return counted.rows
+
+
+class _Counted:
+    """Iterate frames and count their rows."""
+
+    def __init__(self, frames: Iterator[pd.DataFrame]) -> None:
+        self.frames = frames
+        self.rows = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for frame in self.frames:
+            self.rows += len(frame)
+            yield frame
+
+
+def write_partitioned_dataset(
+    dataset: EventDataset, folder: Path, *, by: str = "month", event_filter: EventFilter | None = None
+) -> int:
+    """Write the selected events of a dataset as a folder of GeoParquet files in hive partitions, streamed."""
+    from geodata.store.writers import write_partitioned
+
+    return write_partitioned(
+        dataset.iter_frames(event_filter, chunk_rows=PARTITION_CHUNK_ROWS), folder, by=by
+    )

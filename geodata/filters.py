@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TEXT_SEARCH_COLUMNS: tuple[str, ...] = ("summary", "place", "place_ar", "place_as_written", "source", "notes")
+ACTOR_COLUMNS: tuple[str, ...] = ("actors", "controller_before", "controller_after")
 WITHDRAWN = "withdrawn"
 
 _TUPLE_FIELDS = ("types", "actors", "places", "statuses", "admin1s")
@@ -148,7 +149,7 @@ def apply_filter(gdf: pd.DataFrame, flt: EventFilter | None) -> pd.DataFrame:
     flt = flt or EventFilter()
     dates = gdf["event_date"]
     if not dates.is_monotonic_increasing:
-        from geodata.events import sort_events
+        from geodata.store.frame import sort_events
 
         gdf = sort_events(gdf)
         dates = gdf["event_date"]
@@ -172,29 +173,73 @@ def apply_filter(gdf: pd.DataFrame, flt: EventFilter | None) -> pd.DataFrame:
     positions = np.concatenate([extra, np.arange(lo, hi)]) if len(extra) else None
     out = gdf.iloc[positions] if positions is not None else gdf.iloc[lo:hi]
     mask = np.ones(len(out), dtype=bool)
-
-    statuses = set(flt.statuses)
-    if statuses:
-        mask &= out["status"].isin(statuses).to_numpy()
-    else:
-        mask &= (out["status"] != WITHDRAWN).to_numpy()
-    if flt.types:
-        mask &= out["event_type"].isin(flt.types).to_numpy()
-    if flt.admin1s:
-        wanted = {fold_text(a) for a in flt.admin1s}
-        mask &= _match_values(out["admin1"], lambda v: fold_text(v) in wanted)
-    if flt.actors:
-        wanted_actors = set(flt.actors)
-        by_actor = _match_values(out["actors"], lambda v: bool(wanted_actors & set(_actor_parts(v))))
-        for name in ("controller_before", "controller_after"):
-            by_actor |= _match_values(out[name], lambda v: bool(wanted_actors & {v, *split_controller(v)}))
-        mask &= by_actor
-    if flt.places:
-        mask &= _place_mask(out, flt.places)
-    if flt.text:
-        mask &= _text_mask(out, flt.text)
+    for test in value_tests(flt):
+        hit = np.zeros(len(out), dtype=bool)
+        for name, predicate in test.checks:
+            if name in out:
+                hit |= _match_values(out[name], predicate, missing=test.missing)
+        mask &= hit
     # pandas copy-on-write: the caller may modify the result without touching gdf
     return out[mask] if not mask.all() else out
+
+
+@dataclass(frozen=True)
+class ValueTest:
+    """One condition of a filter: a row passes when a check holds for its value in any of the columns checked.
+
+    Each check is ``(column, predicate)``; a predicate sees one distinct non-empty text value at a time, and a
+    missing value passes only with ``missing``. The frame path (:func:`apply_filter`) and the dataset path
+    (:mod:`geodata.store.dataset`, which turns the values that pass into ``IN`` lists pushed down to the query)
+    apply exactly these rules.
+    """
+
+    checks: tuple[tuple[str, Callable[[str], bool]], ...]
+    missing: bool = False
+
+
+def value_tests(flt: EventFilter) -> list[ValueTest]:
+    """Return every condition of ``flt`` except the date window, as :class:`ValueTest` rows (all must hold)."""
+    tests: list[ValueTest] = []
+    if flt.statuses:
+        tests.append(ValueTest((("status", set(flt.statuses).__contains__),)))
+    else:
+        tests.append(ValueTest((("status", lambda v: v != WITHDRAWN),), missing=True))
+    if flt.types:
+        tests.append(ValueTest((("event_type", set(flt.types).__contains__),)))
+    if flt.admin1s:
+        wanted = {fold_text(a) for a in flt.admin1s}
+        tests.append(ValueTest((("admin1", lambda v: fold_text(v) in wanted),)))
+    if flt.actors:
+        actors = set(flt.actors)
+        by_actor = lambda v: bool(actors & set(_actor_parts(v)))  # noqa: E731 - one rule, three columns
+        tests.append(ValueTest(tuple((name, by_actor) for name in ACTOR_COLUMNS)))
+    if flt.places:
+        tests.append(_place_test(flt.places))
+    needle = fold_text(flt.text) if flt.text else ""
+    if needle:
+        by_text = lambda v: needle in fold_text(v)  # noqa: E731
+        tests.append(ValueTest(tuple((name, by_text) for name in TEXT_SEARCH_COLUMNS)))
+    return tests
+
+
+def _place_test(places: Iterable[str]) -> ValueTest:
+    """Match place ids, or names through the gazetteer's variants and the events' own names."""
+    ids = {p.strip() for p in places if p.strip()}
+    keys = {name_key(p) for p in ids} - {""}
+    index = _gazetteer_name_index()
+    for key in keys:
+        ids |= index.get(key, frozenset())
+    by_id = ids.__contains__
+    by_name = lambda v: name_key(v) in keys  # noqa: E731
+    return ValueTest(
+        (
+            ("place_id", by_id),
+            ("origin_place_id", by_id),
+            ("place", by_name),
+            ("place_ar", by_name),
+            ("place_as_written", by_name),
+        )
+    )
 
 
 def _actor_parts(cell: str) -> list[str]:
@@ -205,13 +250,18 @@ def _actor_parts(cell: str) -> list[str]:
     return parts
 
 
-def _match_values(series: pd.Series, predicate: Callable[[str], bool]) -> np.ndarray:
-    """Evaluate ``predicate`` once per distinct value (categories or unique strings), then map it to rows."""
+def _match_values(
+    series: pd.Series, predicate: Callable[[str], bool], *, missing: bool = False
+) -> np.ndarray:
+    """Evaluate ``predicate`` once per distinct value (categories or unique strings), then map it to rows.
+
+    Missing values (and empty text) give ``missing``.
+    """
     import pandas as pd
 
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = series.cat.categories
-        hits = np.array([predicate(str(c)) for c in cats] + [False], dtype=bool)
+        hits = np.array([bool(c) and predicate(str(c)) for c in cats] + [missing], dtype=bool)
         codes = series.cat.codes.to_numpy()
         return hits[codes]  # code -1 (missing) indexes the trailing False
     seen: dict[object, bool] = {}
@@ -219,35 +269,7 @@ def _match_values(series: pd.Series, predicate: Callable[[str], bool]) -> np.nda
     def hit(value: object) -> bool:
         found = seen.get(value)
         if found is None:
-            found = seen[value] = isinstance(value, str) and bool(value) and predicate(value)
+            found = seen[value] = predicate(value) if isinstance(value, str) and value else missing
         return found
 
     return np.fromiter((hit(v) for v in series.to_numpy(dtype=object)), dtype=bool, count=len(series))
-
-
-def _place_mask(out: pd.DataFrame, places: Iterable[str]) -> np.ndarray:
-    """Match place ids, or names through the gazetteer's variants and the events' own names."""
-    ids = {p.strip() for p in places if p.strip()}
-    keys = {name_key(p) for p in ids} - {""}
-    index = _gazetteer_name_index()
-    for key in keys:
-        ids |= index.get(key, frozenset())
-    mask = np.zeros(len(out), dtype=bool)
-    for col in ("place_id", "origin_place_id"):
-        if col in out:
-            mask |= _match_values(out[col], lambda v: v in ids)
-    for col in ("place", "place_ar", "place_as_written"):
-        if col in out:
-            mask |= _match_values(out[col], lambda v: name_key(v) in keys)
-    return mask
-
-
-def _text_mask(out: pd.DataFrame, text: str) -> np.ndarray:
-    needle = fold_text(text)
-    if not needle:
-        return np.ones(len(out), dtype=bool)
-    mask = np.zeros(len(out), dtype=bool)
-    for col in TEXT_SEARCH_COLUMNS:
-        if col in out:
-            mask |= _match_values(out[col], lambda v: needle in fold_text(v))
-    return mask

@@ -28,6 +28,7 @@ from branca.element import Element, MacroElement
 from folium.template import Template
 
 from geodata.errors import InputError
+from geodata.grid import grid_origin_and_cell
 from geodata.overlays import areas_payload, base_payload, fronts_payload
 from geodata.settings import get_settings
 from geodata.vocab import (
@@ -55,7 +56,6 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "dashboard" / "static"
 STATIC_URL = "../../app/static"
 LEAFLET_VERSION = "1.9.4"
 _COORD_DIGITS = 5  # about 1 m: plenty for a screen, and short in the page
-_MAX_GRID_CELLS_PER_AXIS = 64
 _MAX_MOVEMENT_PAIRS = 500
 _CHANGES_LISTED = 5  # changes listed per place in the changes layer's tooltip
 
@@ -276,11 +276,9 @@ def _grid(df: pd.DataFrame) -> dict[str, Any]:
     lat, lon = lat[ok], lon[ok]
     if lat.size == 0:
         return {"cell": 0, "lat": [], "lon": [], "n": []}
-    span = max(float(lat.max() - lat.min()), float(lon.max() - lon.min()), 1e-6)
-    raw = span / _MAX_GRID_CELLS_PER_AXIS
-    step = 10 ** math.floor(math.log10(raw))
-    cell = next(m * step for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
-    lat0, lon0 = math.floor(lat.min() / cell) * cell, math.floor(lon.min() / cell) * cell
+    lat0, lon0, cell = grid_origin_and_cell(
+        float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
+    )
     iy = ((lat - lat0) / cell).astype(np.int64)
     ix = ((lon - lon0) / cell).astype(np.int64)
     nx = int(ix.max()) + 1
@@ -292,6 +290,12 @@ def _grid(df: pd.DataFrame) -> dict[str, Any]:
         "lon": _round(lon0 + (keys % nx) * cell),
         "n": counts[keys].tolist(),
     }
+
+
+def _grid_extent(grid: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (lat, lon) of the corners of every counted cell, for fitting the view."""
+    lat, lon = np.asarray(grid["lat"], dtype=float), np.asarray(grid["lon"], dtype=float)
+    return np.concatenate([lat, lat + grid["cell"]]), np.concatenate([lon, lon + grid["cell"]])
 
 
 def _movement_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -417,6 +421,9 @@ def _changes_payload(changes: pd.DataFrame, strings: _Strings, lang: str) -> dic
         keys = np.char.add(np.round(lat[ok], 4).astype(str), np.round(lon[ok], 4).astype(str))
     light = pd.DataFrame({"key": keys, "pos": ok})
     counts = light.groupby("key", sort=False)["pos"].agg(["size", "last"])
+    if "n_changes" in changes.columns:  # a dataset query sent only the latest rows, with each place's total
+        totals = changes["n_changes"].to_numpy()[ok]
+        counts["size"] = pd.Series(totals, index=keys).groupby(level=0, sort=False).max()
     latest = light.groupby("key", sort=False).tail(_CHANGES_LISTED)
     rows = changes.iloc[latest["pos"].to_numpy()]
     date_col = _first_column(rows, ("event_date", "date", "since")) or "event_date"
@@ -858,6 +865,7 @@ def build_map(
     attribution: str | None = None,
     bounds: Sequence[Sequence[float]] | None = None,
     aggregate_threshold: int | None = None,
+    grid: dict[str, Any] | None = None,
     areas: pd.DataFrame | None = None,
     fronts: pd.DataFrame | None = None,
     static_url: str = STATIC_URL,
@@ -888,6 +896,9 @@ def build_map(
         ``[[south, west], [north, east]]`` to fit the view to; default: the extent of what is drawn.
     aggregate_threshold
         Above this many events, draw grid-cell counts instead of points; None: the setting.
+    grid
+        Grid-cell counts already made by a dataset query (:meth:`geodata.store.dataset.EventDataset.grid`), for a
+        window too large to load; then ``events`` holds only the window's movements (rows with an origin).
     areas, fronts
         The areas of control and the front lines of the day (:func:`geodata.areas.areas_from_control`,
         :func:`geodata.areas.front_lines`), drawn over the packaged outlines, under the places.
@@ -922,17 +933,17 @@ def build_map(
     }
     extents: list[tuple[np.ndarray, np.ndarray]] = []
     note = ""
-    n_events = len(events)
-    aggregated = n_events > threshold
+    n_events = len(events) if grid is None else int(sum(grid["n"]))
+    aggregated = grid is not None or n_events > threshold
     if n_events and ("events" in wanted or "movements" in wanted):
         if aggregated:
             if "events" in wanted:
-                payload["agg"] = _grid(events)
+                payload["agg"] = _grid(events) if grid is None else grid
             note = f"{n_events:,} {_label('events_n', lang)} · {_label('aggregated', lang)}"
         else:
             payload["ev"] = _event_payload(events, strings, lang)
             note = f"{n_events:,} {_label('events_n', lang)}"
-        extents.append(_coords(events))
+        extents.append(_coords(events) if grid is None else _grid_extent(grid))
     if n_events and "movements" in wanted:
         moves = _movement_rows(events)
         if len(moves) > threshold or (aggregated and len(moves)):

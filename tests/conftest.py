@@ -15,6 +15,13 @@ SEED_DIR = DATA / "seed"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep validated copies and stamps (geodata.store.cache) of the test session out of the user's cache."""
+    if "KCM_CACHE" not in os.environ:
+        os.environ["KCM_CACHE"] = str(tmp_path_factory.mktemp("kcm-cache"))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

@@ -60,8 +60,11 @@ def arabic_notes(n: int, rng: np.random.Generator, *, length: int = 80) -> np.nd
     return np.array(pool, dtype=object)[rng.integers(0, len(pool), size=n)]
 
 
-def make_events(n: int, seed: int = 0) -> gpd.GeoDataFrame:
-    """Return ``n`` synthetic events with the columns, dtypes and order of :func:`geodata.events.load_events`."""
+def make_events(n: int, seed: int = 0, *, first_id: int = 1) -> gpd.GeoDataFrame:
+    """Return ``n`` synthetic events with the columns, dtypes and order of :func:`geodata.events.load_events`.
+
+    Ids run ``syn-<first_id>`` onwards, so that chunks made with different ``first_id`` form one dataset.
+    """
     rng = np.random.default_rng(seed)
     lon = np.round(rng.uniform(IRAQ_BBOX[0], IRAQ_BBOX[2], n), 6)
     lat = np.round(rng.uniform(IRAQ_BBOX[1], IRAQ_BBOX[3], n), 6)
@@ -82,7 +85,7 @@ def make_events(n: int, seed: int = 0) -> gpd.GeoDataFrame:
         return np.array(values, dtype=object)[rng.integers(0, len(values), size)]
 
     data = {
-        "event_id": np.char.add("syn-", np.arange(1, n + 1).astype(str)).astype(object),
+        "event_id": np.char.add("syn-", np.arange(first_id, first_id + n).astype(str)).astype(object),
         "event_date": event_date,
         "date_precision": pick(VOCAB_COLUMNS["date_precision"], n),
         "date_end": date_end,

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
-import geodata.events as events_module
+import geodata.store.csv_reader as csv_reader
+import geodata.store.loader as loader
+import geodata.store.writers as writers
 from geodata.errors import EventValidationError, InputError
 from geodata.events import (
     AppendResult,
@@ -223,7 +225,7 @@ def test_arabic_indic_digits_and_nfc(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arrow_reader: bool
 ) -> None:
     if arrow_reader:
-        monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
+        monkeypatch.setattr(csv_reader, "FAST_PATH_MIN_CHARS", 0)
     nfd = unicodedata.normalize("NFD", "آلتون كوبري")
     rows = [_row(event_date="٢٠١٧-١٠-١٦", latitude="٣٥٫٤٦٨٠٦", longitude="۴۴.۳۹۲۲۲", place_as_written=nfd)]
     events = load_events(_write(tmp_path / "digits.csv", rows))
@@ -479,23 +481,23 @@ def test_invalid_update_is_refused_without_history(tmp_path: Path) -> None:
 
 def _failing_replace_of(target: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the one rename over ``target`` fail as a full or read-only disk would; other renames still work."""
-    real_replace = events_module.os.replace
+    real_replace = writers.os.replace
 
     def replace(src: Any, dst: Any) -> None:
         if Path(dst) == target:
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(events_module.os, "replace", replace)
+    monkeypatch.setattr(writers.os, "replace", replace)
 
 
 @pytest.mark.parametrize("withdraw", [False, True])
-def test_failed_table_write_records_no_history(
+def test_failed_table_write_keeps_the_file_and_loses_no_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, withdraw: bool
 ) -> None:
     path = _write(tmp_path / "events.csv", [_row()])
     update_event(path, "kcm-0001", {"summary": "First correction."}, reason="reworded")
-    before, history_before = path.read_bytes(), history_path(path).read_bytes()
+    before = path.read_bytes()
     _failing_replace_of(path, monkeypatch)
     with pytest.raises(OSError, match="No space left"):
         if withdraw:
@@ -503,7 +505,11 @@ def test_failed_table_write_records_no_history(
         else:
             update_event(path, "kcm-0001", {"summary": "Second correction."}, reason="reworded again")
     assert path.read_bytes() == before
-    assert history_path(path).read_bytes() == history_before  # no record of a change that never happened
+    # the history is written first: it holds the current version too, which is never lost
+    assert [h["summary"] for h in read_history(path)] == [
+        "Federal forces took the city.",
+        "First correction.",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "events.csv",
         "events.csv.lock",
@@ -533,14 +539,14 @@ def test_loaded_frame_is_a_geodataframe(events_csv: Path) -> None:
 
 def test_fast_csv_path_loads_the_same_frame(events_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     slow = load_events(events_csv)
-    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
+    monkeypatch.setattr(csv_reader, "FAST_PATH_MIN_CHARS", 0)
     assert_geodataframe_equal(load_events(events_csv), slow)
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED_TABLE))
 def test_fast_csv_path_reports_the_same_problems(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     slow = validate_file(MALFORMED / name)
-    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)
+    monkeypatch.setattr(csv_reader, "FAST_PATH_MIN_CHARS", 0)
     assert validate_file(MALFORMED / name) == slow
 
 
@@ -601,7 +607,7 @@ def test_date_range(row: dict[str, str], column: str | None, message: str | None
 
 
 def test_append_and_update_on_a_large_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(events_module, "FAST_PATH_MIN_CHARS", 0)  # the file is read by the Arrow reader
+    monkeypatch.setattr(csv_reader, "FAST_PATH_MIN_CHARS", 0)  # the file is read by the Arrow reader
     path = _write(
         tmp_path / "events.csv", [_row(event_id=f"kcm-{i:04d}", summary=f"row {i}") for i in range(1, 40)]
     )
@@ -680,7 +686,7 @@ def test_typed_parquet_reader_matches_the_cell_reader(
             return problems, [str(p) for p in exc.problems]
 
     typed = outcomes()
-    monkeypatch.setattr(events_module, "_read_parquet_typed", lambda *args, **kwargs: None)
+    monkeypatch.setattr(loader, "_read_parquet_typed", lambda *args, **kwargs: None)
     cells = outcomes()
     assert typed[0] == cells[0] and bool(typed[0]) == (name == "faults")
     if name == "faults":

@@ -17,12 +17,12 @@ def test_warm_up_fills_the_page_cache(
     copy.write_bytes(events_csv.read_bytes())
     monkeypatch.setenv("KCM_EVENTS", str(copy))
     calls = []
-    original = cache.load_events
-    monkeypatch.setattr(cache, "load_events", lambda path: calls.append(path) or original(path))
+    original = cache.open_dataset
+    monkeypatch.setattr(cache, "open_dataset", lambda path: calls.append(path) or original(path))
     warm_up()
     dataset = cache.load_dataset(str(copy), cache.file_version(copy))
     assert calls == [str(copy)]  # the page's call was a cache hit
-    assert len(dataset.events) > 0
+    assert dataset.n_events > 0
 
 
 def test_warm_up_survives_a_bad_events_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog) -> None:

@@ -1,45 +1,44 @@
-"""The dashboard at 1k, 100k and 1M synthetic events: slider reruns (AppTest), bytes sent to the browser, cold start.
+"""The dashboard on 100k, 1M and 10M synthetic events: cold starts, slider reruns and peak memory (AppTest).
 
-Ours: the page as users get it (server-side aggregation above the threshold, one compact script per map).
-Naive: ``folium.GeoJson`` of the filtered frame with a tooltip and a popup, serialised the way ``st_folium`` does.
-Each size runs in its own subprocess (fresh caches, own memory); the events are written as GeoParquet first.
+Ours: the page as users get it, querying the events in place (:mod:`geodata.store.dataset`), from a CSV (first
+start: validated and copied to the cache; later starts: the copy) and from a GeoParquet folder written by
+``kcm export --partition month``. At 10M: a folder of ten GeoParquet files in our schema.
+Baseline: today's whole-frame page (``dashboard/app.py`` and ``dashboard/cache.py`` as of :data:`BASELINE`, which
+load every event into one GeoDataFrame and filter it), run in the same way on the same files.
+Each measurement runs in its own process (fresh caches; peak memory is that process's ``VmHWM``). Data lives in
+``.bench/`` (git-ignored) and is generated on first use.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SIZES = (1_000, 100_000, 1_000_000)
-NAIVE_SIZES = (1_000, 100_000)  # naive at 1M: ~10x the 100k time and memory (PERF.md: ~210 s); not run
+DATA = ROOT / ".bench"
+BASELINE = "f93499c"  # main before the dataset store: the whole-frame page
+BASELINE_SIZES = (100_000, 1_000_000)  # the whole-frame page at 10M needs ~10 GB; not run
+CHUNK = 1_000_000
 
 _CHILD = r"""
 import time
 T0 = time.perf_counter()
 import json, os, statistics, sys, datetime as dt
-sys.path.insert(0, {root!r})
-n, path, naive = int(sys.argv[1]), sys.argv[2], sys.argv[3] == "1"
-os.environ["KCM_EVENTS"] = path
+sys.path[:0] = {paths!r}
+os.environ["KCM_EVENTS"] = sys.argv[1]
 os.environ["KCM_TILES"] = "none"
-import streamlit_folium
 from streamlit.testing.v1 import AppTest
 
-sent = []
-_original = streamlit_folium._component_func
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
 
-def _counting(**kwargs):
-    size = sum(len(str(kwargs.get(k) or "").encode()) for k in ("script", "header", "html", "feature_group"))
-    size += sum(len(u) for u in (kwargs.get("css_links") or []) + (kwargs.get("js_links") or []))
-    sent.append(size)
-    return _original(**kwargs)
-
-streamlit_folium._component_func = _counting
-T_IMPORTS = time.perf_counter() - T0
-at = AppTest.from_file({app!r}, default_timeout=600)
+at = AppTest.from_file({app!r}, default_timeout=900)
 at.run()
 cold = time.perf_counter() - T0
 assert not at.exception, [e.value for e in at.exception]
@@ -51,130 +50,160 @@ def rerun(window):
     at.run()
     took = time.perf_counter() - t
     assert not at.exception, [e.value for e in at.exception]
-    return took, sent[-1], at.session_state["shown"]["n_events"]
+    return took, at.session_state["shown"]["n_events"]
 
-results = {{"cold": cold, "imports": T_IMPORTS}}
-month_start = first + (last - first) / 2
-windows = {{"1 month": (month_start, month_start + dt.timedelta(days=30)), "full range": (first, last)}}
-for label, window in windows.items():
+results = {{"cold": cold, "runs": {{}}}}
+middle = first + (last - first) / 2
+for label, days in (("1 month", 30), ("12 months", 365), ("full range", None)):
     runs = []
     for shift in (0, 1, 2):
-        start = window[0] + dt.timedelta(days=shift) if label == "1 month" else window[0]
-        end = window[1] + dt.timedelta(days=shift) if label == "1 month" else window[1] - dt.timedelta(days=shift)
-        runs.append(rerun((start, min(end, last))))
-    results[label] = {{
-        "seconds": statistics.median(r[0] for r in runs),
-        "bytes": statistics.median(r[1] for r in runs),
-        "events": runs[0][2],
-    }}
-
-# The map alone, ours against the naive folium.GeoJson, on the same filtered frames.
-import folium
-from geodata.events import load_events
-from geodata.filters import EventFilter, apply_filter
-from geodata.maps import build_map
-from streamlit_folium import _get_map_string, _get_header, _get_html
-events = load_events(path)
-
-def serialise(fmap):
-    fmap.get_root().render()
-    return len((_get_html(fmap) + _get_header(fmap) + _get_map_string(fmap)).encode())
-
-for label, window in windows.items():
-    frame = apply_filter(events, EventFilter(date_from=window[0], date_to=window[1]))
-    t = time.perf_counter()
-    ours = serialise(build_map(frame, tiles=None))
-    results[label]["map_ours_s"] = time.perf_counter() - t
-    results[label]["map_ours_bytes"] = ours
-    if naive:
-        plain = frame.drop(columns=["latitude", "longitude"]).copy()
-        for c in plain.columns:
-            if c != "geometry" and str(plain[c].dtype).startswith(("datetime", "category")):
-                plain[c] = plain[c].astype(str)
-        fields = ["event_id", "event_date", "event_type", "place", "summary", "source", "status"]
-        t = time.perf_counter()
-        fmap = folium.Map(location=[35.47, 44.39], zoom_start=7, tiles=None)
-        folium.GeoJson(plain, tooltip=folium.GeoJsonTooltip(fields), popup=folium.GeoJsonPopup(fields)).add_to(fmap)
-        results[label]["map_naive_bytes"] = serialise(fmap)
-        results[label]["map_naive_s"] = time.perf_counter() - t
+        if days is None:
+            window = (first + dt.timedelta(days=shift), last - dt.timedelta(days=shift))
+        else:
+            start = middle - dt.timedelta(days=days // 2) + dt.timedelta(days=shift)
+            window = (start, min(start + dt.timedelta(days=days), last))
+        runs.append(rerun(window))
+    results["runs"][label] = {{"seconds": statistics.median(r[0] for r in runs), "events": runs[0][1]}}
+results["peak_mb"] = peak_mb()
 print(json.dumps(results))
 """
 
 
-def _write_parquet(n: int, folder: Path) -> Path:
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from tests.synthetic import make_events\nfrom geodata.events import save_events\n"
-        "save_events(make_events(int(sys.argv[1]), seed=11), sys.argv[2])\n"
-    )
-    out = folder / f"events-{n}.parquet"
-    subprocess.run([sys.executable, "-c", code, str(n), str(out)], check=True, cwd=ROOT)
-    return out
-
-
-def _measure(n: int, path: Path, *, naive: bool) -> dict:
-    code = _CHILD.format(root=str(ROOT), app=str(ROOT / "dashboard" / "app.py"))
+def _run(code: str, *args: str, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(
-        [sys.executable, "-c", code, str(n), str(path), "1" if naive else "0"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=3600,
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=3600, env=env
     )
     if proc.returncode != 0:
-        raise RuntimeError(f"dashboard bench at n={n} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"bench step failed ({args}):\n{proc.stderr[-3000:]}")
+    return proc.stdout
 
 
-def _mb(n_bytes: float) -> str:
-    return f"{n_bytes / 1e6:.2f} MB" if n_bytes >= 1e5 else f"{n_bytes / 1e3:.0f} kB"
+def _make(n: int) -> dict[str, Path]:
+    """Write the synthetic events of size ``n`` once: CSV, GeoParquet file, partitioned folder (ten files at 10M)."""
+    folder = DATA / f"events-{n}"
+    done = folder / ".done"
+    if done.exists():
+        return _paths(folder, n)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pathlib import Path\n"
+        "from tests.synthetic import make_events\n"
+        "from geodata.events import save_events\n"
+        "from geodata.store.writers import save_geoparquet, write_partitioned\n"
+        "n, out = int(sys.argv[1]), Path(sys.argv[2])\n"
+        "if n <= 1_000_000:\n"
+        "    events = make_events(n, seed=11)\n"
+        "    save_events(events, out / 'events.csv')\n"
+        "    save_events(events, out / 'events.parquet')\n"
+        "    write_partitioned([events], out / 'by-month', by='month')\n"
+        "else:\n"
+        "    (out / 'parts').mkdir()\n"
+        f"    for k in range(n // {CHUNK}):\n"
+        f"        chunk = make_events({CHUNK}, seed=100 + k, first_id=1 + k * {CHUNK})\n"
+        "        save_geoparquet(chunk, out / 'parts' / f'part-{k:02d}.parquet')\n"
+    )
+    _run(code, str(n), str(folder))
+    done.touch()
+    return _paths(folder, n)
+
+
+def _paths(folder: Path, n: int) -> dict[str, Path]:
+    if n > CHUNK:
+        return {"folder": folder / "parts"}
+    return {"csv": folder / "events.csv", "parquet": folder / "events.parquet", "folder": folder / "by-month"}
+
+
+def _measure(path: Path, *, baseline: Path | None, cache: Path) -> dict:
+    app_root = baseline if baseline is not None else ROOT
+    code = _CHILD.format(paths=[str(app_root), str(ROOT)], app=str(app_root / "dashboard" / "app.py"))
+    env = {**__import__("os").environ, "KCM_CACHE": str(cache)}
+    return json.loads(_run(code, str(path), env=env).strip().splitlines()[-1])
+
+
+def _baseline_app(tmp: Path) -> Path:
+    """Check out the whole-frame page (app.py, cache.py) beside today's other dashboard modules."""
+    target = tmp / "baseline"
+    shutil.copytree(ROOT / "dashboard", target / "dashboard")
+    for name in ("app.py", "cache.py"):
+        text = subprocess.run(
+            ["git", "show", f"{BASELINE}:dashboard/{name}"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        ).stdout
+        (target / "dashboard" / name).write_text(text, encoding="utf-8")
+    return target
+
+
+def _row(n: int, source: str, way: str, res: dict, cold_label: str = "") -> str:
+    runs = res["runs"]
+    cells = " | ".join(f"{runs[k]['seconds']:.3f} s" for k in ("1 month", "12 months", "full range"))
+    return (
+        f"| {n:,} | {source} | {way} | {res['cold']:.2f} s{cold_label} | {cells} | {res['peak_mb']:,.0f} MB |"
+    )
+
+
+def _ratio(n: int, source: str, base: dict, ours: dict) -> str:
+    """One line comparing the whole-frame page with ours (later start from the folder): above 1, ours is faster."""
+    parts = [
+        f"{label} rerun {base['runs'][label]['seconds'] / ours['runs'][label]['seconds']:.1f}"
+        for label in ("1 month", "12 months", "full range")
+    ]
+    return (
+        f"- {n:,} events, baseline from {source} / ours from the folder: cold start "
+        f"{base['cold'] / ours['cold']:.1f}, {', '.join(parts)}, peak memory {base['peak_mb'] / ours['peak_mb']:.1f}."
+    )
 
 
 def run() -> str:
-    """Measure the dashboard at each size and return the Markdown section."""
-    rows, maps, colds = [], [], []
-    with tempfile.TemporaryDirectory(prefix="kcm-bench-dash-") as tmp:
-        for n in SIZES:
-            path = _write_parquet(n, Path(tmp))
-            res = _measure(n, path, naive=n in NAIVE_SIZES)
-            colds.append(f"| {n:,} | {res['cold']:.2f} s | {res['imports']:.2f} s |")
-            for label in ("1 month", "full range"):
-                r = res[label]
-                rows.append(
-                    f"| {n:,} | {label} | {r['events']:,} | {r['seconds']:.3f} s | {_mb(r['bytes'])} |"
-                )
-                if "map_naive_s" in r:
-                    naive = f"{r['map_naive_s']:.2f} s, {_mb(r['map_naive_bytes'])}"
-                    ratio = f"{r['map_naive_s'] / r['map_ours_s']:.0f}× faster, {r['map_naive_bytes'] / r['map_ours_bytes']:.0f}× smaller"
-                else:
-                    naive, ratio = "not run (PERF.md: ~210 s, ~690 MB at 1M)", "—"
-                maps.append(
-                    f"| {n:,} | {label} | {r['map_ours_s']:.3f} s, {_mb(r['map_ours_bytes'])} | {naive} | {ratio} |"
-                )
+    """Measure ours and the baseline at each size and return the Markdown section."""
+    rows: list[str] = []
+    ratios: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="kcm-bench-dash-") as tmp_name:
+        tmp = Path(tmp_name)
+        baseline = _baseline_app(tmp)
+        for n in (100_000, 1_000_000, 10_000_000):
+            paths = _make(n)
+            if "csv" in paths:
+                cache = tmp / f"cache-{n}"
+                first = _measure(paths["csv"], baseline=None, cache=cache)
+                later = _measure(paths["csv"], baseline=None, cache=cache)
+                rows.append(_row(n, "CSV", "ours, first start (validate + copy)", first))
+                rows.append(_row(n, "CSV", "ours, later start (copy)", later))
+            cache = tmp / f"cache-folder-{n}"
+            label = "10 GeoParquet files" if n > CHUNK else "GeoParquet, `kcm export --partition month`"
+            first = _measure(paths["folder"], baseline=None, cache=cache)
+            later = _measure(paths["folder"], baseline=None, cache=cache)
+            rows.append(_row(n, label, "ours, first start (checked once)", first))
+            rows.append(_row(n, label, "ours, later start", later))
+            if n in BASELINE_SIZES:
+                for source, path in (("CSV", paths["csv"]), ("GeoParquet file", paths["parquet"])):
+                    base = _measure(path, baseline=baseline, cache=tmp / "unused")
+                    rows.append(_row(n, source, "baseline: whole frame", base))
+                    ratios.append(_ratio(n, source, base, later))
     return "\n".join(
         [
-            "## Dashboard (`bench_dashboard`)",
+            "## Dashboard on a dataset (`bench_dashboard`)",
             "",
-            "Synthetic events (tests/synthetic.py) stored as GeoParquet; the page is driven by AppTest (no browser).",
-            "A rerun is the server time after moving the window slider (median of 3 moves); bytes are what `st_folium`",
-            "sends to the browser for the map (script + header + html + asset links). Targets: ≤ 0.3 s at 100k;",
-            "≤ 0.5 s and ≤ 2 MB at 1M; cold start at 1M ≤ 5 s.",
+            "Synthetic events (`tests/synthetic.py`); the page is driven by AppTest (no browser), each line in a new "
+            "process. *Cold start*: process start, imports, opening the events and the first run of the page. "
+            "*Reruns*: server time after moving the window slider to a 1-month, 12-month or full-range window "
+            "(median of 3 moves). *Peak*: the process's peak resident memory (`VmHWM`). Ours queries the events in "
+            "place with DuckDB; the baseline is the whole-frame page of commit "
+            f"`{BASELINE}` (every event in one GeoDataFrame), on the same files.",
             "",
-            "| events in store | window | events in window | slider rerun | map bytes sent |",
-            "|---|---|---|---|---|",
+            "Targets (issue 11): 1M first cold start from CSV ≤ 8 s; later cold starts ≤ 4 s; 1M reruns ≤ 0.3 s; "
+            "10M cold start ≤ 10 s, reruns ≤ 0.5 s, peak ≤ 4 GB.",
+            "",
+            "| events | source | way | cold start | rerun 1 month | rerun 12 months | rerun full range | peak memory |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
             "",
-            "Map alone (build + serialise as `st_folium` does), ours against the naive `folium.GeoJson` of the filtered"
-            " frame with tooltip and popup:",
+            "Ratios, baseline time (or memory) divided by ours: above 1, ours is faster (or smaller).",
             "",
-            "| events in store | window | ours | naive | ratio |",
-            "|---|---|---|---|---|",
-            *maps,
-            "",
-            "Cold start (new process: imports, load of the GeoParquet file, first run of the page):",
-            "",
-            "| events | cold start | of which imports |",
-            "|---|---|---|",
-            *colds,
+            *ratios,
         ]
     )

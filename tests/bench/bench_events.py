@@ -14,7 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-import geodata.events as events_module
+import geodata.store.loader as loader_module
 from geodata.events import load_events, save_events
 from tests.synthetic import make_events
 
@@ -35,12 +35,12 @@ def _naive_csv(path: Path) -> gpd.GeoDataFrame:
 
 
 def _cell_by_cell(path: Path) -> gpd.GeoDataFrame:
-    typed = events_module._read_parquet_typed
-    events_module._read_parquet_typed = lambda *args, **kwargs: None  # type: ignore[assignment]
+    typed = loader_module._read_parquet_typed
+    loader_module._read_parquet_typed = lambda *args, **kwargs: None  # type: ignore[assignment]
     try:
         return load_events(path)
     finally:
-        events_module._read_parquet_typed = typed
+        loader_module._read_parquet_typed = typed
 
 
 def run() -> str:

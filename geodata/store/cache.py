@@ -1,0 +1,104 @@
+"""Validated once: GeoParquet copies of valid events files, and stamps for GeoParquet files already checked.
+
+A copy is keyed by the source's size, modification time and content hash (xxh3-128), and by the rules it was
+checked against (:data:`RULES_VERSION`, the gazetteer's content, the distance limit). Copies and stamps are
+written atomically; a file that fails validation gets neither, and its problems are raised as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geodata.settings import get_settings
+
+if TYPE_CHECKING:
+    from geodata.gazetteer import Gazetteer
+
+log = logging.getLogger(__name__)
+
+# Bump when a validation rule or the stored schema changes: every copy and stamp then counts as stale.
+RULES_VERSION = "1"
+_BLOCK = 1 << 22
+
+
+def content_digest(path: Path) -> str:
+    """Return the xxh3-128 hex digest of a file's bytes (several GB/s: cheap enough to run at every start)."""
+    import xxhash
+
+    h = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _text_digest(*parts: str) -> str:
+    import xxhash
+
+    return xxhash.xxh3_128("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def rules_digest() -> str:
+    """Digest of what a validation result depends on besides the data: rules version, gazetteer, limits."""
+    settings = get_settings()
+    gazetteer = settings.gazetteer_path
+    gaz = content_digest(gazetteer) if gazetteer.is_file() else "no-gazetteer"
+    return _text_digest(RULES_VERSION, gaz, repr(settings.override_km))
+
+
+def _folder(name: str) -> Path:
+    folder = get_settings().cache_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stamp_key(digests: list[str]) -> str:
+    """Key of a validation stamp: the content digests of the files checked together, and the rules."""
+    return _text_digest(rules_digest(), *sorted(digests))
+
+
+def is_stamped(key: str) -> bool:
+    """Whether files with this :func:`stamp_key` were found valid before."""
+    return (get_settings().cache_dir / "valid" / key).exists()
+
+
+def stamp(key: str) -> None:
+    """Record that the files of ``key`` are valid (an empty file, created atomically)."""
+    target = _folder("valid") / key
+    tmp = target.with_name(f".{key}.{os.getpid()}.tmp")
+    tmp.touch()
+    os.replace(tmp, target)
+
+
+def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
+    """Return a validated GeoParquet copy of an events file (CSV, or GeoParquet not written by us).
+
+    The first call validates ``source`` with :func:`~geodata.events.load_events` (raising
+    :class:`~geodata.errors.EventValidationError` with every problem, and writing nothing) and saves the loaded
+    events as GeoParquet in the cache folder; later calls find the copy by the source's size, modification time
+    and content hash. Older copies of the same source are removed when a new one is written. A copy is only
+    ever written after validation, so it is trusted as it is.
+    """
+    from geodata.store.writers import save_geoparquet
+
+    resolved = source.resolve()
+    info = resolved.stat()
+    digest = content_digest(resolved)
+    owner = _text_digest(str(resolved))[:16]
+    key = _text_digest(str(info.st_size), str(info.st_mtime_ns), digest, rules_digest())[:32]
+    target = _folder("copies") / f"{owner}-{key}.parquet"
+    if target.is_file():
+        log.info("%s: using the validated copy %s", source, target)
+        return target
+    from geodata.store.loader import load_events
+
+    events = load_events(source, gazetteer=gazetteer)
+    save_geoparquet(events, target)
+    for old in target.parent.glob(f"{owner}-*.parquet"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    log.info("%s: validated; copy saved as %s", source, target)
+    return target

@@ -1,0 +1,308 @@
+"""The CSV reader: decoding, a fast Arrow path for large regular files, and the line-tracking reader.
+
+Files are UTF-8 (with or without BOM) or Windows-1256. The line-tracking reader locates every problem of a broken
+file (``FILE:LINE:COLUMN``).
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import logging
+import os
+import re
+import stat
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geodata.errors import Problem
+from geodata.store.parquet_reader import _table_from_arrow
+from geodata.store.rules import MAX_PROBLEMS
+from geodata.store.schema import _normalise_column, _Table
+from geodata.vocab import (
+    EVENT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
+
+if TYPE_CHECKING:
+    pass
+
+log = logging.getLogger(__name__)
+
+
+# CSV text at least this long is first tried with Arrow's multithreaded reader (see _fast_table).
+FAST_PATH_MIN_CHARS = 256 * 1024
+# The line reader's csv module refuses longer fields; the fast path leaves such files to it, so both agree.
+_FIELD_LIMIT = csv.field_size_limit()
+
+
+# Characters that real Windows-1256 Arabic text is made of (beyond ASCII): Arabic letters, digits, punctuation,
+# the Persian/Urdu letters of the code page, and the layout marks it defines.
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u00a0\u00ab\u00bb\u200c-\u200f]")
+_CP1256_MIN_ARABIC_SHARE = 0.9
+
+
+def _decode(raw: bytes, source: str) -> str:
+    """Decode an events file: UTF-8 (with or without BOM), else unambiguous Windows-1256.
+
+    Undecodable bytes stay in the text as surrogate escapes, so that the cell holding them can be reported.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    lenient = raw.decode("utf-8", "replace")
+    non_ascii = sum(1 for ch in lenient if ord(ch) > 127)
+    bad = lenient.count("\ufffd")
+    if bad * 2 > non_ascii:  # mostly not UTF-8: try the Arabic Windows code page
+        try:
+            text = raw.decode("cp1256")
+        except UnicodeDecodeError:
+            text = ""
+        letters = [ch for ch in text if ord(ch) > 127]
+        arabic = sum(1 for ch in letters if _ARABIC_SCRIPT.match(ch))
+        if letters and arabic >= _CP1256_MIN_ARABIC_SHARE * len(letters):
+            log.info("%s: decoded as Windows-1256", source)
+            return text
+    return raw.decode("utf-8", "surrogateescape")
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def _undecodable_cells(cells: list[str]) -> list[int]:
+    """Return the positions of cells that hold undecodable bytes (surrogate escapes)."""
+    return [k for k, cell in enumerate(cells) if _SURROGATE.search(cell)]
+
+
+def _undecodable(cell: str) -> str | None:
+    """Return the undecodable bytes of a cell as backslash-escaped text, or None if the cell decoded cleanly."""
+    if _SURROGATE.search(cell) is None:
+        return None
+    return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _table_from_text(text: str, source: str) -> _Table:
+    """Split CSV text into a :class:`_Table`, reporting header, ragged-row, syntax and encoding problems."""
+    problems: list[Problem] = []
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        problems.append(Problem(source, line, None, "binary data (NUL byte); not a CSV text file"))
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
+    if len(text) >= FAST_PATH_MIN_CHARS and _SURROGATE.search(text) is None:
+        fast = _fast_table(text, source)
+        if fast is not None:
+            return fast
+    header, header_line, rows, lines = _split_records(text, source, problems)
+    if header is None:
+        problems.append(Problem(source, 1, None, "no header row: the file is empty"))
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
+    problems += _check_header(header, source, header_line)
+    columns: dict[str, list[str]] = {}
+    positions = {name: i for i, name in reversed(list(enumerate(header)))}
+    undecodable = _SURROGATE.search(text) is not None
+    for name in EVENT_COLUMNS:
+        i = positions.get(name)
+        if i is None:
+            columns[name] = [""] * len(rows)
+            continue
+        cells = [r[i] for r in rows]
+        for k in _undecodable_cells(cells) if undecodable else ():
+            cell = cells[k]
+            shown = _undecodable(cell)
+            if shown is not None:
+                problems.append(
+                    Problem(
+                        source,
+                        lines[k],
+                        name,
+                        "undecodable bytes: the file is neither UTF-8 nor Windows-1256",
+                        shown,
+                    )
+                )
+                cells[k] = cell.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        columns[name] = _normalise_column(cells, name)
+    return _Table(source, columns, lines, problems)
+
+
+def _split_records(
+    text: str, source: str, problems: list[Problem]
+) -> tuple[list[str] | None, int, list[list[str]], list[int]]:
+    """Split CSV text into its header, its rows and the line each row starts on (the line-tracking reader).
+
+    Ragged rows and syntax errors are added to ``problems`` (at most :data:`MAX_PROBLEMS`; then reading stops),
+    and reading resumes on the next record after each error.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    header_line = 1
+    width = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    last = 0
+    done = False
+    while not done:
+        try:
+            for row in reader:  # the fast path; a syntax error resumes the loop on the next record
+                start, last = last + 1, reader.line_num
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue  # blank line
+                if header is None:
+                    header, header_line, width = [h.strip().lstrip("\ufeff") for h in row], start, len(row)
+                elif len(row) == width:
+                    rows.append(row)
+                    lines.append(start)
+                else:
+                    message = f"row has {len(row)} field(s) but the header has {width}"
+                    problems.append(Problem(source, start, None, message))
+                    if len(problems) >= MAX_PROBLEMS:
+                        break
+            done = True
+        except csv.Error as e:
+            problems.append(Problem(source, last + 1, None, f"malformed CSV: {e}"))
+            last = reader.line_num
+            done = len(problems) >= MAX_PROBLEMS
+    if len(problems) >= MAX_PROBLEMS:
+        problems.append(Problem(source, None, None, f"stopped reading after {MAX_PROBLEMS:,} problems"))
+    return header, header_line, rows, lines
+
+
+def _fast_table(text: str, source: str) -> _Table | None:
+    """Parse a large, regular CSV with Arrow's reader; None means "use the line-tracking reader".
+
+    The fast path applies when every record is one physical line (then record ``i`` is line ``i + 2``) and the
+    header is right; anything else (multi-line values, blank lines, ragged rows, bad quoting) goes the slow way,
+    which reports each problem with its line.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    first_newline = text.find("\n")
+    try:
+        header = next(csv.reader([text[: first_newline if first_newline >= 0 else len(text)]]), [])
+    except csv.Error:  # such as a field over the csv module's limit: the line reader locates it
+        return None
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    if not header or _check_header(header, source, 1) or len(set(header)) != len(header):
+        return None
+    if not _quoting_is_strict(text):
+        return None
+    try:
+        arrow = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    n = arrow.num_rows
+    if physical != n + 1 or _longest_cell(arrow) > _FIELD_LIMIT:  # the line reader refuses such a field
+        return None
+    columns: dict[str, Any] = {}
+    for name in EVENT_COLUMNS:
+        if name in header:
+            series = pd.Series(arrow.column(name).to_pandas(types_mapper=pd.ArrowDtype), copy=False)
+            columns[name] = _normalise_column(series.astype("str"), name)
+        else:
+            columns[name] = pd.Series([""] * n, dtype=object)
+    return _Table(source, columns, list(range(2, n + 2)))
+
+
+def _quoting_is_strict(text: str) -> bool:
+    """Whether the lines that hold a quote parse under the line reader's rules (Arrow's reader is lenient).
+
+    Arrow reads ``"Hawija"xyz`` as ``Hawijaxyz``; the line reader refuses it. Checking the quoted lines (only
+    those) with the line reader's own parser keeps the two readers in agreement.
+    """
+    if '"' not in text:
+        return True
+    quoted = [line for line in text.split("\n") if '"' in line]
+    try:
+        for _ in csv.reader(quoted, strict=True):
+            pass
+    except csv.Error:
+        return False
+    return True
+
+
+def _longest_cell(arrow: Any) -> int:
+    """Return the length (characters) of the longest cell of an Arrow table of strings."""
+    import pyarrow.compute as pc
+
+    lengths = [pc.max(pc.utf8_length(column)).as_py() or 0 for column in arrow.columns]
+    return max(lengths, default=0)
+
+
+def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
+    problems = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(source, line, name, "duplicate column"))
+        elif name not in EVENT_COLUMNS:
+            hint = " (an empty header cell)" if not name else ""
+            problems.append(Problem(source, line, name or None, f"unknown column{hint}", name or None))
+        seen.add(name)
+    for name in REQUIRED_COLUMNS:
+        if name not in seen:
+            problems.append(Problem(source, line, name, "missing required column"))
+    return problems
+
+
+def _table_from_file(path: Path) -> _Table:
+    source = str(path)
+    try:
+        raw = read_regular_file(path)
+    except OSError as e:
+        return _Table(
+            source, {c: [] for c in EVENT_COLUMNS}, [], [Problem(source, None, None, _os_message(e))]
+        )
+    if path.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            arrow = pq.read_table(pa.BufferReader(raw))
+            return _table_from_arrow(arrow, source)
+        except (pa.ArrowException, OSError, ValueError) as e:
+            return _Table(
+                source,
+                {c: [] for c in EVENT_COLUMNS},
+                [],
+                [Problem(source, None, None, f"not a readable Parquet file: {e}")],
+            )
+    return _table_from_text(_decode(raw, source), source)
+
+
+def read_regular_file(path: Path) -> bytes:
+    """Read a whole file, refusing anything but a regular file (a FIFO would hang, ``/dev/zero`` never ends).
+
+    Raises
+    ------
+    OSError
+        Also for a special file, with a message that says what it is.
+    """
+    with open(path, "rb", opener=_nonblocking) as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, pipe or socket"
+            raise OSError(errno.EINVAL, f"not a regular file ({kind})")
+        return fh.read()
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """Open without blocking, so that opening a FIFO with no writer returns at once (then refused)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def _os_message(e: OSError) -> str:
+    return f"cannot read the file: {e.strerror or e}"

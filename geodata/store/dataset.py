@@ -1,0 +1,635 @@
+"""Events queried in place with DuckDB: a GeoParquet file, a folder of them (hive partitions), or a CSV's copy.
+
+Only what a view needs leaves the files: counts, grid-cell counts, per-day counts, a bounded page of rows, the
+control rows that decide one day, or chunks streamed to an export. Date predicates are pushed down to Parquet
+row-group statistics; every other filter condition is decided once per distinct value by the very rules of
+:func:`geodata.filters.value_tests` and sent to the query as an ``IN`` list.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import stat
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geodata.errors import EventValidationError, InputError, Problem
+from geodata.filters import EventFilter, ValueTest, value_tests
+from geodata.grid import grid_origin_and_cell
+from geodata.settings import get_settings
+from geodata.vocab import CONTROL_TYPES, EVENT_COLUMNS, EVENT_TYPES, split_controller
+
+if TYPE_CHECKING:
+    import duckdb
+    import geopandas as gpd
+
+    from geodata.gazetteer import Gazetteer
+
+# Distinct values are listed for the filter columns; the text columns are listed within the query's other
+# conditions (they can hold a value per event).
+_INLINE_VALUES = 64
+_ORDER = "event_date, filename, file_row_number"
+_FINITE = "isfinite(latitude) AND isfinite(longitude)"
+_ORDER_DESC = "event_date DESC, filename DESC, file_row_number DESC"
+_CONTROL_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "event_date",
+    "event_type",
+    "place_id",
+    "place",
+    "place_ar",
+    "latitude",
+    "longitude",
+    "controller_before",
+    "controller_after",
+    "status",
+)
+# The rows of movements (with an origin): drawn as lines even when a window's events are counted per grid cell.
+MOVEMENTS = "origin_place_id IS NOT NULL AND origin_place_id <> ''"
+CHANGES_LISTED = 5
+_CONTROL_ROWS = (
+    "event_type IN ("
+    + ", ".join(f"'{t}'" for t in CONTROL_TYPES)
+    + ") AND status IS DISTINCT FROM 'withdrawn'"
+)  # the latest changes per place that the map lists (geodata.maps._CHANGES_LISTED)
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """What the widgets need to know about a dataset, from a few aggregate queries."""
+
+    n_events: int
+    first: date | None
+    last: date | None
+    max_span_days: int
+    types: tuple[str, ...]
+    actors: tuple[str, ...]
+    places: dict[str, str]
+    admin1s: tuple[str, ...]
+    bounds: tuple[tuple[float, float], tuple[float, float]] | None
+
+
+class EventDataset:
+    """Read-only events in GeoParquet files, queried with an embedded DuckDB; safe to share between threads.
+
+    Parameters
+    ----------
+    files
+        GeoParquet files in our schema (written by :mod:`geodata.store.writers`), already validated.
+    source
+        What the user named (a CSV, a file or a folder), for messages.
+    """
+
+    def __init__(self, files: Sequence[Path], source: str) -> None:
+        import duckdb
+
+        if not files:
+            raise InputError(f"{source}: no GeoParquet files to read")
+        self.files = tuple(Path(f) for f in files)
+        self.source = source
+        self._db = duckdb.connect(":memory:", config={"threads": os.cpu_count() or 2})
+        self._db.execute(
+            "SET memory_limit = '1GB'; SET preserve_insertion_order = false; SET parquet_metadata_cache = true"
+        )
+        spill = (
+            get_settings().cache_dir / "duckdb-tmp"
+        )  # where a large sort or group-by spills, never the cwd
+        self._db.execute("SET temp_directory = ?", [str(spill)])
+        self._days = [_date_range(f) for f in self.files]
+        self._scan = _scan(self.files)
+        names = {row[0] for row in self._query(f"DESCRIBE SELECT * FROM {self._scan}").fetchall()}
+        missing = [c for c in (*EVENT_COLUMNS, "geometry") if c not in names]
+        if missing:
+            raise InputError(f"{source}: not in the events schema; missing column(s) {', '.join(missing)}")
+        self._lock = threading.Lock()
+        self._distinct: dict[str, list[str]] = {}
+
+    def _query(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
+        cursor = self._db.cursor()  # one cursor per query: connections are not shared between threads
+        return cursor.sql(sql, params=list(params or ()))
+
+    # ------------------------------------------------------------ what a filter selects
+
+    @functools.cached_property
+    def summary(self) -> DatasetSummary:
+        """Counts, date range, the values the filter widgets offer, and the extent of the events."""
+        n, first, last, span, south, west, north, east = self._query(
+            "SELECT count(*), min(event_date)::DATE, max(event_date)::DATE, "
+            "coalesce(max(date_diff('day', event_date, date_end)), 0), "
+            "min(latitude), min(longitude), max(latitude), max(longitude) "
+            f"FROM {self._scan}"
+        ).fetchall()[0]
+        present = set(self.distinct("event_type"))
+        actors: set[str] = set()
+        for cell in self.distinct("actors"):
+            for code in cell.split(";"):
+                actors.update(split_controller(code.strip()))
+        for name in ("controller_before", "controller_after"):
+            for code in self.distinct(name):
+                actors.update(split_controller(code))
+        rows = self._query(
+            "SELECT place_id, arg_min(place, event_date), arg_min(place_ar, event_date) "
+            f"FROM {self._scan} GROUP BY place_id"
+        ).fetchall()
+        places = {
+            str(pid): " · ".join(str(v) for v in (name, name_ar) if v) or str(pid)
+            for pid, name, name_ar in rows
+        }
+        bounds = None if south is None else ((float(south), float(west)), (float(north), float(east)))
+        return DatasetSummary(
+            n_events=int(n),
+            first=first,
+            last=last,
+            max_span_days=max(0, int(span)),
+            types=tuple(t for t in EVENT_TYPES if t in present),
+            actors=tuple(sorted(actors)),
+            places=dict(sorted(places.items(), key=lambda kv: kv[1].casefold())),
+            admin1s=tuple(sorted(self.distinct("admin1"))),
+            bounds=bounds,
+        )
+
+    def distinct(self, column: str) -> list[str]:
+        """Return the distinct non-empty values of a column (cached; the dataset never changes)."""
+        with self._lock:
+            if column not in self._distinct:
+                rows = self._query(
+                    f'SELECT DISTINCT "{column}" FROM {self._scan} WHERE "{column}" IS NOT NULL '
+                    f"AND \"{column}\"::VARCHAR <> ''"
+                ).fetchall()
+                self._distinct[column] = [str(r[0]) for r in rows]
+            return self._distinct[column]
+
+    def _window(self, flt: EventFilter) -> tuple[list[str], list[Any]]:
+        """Return the SQL conditions of the date window: an event is in it when its span overlaps it."""
+        where: list[str] = []
+        params: list[Any] = []
+        # timestamps, not dates: compared with a DATE, the stored timestamps would be cast row by row, and the
+        # predicate could no longer skip row groups by their statistics
+        if flt.date_to is not None:
+            where.append("event_date <= ?")
+            params.append(_midnight(bounded_day(flt.date_to)))
+        if flt.date_from is not None:
+            # the first condition lets Parquet statistics skip row groups; the second is the rule itself
+            start = bounded_day(flt.date_from)
+            where.append("event_date >= ? AND (event_date >= ? OR date_end >= ?)")
+            earliest = _days_before(start, self.summary.max_span_days)
+            params += [_midnight(earliest), _midnight(start), _midnight(start)]
+        return where, params
+
+    def _value_condition(self, test: ValueTest, window: tuple[list[str], list[Any]]) -> tuple[str, list[Any]]:
+        """Turn one filter condition into SQL: per column, the distinct values that pass, as an IN list."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, predicate in test.checks:
+            values = [v for v in self._candidates(column, window) if predicate(v)]
+            if not values:
+                continue
+            if len(values) <= _INLINE_VALUES:
+                parts.append(f'"{column}" IN ({", ".join("?" * len(values))})')
+                params += values
+            else:
+                parts.append(f'list_contains(?, "{column}")')
+                params.append(values)
+        if test.missing:
+            column = test.checks[0][0]
+            parts.append(f'("{column}" IS NULL OR "{column}"::VARCHAR = \'\')')
+        return ("(" + " OR ".join(parts) + ")" if parts else "FALSE"), params
+
+    def _candidates(self, column: str, window: tuple[list[str], list[Any]]) -> list[str]:
+        """Return the values a predicate must judge: all distinct values, or for free text those in the window."""
+        if column not in _FREE_TEXT:
+            return self.distinct(column)
+        where = [*window[0], f'"{column}" IS NOT NULL']
+        sql = f'SELECT DISTINCT "{column}" FROM {self._scan} WHERE {" AND ".join(where)}'
+        return [str(r[0]) for r in self._query(sql, window[1]).fetchall() if r[0]]
+
+    def where(self, flt: EventFilter | None) -> tuple[str, list[Any]]:
+        """Return the SQL ``WHERE`` clause (without the keyword) and its parameters for a filter."""
+        flt = flt or EventFilter()
+        window = self._window(flt)
+        where, params = list(window[0]), list(window[1])
+        for test in value_tests(flt):
+            sql, values = self._value_condition(test, window)
+            where.append(sql)
+            params += values
+        return " AND ".join(where) or "TRUE", params
+
+    def _scan_for(self, flt: EventFilter | None) -> str:
+        """Return the scan of the files that can hold events of the window (by their date statistics)."""
+        if flt is None or (flt.date_from is None and flt.date_to is None):
+            return self._scan
+        low = _days_before(flt.date_from, self.summary.max_span_days) if flt.date_from else date.min
+        return _scan(self._files_between(low, flt.date_to or date.max))
+
+    # ------------------------------------------------------------ queries a view needs
+
+    def count(self, flt: EventFilter | None = None) -> int:
+        """Return how many events ``flt`` selects."""
+        where, params = self.where(flt)
+        return int(
+            self._query(f"SELECT count(*) FROM {self._scan_for(flt)} WHERE {where}", params).fetchall()[0][0]
+        )
+
+    def frame(
+        self,
+        flt: EventFilter | None = None,
+        *,
+        limit: int | None = None,
+        columns: Sequence[str] | None = None,
+        extra: str | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Return the selected events as the typed GeoDataFrame of :func:`~geodata.events.load_events`.
+
+        Rows come in date order (same-day rows in file order); ``limit`` caps them, ``columns`` narrows them,
+        and ``extra`` adds an SQL condition.
+        """
+        where, params = self.where(flt)
+        if extra:
+            where = f"({where}) AND ({extra})"
+        wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
+        select = ", ".join(f'"{c}"' for c in wanted)
+        scan = self._scan_for(flt)
+        sql = f"SELECT {select} FROM {scan} WHERE {where} ORDER BY {_ORDER}"
+        if limit is not None:
+            # first the date of the last row wanted (a top-N on one column), so that the query for the rows
+            # themselves reads only the row groups up to that date
+            last = self._query(
+                f"SELECT event_date FROM {scan} WHERE {where} ORDER BY event_date LIMIT 1 OFFSET {int(limit) - 1}",
+                params,
+            ).fetchall()
+            if last:
+                sql = f"SELECT {select} FROM {scan} WHERE ({where}) AND event_date <= ? ORDER BY {_ORDER}"
+                params = [*params, last[0][0]]
+            sql += f" LIMIT {int(limit)}"
+        from geodata.store.frame import frame_from_arrow
+
+        return frame_from_arrow(self._query(sql, params).to_arrow_table())
+
+    def iter_frames(
+        self, flt: EventFilter | None = None, *, chunk_rows: int = 50_000
+    ) -> Iterator[gpd.GeoDataFrame]:
+        """Yield the selected events in date order, in typed frames of at most ``chunk_rows`` rows (exports)."""
+        import pyarrow as pa
+
+        from geodata.store.frame import frame_from_arrow
+
+        where, params = self.where(flt)
+        select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
+        cursor = self._query(
+            f"SELECT {select} FROM {self._scan_for(flt)} WHERE {where} ORDER BY {_ORDER}", params
+        )
+        reader = cursor.to_arrow_reader(chunk_rows)
+        pending: list[Any] = []
+        size = 0
+        for batch in reader:
+            pending.append(batch)
+            size += batch.num_rows
+            if size >= chunk_rows:
+                yield frame_from_arrow(pa.Table.from_batches(pending))
+                pending, size = [], 0
+        if pending:
+            yield frame_from_arrow(pa.Table.from_batches(pending))
+
+    def extent(self, flt: EventFilter | None = None) -> tuple[int, tuple[float, float, float, float] | None]:
+        """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
+        where, params = self.where(flt)
+        n, south, north, west, east = self._query(
+            f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
+            f"min(longitude) FILTER ({_FINITE}), max(longitude) FILTER ({_FINITE}) "
+            f"FROM {self._scan_for(flt)} WHERE {where}",
+            params,
+        ).fetchall()[0]
+        return int(n), (None if south is None else (south, north, west, east))
+
+    def grid(
+        self,
+        flt: EventFilter | None = None,
+        *,
+        extent: tuple[float, float, float, float] | None = None,
+    ) -> dict[str, Any]:
+        """Count the selected events per grid cell (:func:`geodata.grid.grid_origin_and_cell`), in the query.
+
+        ``extent`` (from :meth:`extent`) saves the pass that finds it.
+        """
+        where, params = self.where(flt)
+        ok = _FINITE
+        if extent is None:
+            extent = self.extent(flt)[1]
+        if extent is None:
+            return {"cell": 0, "lat": [], "lon": [], "n": []}
+        south, north, west, east = extent
+        lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
+        rows = self._query(
+            f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
+            f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan_for(flt)} "
+            f"WHERE {where} AND {ok} GROUP BY iy, ix ORDER BY iy, ix",
+            [lat0, cell, lon0, cell, *params],
+        ).fetchnumpy()
+        digits = 6
+        return {
+            "cell": cell,
+            "lat": np.round(lat0 + rows["iy"] * cell, digits).tolist(),
+            "lon": np.round(lon0 + rows["ix"] * cell, digits).tolist(),
+            "n": rows["count_star()"].astype(int).tolist(),
+        }
+
+    def day_counts(self, flt: EventFilter | None = None) -> pd.DataFrame:
+        """Return events per day and type (``day``, ``event_type``, ``count``), for the timeline."""
+        where, params = self.where(flt)
+        return self._query(
+            f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
+            f"FROM {self._scan_for(flt)} WHERE {where} GROUP BY ALL ORDER BY day",
+            params,
+        ).df()
+
+    # ------------------------------------------------------------ control state and changes
+
+    def control_as_of(self, day: date) -> pd.DataFrame:
+        """Return who held each place on ``day`` (as :func:`geodata.control.control_as_of` on the whole frame).
+
+        The query keeps, per place, its rows of the latest day on or before ``day`` (several when they disagree),
+        or else its first row after it; the same rules then run on that handful of rows.
+        """
+        from geodata.control import control_as_of
+
+        bounded = bounded_day(day)
+        return control_as_of(self.latest_control_rows(bounded), bounded)
+
+    @functools.cached_property
+    def _control_days(self) -> pd.DataFrame:
+        """Each place's days with control rows (not withdrawn), by place and day: a small index, made once."""
+        return self._query(
+            f"SELECT place_id, event_date::DATE::TIMESTAMP AS day FROM {self._scan} WHERE {_CONTROL_ROWS} "
+            "GROUP BY ALL ORDER BY place_id, day"
+        ).df()
+
+    def latest_control_rows(self, day: date) -> gpd.GeoDataFrame:
+        """Per place: the control rows of its latest day on or before ``day``, else those of its first day after.
+
+        The days come from a small per-place index; only the rows of those (place, day) pairs are read.
+        """
+        from geodata.store.frame import frame_from_arrow
+
+        index = self._control_days
+        cut = np.datetime64(day, "D")
+        before = index["day"].to_numpy().astype("datetime64[D]") <= cut
+        past = index[before].groupby("place_id", sort=False)["day"].max()
+        later = index[~before & ~index["place_id"].isin(past.index)]
+        future = later.groupby("place_id", sort=False)["day"].min()
+        pairs = pd.concat([past, future])
+        keys = [f"{pid}|{when:%Y-%m-%d}" for pid, when in pairs.items()]
+        days = sorted({when.date() for when in pairs})
+        select = ", ".join(f'"{c}"' for c in _CONTROL_COLUMNS)
+        scan = _scan(self._files_between(days[0], days[-1])) if days else self._scan
+        # event_date IN (...) on the column itself reaches the row-group statistics: only the row groups that
+        # hold those days are read; the pair check then runs on their rows
+        stamps = [_midnight(d) for d in days] or [datetime.min]
+        sql = (
+            f"SELECT {select} FROM {scan} WHERE {_CONTROL_ROWS} "
+            f"AND event_date IN ({', '.join('?' * len(stamps))}) "
+            f"AND list_contains(?, place_id || '|' || strftime(event_date, '%Y-%m-%d')) ORDER BY {_ORDER}"
+        )
+        return frame_from_arrow(self._query(sql, [*stamps, keys]).to_arrow_table())
+
+    def _files_between(self, low: date, high: date) -> list[Path]:
+        """Return the files whose date statistics overlap ``low``..``high`` (all files without statistics)."""
+        files = [
+            f
+            for f, (first, last) in zip(self.files, self._days, strict=True)
+            if first is None or (first <= high and last >= low)
+        ]
+        return files or list(self.files[:1])
+
+    def _changes_where(self, flt: EventFilter) -> tuple[EventFilter, str]:
+        """Return the changes of control in the window: the filter but its types, dated in the window, not withdrawn."""
+        narrowed = replace(flt, types=("control_change",))
+        extra = "status IS DISTINCT FROM 'withdrawn'"
+        if flt.date_from is not None:
+            extra += f" AND event_date >= TIMESTAMP '{bounded_day(flt.date_from).isoformat()} 00:00:00'"
+        return narrowed, extra
+
+    def changes(self, flt: EventFilter, *, limit: int | None = None) -> gpd.GeoDataFrame:
+        """Return the changes of control in the window of ``flt`` (and its other conditions but the types)."""
+        narrowed, extra = self._changes_where(flt)
+        return self.frame(narrowed, extra=extra, limit=limit)
+
+    def count_changes(self, flt: EventFilter) -> int:
+        """Return how many changes of control :meth:`changes` would give."""
+        narrowed, extra = self._changes_where(flt)
+        where, params = self.where(narrowed)
+        sql = f"SELECT count(*) FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})"
+        return int(self._query(sql, params).fetchall()[0][0])
+
+    def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
+        """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map).
+
+        One aggregate finds each place's total and the day of its ``per_place``-th latest change; only the rows
+        from the earliest of those days on are then read in full.
+        """
+        from geodata.store.frame import frame_from_arrow
+
+        narrowed, extra = self._changes_where(flt)
+        where, params = self.where(narrowed)
+        where = f"({where}) AND ({extra})"
+        scan = self._scan_for(narrowed)
+        k = int(per_place)
+        totals = self._query(
+            f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} GROUP BY place_id",
+            params,
+        ).fetchall()
+        since = min((row[2] for row in totals), default=None)
+        if since is not None:
+            where, params = f"{where} AND event_date >= ?", [*params, since]
+        select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
+        sql = (
+            f"SELECT {select} FROM {scan} WHERE {where} "
+            f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
+        )
+        frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
+        counts = {str(pid): int(n) for pid, n, _ in totals}
+        frame["n_changes"] = np.array([counts.get(str(p), 0) for p in frame["place_id"]], dtype=np.int64)
+        return frame
+
+    def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
+        """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
+        rows = self._query(
+            f"SELECT event_id, count(*) AS n FROM {self._scan} GROUP BY event_id HAVING n > 1 "
+            f"ORDER BY event_id LIMIT {int(limit)}"
+        ).fetchall()
+        return [(str(eid), int(n)) for eid, n in rows]
+
+
+_FREE_TEXT = frozenset({"summary", "notes", "source", "event_id", "update_reason"})
+
+
+def bounded_day(day: date) -> date:
+    """Bring a day into the span events can have (a day either side of DATE_MIN..DATE_MAX).
+
+    No event lies outside that span, so a day beyond it selects and decides exactly as the nearest bound does;
+    and it stays inside the nanosecond timestamps of the files and of pandas (9999-12-31 would overflow them).
+    """
+    from geodata.store.schema import DATE_MAX, DATE_MIN
+
+    return min(max(day, DATE_MIN - timedelta(days=1)), DATE_MAX + timedelta(days=1))
+
+
+def _midnight(day: date) -> datetime:
+    """Return the first instant of a day, as the stored event dates are (timestamps at midnight)."""
+    return datetime.combine(day, time.min)
+
+
+def _days_before(day: date, days: int) -> date:
+    """Return ``day`` minus ``days``, or the first representable day (a window may start at 0001-01-01)."""
+    return day - timedelta(days=days) if day.toordinal() > days else date.min
+
+
+def _scan(files: Sequence[Path]) -> str:
+    """Return DuckDB's scan of GeoParquet files, with each row's file and position (for file order)."""
+    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return (
+        f"read_parquet([{listed}], filename = true, file_row_number = true, union_by_name = true, "
+        "hive_partitioning = false)"
+    )
+
+
+def _date_range(path: Path) -> tuple[date | None, date | None]:
+    """Return the first and last ``event_date`` of a file from its row-group statistics (None if unknown)."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    if "event_date" not in names:
+        return None, None
+    k = names.index("event_date")
+    lows, highs = [], []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(k).statistics
+        if stats is None or not stats.has_min_max:
+            return None, None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None, None
+    return _as_date(min(lows)), _as_date(max(highs))
+
+
+def _as_date(value: Any) -> date:
+    import pandas as pd
+
+    return pd.Timestamp(value).date()
+
+
+# ---------------------------------------------------------------- opening a dataset
+
+
+def dataset_files(path: Path) -> list[Path]:
+    """Return the GeoParquet files of a dataset folder (recursively; hidden and ``_`` entries left out)."""
+    files = [
+        p
+        for p in sorted(path.rglob("*.parquet"))
+        if not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    ]
+    if not files:
+        raise InputError(f"{path}: no .parquet files in this folder")
+    return files
+
+
+def is_ours(path: Path) -> bool:
+    """Whether a GeoParquet file carries our schema marker (written by :mod:`geodata.store.writers`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from geodata.store.writers import SCHEMA_KEY, SCHEMA_VALUE
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError):
+        return False
+    return metadata.get(SCHEMA_KEY) == SCHEMA_VALUE
+
+
+def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) -> None:
+    """Validate files of our schema once (then stamp them); every problem is raised at once."""
+    from geodata.store.cache import content_digest, is_stamped, stamp, stamp_key
+    from geodata.store.loader import validate_file
+
+    digests = {f: content_digest(f) for f in files}
+    together = stamp_key(list(digests.values()))
+    if is_stamped(together):
+        return
+    problems: list[Problem] = []
+    for f, digest in digests.items():
+        key = stamp_key([digest])
+        if is_stamped(key):
+            continue
+        found = validate_file(f, gazetteer=gazetteer)
+        if found:
+            problems += found
+        else:
+            stamp(key)
+    if problems:
+        raise EventValidationError(problems)
+    if len(files) > 1:
+        repeated = EventDataset(files, source).duplicate_ids()
+        if repeated:
+            raise EventValidationError(
+                [
+                    Problem(source, None, "event_id", f"duplicate event_id: {n} rows across the files", eid)
+                    for eid, n in repeated
+                ]
+            )
+    stamp(together)
+
+
+def open_dataset(
+    path: str | os.PathLike[str] | None = None, *, gazetteer: Gazetteer | None = None
+) -> EventDataset:
+    """Open events to query in place: a folder of GeoParquet files, one ``.parquet`` file, or a ``.csv``.
+
+    Files in our schema are validated once (then remembered by content hash); any other file, and every CSV,
+    is validated once and copied to the cache folder as GeoParquet (see :func:`geodata.store.cache.validated_copy`).
+
+    Raises
+    ------
+    EventValidationError
+        With every problem found (``FILE:LINE:COLUMN``); nothing is cached then.
+    InputError
+        A missing path, or a folder without GeoParquet files.
+    """
+    from geodata.store.cache import validated_copy
+
+    resolved = Path(path) if path is not None else get_settings().events_path
+    if not resolved.exists():
+        raise InputError(f"events file not found: {resolved}")
+    if not resolved.is_dir() and not stat.S_ISREG(resolved.stat().st_mode):
+        raise InputError(f"{resolved}: not a regular file (a device, pipe or socket); give an events file")
+    if resolved.is_dir():
+        files = dataset_files(resolved)
+        foreign = [f for f in files if not is_ours(f)]
+        if foreign:
+            raise InputError(
+                f"{foreign[0]}: not a GeoParquet file of our events schema; write datasets with "
+                "`kcm export --partition month`"
+            )
+    elif resolved.suffix.lower() == ".parquet" and is_ours(resolved):
+        files = [resolved]
+    else:
+        return EventDataset([validated_copy(resolved, gazetteer=gazetteer)], str(resolved))
+    _check_files(files, str(resolved), gazetteer)
+    return EventDataset(files, str(resolved))
+
+
+def dataset_version(path: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """Return (number of files, total size, latest mtime in ns) of a file or dataset folder: a cheap change key."""
+    resolved = Path(path)
+    files = dataset_files(resolved) if resolved.is_dir() else [resolved]
+    stats = [f.stat() for f in files]
+    return len(stats), sum(s.st_size for s in stats), max(s.st_mtime_ns for s in stats)
