@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,16 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def events_csv() -> Path:
     return ROOT / "events.csv"
+
+
+@pytest.fixture
+def events_file(tmp_path: Path, events_csv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the shipped events that the pages under test use (``KCM_EVENTS``), with no map tiles."""
+    target = tmp_path / "events.csv"
+    shutil.copy(events_csv, target)
+    monkeypatch.setenv("KCM_EVENTS", str(target))
+    monkeypatch.setenv("KCM_TILES", "none")
+    return target
 
 
 def as_shown(markdown_source: str) -> str:

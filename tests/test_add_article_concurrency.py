@@ -12,14 +12,12 @@ import csv
 import multiprocessing
 import os
 import re
-import shutil
 import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from geodata.events import history_path, validate_file
@@ -69,15 +67,6 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def _page() -> AppTest:
     return AppTest.from_file(str(PAGE), default_timeout=60)
-
-
-@pytest.fixture
-def events_file(tmp_path: Path, events_csv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "events.csv"
-    shutil.copy(events_csv, target)
-    monkeypatch.setenv("KCM_EVENTS", str(target))
-    monkeypatch.setenv("KCM_TILES", "none")
-    return target
 
 
 def _accept_session(

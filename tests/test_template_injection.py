@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -179,15 +178,6 @@ def test_script_json_leaves_no_template_delimiter() -> None:
 
 
 # ---------------------------------------------------------------- the pages (AppTest): file, Add article, correction
-
-
-@pytest.fixture
-def events_file(tmp_path: Path, events_csv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    target = tmp_path / "events.csv"
-    shutil.copy(events_csv, target)
-    monkeypatch.setenv("KCM_EVENTS", str(target))
-    monkeypatch.setenv("KCM_TILES", "none")
-    return target
 
 
 def _poison(path: Path, text: str) -> None:
