@@ -2,7 +2,7 @@
 
 Layout of ``DATASET/``:
 
-* ``part-NNNNNN-XXXXXXXX.parquet``: the candidate events of one batch of articles, one row each (points);
+* ``part-NNNNNN-<8 hex digits>.parquet``: the candidate events of one batch of articles, one row each (points);
 * ``_manifest.jsonl``: one line per committed batch (its part, article ids, errors), appended after the part
   was renamed into place: the manifest line is the commit. A part with no line (a run killed between the two)
   is removed at the next start, and its articles are extracted again; a torn last line is dropped;
