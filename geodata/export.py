@@ -145,14 +145,26 @@ def _geometry_fragments(geoms: Any) -> list[bytes]:
     import shapely
 
     arr = np.asarray(geoms, dtype=object)
-    kinds = shapely.get_type_id(arr)
+    drawable = _drawable(arr)
     out: list[bytes] = []
-    for geom, kind in zip(arr.tolist(), kinds.tolist(), strict=True):
-        if kind < 0:
-            out.append(b"null")
+    for geom, ok in zip(arr.tolist(), drawable.tolist(), strict=True):
+        if not ok:
+            out.append(
+                b"null"
+            )  # RFC 7946: an unlocated feature has a null geometry (never NaN, never a crash)
         else:
             out.append(orjson.dumps(_round_mapping(shapely.geometry.mapping(geom))))
     return out
+
+
+def _drawable(geoms: np.ndarray) -> np.ndarray:
+    """Return True where a geometry can be written as GeoJSON: present, not empty, finite bounds (no NaN/inf)."""
+    import shapely
+
+    present = ~shapely.is_missing(geoms)
+    ok = present.copy()
+    ok[present] = ~shapely.is_empty(geoms[present]) & np.isfinite(shapely.bounds(geoms[present])).all(axis=1)
+    return ok
 
 
 def _round_mapping(mapping: Any) -> Any:
@@ -178,7 +190,7 @@ def _features(gdf: pd.DataFrame, id_column: str) -> bytes:
     ids = _fragments(gdf[id_column]) if id_column in gdf else b"null"
     variable: list[Any] = [[ids] * n if isinstance(ids, bytes) else ids]
     geoms = np.asarray(gdf.geometry.to_numpy() if "geometry" in gdf else [None] * n, dtype=object)
-    if n and (shapely.get_type_id(geoms) == 0).all():
+    if n and (shapely.get_type_id(geoms) == 0).all() and _drawable(geoms).all():
         head = b'{"type":"Feature","id":%b,"geometry":{"type":"Point","coordinates":[%r,%r]},"properties":{'
         xy = np.round(shapely.get_coordinates(geoms), COORD_DECIMALS)
         variable += [xy[:, 0].tolist(), xy[:, 1].tolist()]

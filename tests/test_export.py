@@ -405,3 +405,33 @@ def test_control_geojson(events: gpd.GeoDataFrame) -> None:
     kirkuk = next(f for f in doc["features"] if f["id"] == "geonames:94787")
     assert kirkuk["properties"]["controller"] == "isf"
     assert kirkuk["geometry"]["coordinates"] == [44.39222, 35.46806]
+
+
+# ---------------------------------------------------------------- geometries that cannot be drawn (issue 13)
+
+
+@pytest.mark.parametrize(
+    ("bad", "kind"),
+    [
+        ("POINT (nan nan)", "NaN point"),
+        ("POINT EMPTY", "empty point"),
+        ("LINESTRING EMPTY", "empty line"),
+        ("POINT (inf 35)", "infinite coordinate"),
+    ],
+)
+def test_unlocatable_geometry_is_written_as_null(events: gpd.GeoDataFrame, bad: str, kind: str) -> None:
+    """A NaN point used to give ``nan`` (invalid JSON) and POINT EMPTY a ValueError; RFC 7946 says null."""
+    import shapely
+
+    rows = events.iloc[:3].copy()
+    geoms = rows.geometry.to_numpy().copy()
+    geoms[1] = shapely.from_wkt(bad)
+    rows = rows.set_geometry(gpd.GeoSeries(geoms, index=rows.index, crs=events.crs))
+    raw = to_geojson_bytes(rows)
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"{kind}: invalid JSON constant {name}")
+
+    doc = json.loads(raw, parse_constant=refuse)
+    assert [f["geometry"] is None for f in doc["features"]] == [False, True, False]
+    assert [f["id"] for f in doc["features"]] == rows["event_id"].tolist()  # no row dropped
