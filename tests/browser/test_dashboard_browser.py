@@ -126,6 +126,8 @@ def test_moving_the_date_slider_changes_what_is_drawn(new_page, serve_app, event
     page, frame = _open(new_page, url)
     before_day = frame.locator(".kcm-asof-day").inner_text()
     before_note = frame.locator(".kcm-asof-window").inner_text()
+    # As a user would: move the slider once the first run has finished (that run can redraw the widget).
+    _settle(page)
     end_thumb = page.locator('[data-testid="stSlider"] input[type="range"]').nth(1)
     end_thumb.focus()
     for _ in range(40):
