@@ -361,7 +361,7 @@ def map_page() -> None:
     st.subheader(t("changes", lang))
     if n_changes:
         if n_changes > TABLE_ROWS:
-            st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{n_changes:,}"))
+            st.caption(t("table_cut_changes", lang, k=f"{TABLE_ROWS:,}", n=f"{n_changes:,}"))
         st.dataframe(
             _labelled(store.changes(flt, limit=TABLE_ROWS)),
             hide_index=True,

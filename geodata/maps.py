@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +29,7 @@ import shapely
 from branca.element import Element, MacroElement
 from folium.template import Template
 
+from geodata import i18n
 from geodata.errors import InputError
 from geodata.grid import grid_origin_and_cell
 from geodata.overlays import areas_payload, base_payload, fronts_payload
@@ -47,7 +50,7 @@ from geodata.vocab import (
 logger = logging.getLogger(__name__)
 
 LAYERS: tuple[str, ...] = ("control", "events", "movements", "changes", "areas", "fronts")
-LANGS: tuple[str, ...] = ("en", "ar")
+LANGS: tuple[str, ...] = i18n.LANGS
 DEFAULT_CENTER: tuple[float, float] = (35.47, 44.39)  # Kirkuk (lat, lon)
 DEFAULT_TILES = None  # offline-safe: the packaged outlines are the base map; tiles only when asked for
 # Leaflet is served by our own server (Streamlit static serving of dashboard/static at /app/static). The URL is
@@ -58,45 +61,18 @@ LEAFLET_VERSION = "1.9.4"
 _COORD_DIGITS = 5  # about 1 m: plenty for a screen, and short in the page
 _MAX_MOVEMENT_PAIRS = 500
 _CHANGES_LISTED = 5  # changes listed per place in the changes layer's tooltip
-
-_UI: dict[str, tuple[str, str]] = {
-    "control": ("Control as of the day", "السيطرة في اليوم المحدد"),
-    "events": ("Events in the window", "الأحداث في الفترة"),
-    "movements": ("Movements (origin → place)", "التحركات (من ← إلى)"),
-    "changes": ("Changes in the window", "التغيّرات في الفترة"),
-    "areas": ("Areas of control (approximate)", "مناطق السيطرة (تقريبية)"),
-    "fronts": ("Front lines (approximate)", "خطوط التماس (تقريبية)"),
-    "legend_open": ("Legend", "مفتاح الخريطة"),
-    "area_row": ("Area held (approximate, from the places)", "منطقة سيطرة (تقريبية، من الأماكن)"),
-    "contested_area": ("Contested area", "منطقة متنازع عليها"),
-    "front_row": ("Front line (approximate)", "خط تماس (تقريبي)"),
-    "as_of": ("Control as of", "السيطرة بتاريخ"),
-    "window": ("Events", "الأحداث"),
-    "date": ("Date", "التاريخ"),
-    "type": ("Type", "النوع"),
-    "place": ("Place", "المكان"),
-    "as_written": ("As written", "كما ورد"),
-    "controller": ("Control", "السيطرة"),
-    "summary": ("Summary", "الملخص"),
-    "source": ("Source", "المصدر"),
-    "status": ("Status", "الحالة"),
-    "since": ("since", "منذ"),
-    "contested": ("Contested", "متنازع عليه"),
-    "unknown": ("Unknown", "غير معروف"),
-    "claims": ("claims", "ادعاءات"),
-    "events_n": ("events", "حدثاً"),
-    "cell": ("events in this cell", "حدثاً في هذه الخلية"),
-    "aggregated": ("aggregated: counts per grid cell", "مجمّعة: عدد الأحداث في كل خلية"),
-    "movements_n": ("movements", "تحركات"),
-    "changes_n": ("change(s) of control", "تغيّر في السيطرة"),
-    "legend": ("Who holds each place", "من يسيطر على كل مكان"),
-    "event_types": ("Event types", "أنواع الأحداث"),
-    "precision": ("precision", "الدقة"),
-}
-_PRECISION: dict[str, tuple[str, str]] = {
-    "day": ("day", "يوم"),
-    "week": ("week", "أسبوع"),
-    "month": ("month", "شهر"),
+_PRECISIONS: tuple[str, ...] = ("day", "week", "month")
+# The catalogue's labels that the layers script looks up by a short name (popup rows).
+_SCRIPT_LABELS: dict[str, str] = {
+    "date": "col_event_date",
+    "type": "col_event_type",
+    "place": "col_place",
+    "as_written": "col_place_as_written",
+    "controller": "popup_controller",
+    "summary": "col_summary",
+    "source": "col_source",
+    "status": "col_status",
+    "precision": "precision",
 }
 
 
@@ -148,11 +124,6 @@ class _Strings:
             self.table.append(markup)
             self.index[markup] = found
         return found
-
-
-def _label(key: str, lang: str) -> str:
-    en, ar = _UI[key]
-    return ar if lang == "ar" else en
 
 
 def _column(df: pd.DataFrame, name: str) -> list[Any]:
@@ -247,7 +218,7 @@ def _event_payload(df: pd.DataFrame, strings: _Strings, lang: str) -> dict[str, 
     ends = np.asarray(_iso_column(df, "date_end"), dtype=object)
     span = (ends != "") & (ends != dates)
     days = np.where(span, dates + " – " + ends, dates)
-    precision = {code: pair[1 if lang == "ar" else 0] for code, pair in _PRECISION.items()}
+    precision = {code: i18n.text(f"precision_{code}", lang) for code in _PRECISIONS}
     status = col("status").astype(object)
     columns = [
         _indexed(days, strings),
@@ -290,6 +261,12 @@ def _grid(df: pd.DataFrame) -> dict[str, Any]:
         "lon": _round(lon0 + (keys % nx) * cell),
         "n": counts[keys].tolist(),
     }
+
+
+def _cell_tips(grid: dict[str, Any], strings: _Strings, lang: str) -> dict[str, Any]:
+    """Return ``grid`` with each cell's tooltip ("12 events in this cell", in its plural form) as a string index."""
+    tips = {n: strings.add_html(i18n.text("map_cell", lang, n=int(n))) for n in dict.fromkeys(grid["n"])}
+    return {**grid, "tip": [tips[n] for n in grid["n"]]}
 
 
 def _grid_extent(grid: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -336,7 +313,11 @@ def _movement_pairs(rows: pd.DataFrame, strings: _Strings, lang: str) -> dict[st
     )  # fmt: skip
     grouped = grouped.sort_values("n", ascending=False).head(_MAX_MOVEMENT_PAIRS)
     tips = [
-        strings.add_html(f"{n:,} {_label('movements_n', lang)}: {escape_text(o)} → {escape_text(name or d)}")
+        strings.add_html(
+            i18n.text(
+                "map_movement_pair", lang, n=int(n), origin=escape_text(o), place=escape_text(name or d)
+            )
+        )
         for (o, d), n, name in zip(grouped.index, grouped["n"], grouped["name"], strict=True)
     ]
     return {
@@ -380,7 +361,7 @@ def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dic
             claim_codes = (
                 claims[i] if isinstance(claims[i], list | tuple) else str(claims[i] or "").split(";")
             )
-            holder = f"{_label('contested', lang)}: " + ", ".join(
+            holder = f"{i18n.text('contested', lang)}: " + ", ".join(
                 escape_text(_controller_text(c, lang)) for c in claim_codes if c
             )
             colors.append(UNKNOWN_COLOR if not code else controller_color(code))
@@ -388,9 +369,9 @@ def _control_payload(control: pd.DataFrame, strings: _Strings, lang: str) -> dic
             holder = escape_text(_controller_text(code, lang))
             colors.append(controller_color(code))
         else:
-            holder = _label("unknown", lang)
+            holder = i18n.text("unknown", lang)
             colors.append(UNKNOWN_COLOR)
-        when = f" ({_label('since', lang)} {escape_text(since[i])})" if since[i] else ""
+        when = f" ({i18n.text('since', lang)} {escape_text(since[i])})" if since[i] else ""
         ref = f"<br><small>{escape_text(event_ids[i])}</small>" if event_ids[i] else ""
         tips.append(strings.add_html(f"<b>{names[i]}</b><br>{holder}{when}{ref}"))
     return {
@@ -445,10 +426,15 @@ def _changes_payload(changes: pd.DataFrame, strings: _Strings, lang: str) -> dic
     tips = []
     for key, n in zip(counts.index, counts["size"], strict=True):
         more = f"<br>… {n - _CHANGES_LISTED:,} +" if n > _CHANGES_LISTED else ""
-        head = f"<b>{title[key]}</b> · {n:,} {_label('changes_n', lang)}"
+        head = f"<b>{title[key]}</b> · {i18n.text('map_place_changes', lang, n=int(n))}"
         tips.append(strings.add_html(head + "<br>" + "<br>".join(lines[key]) + more))
     last = counts["last"].to_numpy()
     return {"lat": _round(lat[last]), "lon": _round(lon[last]), "tip": tips}
+
+
+def _both(key: str) -> tuple[str, str]:
+    """Return the catalogue's English and Arabic text of ``key``, escaped for HTML (the legend shows both)."""
+    return escape_text(i18n.text(key, "en")), escape_text(i18n.text(key, "ar"))
 
 
 def _legend_row(lang: str, swatch: str, en: str, ar: str, *, shape: str = "kcm-sw") -> str:
@@ -468,29 +454,29 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
         _legend_row(
             lang,
             f"background:#fff;border:2px dashed {CONTESTED_COLOR}",
-            *_UI["contested"],
+            *_both("contested"),
             shape="kcm-sw kcm-ring",
         )
     )
-    rows.append(_legend_row(lang, f"background:{UNKNOWN_COLOR}", *_UI["unknown"]))
-    rows.append(_legend_row(lang, "background:#bbb;opacity:.55;border:1px solid #666", *_UI["area_row"]))
+    rows.append(_legend_row(lang, f"background:{UNKNOWN_COLOR}", *_both("unknown")))
+    rows.append(_legend_row(lang, "background:#bbb;opacity:.55;border:1px solid #666", *_both("legend_area")))
     rows.append(
         _legend_row(
             lang,
             f"background:repeating-linear-gradient(45deg,{CONTESTED_COLOR} 0 3px,#fff 3px 8px)",
-            *_UI["contested_area"],
+            *_both("legend_contested_area"),
         )
     )
     rows.append(
         _legend_row(
-            lang, "background:#fff;border:0;border-top:3px dashed #5b0f1f;height:0", *_UI["front_row"]
+            lang, "background:#fff;border:0;border-top:3px dashed #5b0f1f;height:0", *_both("legend_front")
         )
     )
     rows.append(
         _legend_row(
             lang,
             f"background:#fff;border:3px solid {OKABE_ITO['yellow']}",
-            *_UI["changes"],
+            *_both("layer_changes"),
             shape="kcm-sw kcm-ring",
         )
     )
@@ -507,13 +493,15 @@ def _legend_html(lang: str, controllers: Iterable[str], types_present: Iterable[
             )
         )
     type_block = (
-        f'<tr><th colspan="3">{_label("event_types", lang)}</th></tr>{"".join(types)}' if types else ""
+        f'<tr><th colspan="3">{i18n.text("legend_event_types", lang)}</th></tr>{"".join(types)}'
+        if types
+        else ""
     )
     direction = "rtl" if lang == "ar" else "ltr"
     # Folded by default (a <details> element): the legend covers no data until the reader opens it.
     return (
-        f'<details class="kcm-legend" dir="{direction}"><summary>{_label("legend_open", lang)}</summary>'
-        f'<table><tr><th colspan="3">{_label("legend", lang)}</th></tr>'
+        f'<details class="kcm-legend" dir="{direction}"><summary>{i18n.text("legend_open", lang)}</summary>'
+        f'<table><tr><th colspan="3">{i18n.text("legend_title", lang)}</th></tr>'
         f"{''.join(rows)}{type_block}</table></details>"
     )
 
@@ -522,11 +510,11 @@ def _as_of_html(as_of: date | None, window: tuple[date, date] | None, lang: str,
     direction = "rtl" if lang == "ar" else "ltr"
     day = as_of.isoformat() if as_of else "—"
     dates = f'<span dir="ltr">{window[0].isoformat()} → {window[1].isoformat()}</span>' if window else ""
-    span = f"{_label('window', lang)}: {dates}" if window else ""
+    span = f"{i18n.text('asof_window', lang)}: {dates}" if window else ""
     extra = f"<br><small>{note}</small>" if note else ""
     return (
         f'<div class="kcm-asof" dir="{direction}" data-as-of="{day}">'
-        f'<div class="kcm-asof-label">{_label("as_of", lang)}</div>'
+        f'<div class="kcm-asof-label">{i18n.text("as_of", lang)}</div>'
         f'<div class="kcm-asof-day" dir="ltr">{day}</div><div class="kcm-asof-window">{span}{extra}</div></div>'
     )
 
@@ -585,6 +573,12 @@ def script_json(data: object) -> str:
 _JINJA_OPENERS = re.compile(r"\{(?=[{%#])")
 
 
+@cache
+def map_script(name: str) -> str:
+    """Return the packaged map script ``geodata/js/<name>`` (package data, so it ships in the wheel)."""
+    return resources.files("geodata").joinpath("js", name).read_text(encoding="utf-8")
+
+
 class _DataScript(MacroElement):
     """A map script that receives its data as JSON and is never compiled as a template.
 
@@ -596,7 +590,7 @@ class _DataScript(MacroElement):
     """
 
     _template = Template("{% macro script(this, kwargs) %}{{ this.script_text }}{% endmacro %}")
-    _js: str = ""
+    _js_file: str = ""  # a file of geodata/js, read as text: it reaches the page verbatim
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__()
@@ -609,7 +603,7 @@ class _DataScript(MacroElement):
     @property
     def script_text(self) -> str:
         """The script with the map's variable names and, last, the JSON data filled in."""
-        js = self._js
+        js = map_script(self._js_file)
         for key, value in self._placeholders().items():
             js = js.replace(key, value)
         data = {k: v for k, v in self.raw_payload.items() if not k.startswith("_")}
@@ -627,212 +621,7 @@ class _DataScript(MacroElement):
 class _KcmLayers(_DataScript):
     """One script that fills the layer groups from compact arrays and adds the legend and the "as of" box."""
 
-    _js = """
-(function () {
-  var P = __KCM_PAYLOAD__;
-  var map = __KCM_MAP__;
-  var S = P.S, T = P.L, g = __KCM_GROUPS__, names = [];
-  if (!document.getElementById("kcm-css")) {
-    var st = document.createElement("style"); st.id = "kcm-css"; st.textContent = P.css;
-    document.head.appendChild(st);
-  }
-  function box(pos, markup) {
-    var c = L.control({position: pos}); c.onAdd = function () {
-      var d = document.createElement("div"); d.innerHTML = markup;
-      L.DomEvent.disableClickPropagation(d); return d.firstChild;
-    };
-    c.addTo(map);
-  }
-  box("topright", P.asof);
-  if (P.legend) { box("bottomleft", P.legend); }
-  function row(k, v) { return v ? "<tr><th>" + T[k] + "</th><td dir=\\"auto\\">" + v + "</td></tr>" : ""; }
-  function popup(r) {
-    var place = [S[r[3]], S[r[4]]].filter(Boolean).join(" / ");
-    var ctl = (S[r[6]] || S[r[7]]) ? (S[r[6]] || "?") + " → " + (S[r[7]] || "?") : "";
-    var src = S[r[9]];
-    if (S[r[10]]) {
-      src = "<a href=\\"" + S[r[10]] + "\\" target=\\"_blank\\" rel=\\"noopener noreferrer\\">" + (src || S[r[10]]) + "</a>";
-    }
-    return "<div class=\\"kcm-pop\\" dir=\\"" + P.dir + "\\"><b>" + S[r[12]] + "</b><table>" +
-      row("date", S[r[0]] + (S[r[1]] ? " (" + T.precision + ": " + S[r[1]] + ")" : "")) +
-      row("type", S[r[2]]) + row("place", place) + row("as_written", S[r[5]]) + row("controller", ctl) +
-      row("summary", S[r[8]]) + row("source", src) + row("status", S[r[11]]) + "</table></div>";
-  }
-  function tip(r) {
-    var written = S[r[5]] && S[r[5]] !== S[r[3]] && S[r[5]] !== S[r[4]] ? " (" + S[r[5]] + ")" : "";
-    return "<b>" + S[r[0]] + "</b> · " + S[r[2]] + " · <span dir=\\"auto\\">" + S[r[3]] + written + "</span>";
-  }
-  // Outlines, areas and front lines: plain data; every string goes into the page with textContent.
-  function textBox(lines) {
-    var d = document.createElement("div"); d.dir = "auto";
-    lines.forEach(function (t, i) { var s = document.createElement(i ? "div" : "b"); s.textContent = t; d.appendChild(s); });
-    return d;
-  }
-  function pane(name, z, quiet) {
-    var p = map.getPane(name) || map.createPane(name); p.style.zIndex = z;
-    if (quiet) { p.style.pointerEvents = "none"; }
-    return p;
-  }
-  if (P.base) {
-    pane("kcmBase", 250, true); pane("kcmBaseLabels", 260, true);
-    if (!P.tiles) { map.getContainer().style.background = "#dde7ee"; }
-    L.geoJSON(P.base, {pane: "kcmBase", interactive: false, renderer: L.svg({pane: "kcmBase"}),
-      style: function (f) {
-        var p = f.properties;
-        if (p.kind === "country") {
-          return {className: "kcm-country", color: "#6f6a60", weight: 1.3, fillColor: p.code === "IQ" ? "#f8f6f0" : "#e9e5da",
-            fillOpacity: P.tiles ? 0 : 1};
-        }
-        return {className: "kcm-governorate", color: "#8f8a80", weight: 0.8, dashArray: "5 4", fill: false};
-      }}).addTo(map);
-    P.base.features.forEach(function (f) {
-      var p = f.properties, el = document.createElement("span");
-      el.textContent = (P.dir === "rtl" && p.name_ar) ? p.name_ar : p.name;
-      L.marker([p.label[1], p.label[0]], {pane: "kcmBaseLabels", interactive: false, keyboard: false,
-        icon: L.divIcon({className: "kcm-base-label kcm-base-" + p.kind, iconSize: [0, 0], html: el})}).addTo(map);
-    });
-  }
-  function hatch(renderer) {
-    var svg = renderer._container, ns = "http://www.w3.org/2000/svg";
-    if (!svg || svg.querySelector("#kcm-hatch")) { return; }
-    var defs = document.createElementNS(ns, "defs"), pat = document.createElementNS(ns, "pattern");
-    var bar = document.createElementNS(ns, "rect");
-    pat.setAttribute("id", "kcm-hatch"); pat.setAttribute("patternUnits", "userSpaceOnUse");
-    pat.setAttribute("width", "8"); pat.setAttribute("height", "8"); pat.setAttribute("patternTransform", "rotate(45)");
-    bar.setAttribute("width", "3"); bar.setAttribute("height", "8"); bar.setAttribute("fill", P.contested);
-    pat.appendChild(bar); defs.appendChild(pat); svg.insertBefore(defs, svg.firstChild);
-  }
-  if (P.areas && g.areas) {
-    pane("kcmAreas", 350);
-    var areaRenderer = L.svg({pane: "kcmAreas"});
-    L.geoJSON(P.areas, {pane: "kcmAreas", renderer: areaRenderer,
-      style: function (f) {
-        var p = f.properties;
-        return {className: "kcm-area", color: p.c, weight: 1, opacity: 0.8, fillColor: p.x ? "url(#kcm-hatch)" : p.c,
-          fillOpacity: p.x ? 0.8 : 0.3};
-      },
-      onEachFeature: function (f, layer) { layer.bindTooltip(textBox(f.properties.t), {sticky: true}); }
-    }).addTo(g.areas);
-    hatch(areaRenderer);
-    map.on("overlayadd", function () { hatch(areaRenderer); });
-  }
-  if (P.fronts && g.fronts) {
-    L.geoJSON(P.fronts, {interactive: false, style: {className: "kcm-front-halo", color: "#fff", weight: 7, opacity: 0.9}})
-      .addTo(g.fronts);
-    L.geoJSON(P.fronts, {style: {className: "kcm-front", color: "#5b0f1f", weight: 3, dashArray: "10 6"},
-      onEachFeature: function (f, layer) { layer.bindTooltip(textBox(f.properties.t), {sticky: true}); }
-    }).addTo(g.fronts);
-  }
-  // Symbols at one place are spread on a small ring (in screen pixels, kept on zoom) so that none hides another.
-  var spots = {};
-  function atSpot(ll, marker, isEvent) {
-    var k = ll[0].toFixed(4) + "," + ll[1].toFixed(4), s = spots[k] || (spots[k] = {ll: ll, ev: [], ctl: false});
-    if (isEvent) { s.ev.push(marker); } else { s.ctl = true; }
-  }
-  function spread() {
-    Object.keys(spots).forEach(function (k) {
-      var s = spots[k], n = s.ev.length;
-      if (!n || (n === 1 && !s.ctl)) { return; }
-      var c = map.latLngToLayerPoint(s.ll), r = 13 + Math.max(0, n - 6) * 2.5;
-      s.ev.forEach(function (m, i) {
-        var a = 2 * Math.PI * i / n - Math.PI / 2;
-        m.setLatLng(map.layerPointToLatLng(c.add(L.point(r * Math.cos(a), r * Math.sin(a)))));
-      });
-    });
-  }
-  map.on("zoomend viewreset", spread);
-  if (P.ctl && g.control) {
-    var fc = g.control, c = P.ctl;
-    for (var i = 0; i < c.lat.length; i++) {
-      var ll = [c.lat[i], c.lon[i]];
-      var m = L.circleMarker(ll, {radius: 9, color: "#222", weight: 1.5, fillColor: c.c[i], fillOpacity: 0.9,
-        className: "kcm-place"});
-      m.bindTooltip(S[c.tip[i]]); m.bindPopup(S[c.tip[i]]); m.addTo(fc); atSpot(ll, m, false);
-      if (c.x[i]) {
-        var ring = L.circleMarker(ll, {radius: 14, color: P.contested, weight: 3, dashArray: "4 3", fill: false});
-        ring.bindTooltip(S[c.tip[i]]); ring.addTo(fc);
-      }
-      if (S[c.n[i]]) {
-        var nm = L.marker(ll, {interactive: false, keyboard: false, rank: c.rank[i], icon: L.divIcon({
-          className: "kcm-name", iconSize: [0, 0], html: "<span dir=\\"" + P.dir + "\\">" + S[c.n[i]] + "</span>"})});
-        nm.addTo(fc); names.push(nm);
-      }
-    }
-    // Place names never overlap: towns first, then sites; a name that would cover a kept one is hidden.
-    names.sort(function (a, b) { return a.options.rank - b.options.rank; });
-    var declutter = function () {
-      var kept = [];
-      names.forEach(function (nm) {
-        var el = nm.getElement(); if (!el || !el.firstChild) { return; }
-        el.style.visibility = "visible";
-        var r = el.firstChild.getBoundingClientRect();
-        var hit = kept.some(function (k) {
-          return r.left < k.right + 2 && r.right > k.left - 2 && r.top < k.bottom + 1 && r.bottom > k.top - 1;
-        });
-        if (hit) { el.style.visibility = "hidden"; } else { kept.push(r); }
-      });
-    };
-    map.on("zoomend moveend overlayadd", declutter); map.whenReady(function () { setTimeout(declutter, 0); });
-  }
-  if (P.ev && g.events) {
-    var fe = g.events, e = P.ev;
-    for (var j = 0; j < e.lat.length; j++) {
-      if (e.lat[j] === null || e.lon[j] === null) { continue; }
-      var r = e.r[j];
-      var mk = L.circleMarker([e.lat[j], e.lon[j]], {radius: 6, color: "#222", weight: 1, fillColor: P.types[e.k[j]],
-        fillOpacity: 0.85, dashArray: r[13] ? "2 2" : null, className: "kcm-event"});
-      mk.bindTooltip(tip(r)); mk.bindPopup(popup(r), {maxWidth: 340}); mk.addTo(fe); atSpot([e.lat[j], e.lon[j]], mk, true);
-    }
-  }
-  if (P.agg && g.events) {
-    var fa = g.events, a = P.agg, cv = L.canvas(), mx = Math.max.apply(null, a.n.concat([1]));
-    for (var q = 0; q < a.n.length; q++) {
-      var op = 0.25 + 0.65 * Math.log(1 + a.n[q]) / Math.log(1 + mx);
-      var rc = L.rectangle([[a.lat[q], a.lon[q]], [a.lat[q] + a.cell, a.lon[q] + a.cell]],
-        {renderer: cv, weight: 0.5, color: "#333", fillColor: P.aggColor, fillOpacity: op});
-      rc.bindTooltip(a.n[q].toLocaleString() + " " + T.cell); rc.addTo(fa);
-    }
-  }
-  function arrow(la0, lo0, la1, lo1) {
-    var k = Math.cos(la1 * Math.PI / 180) || 1, dx = (lo1 - lo0) * k, dy = la1 - la0;
-    var len = Math.sqrt(dx * dx + dy * dy); if (!len) { return null; }
-    var s = Math.min(0.06, len * 0.25), ux = dx / len, uy = dy / len;
-    var bx = lo1 * k - ux * s, by = la1 - uy * s, w = s * 0.5;
-    return [[la1, lo1], [by + ux * w, (bx - uy * w) / k], [by - ux * w, (bx + uy * w) / k]];
-  }
-  function line(fg, la0, lo0, la1, lo1, weight, html, popupHtml) {
-    var pl = L.polyline([[la0, lo0], [la1, lo1]], {color: P.moveColor, weight: weight, opacity: 0.85});
-    pl.bindTooltip(html); if (popupHtml) { pl.bindPopup(popupHtml, {maxWidth: 340}); } pl.addTo(fg);
-    var tri = arrow(la0, lo0, la1, lo1);
-    if (tri) {
-      var pg = L.polygon(tri, {color: P.moveColor, weight: 1, fillColor: P.moveColor, fillOpacity: 1});
-      pg.bindTooltip(html); pg.addTo(fg);
-    }
-  }
-  if (P.mv && g.movements) {
-    var fm = g.movements, v = P.mv;
-    for (var t = 0; t < v.e.length; t++) {
-      var rr = P.ev.r[v.e[t]];
-      line(fm, v.lat0[t], v.lon0[t], v.lat1[t], v.lon1[t], 3, tip(rr), popup(rr));
-    }
-  }
-  if (P.mvagg && g.movements) {
-    var fp = g.movements, w = P.mvagg, top = Math.max.apply(null, w.n.concat([1]));
-    for (var u = 0; u < w.n.length; u++) {
-      line(fp, w.lat0[u], w.lon0[u], w.lat1[u], w.lon1[u], 2 + 6 * Math.sqrt(w.n[u] / top), S[w.tip[u]], null);
-    }
-  }
-  if (P.ch && g.changes) {
-    var fh = g.changes, h = P.ch;
-    for (var z = 0; z < h.lat.length; z++) {
-      var hm = L.circleMarker([h.lat[z], h.lon[z]], {radius: 18, color: P.changeColor, weight: 4, fill: false,
-        className: "kcm-change"});
-      hm.bindTooltip(S[h.tip[z]]); hm.bindPopup(S[h.tip[z]]); hm.addTo(fh);
-    }
-  }
-  map.whenReady(spread);
-})();
-"""
+    _js_file = "layers.js"
 
     def _placeholders(self) -> dict[str, str]:
         names = self.raw_payload["_groups"]
@@ -924,7 +713,7 @@ def build_map(
     payload: dict[str, Any] = {
         "css": _CSS,
         "dir": "rtl" if lang == "ar" else "ltr",
-        "L": {key: _label(key, lang) for key in _UI},
+        "L": {name: i18n.text(key, lang) for name, key in _SCRIPT_LABELS.items()},
         "types": [EVENT_TYPE_LABELS[t].color for t in EVENT_TYPES] + [UNKNOWN_COLOR],
         "contested": CONTESTED_COLOR,
         "changeColor": OKABE_ITO["yellow"],
@@ -938,11 +727,11 @@ def build_map(
     if n_events and ("events" in wanted or "movements" in wanted):
         if aggregated:
             if "events" in wanted:
-                payload["agg"] = _grid(events) if grid is None else grid
-            note = f"{n_events:,} {_label('events_n', lang)} · {_label('aggregated', lang)}"
+                payload["agg"] = _cell_tips(_grid(events) if grid is None else grid, strings, lang)
+            note = i18n.text("map_aggregated", lang, n=n_events)
         else:
             payload["ev"] = _event_payload(events, strings, lang)
-            note = f"{n_events:,} {_label('events_n', lang)}"
+            note = i18n.text("map_events", lang, n=n_events)
         extents.append(_coords(events) if grid is None else _grid_extent(grid))
     if n_events and "movements" in wanted:
         moves = _movement_rows(events)
@@ -990,7 +779,7 @@ def build_map(
     groups = {}
     for name in LAYERS:
         if name in wanted:
-            groups[name] = folium.FeatureGroup(name=_label(name, lang), show=True).add_to(fmap)
+            groups[name] = folium.FeatureGroup(name=i18n.text(f"layer_{name}", lang), show=True).add_to(fmap)
     payload["_groups"] = groups
     _KcmLayers(payload).add_to(fmap)
     folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
@@ -1048,19 +837,7 @@ def _actor_order(code: str) -> tuple[int, str]:
 class _KcmCandidates(_DataScript):
     """One script that draws an article's candidate events: a circle each, a dashed line from a movement's origin."""
 
-    _js = """
-(function () {
-  var P = __KCM_PAYLOAD__;
-  var map = __KCM_MAP__;
-  for (var i = 0; i < P.lat.length; i++) {
-    var ll = [P.lat[i], P.lon[i]];
-    L.circleMarker(ll, {radius: 8, color: P.color[i], fill: true, fillOpacity: 0.8}).bindTooltip(P.tip[i]).addTo(map);
-    if (P.olat[i] !== null && P.olon[i] !== null) {
-      L.polyline([[P.olat[i], P.olon[i]], ll], {color: P.color[i], weight: 2, dashArray: "6"}).addTo(map);
-    }
-  }
-})();
-"""
+    _js_file = "candidates.js"
 
 
 def _finite(value: object) -> float | None:

@@ -182,7 +182,7 @@ def test_bad_uploaded_csv_shows_errors_with_line_and_column(app_env: Path) -> No
     at.sidebar.file_uploader[0].upload("bad.csv", _csv_bytes(app_env, break_rows), "text/csv")
     at.run()
     assert not at.exception
-    assert any("2 problem(s)" in e.value for e in at.error)
+    assert any("2 problems" in e.value for e in at.error)
     table = at.sidebar.dataframe[0].value
     assert set(zip(table["line"], table["column"], strict=True)) >= {(4, "event_date"), (6, "event_type")}
     assert at.session_state["shown"]["n_events"] == before
