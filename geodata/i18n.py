@@ -12,9 +12,10 @@ The catalogue is plain text: callers escape data before passing it in (values ar
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 
 from babel import Locale
@@ -218,18 +219,16 @@ def plural_categories(lang: str) -> frozenset[str]:
 
 def _as_number(value: object) -> tuple[int | Decimal, str]:
     """Return ``value`` as a number for the plural rules and as it is written; ``"1,234"`` is 1234."""
-    if isinstance(value, bool):
-        raise InputError(f"a count must be a number, got {value!r}")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         return value, f"{value:,}"
-    text = str(value).strip()
-    try:
-        number = Decimal(text.replace(",", ""))
-    except InvalidOperation:
-        raise InputError(f"a count must be a number, got {value!r}") from None
-    if not number.is_finite():
-        raise InputError(f"a count must be a finite number, got {value!r}")
-    return (int(number) if number == number.to_integral_value() and "." not in text else number), text
+    written = str(value).strip()
+    if isinstance(value, bool) or not _WRITTEN_NUMBER.fullmatch(written):
+        raise InputError(f"a count must be a number written with digits, got {value!r}")
+    plain = written.replace(",", "")
+    return (Decimal(plain) if "." in plain else int(plain)), written
+
+
+_WRITTEN_NUMBER = re.compile(r"[0-9][0-9,]*(\.[0-9]+)?")
 
 
 def count(noun: str, n: object, lang: str) -> str:

@@ -382,3 +382,124 @@ def test_area_text_is_data_never_markup_or_template(text: str) -> None:
     lines = [line for f in _payload(fmap)["areas"]["features"] for line in f["properties"]["t"]]
     assert any(text in line for line in lines)  # shown as written (the page uses textContent)
     assert "zq1337zq" not in raw and "<img src=x" not in raw
+
+
+# ---------------------------------------------------------------- labels from the one catalogue, plural counts (issue 13)
+
+
+def test_arabic_legend_comes_from_the_catalogue_arabic_first() -> None:
+    legend = _payload(_build(lang="ar"))["legend"]
+    assert legend.startswith('<details class="kcm-legend" dir="rtl"><summary>مفتاح الخريطة</summary>')
+    assert '<th colspan="3">من يسيطر على كل مكان</th>' in legend
+    assert '<th colspan="3">أنواع الأحداث</th>' in legend
+    for en, ar in [
+        ("Contested", "متنازع عليه"),
+        ("Unknown", "غير معروف"),
+        ("Area held (approximate, from the places)", "منطقة سيطرة (تقريبية، من الأماكن)"),
+        ("Contested area", "منطقة متنازع عليها"),
+        ("Front line (approximate)", "خط تماس (تقريبي)"),
+        ("Changes in the window", "التغيّرات في الفترة"),
+    ]:
+        row = f'<td class="kcm-ar" dir="rtl" lang="ar">{ar}</td><td class="kcm-en" dir="ltr">{en}</td>'
+        assert row in legend, en
+
+
+@pytest.mark.parametrize(
+    ("n", "lang", "expected"),
+    [
+        (1, "ar", "حدث واحد"),
+        (2, "ar", "حدثان"),
+        (3, "ar", "3 أحداث"),
+        (11, "ar", "11 حدثاً"),
+        (1, "en", "1 event"),
+        (3, "en", "3 events"),
+    ],
+)
+def test_the_event_count_takes_its_plural_form(n: int, lang: str, expected: str) -> None:
+    box = _payload(_build(_events(n), lang=lang))["asof"]
+    assert f"<small>{expected}</small>" in box
+
+
+def test_aggregated_counts_take_their_plural_form_per_cell() -> None:
+    events = _events(4)
+    events["latitude"] = [34.0, 36.0, 36.0, 36.0]
+    events["longitude"] = [43.0, 45.0, 45.0, 45.0]
+    for lang, note, tips in [
+        ("ar", "4 أحداث · مجمّعة", {"حدث واحد في هذه الخلية", "3 أحداث في هذه الخلية"}),
+        ("en", "4 events · aggregated", {"1 event in this cell", "3 events in this cell"}),
+    ]:
+        payload = _payload(_build(events, lang=lang, aggregate_threshold=1, layers=["events"]))
+        assert note in payload["asof"]
+        assert sorted(payload["agg"]["n"]) == [1, 3]
+        assert {payload["S"][i] for i in payload["agg"]["tip"]} == tips
+
+
+def test_changes_and_movements_take_their_plural_form_in_arabic() -> None:
+    changes = _events(40)
+    changes["place_id"] = ["geonames:94787"] * 30 + ["geonames:90026"] * 10
+    payload = _payload(_build(changes=changes, lang="ar"))
+    tips = [payload["S"][i] for i in payload["ch"]["tip"]]
+    assert "30 تغيّراً في السيطرة" in tips[0] and "10 تغيّرات في السيطرة" in tips[1]
+    events = _events(3)
+    events["origin_place_id"], events["place_id"] = "geonames:98182", "geonames:94787"
+    events["geometry"] = [shapely.LineString([(44.36, 33.31), (44.0, 35.0)])] * 3
+    moves = _payload(_build(events, lang="ar", aggregate_threshold=1))
+    assert [moves["S"][i] for i in moves["mvagg"]["tip"]] == ["3 تحرّكات: geonames:98182 ← Place 0"]
+
+
+# ---------------------------------------------------------------- the map's JavaScript is a packaged file (issue 13)
+
+
+def _script_files():
+    from importlib import resources
+
+    folder = resources.files("geodata").joinpath("js")
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".js")), key=lambda f: f.name)
+
+
+def test_map_scripts_are_package_data_with_one_payload_each() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from geodata.maps import _KcmCandidates, _KcmLayers, map_script
+
+    files = _script_files()
+    assert {f.name for f in files} == {_KcmLayers._js_file, _KcmCandidates._js_file}
+    pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["geodata"]
+    for f in files:
+        assert any(fnmatch.fnmatch(f"js/{f.name}", g) for g in globs), f"{f.name} would not ship in the wheel"
+        script = map_script(f.name)
+        assert (
+            script.count("__KCM_PAYLOAD__") == 1
+        )  # the data goes in exactly once, where the code expects it
+        assert set(re.findall(r"__KCM_\w+__", script)) <= {"__KCM_PAYLOAD__", "__KCM_MAP__", "__KCM_GROUPS__"}
+
+
+def test_the_packaged_script_reaches_the_page_verbatim() -> None:
+    from geodata.maps import map_script
+
+    raw = _build(lang="ar").get_root().render()
+    script = map_script("layers.js")
+    body = script[script.index("function box(") : script.index("if (P.ev && g.events)")]
+    assert body in raw
+
+
+@pytest.mark.npm
+@pytest.mark.parametrize("name", ["layers.js", "candidates.js"])
+def test_packaged_map_scripts_pass_node_check(name: str) -> None:
+    """``node --check`` on the packaged files: the linter the JavaScript had no access to inside a Python string."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import IN_CI
+
+    node = shutil.which("node")
+    if node is None:
+        if IN_CI:
+            pytest.fail("node is not installed (CI=true: this check must run)")
+        pytest.skip("node is not installed: the map scripts' syntax is not checked")
+    (path,) = [f for f in _script_files() if f.name == name]
+    checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
