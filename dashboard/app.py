@@ -76,6 +76,7 @@ SIDEBAR_RIGHT_CSS = """
 <style>
 [data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
 [data-testid="stSidebarResizeHandle"] { display: none; }
+[data-testid="stHeader"] { direction: rtl; }
 </style>
 """
 

@@ -304,6 +304,15 @@ def test_the_sidebar_is_on_the_reading_side(
         assert main["x"] + main["width"] <= sidebar["x"] + 1
     else:
         assert sidebar["x"] + sidebar["width"] <= main["x"] + 1
+    # folded away and opened again from the same side
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')
+    opener.wait_for(timeout=TIMEOUT_MS)
+    box = opener.bounding_box()
+    assert box and ((box["x"] + box["width"] / 2) / page.viewport_size["width"] > 0.5) is right
+    opener.click()
+    assert (_sidebar_centre(page) > 0.5) is right
 
 
 @pytest.mark.parametrize(
