@@ -8,7 +8,7 @@ language) survive a visit to another page, a reload there, and the way back to t
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -58,20 +58,13 @@ class Filters:
     layers: tuple[str, ...] = LAYERS
 
 
-@dataclass(frozen=True)
-class View:
-    """Everything that decides what the page shows; it round-trips through the URL."""
+@dataclass(frozen=True, kw_only=True)
+class View(Filters):
+    """Everything that decides what the page shows (the filters, the dates, the language); it round-trips through the URL."""
 
     date_from: date
     date_to: date
     as_of: date | None = None  # None: the end of the window
-    types: tuple[str, ...] = ()
-    actors: tuple[str, ...] = ()
-    places: tuple[str, ...] = ()
-    admin1s: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
-    text: str = ""
-    layers: tuple[str, ...] = LAYERS
     lang: str = "en"
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -230,19 +223,8 @@ def quick_window(pick: str, *, first: date, last: date) -> tuple[date, date]:
 
 def view_of(filters: Filters, *, window: tuple[date, date], as_of: date, pinned: bool, lang: str) -> View:
     """Return the view of the sidebar's ``filters``, the date controls (``as_of`` kept only if ``pinned``) and ``lang``."""
-    return View(
-        date_from=window[0],
-        date_to=window[1],
-        as_of=as_of if pinned else None,
-        types=filters.types,
-        actors=filters.actors,
-        places=filters.places,
-        admin1s=filters.admin1s,
-        statuses=filters.statuses,
-        text=filters.text.strip(),
-        layers=filters.layers,
-        lang=lang,
-    )
+    chosen = {f.name: getattr(filters, f.name) for f in fields(Filters)} | {"text": filters.text.strip()}
+    return View(date_from=window[0], date_to=window[1], as_of=as_of if pinned else None, lang=lang, **chosen)
 
 
 def remember_link(state: MutableMapping[str, object], params: Mapping[str, str]) -> None:
