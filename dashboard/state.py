@@ -192,20 +192,21 @@ def session_from_view(view: View) -> dict[str, object]:
 
 
 def view_from_session(state: Mapping[str, object]) -> View:
-    """Return the view that the widgets in ``state`` show."""
-    start, end = state[K_WINDOW]  # type: ignore[misc]
-    pinned = bool(state.get(K_AS_OF_PINNED))
-    return View(
-        date_from=start,
-        date_to=end,
-        as_of=state[K_AS_OF] if pinned else None,  # type: ignore[arg-type]
+    """Return the view that the widgets in ``state`` show (the page builds it from the widgets' values instead)."""
+    filters = Filters(
         types=tuple(state.get(K_TYPES) or ()),  # type: ignore[arg-type]
         actors=tuple(state.get(K_ACTORS) or ()),  # type: ignore[arg-type]
         places=tuple(state.get(K_PLACES) or ()),  # type: ignore[arg-type]
         admin1s=tuple(state.get(K_ADMIN1S) or ()),  # type: ignore[arg-type]
         statuses=tuple(state.get(K_STATUSES) or ()),  # type: ignore[arg-type]
-        text=str(state.get(K_TEXT) or "").strip(),
+        text=str(state.get(K_TEXT) or ""),
         layers=tuple(state.get(K_LAYERS) or ()),  # type: ignore[arg-type]
+    )
+    return view_of(
+        filters,
+        window=state[K_WINDOW],  # type: ignore[arg-type]
+        as_of=state.get(K_AS_OF),  # type: ignore[arg-type]
+        pinned=bool(state.get(K_AS_OF_PINNED)),
         lang=str(state.get(K_LANG) or "en"),
     )
 
