@@ -1,7 +1,9 @@
 """Kirkuk Control Map dashboard: who held each place on a day, and what happened in a window, filtered and exported.
 
-Reads top to bottom: page config → events file (default, or an uploaded CSV) → URL view → widgets → compute with
-:mod:`geodata` → map, downloads, table, timeline, changes → playback step.
+The map page reads top to bottom, one section per step: page config and language → events file (the default, or an
+uploaded CSV; cached load) → the view from the link → sidebar filters (a :class:`dashboard.state.Filters`) → date
+controls → compute with :mod:`geodata` → render (map, downloads, table, timeline, changes) → playback step.
+At the end of the file, the navigation between the pages (this script is the app's entry point).
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from dashboard import cache
@@ -29,7 +34,7 @@ from geodata.errors import EventValidationError, GeodataError, Problem
 from geodata.export import control_to_geojson_bytes, write_dataset
 from geodata.filters import EventFilter
 from geodata.maps import LAYERS, build_map, safe_url
-from geodata.settings import get_settings
+from geodata.settings import Settings, get_settings
 from geodata.store.dataset import MOVEMENTS, EventDataset
 from geodata.vocab import EVENT_TYPE_LABELS, EVENT_TYPES
 
@@ -51,8 +56,7 @@ TABLE_COLUMNS: tuple[str, ...] = (
 )
 SPEEDS: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-# Widget values survive a visit to the other page only as plain session state (Streamlit drops the state of
-# widgets that a run does not draw); the speed box (it has a default) and the uploader (read-only) are left out.
+# The widget values kept across pages; the speed box (it has a default) and the uploader (read-only) are left out.
 PERSISTED_KEYS: tuple[str, ...] = (
     vs.K_WINDOW,
     vs.K_AS_OF,
@@ -67,76 +71,102 @@ PERSISTED_KEYS: tuple[str, ...] = (
 )
 
 
-def map_page() -> None:
-    """Draw the map page: control as of a day, the events of a window, filters, downloads, table, timeline."""
-    st.set_page_config(page_title="Kirkuk Control Map", page_icon="🗺️", layout="wide")
-    settings = get_settings()
-    state = st.session_state
+# Arabic reads from the right: the sidebar goes to the right of the page, on every page. A fixed string, no data in it.
+SIDEBAR_RIGHT_CSS = """
+<style>
+[data-testid="stAppViewContainer"] { flex-direction: row-reverse; }
+[data-testid="stSidebarResizeHandle"] { display: none; }
+[data-testid="stHeader"] { direction: rtl; }
+</style>
+"""
 
-    # ---------------------------------------------------------------- language (first: every label depends on it)
-    if vs.K_LANG not in state:
-        state[vs.K_LANG] = (
-            st.query_params.get(vs.Q_LANG, "en") if st.query_params.get(vs.Q_LANG) in LANGS else "en"
-        )
+
+# ---------------------------------------------------------------- page config and language
+
+
+def language_picker() -> str:
+    """Draw the language radio (first: every label depends on it); return the language, laid out for it."""
+    if vs.K_LANG not in st.session_state:
+        st.session_state[vs.K_LANG] = vs.link_lang(st.session_state)
     lang: str = st.sidebar.radio(
         "Language · اللغة", LANGS, format_func=LANG_NAMES.__getitem__, key=vs.K_LANG, horizontal=True
     )
     if lang == "ar":
         st.markdown(RTL_CSS, unsafe_allow_html=True)  # static CSS, no data in it
-    filters_box = st.sidebar.container()
-    upload_box = st.sidebar.container()
+    return lang
 
-    # ---------------------------------------------------------------- events file: default, or a valid uploaded CSV
-    def _uploaded_events() -> Path | None:
-        """Validate an uploaded CSV like ``kcm validate``; return its path when valid, else show every problem."""
-        upload = upload_box.file_uploader(t("upload", lang), type=["csv"], key=vs.K_UPLOAD)
-        if upload is None:
-            return None
-        raw = upload.getvalue()
-        folder = Path(tempfile.gettempdir()) / "kcm-uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
-        if not target.exists():
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-            os.replace(tmp, target)
-        problems = cache.upload_problems(str(target), upload.name)
-        if problems:
-            upload_box.error(t("upload_bad", lang, n=len(problems)))
-            upload_box.dataframe(_problem_table(problems, upload.name), hide_index=True)
-            return None
-        return target
 
-    def _problem_table(problems: Sequence[Problem], name: str) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                "file": [name] * len(problems),
-                "line": [p.line for p in problems],
-                "column": [p.column or "" for p in problems],
-                "problem": [p.message for p in problems],
-                "value": ["" if p.value is None else str(p.value) for p in problems],
-            }
-        )
+# ---------------------------------------------------------------- events file: the default, or a valid uploaded CSV
 
-    uploaded = None if settings.read_only else _uploaded_events()
+
+def _problem_table(problems: Sequence[Problem], name: str) -> pd.DataFrame:
+    """Return the problems of a file as a table of plain cells (a value may quote the file)."""
+    return pd.DataFrame(
+        {
+            "file": [name] * len(problems),
+            "line": [p.line for p in problems],
+            "column": [p.column or "" for p in problems],
+            "problem": [p.message for p in problems],
+            "value": ["" if p.value is None else str(p.value) for p in problems],
+        }
+    )
+
+
+def _stored_upload(raw: bytes) -> Path:
+    """Write an upload once to a file named by its hash (temp + rename: never half written); return its path."""
+    folder = Path(tempfile.gettempdir()) / "kcm-uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.replace(tmp, target)
+    return target
+
+
+def uploaded_events(box: DeltaGenerator, lang: str) -> Path | None:
+    """Validate an uploaded CSV like ``kcm validate``; return its path when valid, else show every problem."""
+    upload = box.file_uploader(t("upload", lang), type=["csv"], key=vs.K_UPLOAD)
+    if upload is None:
+        return None
+    target = _stored_upload(upload.getvalue())
+    problems = cache.upload_problems(str(target), upload.name)
+    if problems:
+        box.error(t("upload_bad", lang, n=len(problems)))
+        box.dataframe(_problem_table(problems, upload.name), hide_index=True)
+        return None
+    return target
+
+
+def events_file(settings: Settings, box: DeltaGenerator, lang: str) -> Path:
+    """Return the events file to show: a valid upload, else the configured one (a read-only server takes none)."""
     if settings.read_only:
-        upload_box.caption(t("read_only", lang))
-    events_path = uploaded or settings.events_path
+        box.caption(t("read_only", lang))
+        return settings.events_path
+    return uploaded_events(box, lang) or settings.events_path
+
+
+def load_dataset(events_path: Path, lang: str) -> EventDataset:
+    """Load the events file (cached by its version); on failure show why, and stop the run."""
     try:
-        dataset = cache.load_dataset(str(events_path), cache.file_version(events_path))
+        return cache.load_dataset(str(events_path), cache.file_version(events_path))
     except EventValidationError as exc:
         st.error(f"{t('load_error', lang)}: {plain(events_path)}")
         st.dataframe(_problem_table(exc.problems, str(events_path)), hide_index=True)
-        st.stop()
     except (GeodataError, OSError) as exc:
         st.error(f"{t('load_error', lang)}: {plain(exc)}")
-        st.stop()
-    first, last = dataset.first, dataset.last
+    st.stop()
 
-    # ---------------------------------------------------------------- the view: from the URL once, then from the widgets
+
+# ---------------------------------------------------------------- the view: from the link once, then from the widgets
+
+
+def restore_view(first: date, last: date) -> None:
+    """Set the widgets from the link on the session's first run; keep the dates inside the data; step playback."""
+    state = st.session_state
     if not state.get(vs.K_INITIALISED):
-        from_url = vs.view_from_params(dict(st.query_params.to_dict()), first=first, last=last)
+        from_url = vs.view_from_params(vs.link_params(state), first=first, last=last)
         for key, value in vs.session_from_view(from_url).items():
             if key != vs.K_LANG:
                 state[key] = value
@@ -154,55 +184,84 @@ def map_page() -> None:
         state[vs.K_AS_OF] = min(state[vs.K_AS_OF] + timedelta(days=1), last)
         state[vs.K_AS_OF_PINNED] = True
 
-    def _follow_window() -> None:
-        """Put the control day at the end of a new window (the default)."""
-        state[vs.K_AS_OF] = state[vs.K_WINDOW][1]
-        state[vs.K_AS_OF_PINNED] = False
 
-    def _quick(pick: str) -> None:
-        state[vs.K_WINDOW] = vs.quick_window(pick, first=first, last=last)
-        _follow_window()
+# ---------------------------------------------------------------- sidebar: filters and layers
 
-    def _shift_day(days: int) -> None:
-        state[vs.K_AS_OF] = min(max(state[vs.K_AS_OF] + timedelta(days=days), first), last)
-        state[vs.K_AS_OF_PINNED] = True
 
-    def _pin_day() -> None:
-        state[vs.K_AS_OF_PINNED] = True
-
-    def _toggle_play() -> None:
-        state[vs.K_PLAYING] = not state.get(vs.K_PLAYING, False)
-        if state[vs.K_PLAYING] and state[vs.K_AS_OF] >= state[vs.K_WINDOW][1]:
-            state[vs.K_AS_OF] = state[vs.K_WINDOW][0]  # play the window from its start
-            state[vs.K_AS_OF_PINNED] = True
-
-    # ---------------------------------------------------------------- sidebar: filters and layers
-    def _pick(label: str, options: Sequence[str], key: str, fmt: Callable[[str], str] = str) -> None:
+def _pick(
+    label: str, options: Sequence[str], key: str, lang: str, fmt: Callable[[str], str] = str
+) -> tuple[str, ...]:
+    """Draw one multiselect filter; return its choice."""
+    return tuple(
         st.multiselect(t(label, lang), options, key=key, format_func=fmt, placeholder=t("choose", lang))
+    )
 
-    with filters_box:
+
+def sidebar_filters(box: DeltaGenerator, dataset: EventDataset, lang: str) -> vs.Filters:
+    """Draw the filters and layers in the sidebar; return what they choose."""
+    with box:
         st.header(t("filters", lang))
-        _pick("types", dataset.types, vs.K_TYPES, lambda c: type_label(c, lang))
-        _pick("actors", dataset.actors, vs.K_ACTORS, lambda c: actor_name(c, lang))
-        _pick("admin1s", dataset.admin1s, vs.K_ADMIN1S)
-        _pick("places", list(dataset.places), vs.K_PLACES, lambda p: dataset.places.get(p, p))
-        _pick("statuses", dataset.statuses, vs.K_STATUSES, lambda s: status_label(s, lang))
-        st.text_input(t("text", lang), key=vs.K_TEXT)
-        _pick("layers", LAYERS, vs.K_LAYERS, lambda name: t(f"layer_{name}", lang))
+        return vs.Filters(
+            types=_pick("types", dataset.types, vs.K_TYPES, lang, lambda c: type_label(c, lang)),
+            actors=_pick("actors", dataset.actors, vs.K_ACTORS, lang, lambda c: actor_name(c, lang)),
+            admin1s=_pick("admin1s", dataset.admin1s, vs.K_ADMIN1S, lang),
+            places=_pick(
+                "places", list(dataset.places), vs.K_PLACES, lang, lambda p: dataset.places.get(p, p)
+            ),
+            statuses=_pick(
+                "statuses", dataset.statuses, vs.K_STATUSES, lang, lambda s: status_label(s, lang)
+            ),
+            text=st.text_input(t("text", lang), key=vs.K_TEXT),
+            layers=_pick("layers", LAYERS, vs.K_LAYERS, lang, lambda name: t(f"layer_{name}", lang)),
+        )
 
-    # ---------------------------------------------------------------- main: title and date controls
-    st.title(t("title", lang))
-    st.caption(t("subtitle", lang))
-    if state.get(vs.K_LINK_PROBLEMS):
-        st.warning(t("bad_link", lang, what="; ".join(state[vs.K_LINK_PROBLEMS])))
+
+# ---------------------------------------------------------------- date controls (their callbacks change the state)
+
+
+def _follow_window() -> None:
+    """Put the control day at the end of a new window (the default)."""
+    st.session_state[vs.K_AS_OF] = st.session_state[vs.K_WINDOW][1]
+    st.session_state[vs.K_AS_OF_PINNED] = False
+
+
+def _quick(pick: str, first: date, last: date) -> None:
+    """Apply a quick pick of the window."""
+    st.session_state[vs.K_WINDOW] = vs.quick_window(pick, first=first, last=last)
+    _follow_window()
+
+
+def _shift_day(days: int, first: date, last: date) -> None:
+    """Move the control day, inside the data."""
+    st.session_state[vs.K_AS_OF] = min(max(st.session_state[vs.K_AS_OF] + timedelta(days=days), first), last)
+    st.session_state[vs.K_AS_OF_PINNED] = True
+
+
+def _pin_day() -> None:
+    """Keep a control day the user chose, even when the window moves."""
+    st.session_state[vs.K_AS_OF_PINNED] = True
+
+
+def _toggle_play() -> None:
+    """Start or pause playback; a window played to its end plays again from its start."""
+    state = st.session_state
+    state[vs.K_PLAYING] = not state.get(vs.K_PLAYING, False)
+    if state[vs.K_PLAYING] and state[vs.K_AS_OF] >= state[vs.K_WINDOW][1]:
+        state[vs.K_AS_OF] = state[vs.K_WINDOW][0]
+        state[vs.K_AS_OF_PINNED] = True
+
+
+def date_controls(first: date, last: date, lang: str) -> bool:
+    """Draw the window slider, quick picks, control day and playback; return whether playback is on."""
     if first < last:
         st.slider(
             t("window", lang), min_value=first, max_value=last, key=vs.K_WINDOW, format="YYYY-MM-DD",
             on_change=_follow_window,
         )  # fmt: skip
-    picks = st.columns(3)
-    for column, pick in zip(picks, ("last7", "last30", "whole"), strict=True):
-        column.button(t(pick, lang), key=f"quick_{pick}", on_click=_quick, args=(pick,), width="stretch")
+    for column, pick in zip(st.columns(3), ("last7", "last30", "whole"), strict=True):
+        column.button(
+            t(pick, lang), key=f"quick_{pick}", on_click=_quick, args=(pick, first, last), width="stretch"
+        )
     day_cols = st.columns([2, 1, 1, 1, 1])
     day_cols[0].date_input(
         t("as_of", lang),
@@ -212,174 +271,97 @@ def map_page() -> None:
         on_change=_pin_day,
         format="YYYY-MM-DD",
     )
-    day_cols[1].button(t("day_back", lang), key="day_back", on_click=_shift_day, args=(-1,), width="stretch")
-    day_cols[2].button(
-        t("day_forward", lang), key="day_forward", on_click=_shift_day, args=(1,), width="stretch"
-    )
-    playing = bool(state.get(vs.K_PLAYING))
+    for column, key, days in ((day_cols[1], "day_back", -1), (day_cols[2], "day_forward", 1)):
+        column.button(t(key, lang), key=key, on_click=_shift_day, args=(days, first, last), width="stretch")
+    playing = bool(st.session_state.get(vs.K_PLAYING))
     day_cols[3].button(
         t("pause" if playing else "play", lang), key="play", on_click=_toggle_play, width="stretch"
     )
     day_cols[4].selectbox(t("speed", lang), SPEEDS, index=1, key=vs.K_SPEED)
+    return playing
 
-    view = vs.view_from_session(state)
-    params = vs.params_from_view(view, first=first, last=last)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
 
-    # ---------------------------------------------------------------- compute (queries on the dataset, in place)
+# ---------------------------------------------------------------- compute (queries on the dataset, in place)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What the page shows for a view: the events (or their grid), the control state, areas and changes."""
+
+    flt: EventFilter
+    n_events: int
+    aggregated: bool
+    filtered: pd.DataFrame
+    grid: pd.DataFrame | None
+    table: pd.DataFrame
+    control: pd.DataFrame
+    areas: Any
+    fronts: Any
+    changes: pd.DataFrame
+    n_changes: int
+
+
+def compute(dataset: EventDataset, view: vs.View, aggregate_threshold: int) -> Computed:
+    """Query the dataset for the view.
+
+    Small windows load their rows; large ones are counted per grid cell by the query, and only their movements
+    (rows with an origin) and the first rows of the table are loaded. The changes follow the filters except the
+    type filter: a change of control is always a control_change.
+    """
     flt = view.event_filter()
     store = dataset.store
     n_events, extent = store.extent(flt)
-    aggregated = n_events > settings.aggregate_threshold
-    # Small windows load their rows; large ones are counted per grid cell by the query, and only their
-    # movements (rows with an origin) and the first rows of the table are loaded.
+    aggregated = n_events > aggregate_threshold
     filtered = store.frame(flt, extra=MOVEMENTS if aggregated else None)
-    grid = store.grid(flt, extent=extent) if aggregated else None
-    table = store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS]
-    control = cache.control_on(dataset.path, dataset.version, view.day)
     areas, fronts = cache.areas_on(dataset.path, dataset.version, view.day)
-    # The changes follow the filters except the type filter: a change of control is always a control_change.
     changes = store.latest_changes(flt)
-    n_changes = int(changes.drop_duplicates("place_id")["n_changes"].sum()) if len(changes) else 0
-
-    # ---------------------------------------------------------------- the map
-    fmap = build_map(
-        filtered,
-        control,
-        as_of=view.day,
+    return Computed(
+        flt=flt,
+        n_events=n_events,
+        aggregated=aggregated,
+        filtered=filtered,
+        grid=store.grid(flt, extent=extent) if aggregated else None,
+        table=store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS],
+        control=cache.control_on(dataset.path, dataset.version, view.day),
+        areas=areas,
+        fronts=fronts,
         changes=changes,
+        n_changes=int(changes.drop_duplicates("place_id")["n_changes"].sum()) if len(changes) else 0,
+    )
+
+
+# ---------------------------------------------------------------- render
+
+
+def render_map(dataset: EventDataset, view: vs.View, shown: Computed, settings: Settings) -> None:
+    """Draw the map of the view, and record what it shows (read by tests and benchmarks)."""
+    fmap = build_map(
+        shown.filtered,
+        shown.control,
+        as_of=view.day,
+        changes=shown.changes,
         window=(view.date_from, view.date_to),
         layers=view.layers,
-        lang=lang,
+        lang=view.lang,
         tiles=settings.map_tiles,
         bounds=dataset.bounds,
         aggregate_threshold=settings.aggregate_threshold,
-        grid=grid,
-        areas=areas,
-        fronts=fronts,
+        grid=shown.grid,
+        areas=shown.areas,
+        fronts=shown.fronts,
     )
-    st.markdown(f"**{t('events_in_window', lang, n=f'{n_events:,}', c=n_changes)}**")
+    st.markdown(f"**{t('events_in_window', view.lang, n=f'{shown.n_events:,}', c=shown.n_changes)}**")
     st_folium(fmap, key="map", height=680, use_container_width=True, returned_objects=[])
-    state[vs.K_SHOWN] = {
-        "n_events": n_events,
-        "event_ids": table["event_id"].tolist() if n_events <= TABLE_ROWS else None,
-        "filter": flt.to_dict(),
+    st.session_state[vs.K_SHOWN] = {
+        "n_events": shown.n_events,
+        "event_ids": shown.table["event_id"].tolist() if shown.n_events <= TABLE_ROWS else None,
+        "filter": shown.flt.to_dict(),
         "as_of": view.day.isoformat(),
-        "n_control": len(control),
-        "n_areas": len(areas),
-        "n_changes": n_changes,
-        "aggregated": aggregated,
+        "n_control": len(shown.control),
+        "n_areas": len(shown.areas),
+        "n_changes": shown.n_changes,
+        "aggregated": shown.aggregated,
     }
-
-    # ---------------------------------------------------------------- downloads (generated when clicked)
-    st.subheader(t("downloads", lang))
-    stem = f"kcm-events-{view.date_from.isoformat()}_{view.date_to.isoformat()}"
-    downloads: tuple[tuple[str, Callable[[], bytes], str, str], ...] = (
-        (
-            "dl_geojson",
-            lambda: _streamed(store, "geojson", flt),
-            f"{stem}.geojson",
-            "application/geo+json",
-        ),
-        ("dl_csv", lambda: _streamed(store, "csv", flt), f"{stem}.csv", "text/csv"),
-        (
-            "dl_control",
-            lambda: control_to_geojson_bytes(control, as_of=view.day),
-            f"kcm-control-{view.day.isoformat()}.geojson",
-            "application/geo+json",
-        ),
-        (
-            "dl_areas",
-            lambda: areas_to_geojson_bytes(areas, as_of=view.day),
-            f"kcm-areas-{view.day.isoformat()}.geojson",
-            "application/geo+json",
-        ),
-    )
-    for column, (key, data, file_name, mime) in zip(st.columns(len(downloads)), downloads, strict=True):
-        column.download_button(
-            t(key, lang), data=data, file_name=file_name, mime=mime, on_click="ignore", key=key
-        )
-
-    # ---------------------------------------------------------------- below the map: table, timeline, changes
-    def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
-        """Columns for display: labels in the page language, links only for http(s) URLs, text left as data."""
-        out = pd.DataFrame(index=frame.index)
-        for name in TABLE_COLUMNS:
-            if name not in frame.columns:
-                continue
-            col = frame[name]
-            if name == "event_type":
-                out[name] = [type_label(str(v), lang) for v in col.astype(object)]
-            elif name == "status":
-                out[name] = [status_label(str(v), lang) for v in col.astype(object)]
-            elif name in {"controller_before", "controller_after"}:
-                out[name] = [
-                    actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in col.astype(object)
-                ]
-            elif name == "source_url":
-                out[name] = [safe_url(v) for v in col.astype(object)]
-            elif name == "event_date":
-                out[name] = col.dt.date
-            else:
-                out[name] = col.astype(object).where(col.notna(), "")
-        return out
-
-    column_config = {name: t(f"col_{name}", lang) for name in TABLE_COLUMNS}
-    column_config["source_url"] = st.column_config.LinkColumn(t("col_source_url", lang))
-    column_config["event_date"] = st.column_config.DateColumn(t("col_event_date", lang), format="YYYY-MM-DD")
-
-    st.subheader(t("table", lang))
-    if n_events:
-        if n_events > TABLE_ROWS:
-            st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{n_events:,}"))
-        st.dataframe(_labelled(table), hide_index=True, column_config=column_config, key="events_table")
-    else:
-        st.info(t("no_events", lang))
-
-    st.subheader(t("timeline", lang))
-    if n_events:
-        per_day = store.day_counts(flt)
-        per_day["type"] = [type_label(str(v), lang) for v in per_day.pop("event_type")]
-        domain = [type_label(c, lang) for c in EVENT_TYPES]
-        palette = [EVENT_TYPE_LABELS[c].color for c in EVENT_TYPES]
-        chart = (
-            alt.Chart(per_day)
-            .mark_bar()
-            .encode(
-                x=alt.X("day:T", title=t("col_event_date", lang)),
-                y=alt.Y("sum(count):Q", title=t("col_count", lang)),
-                color=alt.Color(
-                    "type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)
-                ),
-                tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "type:N", "count:Q"],
-            )
-            .properties(height=220)
-        )
-        st.altair_chart(chart, width="stretch")
-
-    st.subheader(t("changes", lang))
-    if n_changes:
-        if n_changes > TABLE_ROWS:
-            st.caption(t("table_cut_changes", lang, k=f"{TABLE_ROWS:,}", n=f"{n_changes:,}"))
-        st.dataframe(
-            _labelled(store.changes(flt, limit=TABLE_ROWS)),
-            hide_index=True,
-            column_config=column_config,
-            key="changes_table",
-        )
-    else:
-        st.info(t("no_changes", lang))
-
-    # ---------------------------------------------------------------- playback: one day per step, by a rerun loop
-    if playing:
-        if view.day < view.date_to and view.day < last:
-            time.sleep(float(state.get(vs.K_SPEED) or 1.0))
-            state["_play_step"] = True
-            st.rerun()
-        else:
-            state[vs.K_PLAYING] = False
-            st.rerun()
 
 
 def _streamed(store: EventDataset, fmt: str, flt: EventFilter) -> bytes:
@@ -389,33 +371,210 @@ def _streamed(store: EventDataset, fmt: str, flt: EventFilter) -> bytes:
     return buffer.getvalue()
 
 
-def _navigation_lang() -> str:
-    """Return the page language before the language radio is drawn (session state, else the URL, else English)."""
-    chosen = st.session_state.get(vs.K_LANG) or st.query_params.get(vs.Q_LANG)
-    return chosen if chosen in LANGS else "en"
+def render_downloads(store: EventDataset, view: vs.View, shown: Computed) -> None:
+    """Draw the download buttons (each file is generated when clicked)."""
+    st.subheader(t("downloads", view.lang))
+    stem = f"kcm-events-{view.date_from.isoformat()}_{view.date_to.isoformat()}"
+    day = view.day.isoformat()
+    downloads: tuple[tuple[str, Callable[[], bytes], str, str], ...] = (
+        (
+            "dl_geojson",
+            lambda: _streamed(store, "geojson", shown.flt),
+            f"{stem}.geojson",
+            "application/geo+json",
+        ),
+        ("dl_csv", lambda: _streamed(store, "csv", shown.flt), f"{stem}.csv", "text/csv"),
+        (
+            "dl_control",
+            lambda: control_to_geojson_bytes(shown.control, as_of=view.day),
+            f"kcm-control-{day}.geojson",
+            "application/geo+json",
+        ),
+        (
+            "dl_areas",
+            lambda: areas_to_geojson_bytes(shown.areas, as_of=view.day),
+            f"kcm-areas-{day}.geojson",
+            "application/geo+json",
+        ),
+    )
+    for column, (key, data, file_name, mime) in zip(st.columns(len(downloads)), downloads, strict=True):
+        column.download_button(
+            t(key, view.lang), data=data, file_name=file_name, mime=mime, on_click="ignore", key=key
+        )
 
 
+def _display_column(name: str, col: pd.Series, lang: str) -> list[object] | pd.Series:
+    """Return one column for display: labels in the page language, links only for http(s) URLs, text as data."""
+    values = col.astype(object)
+    if name == "event_type":
+        return [type_label(str(v), lang) for v in values]
+    if name == "status":
+        return [status_label(str(v), lang) for v in values]
+    if name in {"controller_before", "controller_after"}:
+        return [actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in values]
+    if name == "source_url":
+        return [safe_url(v) for v in values]
+    if name == "event_date":
+        return col.dt.date
+    return values.where(col.notna(), "")
+
+
+def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Return the table columns of ``frame`` ready for display."""
+    out = pd.DataFrame(index=frame.index)
+    for name in TABLE_COLUMNS:
+        if name in frame.columns:
+            out[name] = _display_column(name, frame[name], lang)
+    return out
+
+
+def _column_config(lang: str) -> dict[str, Any]:
+    """Return the headers of the tables in the page language (dates as dates, source URLs as links)."""
+    config: dict[str, Any] = {name: t(f"col_{name}", lang) for name in TABLE_COLUMNS}
+    config["source_url"] = st.column_config.LinkColumn(t("col_source_url", lang))
+    config["event_date"] = st.column_config.DateColumn(t("col_event_date", lang), format="YYYY-MM-DD")
+    return config
+
+
+def render_table(frame: pd.DataFrame, total: int, *, lang: str, key: str, empty: str, cut: str) -> None:
+    """Draw a table (the first rows when there are many, under the caption ``cut``), or say that there is none."""
+    if not total:
+        st.info(t(empty, lang))
+        return
+    if total > TABLE_ROWS:
+        st.caption(cut)
+    st.dataframe(_labelled(frame, lang), hide_index=True, column_config=_column_config(lang), key=key)
+
+
+def render_timeline(store: EventDataset, flt: EventFilter, lang: str) -> None:
+    """Draw the events per day, coloured by type."""
+    per_day = store.day_counts(flt)
+    per_day["type"] = [type_label(str(v), lang) for v in per_day.pop("event_type")]
+    domain = [type_label(c, lang) for c in EVENT_TYPES]
+    palette = [EVENT_TYPE_LABELS[c].color for c in EVENT_TYPES]
+    chart = (
+        alt.Chart(per_day)
+        .mark_bar()
+        .encode(
+            x=alt.X("day:T", title=t("col_event_date", lang)),
+            y=alt.Y("sum(count):Q", title=t("col_count", lang)),
+            color=alt.Color(
+                "type:N", title=t("col_event_type", lang), scale=alt.Scale(domain=domain, range=palette)
+            ),
+            tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d"), "type:N", "count:Q"],
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+# ---------------------------------------------------------------- playback: one day per step, by a rerun loop
+
+
+def play_step(view: vs.View, last: date) -> None:
+    """Wait one step and rerun a day later; stop at the end of the window."""
+    if view.day < view.date_to and view.day < last:
+        time.sleep(float(st.session_state.get(vs.K_SPEED) or 1.0))
+        st.session_state["_play_step"] = True
+    else:
+        st.session_state[vs.K_PLAYING] = False
+    st.rerun()
+
+
+# ---------------------------------------------------------------- the map page, top to bottom
+
+
+def map_page() -> None:
+    """Draw the map page: control as of a day, the events of a window, filters, downloads, table, timeline."""
+    st.set_page_config(page_title="Kirkuk Control Map", page_icon="🗺️", layout="wide")
+    settings = get_settings()
+    lang = language_picker()
+    filters_box, upload_box = st.sidebar.container(), st.sidebar.container()
+    dataset = load_dataset(events_file(settings, upload_box, lang), lang)
+    first, last = dataset.first, dataset.last
+    restore_view(first, last)
+    filters = sidebar_filters(filters_box, dataset, lang)
+
+    st.title(t("title", lang))
+    st.caption(t("subtitle", lang))
+    if st.session_state.get(vs.K_LINK_PROBLEMS):
+        st.warning(t("bad_link", lang, what="; ".join(st.session_state[vs.K_LINK_PROBLEMS])))
+    playing = date_controls(first, last, lang)
+    view = vs.view_of(
+        filters,
+        window=st.session_state[vs.K_WINDOW],
+        as_of=st.session_state[vs.K_AS_OF],
+        pinned=bool(st.session_state.get(vs.K_AS_OF_PINNED)),
+        lang=lang,
+    )
+    vs.sync_url(st.session_state, st.query_params, vs.params_from_view(view, first=first, last=last))
+
+    shown = compute(dataset, view, settings.aggregate_threshold)
+    render_map(dataset, view, shown, settings)
+    render_downloads(dataset.store, view, shown)
+    st.subheader(t("table", lang))
+    render_table(
+        shown.table,
+        shown.n_events,
+        lang=lang,
+        key="events_table",
+        empty="no_events",
+        cut=t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{shown.n_events:,}"),
+    )
+    st.subheader(t("timeline", lang))
+    if shown.n_events:
+        render_timeline(dataset.store, shown.flt, lang)
+    st.subheader(t("changes", lang))
+    changes = dataset.store.changes(shown.flt, limit=TABLE_ROWS) if shown.n_changes else shown.changes
+    render_table(
+        changes,
+        shown.n_changes,
+        lang=lang,
+        key="changes_table",
+        empty="no_changes",
+        cut=t("table_cut_changes", lang, k=f"{TABLE_ROWS:,}", n=f"{shown.n_changes:,}"),
+    )
+    if playing:
+        play_step(view, last)
+
+
+# ---------------------------------------------------------------- navigation (the entry point runs on every page)
+
+
+def pages(lang: str, *, read_only: bool) -> list[Any]:
+    """Return the pages; a read-only server offers no page that writes.
+
+    No page icons: Streamlit fetches material icons from a font CDN, and the page must need nothing from outside.
+    """
+    here = Path(__file__).resolve().parent
+    listed = [st.Page(map_page, title=t("nav_map", lang), url_path="map", default=True)]
+    if not read_only:
+        listed.append(
+            st.Page(
+                here / "pages" / "1_Add_article.py", title=t("nav_add_article", lang), url_path="add-article"
+            )
+        )
+        listed.append(
+            st.Page(
+                here / "pages" / "2_Review.py",
+                title=t("nav_review", lang),
+                icon=":material/fact_check:",
+                url_path="review",
+            )
+        )
+    return listed
+
+
+# Widget values survive a visit to another page only as plain session state (Streamlit drops the state of widgets
+# that a run does not draw), and the link only as the copy that dashboard.state keeps.
 for _key in PERSISTED_KEYS:
     if _key in st.session_state:
         st.session_state[_key] = st.session_state[_key]
-# No page icons: Streamlit fetches material icons from a font CDN, and the page must need nothing from outside.
-_pages = [
-    st.Page(map_page, title=t("nav_map", _navigation_lang()), url_path="map", default=True),
-]
-if not get_settings().read_only:  # a read-only server offers no page that writes
-    _pages.append(
-        st.Page(
-            Path(__file__).resolve().parent / "pages" / "1_Add_article.py",
-            title=t("nav_add_article", _navigation_lang()),
-            url_path="add-article",
-        )
-    )
-    _pages.append(
-        st.Page(
-            Path(__file__).resolve().parent / "pages" / "2_Review.py",
-            title=t("nav_review", _navigation_lang()),
-            icon=":material/fact_check:",
-            url_path="review",
-        )
-    )
-st.navigation(_pages).run()
+vs.remember_link(st.session_state, st.query_params.to_dict())
+_lang = vs.link_lang(st.session_state)
+_page = st.navigation(pages(_lang, read_only=get_settings().read_only))
+if _lang == "ar":
+    st.markdown(SIDEBAR_RIGHT_CSS, unsafe_allow_html=True)  # a fixed string: no data in it
+if _page.url_path:  # another page: it keeps the map's link (and the language) in the URL
+    vs.sync_url(st.session_state, st.query_params, vs.link_params(st.session_state))
+_page.run()

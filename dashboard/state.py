@@ -1,10 +1,16 @@
-"""The view the page shows (dates, filters, layers, language), its session-state keys and its URL query parameters."""
+"""The view the page shows (dates, filters, layers, language), its session-state keys and its URL query parameters.
+
+This is the one place that syncs the URL. The link a session was opened with is kept (:func:`remember_link`), and
+every page writes the map's view back into the URL (:func:`sync_url`), so that the query parameters (and the
+language) survive a visit to another page, a reload there, and the way back to the map.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
+from typing import Protocol
 
 from dashboard.i18n import LANGS
 from geodata.errors import InputError
@@ -29,6 +35,7 @@ K_UPLOAD = "upload"
 K_UPLOADED_PATH = "uploaded_events_path"
 K_INITIALISED = "view_initialised"
 K_LINK_PROBLEMS = "link_problems"
+K_LINK = "link_params"  # the map view's query parameters, kept for the other pages
 # Read by tests and benchmarks: what the last run showed.
 K_SHOWN = "shown"
 
@@ -39,12 +46,9 @@ Q_LAYERS, Q_LANG = "layers", "lang"
 
 
 @dataclass(frozen=True)
-class View:
-    """Everything that decides what the page shows; it round-trips through the URL."""
+class Filters:
+    """The sidebar's choices: which events are shown, and on which map layers."""
 
-    date_from: date
-    date_to: date
-    as_of: date | None = None  # None: the end of the window
     types: tuple[str, ...] = ()
     actors: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
@@ -52,6 +56,15 @@ class View:
     statuses: tuple[str, ...] = ()
     text: str = ""
     layers: tuple[str, ...] = LAYERS
+
+
+@dataclass(frozen=True, kw_only=True)
+class View(Filters):
+    """Everything that decides what the page shows (the filters, the dates, the language); it round-trips through the URL."""
+
+    date_from: date
+    date_to: date
+    as_of: date | None = None  # None: the end of the window
     lang: str = "en"
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -179,20 +192,21 @@ def session_from_view(view: View) -> dict[str, object]:
 
 
 def view_from_session(state: Mapping[str, object]) -> View:
-    """Return the view that the widgets in ``state`` show."""
-    start, end = state[K_WINDOW]  # type: ignore[misc]
-    pinned = bool(state.get(K_AS_OF_PINNED))
-    return View(
-        date_from=start,
-        date_to=end,
-        as_of=state[K_AS_OF] if pinned else None,  # type: ignore[arg-type]
+    """Return the view that the widgets in ``state`` show (the page builds it from the widgets' values instead)."""
+    filters = Filters(
         types=tuple(state.get(K_TYPES) or ()),  # type: ignore[arg-type]
         actors=tuple(state.get(K_ACTORS) or ()),  # type: ignore[arg-type]
         places=tuple(state.get(K_PLACES) or ()),  # type: ignore[arg-type]
         admin1s=tuple(state.get(K_ADMIN1S) or ()),  # type: ignore[arg-type]
         statuses=tuple(state.get(K_STATUSES) or ()),  # type: ignore[arg-type]
-        text=str(state.get(K_TEXT) or "").strip(),
+        text=str(state.get(K_TEXT) or ""),
         layers=tuple(state.get(K_LAYERS) or ()),  # type: ignore[arg-type]
+    )
+    return view_of(
+        filters,
+        window=state[K_WINDOW],  # type: ignore[arg-type]
+        as_of=state.get(K_AS_OF),  # type: ignore[arg-type]
+        pinned=bool(state.get(K_AS_OF_PINNED)),
         lang=str(state.get(K_LANG) or "en"),
     )
 
@@ -206,3 +220,49 @@ def quick_window(pick: str, *, first: date, last: date) -> tuple[date, date]:
     if pick == "whole":
         return first, last
     raise InputError(f"unknown quick pick {pick!r}; expected last7, last30 or whole")
+
+
+def view_of(filters: Filters, *, window: tuple[date, date], as_of: date, pinned: bool, lang: str) -> View:
+    """Return the view of the sidebar's ``filters``, the date controls (``as_of`` kept only if ``pinned``) and ``lang``."""
+    chosen = {f.name: getattr(filters, f.name) for f in fields(Filters)} | {"text": filters.text.strip()}
+    return View(date_from=window[0], date_to=window[1], as_of=as_of if pinned else None, lang=lang, **chosen)
+
+
+def remember_link(state: MutableMapping[str, object], params: Mapping[str, str]) -> None:
+    """Keep the query parameters of the link that opened the session (whatever page it opened), once."""
+    if K_LINK not in state:
+        state[K_LINK] = dict(params)
+
+
+def link_params(state: Mapping[str, object]) -> dict[str, str]:
+    """Return the map view's query parameters: those the map page wrote last, else those of the opening link."""
+    return dict(state.get(K_LINK) or {})  # type: ignore[call-overload]
+
+
+def link_lang(state: Mapping[str, object]) -> str:
+    """Return the page language: the language radio's, else the link's, else English."""
+    chosen = state.get(K_LANG) or link_params(state).get(Q_LANG)
+    return chosen if chosen in LANGS else "en"  # type: ignore[return-value]
+
+
+class QueryParams(Protocol):
+    """What :func:`sync_url` needs of ``st.query_params``."""
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the parameters (the last value of each)."""
+
+    def from_dict(self, params: Mapping[str, str]) -> None:
+        """Replace every parameter."""
+
+
+def sync_url(
+    state: MutableMapping[str, object], query_params: QueryParams, params: Mapping[str, str]
+) -> None:
+    """Write ``params`` (a view's) into the URL and keep them for the other pages; an unchanged URL is left alone.
+
+    ``query_params`` is ``st.query_params``; Streamlit clears it when the user switches pages, hence the copy
+    kept in ``state``.
+    """
+    state[K_LINK] = dict(params)
+    if query_params.to_dict() != dict(params):
+        query_params.from_dict(params)

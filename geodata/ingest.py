@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
-from geodata.errors import ArticleError, EventValidationError, GeodataError
+from geodata.errors import ArticleError, EventValidationError, GeodataError, InputError
 from geodata.extract import CandidateEvent, Extraction, extract_article, read_article
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+    from geodata.events import AppendResult
 
 EXIT_OK = 0
 EXIT_PROBLEM = 1
@@ -39,10 +43,62 @@ def _progress(done: int, total: int, name: str, stream: IO[str]) -> None:
     stream.flush()
 
 
+DEFAULT_MIN_CONFIDENCE = 0.5
+# The columns a reviewer may change before saving (the Add-article page's table); the others come from the article.
+EDITABLE_COLUMNS: tuple[str, ...] = (
+    "event_type",
+    "event_date",
+    "date_precision",
+    "date_end",
+    "place_id",
+    "origin_place_id",
+    "controller_before",
+    "controller_after",
+    "control_mode",
+    "actors",
+    "summary",
+    "status",
+    "notes",
+)
+
+
+def ticked_by_default(event: CandidateEvent, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> bool:
+    """Return whether a candidate is accepted unless a reviewer says otherwise: it has a date and enough confidence."""
+    return event.event_date is not None and event.confidence >= min_confidence
+
+
+def candidate_rows(extraction: Extraction, *, source: str, source_url: str = "") -> list[dict[str, Any]]:
+    """Return every candidate of ``extraction`` as an events-file row (id empty), with the source recorded."""
+    return [
+        event.to_row(source=source, source_date=extraction.published, source_lang=extraction.lang)
+        | {"source_url": source_url}
+        for event in extraction.events
+    ]
+
+
+def _cell(value: object) -> str:
+    """Return an edited table cell as events-file text (dates ISO; empty, NaN and NaT as "")."""
+    if value is None or value != value:  # NaN and NaT: the values unequal to themselves
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def accepted_rows(
-    extraction: Extraction, *, source: str, min_confidence: float
+    extraction: Extraction,
+    *,
+    source: str,
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    source_url: str = "",
+    edits: Sequence[Mapping[str, object]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[CandidateEvent]]:
-    """Return the events-file rows of the candidates to accept, and the candidates left out (no date, low confidence).
+    """Return the events-file rows of the candidates to accept, and the candidates left out.
+
+    Without ``edits`` (``kcm ingest --append``), a candidate is accepted when it has a date and at least
+    ``min_confidence``. With ``edits`` (the Add-article page), one mapping per candidate, in order: its ``accept``
+    says whether it is saved, and its :data:`EDITABLE_COLUMNS` replace the extracted values; the other columns
+    (source, ``place_as_written``, ...) stay those of the article, so a reviewer cannot lose them by accident.
 
     Parameters
     ----------
@@ -51,17 +107,31 @@ def accepted_rows(
     source
         The citation recorded in ``source`` (e.g. the article's file name).
     min_confidence
-        Candidates below this confidence are left out.
+        Without ``edits``: candidates below this confidence are left out.
+    source_url
+        Recorded in ``source_url``.
+    edits
+        The reviewed table, one row per candidate of ``extraction.events``.
+
+    Raises
+    ------
+    InputError
+        If ``edits`` does not have one row per candidate.
     """
+    base = candidate_rows(extraction, source=source, source_url=source_url)
+    if edits is not None and len(edits) != len(base):
+        raise InputError(f"the reviewed table has {len(edits)} row(s) for {len(base)} candidate event(s)")
     rows: list[dict[str, Any]] = []
     left_out: list[CandidateEvent] = []
-    for event in extraction.events:
-        if event.event_date is None or event.confidence < min_confidence:
+    for k, (event, row) in enumerate(zip(extraction.events, base, strict=True)):
+        edit = edits[k] if edits is not None else None
+        accept = bool(edit.get("accept")) if edit is not None else ticked_by_default(event, min_confidence)
+        if not accept:
             left_out.append(event)
             continue
-        rows.append(
-            event.to_row(source=source, source_date=extraction.published, source_lang=extraction.lang)
-        )
+        if edit is not None:
+            row |= {name: _cell(edit[name]) for name in EDITABLE_COLUMNS if name in edit}
+        rows.append(row)
     return rows, left_out
 
 
@@ -152,6 +222,36 @@ def fill_controllers(
     return messages
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What saving accepted rows did: the append result, and one message per row left out."""
+
+    result: AppendResult
+    left_out: tuple[str, ...]
+
+
+def save_rows(
+    rows: list[dict[str, Any]], events_path: str | Path, *, source_note: str | None = None
+) -> Saved:
+    """Save accepted rows: fill missing ``controller_before`` (:func:`fill_controllers`), then append.
+
+    ``append_events`` skips the rows the file holds already, checked under its file lock, so two sessions
+    accepting the same article at once save it once. ``rows`` loses the rows left out (in place).
+
+    Raises
+    ------
+    EventValidationError
+        If the rows would make the events file invalid; nothing is written then.
+    """
+    from geodata.events import AppendResult, append_events
+
+    left_out = fill_controllers(rows, events_path)
+    if not rows:
+        return Saved(AppendResult(()), tuple(left_out))
+    result = append_events(rows, events_path, source_note=source_note, skip_duplicates=True)
+    return Saved(result, tuple(left_out))
+
+
 def _write(obj: dict[str, Any], *, indent: bool, out: IO[bytes]) -> None:
     option = orjson.OPT_INDENT_2 if indent else 0
     out.write(orjson.dumps(obj, option=option) + b"\n")
@@ -159,8 +259,6 @@ def _write(obj: dict[str, Any], *, indent: bool, out: IO[bytes]) -> None:
 
 
 def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: IO[str]) -> bool:
-    from geodata.events import append_events
-
     rows, left_out = accepted_rows(extraction, source=path.name, min_confidence=args.min_confidence)
     if left_out:
         undated = sum(1 for e in left_out if e.event_date is None)
@@ -172,20 +270,20 @@ def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: I
     if not rows:
         return True
     try:
-        for message in fill_controllers(rows, args.append):
-            print(f"kcm ingest: {path}: {message}", file=err)
-        if not rows:
-            return True
-        result = append_events(rows, args.append, source_note=path.name, skip_duplicates=True)
+        saved = save_rows(rows, args.append, source_note=path.name)
     except EventValidationError as exc:
         for problem in exc.problems:
             print(f"kcm ingest: {path}: {problem}", file=err)
         return False
-    if result.repeated:
-        print(f"kcm ingest: {path}: {duplicates_message(result.repeated, args.append)}", file=err)
-    if result.ids:
-        ids = ", ".join(result.ids)
-        print(f"kcm ingest: {path}: appended {len(result.ids)} event(s) to {args.append}: {ids}", file=err)
+    for message in saved.left_out:
+        print(f"kcm ingest: {path}: {message}", file=err)
+    if saved.result.repeated:
+        print(f"kcm ingest: {path}: {duplicates_message(saved.result.repeated, args.append)}", file=err)
+    if saved.result.ids:
+        ids = ", ".join(saved.result.ids)
+        print(
+            f"kcm ingest: {path}: appended {len(saved.result.ids)} event(s) to {args.append}: {ids}", file=err
+        )
     return True
 
 

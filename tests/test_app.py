@@ -212,3 +212,27 @@ def test_add_article_page_is_listed_and_the_view_survives_a_visit(app_env: Path)
     assert any("Add an article" in title.value for title in at.title)
     assert at.session_state["window"] == (date(2017, 10, 12), date(2017, 10, 20))
     assert at.session_state["lang"] == "ar"
+
+
+def test_the_link_and_language_stay_in_the_url_on_the_other_pages(app_env: Path) -> None:
+    link = {"from": "2017-10-12", "to": "2017-10-20", "type": "control_change", "lang": "ar"}
+    at = _run(link)
+    for other in ("pages/1_Add_article.py", "pages/2_Review.py"):
+        at.query_params.clear()  # as Streamlit does on a switch of pages
+        at.switch_page(other).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert dict(at.query_params) == link, other
+        assert at.session_state["lang"] == "ar"
+    # (AppTest cannot switch back to a page given as a function: the browser test checks the way back to the map)
+
+
+def test_arabic_moves_the_sidebar_to_the_right_with_fixed_css(app_env: Path) -> None:
+    """The CSS is the same fixed string whatever the data (the browser test checks where the sidebar lands)."""
+
+    def sidebar_css(at: AppTest) -> list[str]:
+        return [m.value for m in at.main.markdown if "stAppViewContainer" in m.value]
+
+    assert sidebar_css(_run()) == []
+    arabic = sidebar_css(_run({"lang": "ar", "q": "</style><script>alert(1)</script>"}))
+    assert len(arabic) == 1 and "flex-direction: row-reverse" in arabic[0]
+    assert arabic == sidebar_css(_run({"lang": "ar"}))

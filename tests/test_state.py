@@ -7,12 +7,20 @@ from datetime import date
 import pytest
 
 from dashboard.state import (
+    K_LANG,
+    K_LINK,
+    Filters,
     View,
+    link_lang,
+    link_params,
     params_from_view,
     quick_window,
+    remember_link,
     session_from_view,
+    sync_url,
     view_from_params,
     view_from_session,
+    view_of,
 )
 from geodata.errors import InputError
 from geodata.maps import LAYERS
@@ -83,3 +91,56 @@ def test_quick_windows(pick: str, window: tuple[date, date]) -> None:
 def test_unknown_quick_pick() -> None:
     with pytest.raises(InputError, match="unknown quick pick 'year'"):
         quick_window("year", first=FIRST, last=LAST)
+
+
+def test_view_of_the_sidebar_and_date_controls_round_trips_through_the_url() -> None:
+    filters = Filters(types=("clash",), admin1s=("Kirkuk",), text=" Peshmerga ", layers=("control",))
+    window = (date(2017, 10, 12), date(2017, 10, 20))
+    view = view_of(filters, window=window, as_of=date(2017, 10, 16), pinned=True, lang="ar")
+    assert (view.date_from, view.date_to, view.as_of, view.text) == (*window, date(2017, 10, 16), "Peshmerga")
+    assert view_from_params(params_from_view(view, first=FIRST, last=LAST), first=FIRST, last=LAST) == view
+    unpinned = view_of(filters, window=window, as_of=date(2017, 10, 16), pinned=False, lang="en")
+    assert unpinned.as_of is None and unpinned.day == window[1]
+
+
+class FakeQueryParams:
+    """``st.query_params`` as far as sync_url uses it; counts the writes (each one is a message to the browser)."""
+
+    def __init__(self, params: dict[str, str]) -> None:
+        self.params = dict(params)
+        self.writes = 0
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.params)
+
+    def from_dict(self, params: dict[str, str]) -> None:
+        self.params = dict(params)
+        self.writes += 1
+
+
+def test_the_link_is_kept_for_the_other_pages_and_written_back() -> None:
+    state: dict[str, object] = {}
+    remember_link(state, {"from": "2017-10-12", "lang": "ar"})
+    remember_link(state, {})  # a later run (another page: Streamlit cleared the URL) keeps the first link
+    assert link_params(state) == {"from": "2017-10-12", "lang": "ar"}
+    assert link_lang(state) == "ar"
+    url = FakeQueryParams({})  # the URL after a switch of pages
+    sync_url(state, url, link_params(state))
+    assert url.params == {"from": "2017-10-12", "lang": "ar"} and url.writes == 1
+    sync_url(state, url, link_params(state))
+    assert url.writes == 1  # an unchanged URL is left alone
+    sync_url(state, url, {"to": "2017-10-20"})  # the map page wrote a new view
+    assert state[K_LINK] == {"to": "2017-10-20"} and url.params == {"to": "2017-10-20"}
+
+
+@pytest.mark.parametrize(
+    ("state", "lang"),
+    [
+        ({}, "en"),
+        ({K_LINK: {"lang": "ar"}}, "ar"),
+        ({K_LINK: {"lang": "fr"}}, "en"),
+        ({K_LINK: {"lang": "ar"}, K_LANG: "en"}, "en"),  # the radio wins over the link
+    ],
+)
+def test_link_lang(state: dict[str, object], lang: str) -> None:
+    assert link_lang(state) == lang

@@ -6,7 +6,10 @@ text → candidates on a small map → editable table → accept (repeats skippe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -14,10 +17,17 @@ from streamlit_folium import st_folium
 
 from dashboard import cache
 from dashboard.plain import html_text, plain
-from geodata.errors import ArticleError, EventValidationError, GeodataError
-from geodata.events import AppendResult, append_events, load_events, update_event, withdraw_event
+from geodata.errors import ArticleError, EventValidationError, GeodataError, Problem
+from geodata.events import load_events, update_event, withdraw_event
 from geodata.extract import Extraction, decode_article, extract_article
-from geodata.ingest import duplicates_message, fill_controllers
+from geodata.ingest import (
+    EDITABLE_COLUMNS,
+    accepted_rows,
+    candidate_rows,
+    duplicates_message,
+    save_rows,
+    ticked_by_default,
+)
 from geodata.maps import build_candidates_map
 from geodata.settings import get_settings
 from geodata.vocab import CONTROL_MODES, DATE_PRECISIONS, EVENT_COLUMNS, EVENT_TYPES, STATUSES
@@ -38,33 +48,26 @@ K_FIX_VALUE = "fix_value"
 K_FIX_REASON = "fix_reason"
 K_FIX_APPLY = "fix_apply"
 K_FIX_WITHDRAW = "fix_withdraw"
-EDITABLE_COLUMNS: tuple[str, ...] = (
-    "event_type",
-    "event_date",
-    "date_precision",
-    "date_end",
-    "place_id",
-    "origin_place_id",
-    "controller_before",
-    "controller_after",
-    "control_mode",
-    "actors",
-    "summary",
-    "status",
-    "notes",
+# The table: the editable columns, the place name next to its id, then what the reviewer judges by.
+SHOWN: tuple[str, ...] = (
+    "accept",
+    *EDITABLE_COLUMNS[:5],
+    "place",
+    *EDITABLE_COLUMNS[5:],
+    "confidence",
+    "sentence",
 )
 
-st.set_page_config(page_title="Add article · Kirkuk Control Map", page_icon="📰", layout="wide")
-settings = get_settings()
-state = st.session_state
-if settings.read_only:  # the navigation leaves this page out; this guards a direct run of the script
-    st.info("This server is read-only: articles cannot be added and events cannot be corrected.")
-    st.stop()
-st.title("Add an article · إضافة مقال")
-st.caption(
-    "Paste or upload a news article in Arabic or English. The places, dates and candidate events it reports are "
-    "extracted offline; review them, edit what is wrong, and save the ones you accept to the events file."
-)
+
+@dataclass(frozen=True)
+class Article:
+    """The article to extract: its text, a name for the source, and the reviewer's publication date and language."""
+
+    text: str
+    name: str
+    published: date | None
+    lang: str | None
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -92,31 +95,23 @@ def highlighted(extraction: Extraction) -> str:
     return f'<div dir="{direction}" style="line-height:1.9;white-space:normal">{body}</div>'
 
 
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return ""
-    return value.isoformat() if isinstance(value, date) else str(value)
-
-
-def accepted_rows(edited: pd.DataFrame, base: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Merge the edited table back into full event rows; only the rows ticked ``accept``."""
-    out = []
-    for i, row in edited.reset_index(drop=True).iterrows():
-        if not bool(row["accept"]):
-            continue
-        full = {name: _cell(base[int(i)].get(name, "")) for name in EVENT_COLUMNS}
-        full.update({name: _cell(row[name]) for name in EDITABLE_COLUMNS})
-        full["place"] = full["place_ar"] = full["admin1"] = ""  # filled from the gazetteer for the place id
-        full["place_as_written"] = str(base[int(i)]["place_as_written"])
-        out.append(full)
-    return out
+def _problem_table(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Return the problems as plain-text cells (a problem's value may quote article text)."""
+    return pd.DataFrame(
+        {
+            "line": [p.line for p in problems],
+            "column": [p.column or "" for p in problems],
+            "problem": [p.message for p in problems],
+            "value": ["" if p.value is None else str(p.value) for p in problems],
+        }
+    )
 
 
 # ---------------------------------------------------------------- the article and its candidates
 
 
-def article_flow() -> None:
-    """Render the article part of the page: input, extraction, highlights, candidates, saving."""
+def article_input() -> Article | None:
+    """Draw the article inputs; return the article, or None (with the reason shown) when there is none yet."""
     left, right = st.columns([3, 1])
     with left:
         upload = st.file_uploader(
@@ -131,29 +126,26 @@ def article_flow() -> None:
         published = (
             st.date_input("Published", key=K_PUBLISHED, value=date(2017, 10, 16)) if use_published else None
         )
-
-    text = ""
-    source_name = "pasted article"
+    lang = None if lang_choice == "auto" else lang_choice
     if upload is not None:
         try:
-            text = decode_article(upload.getvalue(), upload.name)
-            source_name = upload.name
+            return Article(decode_article(upload.getvalue(), upload.name), upload.name, published, lang)
         except ArticleError as exc:
             st.error(plain(exc))
-            return
-    elif pasted.strip():
-        text = pasted
-    if not text:
-        st.info("Paste or upload an article to begin.")
-        return
+            return None
+    if pasted.strip():
+        return Article(pasted, "pasted article", published, lang)
+    st.info("Paste or upload an article to begin.")
+    return None
 
+
+def show_extraction(article: Article) -> Extraction | None:
+    """Extract the article with :mod:`geodata` and show what was found; None (with the error shown) on failure."""
     try:
-        extraction: Extraction = extract_article(
-            text, published=published, lang=None if lang_choice == "auto" else lang_choice
-        )
+        extraction = extract_article(article.text, published=article.published, lang=article.lang)
     except GeodataError as exc:
         st.error(plain(exc))
-        return
+        return None
     for warning in extraction.warnings:
         st.warning(plain(warning))
     st.markdown(
@@ -161,26 +153,13 @@ def article_flow() -> None:
         f"{len(extraction.places)} place mention(s), {len(extraction.dates)} date(s), "
         f"{len(extraction.events)} candidate event(s)"
     )
-
     with st.expander("Article with places and dates marked · النص مع الأماكن والتواريخ", expanded=True):
         st.markdown(highlighted(extraction), unsafe_allow_html=True)
+    return extraction
 
-    if not extraction.events:
-        st.info("No candidate events in this article.")
-        return
 
-    source = st.text_input("Source (recorded with every saved event)", value=source_name, key=K_SOURCE)
-    source_url = st.text_input("Source URL (optional)", key=K_SOURCE_URL)
-    rows = [
-        e.to_row(source=source or source_name, source_date=extraction.published, source_lang=extraction.lang)
-        | {
-            "place": e.place.name,
-            "confidence": e.confidence,
-            "sentence": e.sentence,
-            "source_url": source_url,
-        }
-        for e in extraction.events
-    ]
+def candidates_map(extraction: Extraction, tiles: str | None) -> None:
+    """Draw the candidate events on a small map (movements from their origin)."""
     map_rows = [
         e.to_dict(full=True)
         | {
@@ -190,19 +169,22 @@ def article_flow() -> None:
         for e in extraction.events
     ]
     st_folium(
-        build_candidates_map(map_rows, tiles=settings.map_tiles),
-        height=360,
-        returned_objects=[],
-        key="candidates_map",
+        build_candidates_map(map_rows, tiles=tiles), height=360, returned_objects=[], key="candidates_map"
     )
 
+
+def review_table(extraction: Extraction, *, source: str, source_url: str) -> list[dict[str, object]]:
+    """Draw the editable table of candidates (ticked: dated and confident enough); return its rows, edited."""
+    rows = candidate_rows(extraction, source=source, source_url=source_url)
     table = pd.DataFrame(rows)
-    table.insert(0, "accept", [bool(r["event_date"]) and r["confidence"] >= 0.5 for r in rows])
-    table["event_date"] = pd.to_datetime(table["event_date"].replace("", None)).dt.date
-    table["date_end"] = pd.to_datetime(table["date_end"].replace("", None)).dt.date
-    shown = ["accept", *EDITABLE_COLUMNS[:5], "place", *EDITABLE_COLUMNS[5:], "confidence", "sentence"]
+    table.insert(0, "accept", [ticked_by_default(e) for e in extraction.events])
+    table["place"] = [e.place.name for e in extraction.events]
+    table["confidence"] = [e.confidence for e in extraction.events]
+    table["sentence"] = [e.sentence for e in extraction.events]
+    for name in ("event_date", "date_end"):
+        table[name] = pd.to_datetime(table[name].replace("", None)).dt.date
     edited = st.data_editor(
-        table[shown],
+        table[list(SHOWN)],
         key=K_EDITOR,
         hide_index=True,
         disabled=("place", "confidence", "sentence"),
@@ -217,60 +199,74 @@ def article_flow() -> None:
             "confidence": st.column_config.NumberColumn("confidence", format="%.2f"),
         },
     )
+    return edited.to_dict("records")
 
+
+def save_accepted(rows: list[dict[str, object]], events_path: Path, *, source: str) -> None:
+    """Save the accepted rows through :func:`geodata.ingest.save_rows`, and say what happened."""
+    try:
+        saved = save_rows(rows, events_path, source_note=source)
+    except EventValidationError as exc:
+        st.error(f"Nothing was saved: {len(exc.problems)} problem(s).")
+        st.dataframe(_problem_table(exc.problems), hide_index=True)
+        return
+    except (GeodataError, OSError) as exc:
+        st.error(f"Nothing was saved: {plain(exc)}")
+        return
+    for message in saved.left_out:
+        st.warning(plain(message))
+    if saved.result.repeated:
+        st.info(plain(duplicates_message(saved.result.repeated, events_path)))
+    cache.load_dataset.clear()  # the main map shows them at once
+    st.session_state[K_SAVED] = list(saved.result.ids)
+
+
+def article_flow(events_path: Path, tiles: str | None) -> None:
+    """Render the article part of the page: input, extraction, highlights, candidates, saving."""
+    article = article_input()
+    extraction = show_extraction(article) if article is not None else None
+    if article is None or extraction is None:
+        return
+    if not extraction.events:
+        st.info("No candidate events in this article.")
+        return
+    source = st.text_input("Source (recorded with every saved event)", value=article.name, key=K_SOURCE)
+    source = source or article.name
+    source_url = st.text_input("Source URL (optional)", key=K_SOURCE_URL)
+    candidates_map(extraction, tiles)
+    edits = review_table(extraction, source=source, source_url=source_url)
     if st.button("Save the accepted events · حفظ الأحداث المقبولة", key=K_ACCEPT, type="primary"):
-        to_save = accepted_rows(edited, rows)
-        try:
-            left_out = fill_controllers(to_save, settings.events_path)
-            for message in left_out:
-                st.warning(plain(message))
-            # the same article accepted twice: append_events skips what the file holds already, checked under
-            # its file lock, so two sessions accepting the same candidates at once save them once
-            result = (
-                append_events(
-                    to_save, settings.events_path, source_note=source or source_name, skip_duplicates=True
-                )
-                if to_save
-                else AppendResult(())
-            )
-        except EventValidationError as exc:
-            st.error(f"Nothing was saved: {len(exc.problems)} problem(s).")
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        "line": [p.line for p in exc.problems],
-                        "column": [p.column or "" for p in exc.problems],
-                        "problem": [p.message for p in exc.problems],
-                        "value": ["" if p.value is None else str(p.value) for p in exc.problems],
-                    }
-                ),
-                hide_index=True,
-            )
-        except (GeodataError, OSError) as exc:
-            st.error(f"Nothing was saved: {plain(exc)}")
-        else:
-            if result.repeated:
-                st.info(plain(duplicates_message(result.repeated, settings.events_path)))
-            cache.load_dataset.clear()  # the main map shows them at once
-            state[K_SAVED] = list(result.ids)
-    if state.get(K_SAVED):
-        st.success(f"Saved {len(state[K_SAVED])} event(s): {plain(', '.join(state[K_SAVED]))}")
+        rows, _left_out = accepted_rows(extraction, source=source, source_url=source_url, edits=edits)
+        save_accepted(rows, events_path, source=source)
+    if st.session_state.get(K_SAVED):
+        saved = st.session_state[K_SAVED]
+        st.success(f"Saved {len(saved)} event(s): {plain(', '.join(saved))}")
 
-
-article_flow()
 
 # ---------------------------------------------------------------- correct or withdraw a saved event
-st.divider()
-st.subheader("Correct or withdraw a saved event · تصحيح حدث محفوظ أو سحبه")
-st.caption(
-    "The event keeps its id; the change gets a time and a reason, and the previous version goes to the history file."
-)
-try:
-    saved = load_events(settings.events_path, validate=False) if settings.events_path.exists() else None
-except (GeodataError, OSError) as exc:
-    st.error(plain(exc))
-    saved = None
-if saved is not None and len(saved):
+
+
+def _saved_events(events_path: Path) -> pd.DataFrame | None:
+    """Return the events file as it is (not validated: a correction may be what makes it valid), or None."""
+    try:
+        return load_events(events_path, validate=False) if events_path.exists() else None
+    except (GeodataError, OSError) as exc:
+        st.error(plain(exc))
+        return None
+
+
+def correction_flow(events_path: Path) -> None:
+    """Render the part that corrects or withdraws a saved event (same id; time, reason and history recorded)."""
+    st.divider()
+    st.subheader("Correct or withdraw a saved event · تصحيح حدث محفوظ أو سحبه")
+    st.caption(
+        "The event keeps its id; the change gets a time and a reason, and the previous version goes to the "
+        "history file."
+    )
+    saved = _saved_events(events_path)
+    if saved is None or not len(saved):
+        st.info("The events file has no events yet.")
+        return
     ids = [str(v) for v in saved["event_id"]]
     event_id = st.selectbox("Event", ids, index=len(ids) - 1, key=K_FIX_ID)
     current = saved[saved["event_id"] == event_id].iloc[0]
@@ -287,16 +283,37 @@ if saved is not None and len(saved):
     fix_col, withdraw_col = st.columns(2)
     try:
         if fix_col.button("Apply the correction", key=K_FIX_APPLY):
-            update_event(settings.events_path, event_id, {column: value}, reason=reason)
+            update_event(events_path, event_id, {column: value}, reason=reason)
             cache.load_dataset.clear()
             st.success(f"{plain(event_id)}: {plain(column)} corrected.")
         if withdraw_col.button("Withdraw the event", key=K_FIX_WITHDRAW):
-            withdraw_event(settings.events_path, event_id, reason=reason)
+            withdraw_event(events_path, event_id, reason=reason)
             cache.load_dataset.clear()
             st.success(f"{plain(event_id)} withdrawn.")
     except EventValidationError as exc:
         st.error(plain("; ".join(str(p) for p in exc.problems[:5])))
     except (GeodataError, OSError) as exc:
         st.error(plain(exc))
-else:
-    st.info("The events file has no events yet.")
+
+
+# ---------------------------------------------------------------- the page
+
+
+def add_article_page() -> None:
+    """Draw the page: title, the article flow, then corrections of saved events."""
+    st.set_page_config(page_title="Add article · Kirkuk Control Map", page_icon="📰", layout="wide")
+    settings = get_settings()
+    if settings.read_only:  # the navigation leaves this page out; this guards a direct run of the script
+        st.info("This server is read-only: articles cannot be added and events cannot be corrected.")
+        return
+    st.title("Add an article · إضافة مقال")
+    st.caption(
+        "Paste or upload a news article in Arabic or English. The places, dates and candidate events it reports "
+        "are extracted offline; review them, edit what is wrong, and save the ones you accept to the events file."
+    )
+    article_flow(settings.events_path, settings.map_tiles)
+    correction_flow(settings.events_path)
+
+
+if __name__ == "__main__":  # Streamlit runs a page file as __main__; an import (a test, a tool) draws nothing
+    add_article_page()

@@ -276,3 +276,68 @@ def test_symbols_at_one_place_are_spread_not_stacked(new_page, serve_app, events
     centres = {(round(b["x"] + b["width"] / 2), round(b["y"] + b["height"] / 2)) for b in boxes if b}
     assert len(centres) == len(boxes)  # no two event symbols drawn on the same spot
     assert page.errors == []
+
+
+def _sidebar_centre(page: Any) -> float:
+    """Return the horizontal centre of the open sidebar, as a share of the window's width."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("radio").first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    box = sidebar.bounding_box()
+    assert box and box["width"] > 100, box
+    return (box["x"] + box["width"] / 2) / page.viewport_size["width"]
+
+
+@pytest.mark.parametrize(("lang", "right"), [("en", False), ("ar", True)])
+def test_the_sidebar_is_on_the_reading_side(
+    new_page, serve_app, events_csv: Path, lang: str, right: bool
+) -> None:
+    """Arabic reads from the right: the sidebar (filters, pages) is on the right; in English on the left."""
+    url = serve_app(events_csv)
+    page, _frame = _open(new_page, f"{url}/?from=2017-10-12&to=2017-10-20&lang={lang}")
+    assert (_sidebar_centre(page) > 0.5) is right
+    main = page.locator('[data-testid="stMain"]').bounding_box()
+    sidebar = page.locator('[data-testid="stSidebar"]').bounding_box()
+    assert main and sidebar
+    # side by side, not on top of each other
+    if right:
+        assert main["x"] + main["width"] <= sidebar["x"] + 1
+    else:
+        assert sidebar["x"] + sidebar["width"] <= main["x"] + 1
+    # folded away and opened again from the same side
+    page.locator('[data-testid="stSidebar"]').hover()
+    page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')
+    opener.wait_for(timeout=TIMEOUT_MS)
+    box = opener.bounding_box()
+    assert box and ((box["x"] + box["width"] / 2) / page.viewport_size["width"] > 0.5) is right
+    opener.click()
+    assert (_sidebar_centre(page) > 0.5) is right
+
+
+@pytest.mark.parametrize(
+    ("other", "title"), [("إضافة مقال", "Add an article"), ("مراجعة المرشحات", "Review candidates")]
+)
+def test_the_link_survives_a_visit_to_another_page(
+    new_page, serve_app, events_csv: Path, other: str, title: str
+) -> None:
+    """Map → another page → Map: the view's query parameters come back, and the language stays all along."""
+    url = serve_app(events_csv)
+    view = "from=2017-10-12&to=2017-10-20&type=control_change,deployment&lang=ar"
+    page, _frame = _open(new_page, f"{url}/?{view}")
+    _settle(page)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text(other, exact=True).click()
+    page.get_by_text(title).first.wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    assert "lang=ar" in page.url, page.url
+    assert nav.get_by_text("الخريطة", exact=True).count() == 1  # the pages keep their Arabic names
+    nav.get_by_text("الخريطة", exact=True).click()
+    frame = _map(page)
+    frame.locator(".kcm-asof-day").filter(has_text="2017-10-20").wait_for(timeout=TIMEOUT_MS)
+    _settle(page)
+    page.wait_for_timeout(500)
+    query = page.url.split("?", 1)[1] if "?" in page.url else ""
+    for part in view.split("&"):
+        assert part.replace(",", "%2C") in query or part in query, (part, page.url)
+    assert page.get_by_text("خريطة السيطرة في كركوك").count() == 1
