@@ -302,6 +302,9 @@ def local_cluster(workers: int) -> Iterator[tuple[Any, Any]]:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # the scheduler's HTTP server (health, metrics) still starts without a dashboard, on 8787 by default:
+            # a random port, so that another cluster on this machine is never a conflict
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.CRITICAL,  # task errors come back through their futures
         ) as cluster,
         Client(cluster) as client,

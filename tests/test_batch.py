@@ -434,7 +434,13 @@ def test_a_failing_cluster_stops_the_run_cleanly(
         raise MemoryError("worker out of memory")
 
     monkeypatch.setattr("geodata.batch.extract_batch", broken)
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+    no_http = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}  # never port 8787, which may be taken
+    with (
+        LocalCluster(
+            n_workers=1, processes=False, dashboard_address=None, scheduler_kwargs=no_http
+        ) as cluster,
+        Client(cluster),
+    ):
         with pytest.raises(
             BatchError, match=r"failed a batch \(MemoryError: worker out of memory\).*run the same command"
         ):
