@@ -343,7 +343,9 @@ _MARKERS_EXTRA: dict[str, tuple[str, ...]] = {"to": ("dest", "irrealis"), "betwe
 _DESIGNATORS = frozenset(
     fold_phrase(w)
     for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
-    "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة".split("|")
+    "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
+    # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
+    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|oil|field|fields|oilfield|oilfields|airbase".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
@@ -927,11 +929,10 @@ def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
     gap = text[a.end : b.start]
     if len(gap) > 50 or _LIST_BREAK_RE.search(gap):
         return False
-    words = _gap_words(gap)
-    separators = (
-        gap.count("،") + gap.count(",") + sum(1 for w in words if w in _LIST_WORDS or w.startswith("و"))
-    )
-    names = [w for w in words if w not in _LIST_WORDS]
+    # a designator keeps its «و» («وناحية العوينات وقضاء سنجار»): it separates even though it is no name
+    raw = _WORD_RE.findall(fold_phrase(gap).lower())
+    separators = gap.count("،") + gap.count(",") + sum(1 for w in raw if w in _LIST_WORDS or w.startswith("و"))
+    names = [w for w in _gap_words(gap) if w not in _LIST_WORDS]
     return 0 < len(names) <= 2 * separators and len(names) <= 4 and separators >= 2
 
 
