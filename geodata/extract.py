@@ -1225,6 +1225,11 @@ def _listed_with(
     return chosen
 
 
+# A vote or decision takes a local place written before it only from close by ("the Kirkuk vote"); a region
+# (the Kurdistan Region's referendum) from anywhere in the clause. In characters.
+_POLITICAL_BEFORE = 25
+
+
 def _places_for(
     text: str,
     cue: _Mark,
@@ -1246,6 +1251,8 @@ def _places_for(
             role == "origin" and movement and place in origins
         ):
             continue
+        if etype == "political" and place.kind not in _TOO_WIDE and cue.start - place.end > _POLITICAL_BEFORE:
+            continue  # "seized Kirkuk amid tension over last month's referendum": that vote was not at Kirkuk
         before = (
             30 if cue.text.isascii() else 80
         )  # Arabic is verb-first: a place before the verb is seldom its own
