@@ -485,7 +485,30 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
                 ("control_change", "Mosul dam", TUE),
             },
         ),
+        # a designator with «و» separates a list past a name the gazetteer does not know
+        (
+            "استعادت القوات العراقية يوم الثلاثاء سد الموصل وناحية العوينات وقضاء سنجار وناحية ربيعة.",
+            {
+                ("control_change", "سد الموصل", TUE),
+                ("control_change", "سنجار", TUE),
+                ("control_change", "ربيعة", TUE),
+            },
+        ),
+        # what a site is («آبار نفط», «حقول نفط», «العسكرية») does not end a list
+        (
+            "استعادت القوات يوم الاثنين قاعدة كي 1 العسكرية ومشروع ري كركوك وابار نفط الدبس و حقول نفط بابا كركر.",
+            {
+                ("control_change", "قاعدة كي 1", MON),
+                ("control_change", "الدبس", MON),
+                ("control_change", "بابا كركر", MON),
+            },
+        ),
         # attachment: the place the verb governs, not a locator nor a country named in passing
+        (
+            "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
+            "referendum on Kurdish independence.",
+            {("control_change", "Kirkuk", MON)},
+        ),
         ("In Nineveh province, police took over Sinjar on Tuesday.", {("control_change", "Sinjar", TUE)}),
         (
             "There were clashes in Altun Kupri, between Kirkuk and Erbil, on Friday.",
