@@ -345,7 +345,8 @@ _DESIGNATORS = frozenset(
     for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
     "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
     # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
-    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|oil|field|fields|oilfield|oilfields|airbase".split("|")
+    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|"
+    "oil|field|fields|oilfield|oilfields|airbase".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
@@ -931,7 +932,9 @@ def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
         return False
     # a designator keeps its «و» («وناحية العوينات وقضاء سنجار»): it separates even though it is no name
     raw = _WORD_RE.findall(fold_phrase(gap).lower())
-    separators = gap.count("،") + gap.count(",") + sum(1 for w in raw if w in _LIST_WORDS or w.startswith("و"))
+    separators = (
+        gap.count("،") + gap.count(",") + sum(1 for w in raw if w in _LIST_WORDS or w.startswith("و"))
+    )
     names = [w for w in _gap_words(gap) if w not in _LIST_WORDS]
     return 0 < len(names) <= 2 * separators and len(names) <= 4 and separators >= 2
 
