@@ -1039,7 +1039,7 @@ def _sentence_drafts(
             etype = "deployment" if taker == ("us",) else "control_change"
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
-        if not pairs:
+        if not pairs or _object_pronoun(cue, s_marks):
             target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
@@ -1165,6 +1165,20 @@ def _has_anaphor(cue: _Mark, marks: Sequence[_Mark], clause: _Clause) -> bool:
         return True
     near = [m for m in marks if clause.start <= m.start < clause.end and abs(m.start - cue.start) <= 45]
     return any(m.category == "anaphor" for m in near)
+
+
+_OBJECT_PRONOUNS = frozenset(fold_phrase(w) for w in "منها|منه|فيها|فيه|عليها|عليه|إليها|إليه|it".split("|"))
+
+
+def _object_pronoun(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+    """Whether the cue's object is a pronoun right after it («استولى عليها», "seized it"): a later place is not its own.
+
+    A suffix is not enough: «فرض سيطرتها على سد الموصل» is "its control over the Mosul dam".
+    """
+    if cue.text.lower().endswith(" it"):
+        return True
+    after = [m for m in marks if m.category == "anaphor" and 0 <= m.start - cue.end <= 2]
+    return any(fold_phrase(m.text).lower() in _OBJECT_PRONOUNS for m in after)
 
 
 def _previous_place(

@@ -503,6 +503,12 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
                 ("control_change", "بابا كركر", MON),
             },
         ),
+        # an object pronoun right after the verb («استولى عليها», "seized it") is its place, not a later one
+        (
+            "تقدمت القوات نحو قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
+            "الموصل بأيدي داعش.",
+            {("control_change", "قاعدة K1", MON), ("control_change", "قاعدة K1", date(2014, 6, 1))},
+        ),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
