@@ -867,6 +867,9 @@ def _gap_words(gap: str) -> tuple[str, ...]:
 _POSSESSIVE_RE = re.compile(r"['’]s\s+(?:the\s+)?")
 
 
+_CONTROL_OVER_RE = re.compile(r"\b(?:control|grip|hold|sway|authority)\b[^.;:!?]{0,30}\Z", re.IGNORECASE)
+
+
 def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
@@ -878,6 +881,8 @@ def _role(
         gap = text[mark.end : gap_start]
         if _words_between(text, mark.end, gap_start) or len(gap) > 40 or any(c in gap for c in ".،,؛;:"):
             break
+        if mark.category == "exclude" and _CONTROL_OVER_RE.search(text, max(0, mark.start - 40), mark.start):
+            return "plain"  # "took control over Sinjar", "tightened their control, that day, over Rabia"
         if mark.category in ("origin", "dest", "via", "exclude"):
             return mark.category
         if mark.category == "locator":

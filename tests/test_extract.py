@@ -509,6 +509,14 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
             "الموصل بأيدي داعش.",
             {("control_change", "قاعدة K1", MON), ("control_change", "قاعدة K1", date(2014, 6, 1))},
         ),
+        # "control over X" is no dispute "over X"; "tightened their control" is taking it
+        ("Iraqi forces took control over Sinjar on Tuesday.", {("control_change", "Sinjar", TUE)}),
+        (
+            "Iraqi forces took Sinjar on Monday. They reportedly tightened their control, on the same day, over "
+            "the Rabia border crossing.",
+            {("control_change", "Sinjar", MON), ("control_change", "Rabia border crossing", MON)},
+        ),
+        ("The dispute over Kirkuk escalated on Tuesday.", set()),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
