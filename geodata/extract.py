@@ -999,7 +999,12 @@ def _drafts(
         role_marks = [m for m in s_marks if m.category not in ("cue", "actor")]
         for k, place in s_places:
             before = [m for m in role_marks if m.end <= place.start]
-            roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
+            if k in dateline:
+                roles[k] = "dateline"
+            elif _as_government(text, place):
+                roles[k] = "government"
+            else:
+                roles[k] = _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
         for (k, a), (_, b) in pairwise(s_places):
             if roles[k] == "plain" and _POSSESSIVE_RE.fullmatch(text, a.end, b.start):
@@ -1189,7 +1194,11 @@ def _object_pronoun(cue: _Mark, marks: Sequence[_Mark]) -> bool:
 def _previous_place(
     s_places: Sequence[tuple[int, PlaceMention]], roles: dict[int, str], cue: _Mark
 ) -> PlaceMention | None:
-    before = [p for k, p in s_places if p.end <= cue.start and roles[k] not in ("dateline", "via", "locator")]
+    before = [
+        p
+        for k, p in s_places
+        if p.end <= cue.start and roles[k] not in ("dateline", "via", "locator", "government")
+    ]
     return before[-1] if before else None
 
 
@@ -1199,6 +1208,21 @@ _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status"
 
 # Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
 _GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+
+
+# A seat of government named as the government: "taken by Baghdad", "standoff with Baghdad", «طلب بغداد»,
+# «خططت له بغداد», «الحكومة المركزية في بغداد».
+_SEAT_AS_GOVERNMENT_RE = re.compile(
+    r"(?:\b(?:by|with)|(?<!\w)(?:طلب|له)|(?<!\w)و?(?:ال)?حكوم[ةه](?:\s+\w+)?\s+(?:في|ب)|\bgovernment\s+in)\s*\Z",
+    re.IGNORECASE,
+)
+
+
+def _as_government(text: str, place: PlaceMention) -> bool:
+    """Whether a capital stands for its government where it is named (no event takes place there)."""
+    return place.place_id in _GOVERNMENT_SEATS and bool(
+        _SEAT_AS_GOVERNMENT_RE.search(text, max(0, place.start - 40), place.start)
+    )
 
 
 def _is_subject(
@@ -1269,7 +1293,7 @@ def _places_for(
         role = roles[k]
         if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
-        if role in ("dateline", "via", "exclude", "locator") or (
+        if role in ("dateline", "via", "exclude", "locator", "government") or (
             role == "origin" and movement and place in origins
         ):
             continue

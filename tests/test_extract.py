@@ -517,6 +517,10 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
             {("control_change", "Sinjar", MON), ("control_change", "Rabia border crossing", MON)},
         ),
         ("The dispute over Kirkuk escalated on Tuesday.", set()),
+        # a capital named as its government is no event place; named as a place, it is
+        ("وانتهت الإثنين معركة استمرت ليلة واحدة حسبما خططت له بغداد.", set()),
+        ("Clashes broke out on Tuesday in the standoff with Baghdad.", set()),
+        ("Clashes erupted in Baghdad on Tuesday.", {("clash", "Baghdad", TUE)}),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
