@@ -323,7 +323,10 @@ for _kind, _phrases in {
     # a list goes on: "took Rabia and Zummar, as well as the dam" ("as" here is no subordinator)
     "list": "as well as|in addition to|فضلا عن|إضافة إلى|بالإضافة إلى",
     "irrealis": "لن|سوف|تطالب|يطالب|طالب|تدعو|دعا|ينوي|to|will|would|could|might|wants|want|demanded|expected|"
-    "intention|plans|plan|refused|annul",
+    "intention|plans|plan|refused|annul|"
+    # an attempt is not the deed: «في محاولة للسيطرة», «تحاول إيقاف تقدم», "in an effort to establish control"
+    "في محاولة|محاولة|تحاول|يحاول|حاولت|حاول|in an effort to|in an attempt to|attempt to|attempting to|"
+    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
     "via": "عن طريق|عبر|مرورا ب|via|by way of|through",

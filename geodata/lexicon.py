@@ -203,7 +203,23 @@ _EN_PHRASES: dict[Cue, str] = {
     ("status", "status"): (
         "remained in the hands|in the hands of|still held|held by|still controlled|controlled by|"
         "under the control of|under the full control of|under full control of|in control of|remain under|"
-        "remained under|remains under"
+        "remained under|remains under|"
+        # "the Peshmerga-held Fish-Khabur border crossing"
+        + "|".join(
+            f"{holder}-{verb}"
+            for holder in (
+                "peshmerga",
+                "kurdish",
+                "kurd",
+                "isis",
+                "is",
+                "isil",
+                "militant",
+                "government",
+                "army",
+            )
+            for verb in ("held", "controlled")
+        )
     ),
     ("withdrawal", "noun"): "withdrawal|pullout|pull-out|retreat",
     ("deployment", "noun"): "deployment|reinforcements|arrival",

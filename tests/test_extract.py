@@ -521,6 +521,13 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
         ("وانتهت الإثنين معركة استمرت ليلة واحدة حسبما خططت له بغداد.", set()),
         ("Clashes broke out on Tuesday in the standoff with Baghdad.", set()),
         ("Clashes erupted in Baghdad on Tuesday.", {("clash", "Baghdad", TUE)}),
+        # an attempt is not the deed; "Peshmerga-held" states who holds the place
+        (
+            "Iraqi forces clashed with Peshmerga on Tuesday in an effort to establish control over the "
+            "Peshmerga-held Sinjar.",
+            {("clash", "Sinjar", TUE), ("status", "Sinjar", TUE)},
+        ),
+        ("البيشمركة تحاول إيقاف تقدم القوات العراقية نحو زمار يوم الثلاثاء.", set()),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
