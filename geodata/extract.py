@@ -1114,11 +1114,22 @@ def _anaphoric_place(
         earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
         main = [d for d in earlier if d.clause.main] or earlier
         target = main[-1].place if main else _previous_place(s_places, roles, cue)
-        if target is None and clause.marker in ("التي", "الذي", "which"):
-            target = last_place
+        if (
+            target is None
+            and clause.marker in ("التي", "الذي", "which", "who")
+            and not _actor_before(clause, s_marks)
+        ):
+            target = (
+                last_place  # "the town, which they took": the place before; "the Peshmerga, which ...": none
+            )
     if target is None and _has_anaphor(cue, s_marks, clause):
         target = _previous_place(s_places, roles, cue) or last_place
     return target
+
+
+def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:
+    """Whether an actor stands right before the clause's relative pronoun ("the peshmerga which withdrew")."""
+    return any(m.category == "actor" and 0 <= clause.start - m.end <= 2 for m in marks)
 
 
 def _local(

@@ -528,6 +528,12 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
             {("clash", "Sinjar", TUE), ("status", "Sinjar", TUE)},
         ),
         ("البيشمركة تحاول إيقاف تقدم القوات العراقية نحو زمار يوم الثلاثاء.", set()),
+        # a relative clause about an actor ("the peshmerga which withdrew") borrows no place from before
+        (
+            "Iraqi police took Khanaqin on Tuesday. The peshmerga which withdrew last month will return to "
+            "their base.",
+            {("control_change", "Khanaqin", TUE)},
+        ),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
