@@ -1522,6 +1522,12 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
 _PARAGRAPH_REACH = 2  # sentences looked back
 
 
+# Subordinators of an earlier event ("after X", «بعد X»): their event is not of the day the paragraph tells.
+_BEFORE_MARKERS = frozenset(
+    fold_phrase(w) for w in "after|following|since|بعد|بعدما|بعد أن|عقب|إثر".split("|")
+)
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1530,6 +1536,8 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
+    if not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS:
+        return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
         if _PARAGRAPH_BREAK_RE.search(ctx.text, prev[1], start):

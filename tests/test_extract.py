@@ -534,6 +534,12 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
             "their base.",
             {("control_change", "Khanaqin", TUE)},
         ),
+        # an event told in an "after" clause is background: no date from the paragraph
+        (
+            "Iraqi forces attacked Hawija on Friday. The operation came as tensions ran high after the "
+            "Kurdistan Region held a referendum.",
+            {("clash", "Hawija", FRI_20_OCT), ("political", "Kurdistan Region", None)},
+        ),
         # attachment: the place the verb governs, not a locator nor a country named in passing
         (
             "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
