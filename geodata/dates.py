@@ -182,6 +182,24 @@ for _k, (_full, _abbrs) in _MONTHS_EN.items():
     _MONTH_LOOKUP[_full] = _k
     _MONTH_LOOKUP.update(dict.fromkeys(_abbrs, _k))
 
+# Month names of sources quoted in English text (Turkish, Russian genitive), read only with a day and a year:
+# "10 Kasım 2016", "23 октября 2016 г.".
+_MONTHS_QUOTED: dict[int, tuple[str, ...]] = {
+    1: ("ocak", "января"),
+    2: ("şubat", "subat", "февраля"),
+    3: ("mart", "марта"),
+    4: ("nisan", "апреля"),
+    5: ("mayıs", "mayis", "мая"),
+    6: ("haziran", "июня"),
+    7: ("temmuz", "июля"),
+    8: ("ağustos", "agustos", "августа"),
+    9: ("eylül", "eylul", "сентября"),
+    10: ("ekim", "октября"),
+    11: ("kasım", "kasim", "ноября"),
+    12: ("aralık", "aralik", "декабря"),
+}
+_QUOTED_LOOKUP: dict[str, int] = {n: k for k, ns in _MONTHS_QUOTED.items() for n in ns}
+_QUOTED_MONTH = "(?i:" + "|".join(sorted(_QUOTED_LOOKUP, key=len, reverse=True)) + ")"
 _AR_MONTH = phrase_alternation(n for ns in _MONTHS_AR.values() for n in ns)
 _EN_MONTH = (
     "(?i:"
@@ -521,6 +539,13 @@ def _resolve_day_month(g: _Groups, published: date | None) -> _Resolved | None:
     return first, "day", None
 
 
+def _resolve_quoted(g: _Groups, published: date | None) -> _Resolved | None:
+    """Resolve "10 Kasım 2016", "23 октября 2016 г." (a day, a Turkish or Russian month, a year)."""
+    month = _QUOTED_LOOKUP.get((g["qm"] or "").lower().replace("i̇", "i"))
+    first = _safe_date(int(g["y"] or 0), month, int(g["d"] or 0)) if month else None
+    return (first, "day", None) if first is not None else None
+
+
 def _resolve_range(g: _Groups) -> _Resolved | None:
     """Resolve "15 October - 27 October 2017" (two months may differ; the year is written once, at the end)."""
     year = int(g["y"] or 0)
@@ -744,6 +769,13 @@ _RULES: tuple[_Rule, ...] = (
         + _MONTHS
         + _AFTER_MONTH,
         _resolve_day_month,
+        absolute=True,
+    ),
+    _rule(
+        "quoted_day_month",
+        "year",
+        rf"(?<![\d/.:-])(?P<d>\d{{1,2}})\.?\s+(?P<qm>{_QUOTED_MONTH})\s+(?P<y>(?:19|20)\d\d)(?!\d)(?:\s*г\.)?",
+        _resolve_quoted,
         absolute=True,
     ),
     _rule(
@@ -1058,11 +1090,45 @@ def find_dates(
         chosen.insert(i, cand)
     chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
     chosen = _with_later(norm.text, _with_sentence_year(norm.text, chosen))
+    chosen = _with_future(norm.text, chosen, published)
     out: list[DateMention] = []
     for start, end, priority, (day, precision, day_end) in chosen:
         o_start, o_end = norm.to_original(start), norm.to_original(end)
         rule = _RULES[priority].name if priority >= 0 else "later"
         out.append(DateMention(text[o_start:o_end], o_start, o_end, day, precision, rule, day_end))
+    return out
+
+
+# ---------------------------------------------------------------- a weekday after a future verb
+
+# A future verb earlier in the sentence: "flights will stop on Friday", «ستعلق اعتبارا من مساء الجمعة». In
+# Arabic «س» glued to a present verb looks like many other words (سنجار، سيطرة، ستة), so it counts only with
+# «اعتبارا من»/«ابتداء من» ("as from") right before the weekday.
+_FUTURE_BEFORE_RE = re.compile(
+    r"(?:\b(?:will|shall|(?:is|are)\s+(?:set|due)\s+to)\b[^.!?\n]{0,60}"
+    r"|(?<!\w)(?:سوف|س[تي]\w{2,})\s[^.!?؟\n]{0,40}(?:اعتبارا|ابتداء|بدءا)\s+من\s+(?:\w+\s+)?)\Z",
+    re.IGNORECASE,
+)
+_QUALIFIED_RE = re.compile(rf"{_QUAL}|غد|امس|اليوم|(?i:\b(?:last|this|next)\b)")
+
+
+def _with_future(
+    norm: str, chosen: list[tuple[int, int, int, _Resolved]], published: date | None
+) -> list[tuple[int, int, int, _Resolved]]:
+    """Move a bare weekday after a future verb to the coming such day (on or after publication)."""
+    if published is None:
+        return chosen
+    out = []
+    for start, end, priority, resolved in chosen:
+        if (
+            priority >= 0
+            and _RULES[priority].name == "weekday"
+            and not _QUALIFIED_RE.search(norm, start, end)
+            and _FUTURE_BEFORE_RE.search(norm, max(0, start - 80), start)
+        ):
+            ahead = (resolved[0].weekday() - published.weekday()) % 7
+            resolved = (published + timedelta(days=ahead), "day", None)
+        out.append((start, end, priority, resolved))
     return out
 
 

@@ -323,7 +323,10 @@ for _kind, _phrases in {
     # a list goes on: "took Rabia and Zummar, as well as the dam" ("as" here is no subordinator)
     "list": "as well as|in addition to|فضلا عن|إضافة إلى|بالإضافة إلى",
     "irrealis": "لن|سوف|تطالب|يطالب|طالب|تدعو|دعا|ينوي|to|will|would|could|might|wants|want|demanded|expected|"
-    "intention|plans|plan|refused|annul",
+    "intention|plans|plan|refused|annul|"
+    # an attempt is not the deed: «في محاولة للسيطرة», «تحاول إيقاف تقدم», "in an effort to establish control"
+    "في محاولة|محاولة|تحاول|يحاول|حاولت|حاول|in an effort to|in an attempt to|attempt to|attempting to|"
+    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
     "via": "عن طريق|عبر|مرورا ب|via|by way of|through",
@@ -343,7 +346,10 @@ _MARKERS_EXTRA: dict[str, tuple[str, ...]] = {"to": ("dest", "irrealis"), "betwe
 _DESIGNATORS = frozenset(
     fold_phrase(w)
     for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
-    "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة".split("|")
+    "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
+    # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
+    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|"
+    "oil|field|fields|oilfield|oilfields|airbase".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
@@ -864,6 +870,9 @@ def _gap_words(gap: str) -> tuple[str, ...]:
 _POSSESSIVE_RE = re.compile(r"['’]s\s+(?:the\s+)?")
 
 
+_CONTROL_OVER_RE = re.compile(r"\b(?:control|grip|hold|sway|authority)\b[^.;:!?]{0,30}\Z", re.IGNORECASE)
+
+
 def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
@@ -875,6 +884,8 @@ def _role(
         gap = text[mark.end : gap_start]
         if _words_between(text, mark.end, gap_start) or len(gap) > 40 or any(c in gap for c in ".،,؛;:"):
             break
+        if mark.category == "exclude" and _CONTROL_OVER_RE.search(text, max(0, mark.start - 40), mark.start):
+            return "plain"  # "took control over Sinjar", "tightened their control, that day, over Rabia"
         if mark.category in ("origin", "dest", "via", "exclude"):
             return mark.category
         if mark.category == "locator":
@@ -927,11 +938,12 @@ def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
     gap = text[a.end : b.start]
     if len(gap) > 50 or _LIST_BREAK_RE.search(gap):
         return False
-    words = _gap_words(gap)
+    # a designator keeps its «و» («وناحية العوينات وقضاء سنجار»): it separates even though it is no name
+    raw = _WORD_RE.findall(fold_phrase(gap).lower())
     separators = (
-        gap.count("،") + gap.count(",") + sum(1 for w in words if w in _LIST_WORDS or w.startswith("و"))
+        gap.count("،") + gap.count(",") + sum(1 for w in raw if w in _LIST_WORDS or w.startswith("و"))
     )
-    names = [w for w in words if w not in _LIST_WORDS]
+    names = [w for w in _gap_words(gap) if w not in _LIST_WORDS]
     return 0 < len(names) <= 2 * separators and len(names) <= 4 and separators >= 2
 
 
@@ -990,7 +1002,12 @@ def _drafts(
         role_marks = [m for m in s_marks if m.category not in ("cue", "actor")]
         for k, place in s_places:
             before = [m for m in role_marks if m.end <= place.start]
-            roles[k] = "dateline" if k in dateline else _role(text, place, before[-4:], prev, prev_role)
+            if k in dateline:
+                roles[k] = "dateline"
+            elif _as_government(text, place):
+                roles[k] = "government"
+            else:
+                roles[k] = _role(text, place, before[-4:], prev, prev_role)
             prev, prev_role = place, roles[k]
         for (k, a), (_, b) in pairwise(s_places):
             if roles[k] == "plain" and _POSSESSIVE_RE.fullmatch(text, a.end, b.start):
@@ -1035,7 +1052,7 @@ def _sentence_drafts(
             etype = "deployment" if taker == ("us",) else "control_change"
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
-        if not pairs:
+        if not pairs or _object_pronoun(cue, s_marks):
             target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
             if target is not None:
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
@@ -1097,11 +1114,22 @@ def _anaphoric_place(
         earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
         main = [d for d in earlier if d.clause.main] or earlier
         target = main[-1].place if main else _previous_place(s_places, roles, cue)
-        if target is None and clause.marker in ("التي", "الذي", "which"):
-            target = last_place
+        if (
+            target is None
+            and clause.marker in ("التي", "الذي", "which", "who")
+            and not _actor_before(clause, s_marks)
+        ):
+            target = (
+                last_place  # "the town, which they took": the place before; "the Peshmerga, which ...": none
+            )
     if target is None and _has_anaphor(cue, s_marks, clause):
         target = _previous_place(s_places, roles, cue) or last_place
     return target
+
+
+def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:
+    """Whether an actor stands right before the clause's relative pronoun ("the peshmerga which withdrew")."""
+    return any(m.category == "actor" and 0 <= clause.start - m.end <= 2 for m in marks)
 
 
 def _local(
@@ -1163,10 +1191,28 @@ def _has_anaphor(cue: _Mark, marks: Sequence[_Mark], clause: _Clause) -> bool:
     return any(m.category == "anaphor" for m in near)
 
 
+_OBJECT_PRONOUNS = frozenset(fold_phrase(w) for w in "منها|منه|فيها|فيه|عليها|عليه|إليها|إليه|it".split("|"))
+
+
+def _object_pronoun(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+    """Whether the cue's object is a pronoun right after it («استولى عليها», "seized it"): a later place is not its own.
+
+    A suffix is not enough: «فرض سيطرتها على سد الموصل» is "its control over the Mosul dam".
+    """
+    if cue.text.lower().endswith(" it"):
+        return True
+    after = [m for m in marks if m.category == "anaphor" and 0 <= m.start - cue.end <= 2]
+    return any(fold_phrase(m.text).lower() in _OBJECT_PRONOUNS for m in after)
+
+
 def _previous_place(
     s_places: Sequence[tuple[int, PlaceMention]], roles: dict[int, str], cue: _Mark
 ) -> PlaceMention | None:
-    before = [p for k, p in s_places if p.end <= cue.start and roles[k] not in ("dateline", "via", "locator")]
+    before = [
+        p
+        for k, p in s_places
+        if p.end <= cue.start and roles[k] not in ("dateline", "via", "locator", "government")
+    ]
     return before[-1] if before else None
 
 
@@ -1176,6 +1222,21 @@ _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status"
 
 # Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
 _GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+
+
+# A seat of government named as the government: "taken by Baghdad", "standoff with Baghdad", «طلب بغداد»,
+# «خططت له بغداد», «الحكومة المركزية في بغداد».
+_SEAT_AS_GOVERNMENT_RE = re.compile(
+    r"(?:\b(?:by|with)|(?<!\w)(?:طلب|له)|(?<!\w)و?(?:ال)?حكوم[ةه](?:\s+\w+)?\s+(?:في|ب)|\bgovernment\s+in)\s*\Z",
+    re.IGNORECASE,
+)
+
+
+def _as_government(text: str, place: PlaceMention) -> bool:
+    """Whether a capital stands for its government where it is named (no event takes place there)."""
+    return place.place_id in _GOVERNMENT_SEATS and bool(
+        _SEAT_AS_GOVERNMENT_RE.search(text, max(0, place.start - 40), place.start)
+    )
 
 
 def _is_subject(
@@ -1224,6 +1285,11 @@ def _listed_with(
     return chosen
 
 
+# A vote or decision takes a local place written before it only from close by ("the Kirkuk vote"); a region
+# (the Kurdistan Region's referendum) from anywhere in the clause. In characters.
+_POLITICAL_BEFORE = 25
+
+
 def _places_for(
     text: str,
     cue: _Mark,
@@ -1241,10 +1307,12 @@ def _places_for(
         role = roles[k]
         if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
-        if role in ("dateline", "via", "exclude", "locator") or (
+        if role in ("dateline", "via", "exclude", "locator", "government") or (
             role == "origin" and movement and place in origins
         ):
             continue
+        if etype == "political" and place.kind not in _TOO_WIDE and cue.start - place.end > _POLITICAL_BEFORE:
+            continue  # "seized Kirkuk amid tension over last month's referendum": that vote was not at Kirkuk
         before = (
             30 if cue.text.isascii() else 80
         )  # Arabic is verb-first: a place before the verb is seldom its own
@@ -1454,6 +1522,12 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
 _PARAGRAPH_REACH = 2  # sentences looked back
 
 
+# Subordinators of an earlier event ("after X", «بعد X»): their event is not of the day the paragraph tells.
+_BEFORE_MARKERS = frozenset(
+    fold_phrase(w) for w in "after|following|since|بعد|بعدما|بعد أن|عقب|إثر".split("|")
+)
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1462,6 +1536,8 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
+    if not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS:
+        return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
         if _PARAGRAPH_BREAK_RE.search(ctx.text, prev[1], start):

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -329,23 +329,15 @@ def read_curated(path: Path) -> list[dict[str, str]]:
 
 
 def _check_curated_row(path: Path, line: int, row: dict[str, str]) -> None:
+    """Raise GazetteerError naming the file, line, column and value of the first bad cell of a curated row."""
+
     def bad(column: str, expected: str) -> GazetteerError:
         return GazetteerError(f"{path}:{line}:{column}: expected {expected}, got {row[column]!r}")
 
     if not _ID_RE.match(row["id"]):
         raise bad("id", "'geonames:<digits>' or 'kcm:<slug>'")
     curated_only = row["id"].startswith("kcm:")
-    for column, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
-        if not row[column] and not curated_only:
-            continue
-        try:
-            value = float(row[column])
-        except ValueError:
-            raise bad(column, "a number in degrees") from None
-        if not (lo <= value <= hi) or math.isnan(value):
-            raise bad(column, f"degrees in [{lo}, {hi}]")
-    if bool(row["lat"]) != bool(row["lon"]):
-        raise bad("lon" if row["lat"] else "lat", "both lat and lon, or neither (to keep GeoNames' point)")
+    _check_curated_point(row, curated_only, bad)
     if curated_only:
         for column in ("name", "country", "kind"):
             if not row[column]:
@@ -358,6 +350,23 @@ def _check_curated_row(path: Path, line: int, row: dict[str, str]) -> None:
         raise bad("geo_precision", "1, 2 or 3")
     if not row["source"]:
         raise bad("source", "the source of the coordinates")
+
+
+def _check_curated_point(
+    row: dict[str, str], curated_only: bool, bad: Callable[[str, str], GazetteerError]
+) -> None:
+    """Check a curated row's lat/lon: numbers in range, both or neither (a GeoNames row may keep its point)."""
+    for column, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
+        if not row[column] and not curated_only:
+            continue
+        try:
+            value = float(row[column])
+        except ValueError:
+            raise bad(column, "a number in degrees") from None
+        if not (lo <= value <= hi) or math.isnan(value):
+            raise bad(column, f"degrees in [{lo}, {hi}]")
+    if bool(row["lat"]) != bool(row["lon"]):
+        raise bad("lon" if row["lat"] else "lat", "both lat and lon, or neither (to keep GeoNames' point)")
 
 
 def _split_names(value: str) -> list[str]:

@@ -175,7 +175,8 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "verb",
         "take control|take full control|take over|take it over|take|seize|capture|recapture|retake|regain|"
         "overrun|secure*|storm*|liberate|hand over|hand it over|fall to|raise the|impose security|wrest control|"
-        "regain control|reclaim|take back|drive out|expel|oust|push out",
+        "regain control|reclaim|take back|drive out|expel|oust|push out|tighten control|tighten their control|"
+        "tighten its control|tighten their grip|tighten its grip|impose control|establish control",
     ),
     ("control_change", "entry", "enter|move into|advance into|roll into|march into|push into|sweep into"),
     (
@@ -202,7 +203,23 @@ _EN_PHRASES: dict[Cue, str] = {
     ("status", "status"): (
         "remained in the hands|in the hands of|still held|held by|still controlled|controlled by|"
         "under the control of|under the full control of|under full control of|in control of|remain under|"
-        "remained under|remains under"
+        "remained under|remains under|"
+        # "the Peshmerga-held Fish-Khabur border crossing"
+        + "|".join(
+            f"{holder}-{verb}"
+            for holder in (
+                "peshmerga",
+                "kurdish",
+                "kurd",
+                "isis",
+                "is",
+                "isil",
+                "militant",
+                "government",
+                "army",
+            )
+            for verb in ("held", "controlled")
+        )
     ),
     ("withdrawal", "noun"): "withdrawal|pullout|pull-out|retreat",
     ("deployment", "noun"): "deployment|reinforcements|arrival",

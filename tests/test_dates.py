@@ -480,3 +480,39 @@ def test_a_range_is_no_publication_date() -> None:
         is None
     )
     assert read_publication_date("المصدر / الثلاثاء 24 . 10 . 2017\n\nنص الخبر") == date(2017, 10, 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("Erdoğan said on 10 Kasım 2016 that", date(2016, 11, 10)),
+        ("В заявлении от 23 октября 2016 г. сказано", date(2016, 10, 23)),
+        ("ON 10 KASIM 2016", date(2016, 11, 10)),
+    ],
+)
+def test_turkish_and_russian_dates_quoted_in_english_text(text: str, want: date) -> None:
+    (found,) = find_dates(text, published=date(2016, 11, 12))
+    assert (found.date, found.precision) == (want, "day")
+
+
+def test_a_month_name_of_another_language_needs_a_day_and_a_year() -> None:
+    assert find_dates("Ekim 2016 was cold; mart is a word.", published=date(2016, 11, 12)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # written on Thursday 28 September 2017
+        ("الرحلات الدولية من مطار أربيل وإليه ستعلق اعتبارا من مساء الجمعة", date(2017, 9, 29)),
+        ("Flights will stop on Friday.", date(2017, 9, 29)),
+        ("The order is set to kick in on Friday.", date(2017, 9, 29)),
+        # no future verb, or one that only looks like it (سيطرت، سنجار), or a qualifier: the last such day
+        ("Flights stopped on Friday.", date(2017, 9, 22)),
+        ("سيطرت القوات على المدينة يوم الجمعة", date(2017, 9, 22)),
+        ("مددت سيطرتها على سنجار بعد انسحاب البيشمركة في وقت متأخر الجمعة", date(2017, 9, 22)),
+        ("ستنسحب القوات يوم الجمعة الماضي", date(2017, 9, 22)),
+    ],
+)
+def test_a_weekday_after_a_future_verb_is_the_coming_one(text: str, want: date) -> None:
+    (found,) = find_dates(text, published=date(2017, 9, 28))
+    assert found.date == want

@@ -485,7 +485,67 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
                 ("control_change", "Mosul dam", TUE),
             },
         ),
+        # a designator with «و» separates a list past a name the gazetteer does not know
+        (
+            "استعادت القوات العراقية يوم الثلاثاء سد الموصل وناحية العوينات وقضاء سنجار وناحية ربيعة.",
+            {
+                ("control_change", "سد الموصل", TUE),
+                ("control_change", "سنجار", TUE),
+                ("control_change", "ربيعة", TUE),
+            },
+        ),
+        # what a site is («آبار نفط», «حقول نفط», «العسكرية») does not end a list
+        (
+            "استعادت القوات يوم الاثنين قاعدة كي 1 العسكرية ومشروع ري كركوك وابار نفط الدبس و حقول نفط بابا كركر.",
+            {
+                ("control_change", "قاعدة كي 1", MON),
+                ("control_change", "الدبس", MON),
+                ("control_change", "بابا كركر", MON),
+            },
+        ),
+        # an object pronoun right after the verb («استولى عليها», "seized it") is its place, not a later one
+        (
+            "تقدمت القوات نحو قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
+            "الموصل بأيدي داعش.",
+            {("control_change", "قاعدة K1", MON), ("control_change", "قاعدة K1", date(2014, 6, 1))},
+        ),
+        # "control over X" is no dispute "over X"; "tightened their control" is taking it
+        ("Iraqi forces took control over Sinjar on Tuesday.", {("control_change", "Sinjar", TUE)}),
+        (
+            "Iraqi forces took Sinjar on Monday. They reportedly tightened their control, on the same day, over "
+            "the Rabia border crossing.",
+            {("control_change", "Sinjar", MON), ("control_change", "Rabia border crossing", MON)},
+        ),
+        ("The dispute over Kirkuk escalated on Tuesday.", set()),
+        # a capital named as its government is no event place; named as a place, it is
+        ("وانتهت الإثنين معركة استمرت ليلة واحدة حسبما خططت له بغداد.", set()),
+        ("Clashes broke out on Tuesday in the standoff with Baghdad.", set()),
+        ("Clashes erupted in Baghdad on Tuesday.", {("clash", "Baghdad", TUE)}),
+        # an attempt is not the deed; "Peshmerga-held" states who holds the place
+        (
+            "Iraqi forces clashed with Peshmerga on Tuesday in an effort to establish control over the "
+            "Peshmerga-held Sinjar.",
+            {("clash", "Sinjar", TUE), ("status", "Sinjar", TUE)},
+        ),
+        ("البيشمركة تحاول إيقاف تقدم القوات العراقية نحو زمار يوم الثلاثاء.", set()),
+        # a relative clause about an actor ("the peshmerga which withdrew") borrows no place from before
+        (
+            "Iraqi police took Khanaqin on Tuesday. The peshmerga which withdrew last month will return to "
+            "their base.",
+            {("control_change", "Khanaqin", TUE)},
+        ),
+        # an event told in an "after" clause is background: no date from the paragraph
+        (
+            "Iraqi forces attacked Hawija on Friday. The operation came as tensions ran high after the "
+            "Kurdistan Region held a referendum.",
+            {("clash", "Hawija", FRI_20_OCT), ("political", "Kurdistan Region", None)},
+        ),
         # attachment: the place the verb governs, not a locator nor a country named in passing
+        (
+            "On Monday, Iraqi forces seized Kirkuk amid tension between Baghdad and Erbil over last month's "
+            "referendum on Kurdish independence.",
+            {("control_change", "Kirkuk", MON)},
+        ),
         ("In Nineveh province, police took over Sinjar on Tuesday.", {("control_change", "Sinjar", TUE)}),
         (
             "There were clashes in Altun Kupri, between Kirkuk and Erbil, on Friday.",
