@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
 
+from geodata.text import DIGITS
+
 logger = logging.getLogger(__name__)
 
 
@@ -44,8 +46,7 @@ _FOLD: dict[int, str] = {ord(k): v for k, v in zip("أإآٱىیةک", "اااا
 _FOLD.update({cp: " " for cp in (0x00A0, 0x2007, 0x2009, 0x202F)})
 _FOLD.update({cp: "-" for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212)})
 _FOLD[0xFF0F] = "/"
-_FOLD.update({0x0660 + i: str(i) for i in range(10)})
-_FOLD.update({0x06F0 + i: str(i) for i in range(10)})
+_FOLD.update(DIGITS)
 _FOLD_TABLE = str.maketrans(_FOLD)
 # Removed without a trace: harakat and Quranic marks, superscript alef, tatweel, zero-width and bidi controls.
 _MARKS_RE = re.compile(
