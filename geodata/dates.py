@@ -1046,17 +1046,16 @@ def find_dates(
     norm = normal if normal is not None and normal.original is text else normalise(text)
     candidates = _candidates(norm.text, published)
     candidates.sort(key=lambda c: (c[0] - c[1], c[2], c[0]))  # longest first, then rule priority
-    starts: list[int] = []
-    ends: list[int] = []
+    # Characters taken so far: a list insert per date made long texts quadratic (issue 13).
+    taken = bytearray(len(norm.text) + 1)
     chosen: list[tuple[int, int, int, _Resolved]] = []
     for cand in candidates:
         start, end = cand[0], cand[1]
-        i = bisect_left(starts, start)
-        if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
+        if taken.find(1, start, max(end, start + 1)) >= 0:
             continue
-        starts.insert(i, start)
-        ends.insert(i, end)
-        chosen.insert(i, cand)
+        taken[start:end] = b"\x01" * (end - start)
+        chosen.append(cand)
+    chosen.sort(key=lambda c: c[0])
     chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
     chosen = _with_later(norm.text, _with_sentence_year(norm.text, chosen))
     out: list[DateMention] = []

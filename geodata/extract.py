@@ -60,6 +60,7 @@ _CONTROLLER_ORDER: tuple[str, ...] = ("isf", "pmf", "krg", "us", "isis")
 
 # ---------------------------------------------------------------- reading files
 
+
 def read_article(path: str | Path) -> str:
     """Read an article file as text (NFC).
 
@@ -1393,13 +1394,20 @@ def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
 
 def _carried(d: _Draft, ctx: _DateContext) -> _Found:
     """``في اليوم ذاته``/"the same day": the latest day written before (``اليوم التالي``: the day after)."""
-    said = [m for m in ctx.carry if d.sentence[0] <= m.start < d.sentence[1]]
+    # bisect, not a scan of every mark per event: that made big articles quadratic (issue 13)
+    said = ctx.carry[
+        bisect_left(ctx.carry, d.sentence[0], key=_start) : bisect_left(ctx.carry, d.sentence[1], key=_start)
+    ]
     if not said:
         return None
     n_earlier = bisect_right(ctx.day_ends, said[0].start)
     if not n_earlier:
         return None
     return ctx.days[n_earlier - 1], "carried", 1 if said[0].category == "next" else 0
+
+
+def _start(m: _Mark) -> int:
+    return m.start
 
 
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
@@ -1446,7 +1454,7 @@ def _assign_dates(
         [d.start for d in usable],
         days,
         [d.end for d in days],
-        [m for m in marks if m.category in ("carry", "next")],
+        sorted((m for m in marks if m.category in ("carry", "next")), key=_start),
         sentences,
     )
     for d in drafts:

@@ -944,19 +944,30 @@ def _merge_letter_numbers(
     infos: list[_TokenInfo],
     cache: dict[str, _TokenInfo],
 ) -> None:
-    """Merge letter-plus-number names written as two tokens («كي-1», K 1, كي وان) into one token, in place."""
-    k = 0
-    while k < len(spans) - 1:
+    """Merge letter-plus-number names written as two tokens («كي-1», K 1, كي وان) into one token, in place.
+
+    The lists are rebuilt in one pass: deleting from them at each merge made long texts quadratic (issue 13).
+    """
+    out_spans: list[tuple[int, int]] = []
+    out_infos: list[_TokenInfo] = []
+    k, n = 0, len(spans)
+    while k < n:
         letter = infos[k].letter
-        if letter is not None:
+        if letter is not None and k + 1 < n:
             nxt = infos[k + 1].key
             number = nxt if nxt.isdigit() else nm.NUMBER_WORDS.get(nxt)
             if number is not None and not _breaks(text, spans[k][1], spans[k + 1][0]):
                 merged = _token_info(index, letter + number, cache)
                 if merged.single or merged.starts:
-                    spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
-                    infos[k : k + 2] = [merged]
+                    out_spans.append((spans[k][0], spans[k + 1][1]))
+                    out_infos.append(merged)
+                    k += 2
+                    continue
+        out_spans.append(spans[k])
+        out_infos.append(infos[k])
         k += 1
+    spans[:] = out_spans
+    infos[:] = out_infos
 
 
 _LOWERCASE_NAME_WORDS = frozenset(
