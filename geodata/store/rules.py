@@ -370,8 +370,6 @@ def _check_distances(
             )
 
 
-
-
 _COLUMN_ORDER = {name: i for i, name in enumerate(EVENT_COLUMNS)}
 
 
