@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property, lru_cache
 
+from geodata.text import DIGITS
+
 logger = logging.getLogger(__name__)
 
 
@@ -44,8 +46,7 @@ _FOLD: dict[int, str] = {ord(k): v for k, v in zip("أإآٱىیةک", "اااا
 _FOLD.update({cp: " " for cp in (0x00A0, 0x2007, 0x2009, 0x202F)})
 _FOLD.update({cp: "-" for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212)})
 _FOLD[0xFF0F] = "/"
-_FOLD.update({0x0660 + i: str(i) for i in range(10)})
-_FOLD.update({0x06F0 + i: str(i) for i in range(10)})
+_FOLD.update(DIGITS)
 _FOLD_TABLE = str.maketrans(_FOLD)
 # Removed without a trace: harakat and Quranic marks, superscript alef, tatweel, zero-width and bidi controls.
 _MARKS_RE = re.compile(
@@ -1077,17 +1078,16 @@ def find_dates(
     norm = normal if normal is not None and normal.original is text else normalise(text)
     candidates = _candidates(norm.text, published)
     candidates.sort(key=lambda c: (c[0] - c[1], c[2], c[0]))  # longest first, then rule priority
-    starts: list[int] = []
-    ends: list[int] = []
+    # Characters taken so far: a list insert per date made long texts quadratic (issue 13).
+    taken = bytearray(len(norm.text) + 1)
     chosen: list[tuple[int, int, int, _Resolved]] = []
     for cand in candidates:
         start, end = cand[0], cand[1]
-        i = bisect_left(starts, start)
-        if (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end):
+        if taken.find(1, start, max(end, start + 1)) >= 0:
             continue
-        starts.insert(i, start)
-        ends.insert(i, end)
-        chosen.insert(i, cand)
+        taken[start:end] = b"\x01" * (end - start)
+        chosen.append(cand)
+    chosen.sort(key=lambda c: c[0])
     chosen = [c for c in chosen if not _in_name(norm.text, c[0], c[1])]
     chosen = _with_later(norm.text, _with_sentence_year(norm.text, chosen))
     chosen = _with_future(norm.text, chosen, published)

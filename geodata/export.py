@@ -582,10 +582,22 @@ def _gdal_frame(gdf: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _write_gpkg(gdf: pd.DataFrame, path: Path) -> None:
+def _write_gpkg(gdf: pd.DataFrame, path: Path, shown: str) -> None:
+    """Write a GeoPackage at ``path``; a GDAL failure (a full disk, above all) is one line naming ``shown``."""
     import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
 
-    pyogrio.write_dataframe(_gdal_frame(gdf), path, driver="GPKG", layer="events", geometry_type="Unknown")
+    try:
+        pyogrio.write_dataframe(
+            _gdal_frame(gdf), path, driver="GPKG", layer="events", geometry_type="Unknown"
+        )
+    except (DataSourceError, DataLayerError) as e:
+        # GDAL's own message names an SQLite statement or "Failed to commit transaction", not the cause
+        detail = " ".join(str(e).split())
+        raise ExportError(
+            f"cannot write {shown}: GDAL failed part-way through the GeoPackage (is the disk full, or the file "
+            f"larger than allowed?); nothing was written ({detail})"
+        ) from e
 
 
 def _write_parquet(gdf: pd.DataFrame, path: Path) -> None:
@@ -640,16 +652,18 @@ def write_events(
         if not target.parent.is_dir():
             raise ExportError(f"cannot write {target}: the folder {target.parent} does not exist")
         with atomic_path(target, durable=False) as tmp:
-            _write_to_path(gdf, tmp, kind, event_filter)
+            _write_to_path(gdf, tmp, kind, event_filter, shown=str(target))
     else:
         _write_to_stream(gdf, dest, kind, event_filter)
     return len(gdf)
 
 
-def _write_to_path(gdf: pd.DataFrame, path: Path, kind: str, event_filter: EventFilter | None) -> None:
+def _write_to_path(
+    gdf: pd.DataFrame, path: Path, kind: str, event_filter: EventFilter | None, *, shown: str
+) -> None:
     if kind == "gpkg":
         path.unlink(missing_ok=True)  # GDAL would otherwise add a layer to the (empty) temp file
-        _write_gpkg(gdf, path)
+        _write_gpkg(gdf, path, shown)
     elif kind == "parquet":
         _write_parquet(gdf, path)
     else:
@@ -701,7 +715,7 @@ def _write_to_stream(
         # GDAL and Parquet need a seekable file: write one aside, then copy it to the stream
         with tempfile.TemporaryDirectory(prefix="kcm-export-") as tmpdir:
             path = Path(tmpdir) / f"events.{kind}"
-            _write_to_path(gdf, path, kind, event_filter)
+            _write_to_path(gdf, path, kind, event_filter, shown=f"the {kind} stream")
             with open(path, "rb") as fh:
                 while block := fh.read(1 << 20):
                     stream.write(block)

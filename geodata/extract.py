@@ -50,6 +50,7 @@ from geodata.dates import (
 )
 from geodata.errors import ArticleError, InputError
 from geodata.lexicon import AR_CUES, EN_CUES
+from geodata.text import CLITIC_PREFIXES, decode_text, script_of
 from geodata.vocab import EVENT_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ LANGS: tuple[str, ...] = ("ar", "en")
 _CONTROLLER_ORDER: tuple[str, ...] = ("isf", "pmf", "krg", "us", "isis")
 
 # ---------------------------------------------------------------- reading files
-
-_BINARY_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def read_article(path: str | Path) -> str:
@@ -85,51 +84,11 @@ def decode_article(data: bytes, name: str) -> str:
     """Decode the bytes of an article (an uploaded file) as :func:`read_article` does; ``name`` names it in errors."""
     if not data.strip():
         raise ArticleError(f"{name}: the file is empty")
-    text = _decode(data, name)
+    text = decode_text(data, name)
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
     if not text.strip():
         raise ArticleError(f"{name}: the file holds no text")
     return text
-
-
-def _decode(data: bytes, path: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise ArticleError(
-                f"{path}: not valid UTF-16 despite its byte-order mark ({exc.reason})"
-            ) from exc
-    if b"\x00" in data:
-        raise ArticleError(f"{path}: a binary file, not text (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    text = str(best) if best is not None else None
-    if text is None or (best is not None and best.encoding != "cp1256" and _arabic_share(text) < 0.5):
-        # short Arabic texts fool the detector (5 bytes of كركوك read as cp1006): Windows-1256 is the usual outlier
-        try:
-            arabic = data.decode("cp1256")
-        except UnicodeDecodeError:
-            arabic = ""
-        if arabic and _arabic_share(arabic) >= 0.7:
-            text = arabic
-    if text is None:
-        raise ArticleError(f"{path}: not text in any encoding that could be detected (binary or corrupt)")
-    if len(_BINARY_CONTROL_RE.findall(text[:100_000])) > max(3, len(text[:100_000]) // 1000):
-        raise ArticleError(f"{path}: a binary file, not text (control characters throughout)")
-    logger.info("%s: decoded as %s", path, best.encoding if best is not None else "cp1256")
-    return text
-
-
-def _arabic_share(text: str) -> float:
-    """Return the share of standard Arabic letters among the non-ASCII letters of ``text``."""
-    letters = [ch for ch in text if not ch.isascii() and ch.isalpha()]
-    return sum("\u0621" <= ch <= "\u064a" for ch in letters) / len(letters) if letters else 0.0
 
 
 # ---------------------------------------------------------------- the result types
@@ -399,7 +358,7 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
 
 _WORD_RE = re.compile(r"\w+(?:-\w+)*")
 _PHRASES = _build_phrase_index()
-_PREFIXES = ("", "و", "ف", "ب", "ل", "وب", "ول", "فب", "فل", "ال", "وال", "بال", "فال", "لل", "ولل", "وبال")
+_PREFIXES = ("", *CLITIC_PREFIXES)
 
 
 @lru_cache(maxsize=2)
@@ -598,14 +557,8 @@ class _Draft:
     merged: int = 0
 
 
-_ARABIC_LETTER_RE = re.compile("[\u0600-\u06ff]")
-_LATIN_LETTER_RE = re.compile("[A-Za-z]")
-
-
 def _detect_lang(text: str) -> str:
-    sample = text[:5000]
-    arabic = len(_ARABIC_LETTER_RE.findall(sample))
-    return "ar" if arabic >= len(_LATIN_LETTER_RE.findall(sample)) else "en"
+    return script_of(text[:5000]) or "ar"
 
 
 def _place_of(mention: Any) -> PlaceMention:
@@ -1509,13 +1462,20 @@ def _earlier_in_sentence(d: _Draft, ctx: _DateContext) -> _Found:
 
 def _carried(d: _Draft, ctx: _DateContext) -> _Found:
     """``في اليوم ذاته``/"the same day": the latest day written before (``اليوم التالي``: the day after)."""
-    said = [m for m in ctx.carry if d.sentence[0] <= m.start < d.sentence[1]]
+    # bisect, not a scan of every mark per event: that made big articles quadratic (issue 13)
+    said = ctx.carry[
+        bisect_left(ctx.carry, d.sentence[0], key=_start) : bisect_left(ctx.carry, d.sentence[1], key=_start)
+    ]
     if not said:
         return None
     n_earlier = bisect_right(ctx.day_ends, said[0].start)
     if not n_earlier:
         return None
     return ctx.days[n_earlier - 1], "carried", 1 if said[0].category == "next" else 0
+
+
+def _start(m: _Mark) -> int:
+    return m.start
 
 
 _PARAGRAPH_BREAK_RE = re.compile(r"\n\s*\n")
@@ -1570,7 +1530,7 @@ def _assign_dates(
         [d.start for d in usable],
         days,
         [d.end for d in days],
-        [m for m in marks if m.category in ("carry", "next")],
+        sorted((m for m in marks if m.category in ("carry", "next")), key=_start),
         sentences,
     )
     for d in drafts:

@@ -25,6 +25,7 @@ import orjson
 
 from geodata.errors import GazetteerError, PlaceNotFound
 from geodata.settings import get_settings
+from geodata.text import haversine_km, script_class
 
 log = logging.getLogger(__name__)
 
@@ -373,29 +374,6 @@ def _split_names(value: str) -> list[str]:
     return [n.strip() for n in value.split("|") if n.strip()]
 
 
-def _script(text: str) -> str:
-    """Classify a name as 'ar' (Arabic script), 'la' (Latin script), 'mixed' or 'other'."""
-    scripts = set()
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        cp = ord(ch)
-        if (
-            0x0600 <= cp <= 0x06FF
-            or 0x0750 <= cp <= 0x077F
-            or 0x08A0 <= cp <= 0x08FF
-            or 0xFB50 <= cp <= 0xFEFF
-        ):
-            scripts.add("ar")
-        elif cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF:
-            scripts.add("la")
-        else:
-            scripts.add("other")
-    if len(scripts) == 1:
-        return scripts.pop()
-    return "mixed" if scripts else "other"
-
-
 def _ascii_fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return (
@@ -408,26 +386,18 @@ _KURDISH_LETTERS = frozenset("ەێۆڵڕیکگچپژڤھ")
 
 def _pick_arabic(names: Iterable[str]) -> str:
     """Choose a canonical Arabic name among GeoNames alternates: plain Arabic letters, no designator, shortest."""
-    candidates = [n for n in names if _script(n) == "ar" and not (_KURDISH_LETTERS & set(n))]
+    candidates = [n for n in names if script_class(n) == "ar" and not (_KURDISH_LETTERS & set(n))]
     candidates = [
         n for n in candidates if not n.startswith(("مركز ", "ناحية ", "قضاء ", "مدينة "))
     ] or candidates
     return min(candidates, key=lambda n: (len(n.split()), len(n), n), default="")
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance between two WGS84 points, in kilometres (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, a)))
-
-
 def _clean_names(names: Iterable[str], *, drop: set[str], keep_codes: bool = False) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for raw in names:
         name = unicodedata.normalize("NFC", " ".join(raw.split()))
-        if not name or name in drop or name in seen or _script(name) not in {"ar", "la"}:
+        if not name or name in drop or name in seen or script_class(name) not in {"ar", "la"}:
             continue
         if not keep_codes and _CODE_RE.match(name):
             continue  # IATA/ICAO-like codes ("KIK") are not how reporting names places
@@ -447,7 +417,7 @@ def _merge(cities: list[dict[str, Any]], curated: list[dict[str, str]]) -> list[
         if c["population"] >= NEIGHBOUR_MIN_POPULATION:
             return True
         return c["population"] >= NEIGHBOUR_BORDER_MIN_POPULATION and any(
-            distance_km(c["latitude"], c["longitude"], la, lo) <= NEIGHBOUR_BORDER_KM
+            haversine_km(c["latitude"], c["longitude"], la, lo) <= NEIGHBOUR_BORDER_KM
             for la, lo in iraq_points
         )
 
@@ -675,7 +645,7 @@ def _countries(cities: list[dict[str, Any]], extra: Mapping[str, Mapping[str, li
 def _capital_place(city: Mapping[str, Any]) -> Place:
     """Return a foreign capital as a city, with GeoNames' name and its Arabic alternates (not other languages')."""
     folded = _ascii_fold(city["name"])
-    arabic = [n for n in city["alternatenames"] if _script(n) == "ar"]
+    arabic = [n for n in city["alternatenames"] if script_class(n) == "ar"]
     names = _clean_names([folded, city["name"], *arabic], drop=set())
     name_ar = _pick_arabic(names)
     return Place(

@@ -8,7 +8,6 @@ flagged ``ambiguous`` with its alternatives; it is never resolved silently.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import logging
 import re
@@ -17,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from rapidfuzz.distance import OSA, Indel
+
 from geodata import names as nm
 from geodata.errors import InputError
-from geodata.gazetteer import SETTLEMENT_KINDS, Gazetteer, Place, distance_km, load_gazetteer
+from geodata.gazetteer import SETTLEMENT_KINDS, Gazetteer, Place, load_gazetteer
 from geodata.mention_context import (
     DUAL_HEADS,
     MentionSite,
@@ -28,6 +29,7 @@ from geodata.mention_context import (
     governorate_context,
     non_place_reason,
 )
+from geodata.text import haversine_km
 
 log = logging.getLogger(__name__)
 
@@ -415,22 +417,11 @@ def _inflected(key: str, name_key: str) -> bool:
 
 
 def _one_edit(a: str, b: str) -> bool:
-    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion or transposition."""
-    if a == b:
-        return False
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    i = 0
-    while i < min(la, lb) and a[i] == b[i]:
-        i += 1
-    if la == lb:
-        if a[i + 1 :] == b[i + 1 :]:
-            return True
-        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
-    if la > lb:
-        return a[i + 1 :] == b[i:]
-    return a[i:] == b[i + 1 :]
+    """Whether ``a`` and ``b`` differ by exactly one substitution, insertion, deletion or transposition.
+
+    That is an optimal-string-alignment distance of 1 (rapidfuzz: C++, stops once the distance passes 1).
+    """
+    return OSA.distance(a, b, score_cutoff=1) == 1
 
 
 def _split_designator(key: str) -> tuple[str, str | None]:
@@ -513,11 +504,12 @@ def _rank_key(index: _Index, hit: _Hit, key: str) -> tuple[float, bool, float, i
 @functools.lru_cache(maxsize=65_536)
 def _similarity(key: str, name: str) -> float:
     """How close a query key is to the gazetteer name that matched it (Daqooq is nearer Daqouq than Dakhuk)."""
-    return difflib.SequenceMatcher(None, nm.compact_key(key), nm.compact_key(nm.name_key(name))).ratio()
+    # fuzz.ratio's measure: 2 × matched letters / letters of both (difflib's ratio, without its junk heuristics)
+    return Indel.normalized_similarity(nm.compact_key(key), nm.compact_key(nm.name_key(name)))
 
 
 def _km(a: Place, b: Place) -> float:
-    return distance_km(a.lat, a.lon, b.lat, b.lon)
+    return haversine_km(a.lat, a.lon, b.lat, b.lon)
 
 
 def _is_ambiguous(index: _Index, top: _Hit, other: _Hit) -> bool:
@@ -952,19 +944,30 @@ def _merge_letter_numbers(
     infos: list[_TokenInfo],
     cache: dict[str, _TokenInfo],
 ) -> None:
-    """Merge letter-plus-number names written as two tokens («كي-1», K 1, كي وان) into one token, in place."""
-    k = 0
-    while k < len(spans) - 1:
+    """Merge letter-plus-number names written as two tokens («كي-1», K 1, كي وان) into one token, in place.
+
+    The lists are rebuilt in one pass: deleting from them at each merge made long texts quadratic (issue 13).
+    """
+    out_spans: list[tuple[int, int]] = []
+    out_infos: list[_TokenInfo] = []
+    k, n = 0, len(spans)
+    while k < n:
         letter = infos[k].letter
-        if letter is not None:
+        if letter is not None and k + 1 < n:
             nxt = infos[k + 1].key
             number = nxt if nxt.isdigit() else nm.NUMBER_WORDS.get(nxt)
             if number is not None and not _breaks(text, spans[k][1], spans[k + 1][0]):
                 merged = _token_info(index, letter + number, cache)
                 if merged.single or merged.starts:
-                    spans[k : k + 2] = [(spans[k][0], spans[k + 1][1])]
-                    infos[k : k + 2] = [merged]
+                    out_spans.append((spans[k][0], spans[k + 1][1]))
+                    out_infos.append(merged)
+                    k += 2
+                    continue
+        out_spans.append(spans[k])
+        out_infos.append(infos[k])
         k += 1
+    spans[:] = out_spans
+    infos[:] = out_infos
 
 
 _LOWERCASE_NAME_WORDS = frozenset(

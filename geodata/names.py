@@ -20,11 +20,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-ARABIC_LETTERS = (
-    "\u0621-\u063a\u0641-\u064a\u0671-\u06d3\u06d5\u06ee\u06ef\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
-)
-_ARABIC_RE = re.compile(f"[{ARABIC_LETTERS}]")
-_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+# CLITIC_PREFIXES and script_of live in geodata.text; re-exported here, where callers look for them.
+from geodata.text import CLITIC_PREFIXES as CLITIC_PREFIXES
+from geodata.text import DIGITS
+from geodata.text import script_of as script_of
+
 # A token: a run of letters (any script) and digits. Everything else separates tokens.
 TOKEN_RE = re.compile(r"[^\W_]+")
 
@@ -115,9 +115,7 @@ def _build_table() -> dict[int, str | None]:
     }
     for src, dst in letters.items():
         table[ord(src)] = dst
-    for i in range(10):  # Arabic-Indic and extended (Persian) digits
-        table[0x0660 + i] = str(i)
-        table[0x06F0 + i] = str(i)
+    table.update(DIGITS)
     return table
 
 
@@ -157,21 +155,6 @@ _LATIN_ARTICLES = frozenset(
     {"al", "el", "ad", "adh", "ar", "as", "ash", "at", "ath", "az", "an", "ed", "es", "et"}
 )
 
-CLITIC_PREFIXES: tuple[str, ...] = tuple(
-    sorted(
-        {
-            conj + prep + art
-            for conj in ("", "و", "ف")
-            for prep in ("", "ب", "ل", "ك")
-            for art in ("", "ال")
-            if conj + prep + art
-        }
-        | {"لل", "ولل", "فلل"},
-        key=lambda p: (len(p), p),
-    )
-)
-
-
 _PREFIX_SET = frozenset(CLITIC_PREFIXES)
 _LONGEST_PREFIX = max(map(len, CLITIC_PREFIXES))
 
@@ -191,15 +174,6 @@ def strip_possessive(text: str) -> str:
     if "'" not in text and "’" not in text and "ʼ" not in text:
         return text
     return POSSESSIVE_RE.sub("", text)
-
-
-def script_of(text: str) -> str | None:
-    """Return 'ar' or 'en' for the script that dominates ``text`` (None when it has no letters of either)."""
-    ar = len(_ARABIC_RE.findall(text))
-    la = len(_LATIN_RE.findall(text))
-    if not ar and not la:
-        return None
-    return "ar" if ar >= la else "en"
 
 
 def fold(text: str) -> str:

@@ -12,6 +12,8 @@ DATA_DIR = PACKAGE_DIR / "data"
 
 CRS = "EPSG:4326"
 COORD_DECIMALS = 6
+# The mean Earth radius (IUGG), for great-circle distances.
+EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)

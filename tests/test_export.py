@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -435,3 +436,35 @@ def test_unlocatable_geometry_is_written_as_null(events: gpd.GeoDataFrame, bad: 
     doc = json.loads(raw, parse_constant=refuse)
     assert [f["geometry"] is None for f in doc["features"]] == [False, True, False]
     assert [f["id"] for f in doc["features"]] == rows["event_id"].tolist()  # no row dropped
+
+
+_FULL_DISK_EXPORT = """
+import contextlib, io, resource, signal, sys
+from geodata.cli import main
+with contextlib.redirect_stderr(io.StringIO()):
+    main(["export", "-o", sys.argv[1] + "/warm.csv"])  # the validated copy of events.csv goes to the cache first
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), int(sys.argv[2])))
+sys.exit(main(["export", "-o", sys.argv[1] + "/out.gpkg"]))
+"""
+
+
+@pytest.mark.parametrize("limit", [50_000, 100_000])  # GDAL fails creating the tables / committing the rows
+def test_gpkg_on_a_full_disk_is_one_located_line_and_keeps_the_old_file(tmp_path: Path, limit: int) -> None:
+    out = tmp_path / "out.gpkg"
+    out.write_bytes(b"the old export")
+    env = {**os.environ, "KCM_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_EXPORT, str(tmp_path), str(limit)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(
+        f"kcm export: cannot write {out}: GDAL failed part-way through the GeoPackage"
+    )
+    assert out.read_bytes() == b"the old export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out.gpkg", "warm.csv"]

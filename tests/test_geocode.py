@@ -658,3 +658,71 @@ def test_find_mentions_possessives_and_countries(text: str, expected: list[tuple
     assert got == expected
     for m in find_mentions(text):
         assert text[m.start : m.end] == m.text
+
+
+# ---------------------------------------------------------------- edit distance and similarity (rapidfuzz)
+
+
+def _osa_reference(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook dynamic programme (the reference for _one_edit)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+_KEY_LETTERS = st.text(alphabet="كركوطزخمات", min_size=0, max_size=9)
+
+
+@given(_KEY_LETTERS, st.data())
+def test_one_edit_is_an_osa_distance_of_one(a: str, data: st.DataObject) -> None:
+    from geodata.geocode import _one_edit
+
+    edits = st.sampled_from(["sub", "ins", "del", "swap", "any"])
+    b = a
+    for _ in range(data.draw(st.integers(0, 2))):
+        kind, k = data.draw(edits), data.draw(st.integers(0, max(len(b) - 1, 0)))
+        if kind == "sub" and b:
+            b = b[:k] + data.draw(st.sampled_from("كرو")) + b[k + 1 :]
+        elif kind == "ins":
+            b = b[:k] + data.draw(st.sampled_from("كرو")) + b[k:]
+        elif kind == "del" and b:
+            b = b[:k] + b[k + 1 :]
+        elif kind == "swap" and len(b) > k + 1:
+            b = b[:k] + b[k + 1] + b[k] + b[k + 2 :]
+        elif kind == "any":
+            b = data.draw(_KEY_LETTERS)
+    assert _one_edit(a, b) == (_osa_reference(a, b) == 1)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("كركوك", "كركوك", False),
+        ("كركوك", "كرکوك", True),
+        ("طوزخورماتو", "طوزخرماتو", True),
+        ("kirkuk", "kikruk", True),  # one transposition
+        ("kirkuk", "kikrku", False),
+        ("ca", "abc", False),  # OSA: 3 (Damerau-Levenshtein would say 2)
+    ],
+)
+def test_one_edit_cases(a: str, b: str, expected: bool) -> None:
+    from geodata.geocode import _one_edit
+
+    assert _one_edit(a, b) is expected
+
+
+def test_similarity_ranks_the_nearer_spelling_first() -> None:
+    from geodata.geocode import _similarity
+
+    assert _similarity("daqooq", "Daqouq") > _similarity("daqooq", "Dakhuk")
+    assert _similarity("kirkuk", "Kirkuk") == 1.0
+    assert _similarity("abcd", "wxyz") == 0.0

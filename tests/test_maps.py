@@ -467,9 +467,9 @@ def test_map_scripts_are_package_data_with_one_payload_each() -> None:
     files = _script_files()
     assert {f.name for f in files} == {_KcmLayers._js_file, _KcmCandidates._js_file}
     pyproject = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
-    globs = pyproject["tool"]["setuptools"]["package-data"]["geodata"]
+    globs = pyproject["tool"]["setuptools"]["package-data"]["geodata.js"]
     for f in files:
-        assert any(fnmatch.fnmatch(f"js/{f.name}", g) for g in globs), f"{f.name} would not ship in the wheel"
+        assert any(fnmatch.fnmatch(f.name, g) for g in globs), f"{f.name} would not ship in the wheel"
         script = map_script(f.name)
         assert (
             script.count("__KCM_PAYLOAD__") == 1

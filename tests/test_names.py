@@ -193,3 +193,10 @@ def test_fast_paths_agree_with_the_general_keys(word: str) -> None:
 )
 def test_strip_possessive(text: str, expected: str) -> None:
     assert strip_possessive(text) == expected
+
+
+def test_names_uses_the_one_list_of_proclitics_and_script_detector() -> None:
+    from geodata import names, text
+
+    assert names.CLITIC_PREFIXES is text.CLITIC_PREFIXES
+    assert names.script_of is text.script_of

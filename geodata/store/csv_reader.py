@@ -20,6 +20,7 @@ from geodata.errors import Problem
 from geodata.store.parquet_reader import _table_from_arrow
 from geodata.store.rules import MAX_PROBLEMS
 from geodata.store.schema import _normalise_column, _Table
+from geodata.text import decode_events
 from geodata.vocab import (
     EVENT_COLUMNS,
     REQUIRED_COLUMNS,
@@ -35,39 +36,6 @@ log = logging.getLogger(__name__)
 FAST_PATH_MIN_CHARS = 256 * 1024
 # The line reader's csv module refuses longer fields; the fast path leaves such files to it, so both agree.
 _FIELD_LIMIT = csv.field_size_limit()
-
-
-# Characters that real Windows-1256 Arabic text is made of (beyond ASCII): Arabic letters, digits, punctuation,
-# the Persian/Urdu letters of the code page, and the layout marks it defines.
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u00a0\u00ab\u00bb\u200c-\u200f]")
-_CP1256_MIN_ARABIC_SHARE = 0.9
-
-
-def _decode(raw: bytes, source: str) -> str:
-    """Decode an events file: UTF-8 (with or without BOM), else unambiguous Windows-1256.
-
-    Undecodable bytes stay in the text as surrogate escapes, so that the cell holding them can be reported.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    lenient = raw.decode("utf-8", "replace")
-    non_ascii = sum(1 for ch in lenient if ord(ch) > 127)
-    bad = lenient.count("\ufffd")
-    if bad * 2 > non_ascii:  # mostly not UTF-8: try the Arabic Windows code page
-        try:
-            text = raw.decode("cp1256")
-        except UnicodeDecodeError:
-            text = ""
-        letters = [ch for ch in text if ord(ch) > 127]
-        arabic = sum(1 for ch in letters if _ARABIC_SCRIPT.match(ch))
-        if letters and arabic >= _CP1256_MIN_ARABIC_SHARE * len(letters):
-            log.info("%s: decoded as Windows-1256", source)
-            return text
-    return raw.decode("utf-8", "surrogateescape")
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -280,7 +248,7 @@ def _table_from_file(path: Path) -> _Table:
                 [],
                 [Problem(source, None, None, f"not a readable Parquet file: {e}")],
             )
-    return _table_from_text(_decode(raw, source), source)
+    return _table_from_text(decode_events(raw, source), source)
 
 
 def read_regular_file(path: Path) -> bytes:

@@ -19,6 +19,7 @@ import numpy as np
 from geodata.errors import Problem
 from geodata.settings import get_settings
 from geodata.store.schema import _FALSE, _TRUE, DATE_COLUMNS, DATE_MAX, DATE_MIN, VOCAB_COLUMNS, _Table
+from geodata.text import haversine_km
 from geodata.vocab import (
     ACTORS,
     CONTROL_TYPES,
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_EARTH_RADIUS_KM = 6371.0088
 
 
 # Enough to fix a file by; a broken file can otherwise yield millions (one per line after an unclosed quote).
@@ -368,14 +368,6 @@ def _check_distances(
                     value,
                 )
             )
-
-
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle distance in km between arrays of WGS84 points (degrees)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 _COLUMN_ORDER = {name: i for i, name in enumerate(EVENT_COLUMNS)}

