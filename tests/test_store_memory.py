@@ -25,7 +25,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[EventDataset, EventD
     events["origin_place_id"] = events["origin_place_id"].astype(object)
     out = tmp_path_factory.mktemp("memory")
     write_partitioned([events.iloc[:3_000]], out / "events", by="month")
-    save_geoparquet(events.iloc[3_000:].reset_index(drop=True), out / "events" / "zz-rest.parquet")
+    save_geoparquet(events.iloc[3_000:].reset_index(drop=True), out / "events" / "aa-later.parquet")
     files = dataset_files(out / "events")
     return EventDataset(files, "mem", in_memory=True), EventDataset(files, "files", in_memory=False)
 
@@ -99,7 +99,8 @@ def test_large_datasets_stay_on_the_files(pair, monkeypatch: pytest.MonkeyPatch)
 
 def test_memory_table_is_in_page_order(pair) -> None:
     mem, _ = pair
-    table = mem._slim.table
+    assert mem._slim.order is not None  # the fixture's files are not in date order one after the other
+    table = mem._slim.rows(np.arange(len(mem._slim.stamps)))
     order = pd.DataFrame(
         {
             "d": table.column("event_date").to_pandas(),
@@ -109,3 +110,18 @@ def test_memory_table_is_in_page_order(pair) -> None:
     )
     assert order.equals(order.sort_values(["d", "f", "r"]).reset_index(drop=True))
     assert len({Path(f) for f in order["f"]}) == len(mem.files)
+
+
+def test_memory_rows_are_the_files_rows(pair) -> None:
+    mem, files = pair
+    table = mem._slim.table
+    held = set(
+        zip(
+            table.column("event_id").to_pylist(),
+            table.column("filename").to_pylist(),
+            table.column("file_row_number").to_pylist(),
+            strict=True,
+        )
+    )
+    read = files._query(f"SELECT event_id, filename, file_row_number FROM {files._scan}").fetchall()
+    assert held == set(read)

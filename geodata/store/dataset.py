@@ -12,7 +12,7 @@ import functools
 import os
 import stat
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -126,33 +126,6 @@ class EventDataset:
         if rows is not None:
             cursor.register(SLIM_NAME, rows)
         return cursor.sql(sql, params=list(params or ()))
-
-    def _source(
-        self,
-        flt: EventFilter | None,
-        columns: Iterable[str],
-        window: tuple[date | None, date | None] | None = None,
-    ) -> tuple[str, Any]:
-        """Return what a query reads (the in-memory rows of its date window, else the files) and those rows.
-
-        The in-memory table serves every query that reads only its columns (a filter without free text);
-        ``window`` (first, last day) narrows it further, as the date conditions of ``flt`` do.
-        """
-        flt = flt or EventFilter()
-        needed = set(columns) | {col for test in value_tests(flt) for col, _ in test.checks}
-        if self._slim is None or not needed <= self._slim.columns:
-            return self._scan_for(flt), None
-        low, high = window or (None, None)
-        if flt.date_from is not None:
-            low = max(low or date.min, _days_before(bounded_day(flt.date_from), self.summary.max_span_days))
-        if flt.date_to is not None:
-            high = min(high or date.max, bounded_day(flt.date_to))
-        rows = self._slim.between(
-            None if low is None else _midnight(low), None if high is None else _midnight(high)
-        )
-        return SLIM_NAME, rows
-
-    # ------------------------------------------------------------ what a filter selects
 
     @functools.cached_property
     def summary(self) -> DatasetSummary:
@@ -427,13 +400,11 @@ class EventDataset:
             )
             return len(rows), found
         where, params = self.where(flt)
-        scan, rows = self._source(flt, ("latitude", "longitude"))
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
             f"min(longitude) FILTER ({_FINITE}), max(longitude) FILTER ({_FINITE}) "
-            f"FROM {scan} WHERE {where}",
+            f"FROM {self._scan_for(flt)} WHERE {where}",
             params,
-            rows,
         ).fetchall()[0]
         return int(n), (None if south is None else (south, north, west, east))
 
@@ -458,13 +429,11 @@ class EventDataset:
         selected = self._selected(flt)
         if selected is not None:
             return _grid_cells(*self._located(selected), lat0, lon0, cell)
-        scan, slim = self._source(flt, ("latitude", "longitude"))
         rows = self._query(
             f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
-            f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {scan} "
+            f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan_for(flt)} "
             f"WHERE {where} AND {ok} GROUP BY iy, ix ORDER BY iy, ix",
             [lat0, cell, lon0, cell, *params],
-            slim,
         ).fetchnumpy()
         return _cells(rows["iy"], rows["ix"], rows["count_star()"], lat0, lon0, cell)
 
@@ -483,12 +452,10 @@ class EventDataset:
             codes, types = self._slim.codes("event_type")
             return _day_counts(self._slim.stamps[rows], codes[rows], types)
         where, params = self.where(flt)
-        scan, rows = self._source(flt, ("event_date", "event_type"))
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
-            f"FROM {scan} WHERE {where} GROUP BY ALL ORDER BY day",
+            f"FROM {self._scan_for(flt)} WHERE {where} GROUP BY ALL ORDER BY day",
             params,
-            rows,
         ).df()
 
     # ------------------------------------------------------------ control state and changes
@@ -536,7 +503,7 @@ class EventDataset:
         if self._slim is not None:  # the rows of those days, from memory (each day is one run of rows)
             spans = [self._slim.span(_midnight(d), _midnight(d)) for d in days]
             at = np.concatenate([np.arange(i, j) for i, j in spans]) if spans else np.arange(0)
-            scan, rows = SLIM_NAME, self._slim.table.take(at)
+            scan, rows = SLIM_NAME, self._slim.rows(at)
         # event_date IN (...) on the column itself reaches the row-group statistics: only the row groups that
         # hold those days are read; the pair check then runs on their rows
         stamps = [_midnight(d) for d in days] or [datetime.min]

@@ -61,15 +61,18 @@ class Selection:
 
 @dataclass(frozen=True, eq=False)
 class SlimTable:
-    """The slim columns of every event (and ``filename``, ``file_row_number``), sorted as the page orders rows.
+    """The slim columns of every event (and ``filename``, ``file_row_number``), in page order by ``order``.
 
-    Besides serving SQL (a zero-copy slice per query, :meth:`between`), it selects rows with NumPy: each filter
-    condition is decided once per distinct value (the dictionary of a column), exactly as the SQL ``IN`` lists
-    are, and the selection of a filter is kept for the next few queries (a page asks several about one filter).
+    ``table`` keeps the files' rows as read (DuckDB runs the few queries over every event on it); positions
+    elsewhere are in page order (event_date, filename, file_row_number): row ``order[p]`` of the table is the
+    ``p``-th. The NumPy columns are kept in page order, so that a date window is one run of positions, and
+    each filter condition is decided once per distinct value (a column's dictionary), exactly as the SQL
+    ``IN`` lists are; the selection of a filter is kept for the next few queries (a page asks several).
     """
 
-    table: Any  # pyarrow.Table
-    stamps: np.ndarray  # event_date as int64 nanoseconds, ascending (for slicing by a window)
+    table: Any  # pyarrow.Table, the files' rows one after the other (files in name order)
+    order: np.ndarray | None  # page position -> table row; None when the table is in page order already
+    stamps: np.ndarray  # event_date as int64 nanoseconds, in page order (ascending)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _selections: OrderedDict[Any, Selection] = field(default_factory=OrderedDict, repr=False)
     _codes: dict[str, tuple[np.ndarray, list[str | None]]] = field(default_factory=dict, repr=False)
@@ -79,13 +82,15 @@ class SlimTable:
         """The columns a query on this table may read."""
         return frozenset(self.table.column_names)
 
-    def between(self, low: datetime | None, high: datetime | None) -> Any:
-        """Return the rows whose ``event_date`` lies in ``low``..``high`` (either may be open), zero-copy."""
-        start = 0 if low is None else int(np.searchsorted(self.stamps, _ns(low), side="left"))
-        stop = (
-            len(self.stamps) if high is None else int(np.searchsorted(self.stamps, _ns(high), side="right"))
-        )
-        return self.table.slice(start, max(0, stop - start))
+    def _paged(self, values: np.ndarray) -> np.ndarray:
+        return values if self.order is None else values[self.order]
+
+    def rows(self, positions: np.ndarray) -> Any:
+        """Return the table's rows at page ``positions`` (an Arrow table, in that order)."""
+        import pyarrow as pa
+
+        at = positions if self.order is None else self.order[positions]
+        return self.table.take(pa.array(at, type=pa.int64()))
 
     def span(self, low: datetime | None, high: datetime | None) -> tuple[int, int]:
         """Return the positions ``start, stop`` of the rows whose ``event_date`` lies in ``low``..``high``."""
@@ -98,21 +103,23 @@ class SlimTable:
     @functools.cached_property
     def ends(self) -> np.ndarray:
         """``date_end`` as int64 nanoseconds (the smallest int64 where missing: then no comparison holds)."""
-        return _stamps(self.table.column("date_end"))
+        return self._paged(_stamps(self.table.column("date_end")))
 
     @functools.cached_property
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
         """Latitude and longitude as float64 (NaN where missing)."""
         return tuple(  # type: ignore[return-value]
-            np.asarray(self.table.column(c).to_numpy(), dtype=float) for c in ("latitude", "longitude")
+            self._paged(np.asarray(self.table.column(c).to_numpy(), dtype=float))
+            for c in ("latitude", "longitude")
         )
 
     def codes(self, column: str) -> tuple[np.ndarray, list[str | None]]:
-        """Return each row's code into the column's values (``None``: a missing cell; codes may repeat values)."""
+        """Return each row's code into the column's distinct values (``None``: a missing cell), in page order."""
         with self._lock:
             found = self._codes.get(column)
             if found is None:
-                found = self._codes[column] = _dictionary_codes(self.table.column(column))
+                codes, values = _dictionary_codes(self.table.column(column))
+                found = self._codes[column] = (self._paged(codes), values)
             return found
 
     def holds(self, tests: Sequence[ValueTest]) -> bool:
@@ -165,21 +172,25 @@ def _stamps(column: Any) -> np.ndarray:
 
 
 def _dictionary_codes(column: Any) -> tuple[np.ndarray, list[str | None]]:
-    """Return codes and values of a text column (a dictionary, or plain text encoded here); missing is ``None``."""
+    """Return codes into the distinct values of a text column (chunks of dictionaries, or plain text).
+
+    Each chunk's dictionary is mapped onto the values met so far, so chunks need no unified dictionary;
+    missing is ``None``, the last value.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    import pandas as pd
-
-    values: list[str | None] = [*array.dictionary.to_pylist(), None]
-    codes = np.asarray(pc.fill_null(array.indices, len(values) - 1).to_numpy(), dtype=np.int64)
-    canonical, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    if len(uniques) < len(values):  # a value listed twice: one code per value, so that groups are by value
-        return canonical[codes], [None if v is None else str(v) for v in uniques]
-    return codes, values
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    index: dict[str, int] = {}
+    parts = []
+    for chunk in chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        local = [index.setdefault(str(v), len(index)) for v in encoded.dictionary.to_pylist()]
+        remap = np.array([*local, -1], dtype=np.int64)
+        parts.append(remap[np.asarray(pc.fill_null(encoded.indices, len(local)).to_numpy(), dtype=np.int64)])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    codes[codes < 0] = len(index)
+    return codes, [*index, None]
 
 
 def _ns(moment: datetime) -> np.int64:
@@ -187,38 +198,33 @@ def _ns(moment: datetime) -> np.int64:
 
 
 def load_slim(files: Sequence[Path], n_rows: int) -> SlimTable | None:
-    """Read the slim columns of ``files`` into one table sorted by (event_date, filename, file_row_number).
+    """Read the slim columns of ``files`` (several files at once) and put them in page order.
 
     Returns None when the dataset is too large (:data:`MAX_ROWS`) or a file lacks one of the columns; the
     dataset then scans its files as before.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.dataset as pds
     import pyarrow.parquet as pq
 
     if n_rows > MAX_ROWS:
         return None
     by_name = sorted(files, key=str)  # the order of DuckDB's ``filename`` column
-    parts = []
-    for path in by_name:
-        names = set(pq.read_schema(path).names)
-        if not names.issuperset(SLIM_COLUMNS):
-            return None
-        part = pq.read_table(
-            path,
-            columns=list(SLIM_COLUMNS),
-            read_dictionary=[c for c in SLIM_COLUMNS if c not in _NOT_DICTIONARY],
-        )
-        n = part.num_rows
-        filename = pa.DictionaryArray.from_arrays(
-            pa.array(np.zeros(n, dtype=np.int32)), pa.array([str(path)], type=pa.string())
-        )
-        part = part.append_column("filename", filename)
-        parts.append(part.append_column("file_row_number", pa.array(np.arange(n, dtype=np.int64))))
-    table = pa.concat_tables(parts, promote_options="permissive").unify_dictionaries().combine_chunks()
-    dates = pc.cast(table.column("event_date"), pa.timestamp("ns")).to_numpy()
-    stamps = np.asarray(dates).astype("datetime64[ns]").view(np.int64)
+    if any(not set(pq.read_schema(path).names).issuperset(SLIM_COLUMNS) for path in by_name):
+        return None
+    dictionary = [c for c in SLIM_COLUMNS if c not in _NOT_DICTIONARY]
+    fmt = pds.ParquetFileFormat(read_options=pds.ParquetReadOptions(dictionary_columns=dictionary))
+    read = pds.dataset([str(p) for p in by_name], format=fmt).to_table(columns=list(SLIM_COLUMNS))
+    counts = [pq.read_metadata(p).num_rows for p in by_name]
+    names = pa.array([str(p) for p in by_name], type=pa.string())
+    file_codes = np.repeat(np.arange(len(by_name), dtype=np.int32), counts)
+    starts = np.repeat(np.cumsum([0, *counts[:-1]]), counts)
+    table = read.append_column("filename", pa.DictionaryArray.from_arrays(pa.array(file_codes), names))
+    table = table.append_column("file_row_number", pa.array(np.arange(len(file_codes)) - starts))
+    stamps = _stamps(pc.cast(table.column("event_date"), pa.timestamp("ns")))
+    order = None
     if len(stamps) > 1 and not bool(np.all(stamps[1:] >= stamps[:-1])):
         order = np.argsort(stamps, kind="stable")  # stable: same-day rows stay in (filename, row) order
-        table, stamps = table.take(pa.array(order)), stamps[order]
-    return SlimTable(table, np.ascontiguousarray(stamps))
+        stamps = stamps[order]
+    return SlimTable(table, order, np.ascontiguousarray(stamps))
