@@ -114,14 +114,8 @@ def test_memory_table_is_in_page_order(pair) -> None:
 
 def test_memory_rows_are_the_files_rows(pair) -> None:
     mem, files = pair
+    columns = ("place_id", "latitude", "longitude", "filename", "file_row_number")
     table = mem._slim.table
-    held = set(
-        zip(
-            table.column("event_id").to_pylist(),
-            table.column("filename").to_pylist(),
-            table.column("file_row_number").to_pylist(),
-            strict=True,
-        )
-    )
-    read = files._query(f"SELECT event_id, filename, file_row_number FROM {files._scan}").fetchall()
+    held = set(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
+    read = files._query(f"SELECT {', '.join(columns)} FROM {files._scan}").fetchall()
     assert held == set(read)

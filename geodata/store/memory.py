@@ -24,9 +24,8 @@ import numpy as np
 if TYPE_CHECKING:
     from geodata.filters import ValueTest
 
-# What the page's filters (but free text) and aggregates read; event_id and the names serve the control rows.
+# What the page's filters (but free text) and aggregates read; the names also serve the control rows.
 SLIM_COLUMNS: tuple[str, ...] = (
-    "event_id",
     "event_date",
     "date_end",
     "event_type",
@@ -43,7 +42,7 @@ SLIM_COLUMNS: tuple[str, ...] = (
     "latitude",
     "longitude",
 )
-_NOT_DICTIONARY = frozenset({"event_id", "event_date", "date_end", "latitude", "longitude"})
+_NOT_DICTIONARY = frozenset({"event_date", "date_end", "latitude", "longitude"})
 # Above this many events the table is not made (about 100 bytes an event in memory).
 MAX_ROWS = 30_000_000
 NAME = "kcm_slim"
