@@ -236,7 +236,11 @@ def map_page() -> None:
     # movements (rows with an origin) and the first rows of the table are loaded.
     filtered = store.frame(flt, extra=MOVEMENTS if aggregated else None)
     grid = store.grid(flt, extent=extent) if aggregated else None
-    table = store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS]
+    table = (
+        store.frame(flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)
+        if aggregated
+        else filtered.iloc[:TABLE_ROWS]
+    )
     control = cache.control_on(dataset.path, dataset.version, view.day)
     areas, fronts = cache.areas_on(dataset.path, dataset.version, view.day)
     # The changes follow the filters except the type filter: a change of control is always a control_change.
@@ -363,7 +367,7 @@ def map_page() -> None:
         if n_changes > TABLE_ROWS:
             st.caption(t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{n_changes:,}"))
         st.dataframe(
-            _labelled(store.changes(flt, limit=TABLE_ROWS)),
+            _labelled(store.changes(flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)),
             hide_index=True,
             column_config=column_config,
             key="changes_table",

@@ -449,8 +449,8 @@ class EventDataset:
         rows = self._selected(flt)
         if rows is not None:
             assert self._slim is not None
-            codes, types = self._slim.codes("event_type")
-            return _day_counts(self._slim.stamps[rows], codes[rows], types)
+            keys, first, types = self._slim.day_types
+            return _day_counts(keys[rows], first, types)
         where, params = self.where(flt)
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
@@ -533,10 +533,15 @@ class EventDataset:
             extra += f" AND event_date >= TIMESTAMP '{bounded_day(flt.date_from).isoformat()} 00:00:00'"
         return narrowed, extra
 
-    def changes(self, flt: EventFilter, *, limit: int | None = None) -> gpd.GeoDataFrame:
-        """Return the changes of control in the window of ``flt`` (and its other conditions but the types)."""
+    def changes(
+        self, flt: EventFilter, *, limit: int | None = None, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """Return the changes of control in the window of ``flt`` (and its other conditions but the types).
+
+        ``columns`` narrows the rows (a table shows a few columns; reading fewer is faster).
+        """
         narrowed, extra = self._changes_where(flt)
-        return self._frame(narrowed, extra, "changes", limit=limit)
+        return self._frame(narrowed, extra, "changes", limit=limit, columns=columns)
 
     def count_changes(self, flt: EventFilter) -> int:
         """Return how many changes of control :meth:`changes` would give."""
@@ -696,27 +701,17 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     return _cells(y0 + cells // width, x0 + cells % width, counts, lat0, lon0, cell)
 
 
-def _day_counts(stamps: np.ndarray, codes: np.ndarray, types: Sequence[str | None]) -> pd.DataFrame:
-    """Count rows per day and type; ``stamps`` ascending (nanoseconds), ``codes`` into ``types``."""
+def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
+    """Count rows per day and type from their codes ``day * len(types) + type`` (days from ``first``)."""
     day_ns = 86_400 * 10**9
-    if not len(stamps):
-        return pd.DataFrame(
-            {
-                "day": pd.Series([], dtype="datetime64[us]"),
-                "event_type": pd.Series([], dtype=object),
-                "count": [],
-            }
-        ).astype({"count": np.int64})
-    days = np.floor_divide(stamps, day_ns)
-    first = int(days[0])
+    counts = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(counts)
     width = len(types)
-    counts = np.bincount((days - first) * width + codes)
-    keys = np.flatnonzero(counts)
     return pd.DataFrame(
         {
-            "day": ((first + keys // width) * day_ns).astype("datetime64[ns]").astype("datetime64[us]"),
-            "event_type": np.array([types[k] for k in keys % width], dtype=object),
-            "count": counts[keys].astype(np.int64),
+            "day": ((first + found // width) * day_ns).astype("datetime64[ns]").astype("datetime64[us]"),
+            "event_type": np.array([types[k] for k in found % width], dtype=object),
+            "count": counts[found].astype(np.int64),
         }
     )
 

@@ -112,6 +112,18 @@ class SlimTable:
             for c in ("latitude", "longitude")
         )
 
+    @functools.cached_property
+    def day_types(self) -> tuple[np.ndarray, int, list[str | None]]:
+        """Each row's (day, event_type) as one code, ``day * len(types) + type`` (days since the first day).
+
+        Made once, so that the timeline's per-day counts are one ``bincount`` of the selected rows' codes.
+        """
+        codes, types = self.codes("event_type")
+        day_ns = 86_400 * 10**9
+        first = int(self.stamps[0] // day_ns) if len(self.stamps) else 0
+        days = (self.stamps // day_ns - first).astype(np.int64)
+        return days * len(types) + codes, first, types
+
     def codes(self, column: str) -> tuple[np.ndarray, list[str | None]]:
         """Return each row's code into the column's distinct values (``None``: a missing cell), in page order."""
         with self._lock:
