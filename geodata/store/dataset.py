@@ -234,7 +234,7 @@ class EventDataset:
         if kind:
             column, rule = _KIND_RULES[kind]
             keep &= slim.where_value(column, rule)[slim.codes(column)[0][i:j]]
-        return Selection(i + np.flatnonzero(keep))
+        return Selection((i + np.flatnonzero(keep)).astype(np.int32))  # positions < MAX_ROWS
 
     def _files_of(self, rows: np.ndarray) -> tuple[str, list[Any]]:
         """Return the scan of the files that hold ``rows`` and the condition on their date span (with params)."""

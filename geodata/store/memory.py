@@ -170,7 +170,7 @@ class SlimTable:
         return made
 
 
-_KEPT = 8
+_KEPT = 4  # selections kept (at 10M events, a full-range one is 40 MB)
 
 
 def _stamps(column: Any) -> np.ndarray:
