@@ -499,12 +499,6 @@ class EventDataset:
         days = sorted({when.date() for when in pairs})
         select = ", ".join(f'"{c}"' for c in _CONTROL_COLUMNS)
         scan = _scan(self._files_between(days[0], days[-1])) if days else self._scan
-        rows = None
-        if self._slim is not None:  # the rows of those days, from memory (each day is one run of rows)
-            spans = [self._slim.span(_midnight(d), _midnight(d)) for d in days]
-            at = np.concatenate([np.arange(i, j) for i, j in spans]) if spans else np.arange(0)
-            scan, rows = SLIM_NAME, self._slim.rows(at)
-            select = ", ".join(f'"{c}"' for c in (*_CONTROL_COLUMNS[1:], "filename", "file_row_number"))
         # event_date IN (...) on the column itself reaches the row-group statistics: only the row groups that
         # hold those days are read; the pair check then runs on their rows
         stamps = [_midnight(d) for d in days] or [datetime.min]
@@ -513,8 +507,7 @@ class EventDataset:
             f"AND event_date IN ({', '.join('?' * len(stamps))}) "
             f"AND list_contains(?, place_id || '|' || strftime(event_date, '%Y-%m-%d')) ORDER BY {_ORDER}"
         )
-        found = self._query(sql, [*stamps, keys], rows).to_arrow_table()
-        return frame_from_arrow(found if rows is None else _with_event_ids(found))
+        return frame_from_arrow(self._query(sql, [*stamps, keys]).to_arrow_table())
 
     def _files_between(self, low: date, high: date) -> list[Path]:
         """Return the files whose date statistics overlap ``low``..``high`` (all files without statistics)."""
@@ -642,34 +635,6 @@ def _midnight(day: date) -> datetime:
 def _days_before(day: date, days: int) -> date:
     """Return ``day`` minus ``days``, or the first representable day (a window may start at 0001-01-01)."""
     return day - timedelta(days=days) if day.toordinal() > days else date.min
-
-
-def _with_event_ids(rows: Any) -> Any:
-    """Put each row's ``event_id`` (read from its file: its row groups, that column only) in front of ``rows``.
-
-    ``rows`` carry ``filename`` and ``file_row_number`` (dropped from the result); the in-memory table leaves
-    the ids out (ten million distinct strings), and a control state needs only a handful.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    names = rows.column("filename").to_pylist()
-    numbers = np.asarray(rows.column("file_row_number").to_numpy(), dtype=np.int64)
-    ids: list[Any] = [None] * len(names)
-    for name in dict.fromkeys(names):
-        mine = np.flatnonzero(np.array([n == name for n in names], dtype=bool))
-        parquet = pq.ParquetFile(name)
-        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.metadata.num_row_groups)]
-        bounds = np.cumsum([0, *sizes])
-        groups = np.unique(np.searchsorted(bounds, numbers[mine], side="right") - 1)
-        column = parquet.read_row_groups(groups.tolist(), columns=["event_id"]).column(0).to_pylist()
-        firsts = np.cumsum([0, *(sizes[g] for g in groups)])
-        for i in mine:
-            g = int(np.searchsorted(bounds, numbers[i], side="right") - 1)
-            k = int(np.searchsorted(groups, g))
-            ids[i] = column[int(firsts[k] + numbers[i] - bounds[g])]
-    kept = rows.drop_columns(["filename", "file_row_number"])
-    return kept.add_column(0, "event_id", pa.array(ids, type=pa.string()))
 
 
 def _cells(iy: Any, ix: Any, n: Any, lat0: float, lon0: float, cell: float) -> dict[str, Any]:

@@ -5,7 +5,7 @@ first rows of a page. Scanning the GeoParquet files for each of them costs a fil
 holds, for every event, the few columns those queries read (no free text, no geometry) in date order, so that a
 query reads only the slice of rows its date window can reach, from memory. The queries themselves stay the same
 SQL (:mod:`geodata.store.dataset` runs them on this table instead of the files), so results cannot differ.
-At 10M events the table takes about 1 GB; above :data:`MAX_ROWS` rows it is not made and the files are scanned.
+It takes about 140 bytes an event; above :data:`MAX_ROWS` events it is not made and the files are scanned.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ SLIM_COLUMNS: tuple[str, ...] = (
     "longitude",
 )
 _NOT_DICTIONARY = frozenset({"event_date", "date_end", "latitude", "longitude"})
-# Above this many events the table is not made (about 100 bytes an event in memory).
-MAX_ROWS = 30_000_000
+# Above this many events the table is not made and the files are scanned. Reading it takes about 1 s per
+# million events on a quiet machine (BENCHMARKS.md, bench_store): at 10M that cost would come on top of every
+# cold start, and the full-range questions gain nothing from NumPy there; at 1M it pays for itself.
+MAX_ROWS = 5_000_000
 NAME = "kcm_slim"
 
 
