@@ -321,7 +321,9 @@ def compute(dataset: EventDataset, view: vs.View, aggregate_threshold: int) -> C
         aggregated=aggregated,
         filtered=filtered,
         grid=store.grid(flt, extent=extent) if aggregated else None,
-        table=store.frame(flt, limit=TABLE_ROWS) if aggregated else filtered.iloc[:TABLE_ROWS],
+        table=store.frame(flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)
+        if aggregated
+        else filtered.iloc[:TABLE_ROWS],
         control=cache.control_on(dataset.path, dataset.version, view.day),
         areas=areas,
         fronts=fronts,
@@ -525,7 +527,11 @@ def map_page() -> None:
     if shown.n_events:
         render_timeline(dataset.store, shown.flt, lang)
     st.subheader(t("changes", lang))
-    changes = dataset.store.changes(shown.flt, limit=TABLE_ROWS) if shown.n_changes else shown.changes
+    changes = (
+        dataset.store.changes(shown.flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)
+        if shown.n_changes
+        else shown.changes
+    )
     render_table(
         changes,
         shown.n_changes,

@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import streamlit as st
 
-from geodata.areas import areas_from_control, front_lines
 from geodata.errors import GeodataError, Problem
-from geodata.events import validate_file
-from geodata.review import CandidateSet, open_candidates
 from geodata.store.dataset import EventDataset, dataset_version, open_dataset
 from geodata.vocab import STATUSES
+
+if (
+    TYPE_CHECKING
+):  # imported where used: the map page's first paint needs neither the review nor the validator
+    import pandas as pd
+
+    from geodata.review import CandidateSet
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ def control_on(path: str, version: tuple[int, int, int], day: date) -> pd.DataFr
 @st.cache_resource(show_spinner=False, max_entries=256)
 def areas_on(path: str, version: tuple[int, int, int], day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Areas of control and front lines as of ``day``, cached per day (playback steps reuse them)."""
+    from geodata.areas import areas_from_control, front_lines
+
     areas = areas_from_control(control_on(path, version, day))
     return areas, front_lines(areas)
 
@@ -82,6 +88,8 @@ def upload_problems(path: str, name: str) -> tuple[Problem, ...]:
 
     Without this, every rerun (each slider move) would validate the upload again.
     """
+    from geodata.events import validate_file
+
     try:
         return tuple(validate_file(Path(path)))
     except (GeodataError, OSError) as exc:
@@ -91,4 +99,6 @@ def upload_problems(path: str, name: str) -> tuple[Problem, ...]:
 @st.cache_resource(show_spinner="Opening the candidates dataset…", max_entries=4)
 def candidate_set(path: str, version: int) -> CandidateSet:
     """Open a candidates dataset once per (path, manifest version): its parts, types, places and date range."""
+    from geodata.review import open_candidates
+
     return open_candidates(Path(path))

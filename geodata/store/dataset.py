@@ -25,6 +25,8 @@ from geodata.errors import EventValidationError, InputError, Problem
 from geodata.filters import EventFilter, ValueTest, value_tests
 from geodata.grid import grid_origin_and_cell
 from geodata.settings import get_settings
+from geodata.store.memory import NAME as SLIM_NAME
+from geodata.store.memory import Selection, SlimTable, load_slim
 from geodata.vocab import CONTROL_TYPES, EVENT_COLUMNS, EVENT_TYPES, split_controller
 
 if TYPE_CHECKING:
@@ -86,9 +88,12 @@ class EventDataset:
         GeoParquet files in our schema (written by :mod:`geodata.store.writers`), already validated.
     source
         What the user named (a CSV, a file or a folder), for messages.
+    in_memory
+        Read the columns the page filters and counts on into memory (:mod:`geodata.store.memory`), so that
+        most queries read the rows of their window from there instead of scanning the files.
     """
 
-    def __init__(self, files: Sequence[Path], source: str) -> None:
+    def __init__(self, files: Sequence[Path], source: str, *, in_memory: bool = True) -> None:
         import duckdb
 
         if not files:
@@ -111,21 +116,27 @@ class EventDataset:
             raise InputError(f"{source}: not in the events schema; missing column(s) {', '.join(missing)}")
         self._lock = threading.Lock()
         self._distinct: dict[str, list[str]] = {}
+        self._slim = load_slim(self.files, _row_count(self.files)) if in_memory else None
 
-    def _query(self, sql: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
+    def _query(
+        self, sql: str, params: Sequence[Any] | None = None, rows: Any = None
+    ) -> duckdb.DuckDBPyRelation:
+        """Run one query on its own cursor; ``rows`` (a slice of the in-memory table) is what it calls kcm_slim."""
         cursor = self._db.cursor()  # one cursor per query: connections are not shared between threads
+        if rows is not None:
+            cursor.register(SLIM_NAME, rows)
         return cursor.sql(sql, params=list(params or ()))
-
-    # ------------------------------------------------------------ what a filter selects
 
     @functools.cached_property
     def summary(self) -> DatasetSummary:
         """Counts, date range, the values the filter widgets offer, and the extent of the events."""
+        scan, rows = self._everything("event_date", "date_end", "latitude", "longitude")
         n, first, last, span, south, west, north, east = self._query(
             "SELECT count(*), min(event_date)::DATE, max(event_date)::DATE, "
             "coalesce(max(date_diff('day', event_date, date_end)), 0), "
             "min(latitude), min(longitude), max(latitude), max(longitude) "
-            f"FROM {self._scan}"
+            f"FROM {scan}",
+            rows=rows,
         ).fetchall()[0]
         present = set(self.distinct("event_type"))
         actors: set[str] = set()
@@ -135,9 +146,11 @@ class EventDataset:
         for name in ("controller_before", "controller_after"):
             for code in self.distinct(name):
                 actors.update(split_controller(code))
+        scan, rows = self._everything("place_id", "place", "place_ar", "event_date")
         rows = self._query(
             "SELECT place_id, arg_min(place, event_date), arg_min(place_ar, event_date) "
-            f"FROM {self._scan} GROUP BY place_id"
+            f"FROM {scan} GROUP BY place_id",
+            rows=rows,
         ).fetchall()
         places = {
             str(pid): " · ".join(str(v) for v in (name, name_ar) if v) or str(pid)
@@ -160,9 +173,11 @@ class EventDataset:
         """Return the distinct non-empty values of a column (cached; the dataset never changes)."""
         with self._lock:
             if column not in self._distinct:
+                scan, rows = self._everything(column)
                 rows = self._query(
-                    f'SELECT DISTINCT "{column}" FROM {self._scan} WHERE "{column}" IS NOT NULL '
-                    f"AND \"{column}\"::VARCHAR <> ''"
+                    f'SELECT DISTINCT "{column}" FROM {scan} WHERE "{column}" IS NOT NULL '
+                    f"AND \"{column}\"::VARCHAR <> ''",
+                    rows=rows,
                 ).fetchall()
                 self._distinct[column] = [str(r[0]) for r in rows]
             return self._distinct[column]
@@ -183,6 +198,58 @@ class EventDataset:
             earliest = _days_before(start, self.summary.max_span_days)
             params += [_midnight(earliest), _midnight(start), _midnight(start)]
         return where, params
+
+    def _selected(self, flt: EventFilter | None, kind: str = "") -> np.ndarray | None:
+        """Return the positions of the in-memory rows ``flt`` selects (in page order); None if not all held.
+
+        ``kind`` adds one of the module's conditions: ``"movements"`` (:data:`MOVEMENTS`) or ``"changes"`` (the
+        condition of :meth:`_changes_where`). The result is kept: a page asks several questions of one filter.
+        """
+        slim = self._slim
+        flt = flt or EventFilter()
+        tests = value_tests(flt)
+        if slim is None or not slim.holds(tests):
+            return None
+        return slim.remembered((flt, kind), lambda: self._select(slim, flt, tests, kind)).rows
+
+    def _select(self, slim: SlimTable, flt: EventFilter, tests: Sequence[ValueTest], kind: str) -> Selection:
+        """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects."""
+        low = high = start = None
+        if flt.date_to is not None:
+            high = _midnight(bounded_day(flt.date_to))
+        if flt.date_from is not None:
+            start = _midnight(bounded_day(flt.date_from))
+            low = (
+                start
+                if kind == "changes"
+                else _midnight(_days_before(start.date(), self.summary.max_span_days))
+            )
+        i, j = slim.span(low, high)
+        keep = np.ones(j - i, dtype=bool)
+        if start is not None and kind != "changes":
+            at = np.datetime64(start, "ns").astype(np.int64)
+            keep &= (slim.stamps[i:j] >= at) | (slim.ends[i:j] >= at)
+        for test in tests:
+            keep &= slim.allowed(test, i, j)
+        if kind:
+            column, rule = _KIND_RULES[kind]
+            keep &= slim.where_value(column, rule)[slim.codes(column)[0][i:j]]
+        return Selection((i + np.flatnonzero(keep)).astype(np.int32))  # positions < MAX_ROWS
+
+    def _files_of(self, rows: np.ndarray) -> tuple[str, list[Any]]:
+        """Return the scan of the files that hold ``rows`` and the condition on their date span (with params)."""
+        assert self._slim is not None
+        codes, names = self._slim.codes("filename")
+        held = [Path(str(names[c])) for c in np.unique(codes[rows])]
+        stamps = self._slim.stamps[rows]
+        span = [_from_ns(stamps.min()), _from_ns(stamps.max())] if len(rows) else [datetime.max, datetime.min]
+        return _scan(held or self.files[:1]), span
+
+    def _everything(self, *columns: str) -> tuple[str, Any]:
+        """Return what a query over every event reads: the in-memory table when it holds ``columns``."""
+        if self._slim is not None and set(columns) <= self._slim.columns:
+            return SLIM_NAME, self._slim.table
+        return self._scan, None
 
     def _value_condition(self, test: ValueTest, window: tuple[list[str], list[Any]]) -> tuple[str, list[Any]]:
         """Turn one filter condition into SQL: per column, the distinct values that pass, as an IN list."""
@@ -233,6 +300,9 @@ class EventDataset:
 
     def count(self, flt: EventFilter | None = None) -> int:
         """Return how many events ``flt`` selects."""
+        rows = self._selected(flt)
+        if rows is not None:
+            return len(rows)
         where, params = self.where(flt)
         return int(
             self._query(f"SELECT count(*) FROM {self._scan_for(flt)} WHERE {where}", params).fetchall()[0][0]
@@ -249,28 +319,48 @@ class EventDataset:
         """Return the selected events as the typed GeoDataFrame of :func:`~geodata.events.load_events`.
 
         Rows come in date order (same-day rows in file order); ``limit`` caps them, ``columns`` narrows them,
-        and ``extra`` adds an SQL condition.
+        and ``extra`` adds an SQL condition (:data:`MOVEMENTS` is also decided in memory).
         """
+        kind = "movements" if extra == MOVEMENTS else ""
+        return self._frame(flt, extra, kind, limit=limit, columns=columns)
+
+    def _frame(
+        self,
+        flt: EventFilter | None,
+        extra: str | None,
+        kind: str,
+        *,
+        limit: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Read the rows of :meth:`frame` from the files: only those holding them, and only their date span.
+
+        The in-memory rows tell which rows are wanted (when ``extra`` is one of the module's ``kind``), else a
+        top-N query finds the date of the last row wanted, so that the row query reads no later row group.
+        """
+        from geodata.store.frame import frame_from_arrow
+
         where, params = self.where(flt)
         if extra:
             where = f"({where}) AND ({extra})"
         wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
         select = ", ".join(f'"{c}"' for c in wanted)
-        scan = self._scan_for(flt)
+        rows = self._selected(flt, kind) if kind or not extra else None
+        if rows is not None:
+            scan, span = self._files_of(rows[:limit] if limit is not None else rows)
+            where, params = f"({where}) AND event_date BETWEEN ? AND ?", [*params, *span]
+        else:
+            scan = self._scan_for(flt)
+            if limit is not None:
+                last = self._query(
+                    f"SELECT event_date FROM {scan} WHERE {where} ORDER BY event_date LIMIT 1 OFFSET {int(limit) - 1}",
+                    params,
+                ).fetchall()
+                if last:
+                    where, params = f"({where}) AND event_date <= ?", [*params, last[0][0]]
         sql = f"SELECT {select} FROM {scan} WHERE {where} ORDER BY {_ORDER}"
         if limit is not None:
-            # first the date of the last row wanted (a top-N on one column), so that the query for the rows
-            # themselves reads only the row groups up to that date
-            last = self._query(
-                f"SELECT event_date FROM {scan} WHERE {where} ORDER BY event_date LIMIT 1 OFFSET {int(limit) - 1}",
-                params,
-            ).fetchall()
-            if last:
-                sql = f"SELECT {select} FROM {scan} WHERE ({where}) AND event_date <= ? ORDER BY {_ORDER}"
-                params = [*params, last[0][0]]
             sql += f" LIMIT {int(limit)}"
-        from geodata.store.frame import frame_from_arrow
-
         return frame_from_arrow(self._query(sql, params).to_arrow_table())
 
     def iter_frames(
@@ -300,6 +390,15 @@ class EventDataset:
 
     def extent(self, flt: EventFilter | None = None) -> tuple[int, tuple[float, float, float, float] | None]:
         """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
+        rows = self._selected(flt)
+        if rows is not None:
+            lat, lon = self._located(rows)
+            found = (
+                None
+                if not len(lat)
+                else (float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
+            )
+            return len(rows), found
         where, params = self.where(flt)
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
@@ -327,22 +426,31 @@ class EventDataset:
             return {"cell": 0, "lat": [], "lon": [], "n": []}
         south, north, west, east = extent
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
+        selected = self._selected(flt)
+        if selected is not None:
+            return _grid_cells(*self._located(selected), lat0, lon0, cell)
         rows = self._query(
             f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
             f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan_for(flt)} "
             f"WHERE {where} AND {ok} GROUP BY iy, ix ORDER BY iy, ix",
             [lat0, cell, lon0, cell, *params],
         ).fetchnumpy()
-        digits = 6
-        return {
-            "cell": cell,
-            "lat": np.round(lat0 + rows["iy"] * cell, digits).tolist(),
-            "lon": np.round(lon0 + rows["ix"] * cell, digits).tolist(),
-            "n": rows["count_star()"].astype(int).tolist(),
-        }
+        return _cells(rows["iy"], rows["ix"], rows["count_star()"], lat0, lon0, cell)
+
+    def _located(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return the latitudes and longitudes of ``rows`` that are finite (both)."""
+        assert self._slim is not None
+        lat, lon = (c[rows] for c in self._slim.coords)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        return lat[ok], lon[ok]
 
     def day_counts(self, flt: EventFilter | None = None) -> pd.DataFrame:
         """Return events per day and type (``day``, ``event_type``, ``count``), for the timeline."""
+        rows = self._selected(flt)
+        if rows is not None:
+            assert self._slim is not None
+            keys, first, types = self._slim.day_types
+            return _day_counts(keys[rows], first, types)
         where, params = self.where(flt)
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
@@ -366,9 +474,11 @@ class EventDataset:
     @functools.cached_property
     def _control_days(self) -> pd.DataFrame:
         """Each place's days with control rows (not withdrawn), by place and day: a small index, made once."""
+        scan, rows = self._everything("place_id", "event_date", "event_type", "status")
         return self._query(
-            f"SELECT place_id, event_date::DATE::TIMESTAMP AS day FROM {self._scan} WHERE {_CONTROL_ROWS} "
-            "GROUP BY ALL ORDER BY place_id, day"
+            f"SELECT place_id, event_date::DATE::TIMESTAMP AS day FROM {scan} WHERE {_CONTROL_ROWS} "
+            "GROUP BY ALL ORDER BY place_id, day",
+            rows=rows,
         ).df()
 
     def latest_control_rows(self, day: date) -> gpd.GeoDataFrame:
@@ -416,14 +526,22 @@ class EventDataset:
             extra += f" AND event_date >= TIMESTAMP '{bounded_day(flt.date_from).isoformat()} 00:00:00'"
         return narrowed, extra
 
-    def changes(self, flt: EventFilter, *, limit: int | None = None) -> gpd.GeoDataFrame:
-        """Return the changes of control in the window of ``flt`` (and its other conditions but the types)."""
+    def changes(
+        self, flt: EventFilter, *, limit: int | None = None, columns: Sequence[str] | None = None
+    ) -> gpd.GeoDataFrame:
+        """Return the changes of control in the window of ``flt`` (and its other conditions but the types).
+
+        ``columns`` narrows the rows (a table shows a few columns; reading fewer is faster).
+        """
         narrowed, extra = self._changes_where(flt)
-        return self.frame(narrowed, extra=extra, limit=limit)
+        return self._frame(narrowed, extra, "changes", limit=limit, columns=columns)
 
     def count_changes(self, flt: EventFilter) -> int:
         """Return how many changes of control :meth:`changes` would give."""
         narrowed, extra = self._changes_where(flt)
+        rows = self._selected(narrowed, "changes")
+        if rows is not None:
+            return len(rows)
         where, params = self.where(narrowed)
         sql = f"SELECT count(*) FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})"
         return int(self._query(sql, params).fetchall()[0][0])
@@ -441,11 +559,19 @@ class EventDataset:
         where = f"({where}) AND ({extra})"
         scan = self._scan_for(narrowed)
         k = int(per_place)
-        totals = self._query(
-            f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} GROUP BY place_id",
-            params,
-        ).fetchall()
-        since = min((row[2] for row in totals), default=None)
+        selected = self._selected(narrowed, "changes")
+        if selected is not None:
+            counts, since, selected = self._place_totals(selected, k)
+            scan, span = self._files_of(selected)
+            where, params = f"{where} AND event_date BETWEEN ? AND ?", [*params, *span]
+        else:
+            totals = self._query(
+                f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} "
+                "GROUP BY place_id",
+                params,
+            ).fetchall()
+            counts = {str(pid): int(n) for pid, n, _ in totals}
+            since = min((row[2] for row in totals), default=None)
         if since is not None:
             where, params = f"{where} AND event_date >= ?", [*params, since]
         select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
@@ -454,15 +580,35 @@ class EventDataset:
             f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
         )
         frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
-        counts = {str(pid): int(n) for pid, n, _ in totals}
         frame["n_changes"] = np.array([counts.get(str(p), 0) for p in frame["place_id"]], dtype=np.int64)
         return frame
 
+    def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], datetime | None, np.ndarray]:
+        """Per place of ``rows``: its number of rows; and the earliest of the places' ``k``-th latest dates.
+
+        Returns the totals, that date (None without rows) and the rows from that date on (those to read).
+        """
+        assert self._slim is not None
+        if not len(rows):
+            return {}, None, rows
+        codes, places = self._slim.codes("place_id")
+        stamps = self._slim.stamps[rows]
+        by_place = np.argsort(codes[rows], kind="stable")  # each place's rows together, in date order
+        grouped = codes[rows][by_place]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        ends = np.r_[starts[1:], len(rows)]
+        counts = {str(places[grouped[s]]): int(e - s) for s, e in zip(starts, ends, strict=True)}
+        kth = stamps[by_place][np.maximum(starts, ends - k)]
+        first = int(kth.min())
+        return counts, _from_ns(first), rows[stamps >= first]
+
     def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
         """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
+        scan, rows = self._everything("event_id")
         rows = self._query(
-            f"SELECT event_id, count(*) AS n FROM {self._scan} GROUP BY event_id HAVING n > 1 "
-            f"ORDER BY event_id LIMIT {int(limit)}"
+            f"SELECT event_id, count(*) AS n FROM {scan} GROUP BY event_id HAVING n > 1 "
+            f"ORDER BY event_id LIMIT {int(limit)}",
+            rows=rows,
         ).fetchall()
         return [(str(eid), int(n)) for eid, n in rows]
 
@@ -489,6 +635,75 @@ def _midnight(day: date) -> datetime:
 def _days_before(day: date, days: int) -> date:
     """Return ``day`` minus ``days``, or the first representable day (a window may start at 0001-01-01)."""
     return day - timedelta(days=days) if day.toordinal() > days else date.min
+
+
+def _cells(iy: Any, ix: Any, n: Any, lat0: float, lon0: float, cell: float) -> dict[str, Any]:
+    """Return grid cells (their south-west corners, rounded) and counts, as the map takes them."""
+    digits = 6
+    return {
+        "cell": cell,
+        "lat": np.round(lat0 + np.asarray(iy) * cell, digits).tolist(),
+        "lon": np.round(lon0 + np.asarray(ix) * cell, digits).tolist(),
+        "n": np.asarray(n).astype(int).tolist(),
+    }
+
+
+def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell: float) -> dict[str, Any]:
+    """Count points per grid cell as the SQL of :meth:`EventDataset.grid` does (the same float operations)."""
+    if not len(lat):
+        return _cells([], [], [], lat0, lon0, cell)
+    iy = np.floor((lat - lat0) / cell).astype(np.int64)
+    ix = np.floor((lon - lon0) / cell).astype(np.int64)
+    y0, x0 = iy.min(), ix.min()
+    width = int(ix.max() - x0) + 1
+    key = (iy - y0) * width + (ix - x0)
+    if int(key.max()) < 2_000_000:
+        counts = np.bincount(key)
+        cells = np.flatnonzero(counts)
+        counts = counts[cells]
+    else:  # cells spread wide: sort instead of a huge count array
+        cells, counts = np.unique(key, return_counts=True)
+    return _cells(y0 + cells // width, x0 + cells % width, counts, lat0, lon0, cell)
+
+
+def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
+    """Count rows per day and type from their codes ``day * len(types) + type`` (days from ``first``)."""
+    day_ns = 86_400 * 10**9
+    counts = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    found = np.flatnonzero(counts)
+    width = len(types)
+    return pd.DataFrame(
+        {
+            "day": ((first + found // width) * day_ns).astype("datetime64[ns]").astype("datetime64[us]"),
+            "event_type": np.array([types[k] for k in found % width], dtype=object),
+            "count": counts[found].astype(np.int64),
+        }
+    )
+
+
+def _from_ns(value: Any) -> datetime:
+    """Return int64 nanoseconds as a naive datetime (the stored event dates are whole days)."""
+    return pd.Timestamp(int(value)).to_pydatetime()
+
+
+_KIND_RULES: dict[str, tuple[str, Any]] = {
+    "movements": ("origin_place_id", bool),
+    "changes": ("status", lambda v: v != "withdrawn"),
+}
+
+
+def _columns_of(extra: str | None) -> tuple[str, ...]:
+    """Return the columns an extra SQL condition names (the module's own conditions, such as :data:`MOVEMENTS`)."""
+    if not extra:
+        return ()
+    return tuple(c for c in EVENT_COLUMNS if c in extra)
+
+
+def _row_count(files: Sequence[Path]) -> int:
+    """Return how many rows the files hold (from their footers)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.read_metadata(f).num_rows for f in files)
 
 
 def _scan(files: Sequence[Path]) -> str:
@@ -556,15 +771,18 @@ def is_ours(path: Path) -> bool:
     return metadata.get(SCHEMA_KEY) == SCHEMA_VALUE
 
 
-def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) -> None:
-    """Validate files of our schema once (then stamp them); every problem is raised at once."""
+def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) -> EventDataset | None:
+    """Validate files of our schema once (then stamp them); every problem is raised at once.
+
+    Returns the dataset opened to look for ids repeated across files, if one was (to be used, not reopened).
+    """
     from geodata.store.cache import content_digest, is_stamped, stamp, stamp_key
     from geodata.store.loader import validate_file
 
     digests = {f: content_digest(f) for f in files}
     together = stamp_key(list(digests.values()))
     if is_stamped(together):
-        return
+        return None
     problems: list[Problem] = []
     for f, digest in digests.items():
         key = stamp_key([digest])
@@ -577,8 +795,10 @@ def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) ->
             stamp(key)
     if problems:
         raise EventValidationError(problems)
+    opened = None
     if len(files) > 1:
-        repeated = EventDataset(files, source).duplicate_ids()
+        opened = EventDataset(files, source)
+        repeated = opened.duplicate_ids()
         if repeated:
             raise EventValidationError(
                 [
@@ -587,6 +807,7 @@ def _check_files(files: list[Path], source: str, gazetteer: Gazetteer | None) ->
                 ]
             )
     stamp(together)
+    return opened
 
 
 def open_dataset(
@@ -623,8 +844,7 @@ def open_dataset(
         files = [resolved]
     else:
         return EventDataset([validated_copy(resolved, gazetteer=gazetteer)], str(resolved))
-    _check_files(files, str(resolved), gazetteer)
-    return EventDataset(files, str(resolved))
+    return _check_files(files, str(resolved), gazetteer) or EventDataset(files, str(resolved))
 
 
 def dataset_version(path: str | os.PathLike[str]) -> tuple[int, int, int]:

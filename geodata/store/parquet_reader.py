@@ -294,17 +294,28 @@ class _TypedResult:
     frame: gpd.GeoDataFrame | None
 
 
-# Named complexity exception (C901, 29): one pass over typed columns that mirrors every rule of rules._check_table;
-# splitting it per rule family is the next step of issue 13 (it was moved here from events.py unchanged).
-def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _TypedResult | None:
-    """Validate, and with ``build`` load, a GeoParquet events file column by column, from its typed Arrow columns.
+@dataclass
+class _Typed:
+    """A GeoParquet file's event columns as read (typed Arrow), and what the checks derive from them."""
 
-    Dates, numbers and flags are checked on their arrays and text once per distinct value, with exactly the rules
-    of :func:`_check_table`. The rows that fail (or that a conservative stand-in flags) are then checked again
-    cell by cell, so that their problems read exactly as for any other file. ``None`` means "read it cell by
-    cell": the file is unreadable here, or has a column type the typed reader does not handle.
-    """
-    import pandas as pd
+    source: str
+    arrow: Any
+    names: list[str]
+    wanted: list[str]
+    updated: Any  # updated_at as UTC nanosecond timestamps, or None
+    text: dict[str, _ArrowText]
+    present: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return int(self.arrow.num_rows)
+
+    def column(self, name: str) -> Any:
+        return self.arrow.column(name) if name in self.wanted else None
+
+
+def _read_typed(path: Path) -> _Typed | None:
+    """Read the event columns of a GeoParquet file as typed Arrow; None if unreadable or of a type not handled."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -317,50 +328,69 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
             return None
         arrow = pq.read_table(path, columns=wanted, read_dictionary=_dictionary_columns(path, wanted))
         arrow = arrow.unify_dictionaries()
-        updated_col = arrow.column("updated_at") if "updated_at" in wanted else None
-        if updated_col is not None and not pa.types.is_null(updated_col.type):
-            updated_col = pc.cast(updated_col, pa.timestamp("ns", tz="UTC"))  # ArrowInvalid if out of range
+        updated = arrow.column("updated_at") if "updated_at" in wanted else None
+        if updated is not None and not pa.types.is_null(updated.type):
+            updated = pc.cast(updated, pa.timestamp("ns", tz="UTC"))  # ArrowInvalid if out of range
     except (pa.ArrowException, OSError, ValueError):
         return None
-    source = str(path)
     n = arrow.num_rows
-    problems = _arrow_header_problems(names, source)
-    absent = {p.column for p in problems if p.message == "missing required column"}
-
-    def column(name: str) -> Any:
-        return arrow.column(name) if name in wanted else None
-
-    text = {name: _ArrowText(column(name), n, name) for name in EVENT_COLUMNS if name not in _NOT_TEXT}
-    present = {name: cells.present for name, cells in text.items()}
+    text = {
+        name: _ArrowText(arrow.column(name) if name in wanted else None, n, name)
+        for name in EVENT_COLUMNS
+        if name not in _NOT_TEXT
+    }
+    typed = _Typed(str(path), arrow, names, wanted, updated, text, {})
+    typed.present = {name: cells.present for name, cells in text.items()}
     for name in (*DATE_COLUMNS, *TIMESTAMP_COLUMNS, *NUMBER_COLUMNS):
-        present[name] = _valid(column(name), n)
-    bad = np.zeros(n, dtype=bool)
+        typed.present[name] = _valid(typed.column(name), n)
+    return typed
+
+
+@dataclass
+class _Checked:
+    """The typed columns the checks parsed (reused to build the frame), and the rows they flagged."""
+
+    bad: np.ndarray
+    days: dict[str, np.ndarray]
+    override: np.ndarray
+    geo_precision: np.ndarray
+    places: dict[str, Place | None]
+    lat: np.ndarray
+    lon: np.ndarray
+    ref_lat: np.ndarray
+    ref_lon: np.ndarray
+
+
+def _flag_ids_and_dates(t: _Typed, absent: set[str | None], bad: np.ndarray) -> dict[str, np.ndarray]:
+    """Flag missing required values, suspect ids, dates out of range or ending before they start."""
+    present, n = t.present, t.n
     for name in REQUIRED_COLUMNS:
         if name not in absent:
             bad |= ~present[name]
-
-    # ids: no spaces (a row with any space or non-ASCII character is checked cell by cell), unique
-    bad |= present["event_id"] & text["event_id"].matches(_ID_SUSPECT)
-    ids = pd.Series(pd.array(text["event_id"].values, dtype="str"))
-    problems += _duplicate_problems(ids, present["event_id"], np.arange(2, n + 2), source)
-
-    # dates: date parts, within DATE_MIN..DATE_MAX (updated_at too); date_end not before event_date
-    days = {name: _arrow_days(column(name), n) for name in DATE_COLUMNS}
-    stamp_days = _arrow_days(updated_col, n)
-    for name, values in (*days.items(), ("updated_at", stamp_days)):
+    # ids: a row with any space or non-ASCII character is checked cell by cell
+    bad |= present["event_id"] & t.text["event_id"].matches(_ID_SUSPECT)
+    days = {name: _arrow_days(t.column(name), n) for name in DATE_COLUMNS}
+    for name, values in (*days.items(), ("updated_at", _arrow_days(t.updated, n))):
         bad |= present[name] & ((values < _SAFE_DAYS[0]) | (values > _SAFE_DAYS[1]))
     bad |= present["event_date"] & present["date_end"] & (days["date_end"] < days["event_date"])
+    return days
 
-    # closed vocabularies, flags, precision, actors and controllers, URLs
+
+def _flag_values(t: _Typed, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flag closed vocabularies, precision, actors and controllers, control rows without them, and URLs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text, present = t.text, t.present
     for name, vocab in VOCAB_COLUMNS.items():
         bad |= ~text[name].by_value(lambda v, vocab=vocab: not v or v in vocab)
-    flag = column("coord_override")
+    flag = t.column("coord_override")
     override = (
-        np.zeros(n, dtype=bool)
+        np.zeros(t.n, dtype=bool)
         if flag is None or pa.types.is_null(flag.type)
         else np.asarray(pc.fill_null(flag, False).to_numpy(zero_copy_only=False), dtype=bool)
     )
-    geo_precision = _arrow_floats(column("geo_precision"), n)
+    geo_precision = _arrow_floats(t.column("geo_precision"), t.n)
     bad |= present["geo_precision"] & ~np.isin(geo_precision, GEO_PRECISIONS)
     for name in ("controller_before", "controller_after"):
         bad |= ~text[name].by_value(lambda v: not v or is_valid_controller(v))
@@ -370,84 +400,139 @@ def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _Ty
     bad |= is_control & ~present["controller_after"]
     bad |= is_change & ~present["controller_before"]
     bad |= present["source_url"] & ~text["source_url"].matches(_URL_SURE)
+    return override, geo_precision
 
-    # places, coordinates, distance to the gazetteer's coordinates
+
+def _flag_places(t: _Typed, gazetteer: Gazetteer, override: np.ndarray, bad: np.ndarray) -> tuple[Any, ...]:
+    """Flag unknown places, coordinates out of range or unpaired, and coordinates far from the gazetteer's."""
+    text, present = t.text, t.present
     places: dict[str, Place | None] = {}
     for name in ("place_id", "origin_place_id"):
         for pid in text[name].factorised[1]:
             places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
         bad |= ~text[name].by_value(lambda pid: not pid or places[pid] is not None)
-    lat = _arrow_floats(column("latitude"), n)
-    lon = _arrow_floats(column("longitude"), n)
+    lat = _arrow_floats(t.column("latitude"), t.n)
+    lon = _arrow_floats(t.column("longitude"), t.n)
     for name, values, limit in (("latitude", lat, 90.0), ("longitude", lon, 180.0)):
         bad |= present[name] & (np.isnan(values) | (np.abs(values) > limit))
     bad |= present["latitude"] != present["longitude"]
     place_codes, place_ids = text["place_id"].factorised
     ref_lat, ref_lon = (_attribute_by_code(place_codes, place_ids, places, a, float) for a in ("lat", "lon"))
-    limit_km = get_settings().override_km
     near = ~override & ~np.isnan(lat) & ~np.isnan(lon) & ~np.isnan(ref_lat) & ~bad
     idx = np.flatnonzero(near)
-    bad[idx[haversine_km(lat[idx], lon[idx], ref_lat[idx], ref_lon[idx]) > limit_km]] = True
+    bad[idx[haversine_km(lat[idx], lon[idx], ref_lat[idx], ref_lon[idx]) > get_settings().override_km]] = True
+    return places, lat, lon, ref_lat, ref_lon
 
-    flagged = np.flatnonzero(bad)
-    if build and not problems and not len(flagged):
-        # the file is valid: build the geometries (shapely releases the GIL) while the columns are assembled
-        own = ~np.isnan(lat) & ~np.isnan(lon)
-        lat, lon = np.where(own, lat, ref_lat), np.where(own, lon, ref_lon)
-        origin_codes, origin_ids = text["origin_place_id"].factorised
-        known = np.array([places.get(u) is not None for u in origin_ids], dtype=bool)[origin_codes]
-        origin = [_attribute_by_code(origin_codes, origin_ids, places, a, float) for a in ("lat", "lon")]
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcm-geometry")
-        geometry = pool.submit(_geometry, lat, lon, origin[0], origin[1], known)
-        pool.shutdown(wait=False)
+
+def _check_typed(t: _Typed, gazetteer: Gazetteer, problems: list[Problem]) -> _Checked:
+    """Run the vectorised stand-ins of every rule; duplicate ids are reported here, the rest only flagged."""
+    import pandas as pd
+
+    absent = {p.column for p in problems if p.message == "missing required column"}
+    bad = np.zeros(t.n, dtype=bool)
+    ids = pd.Series(pd.array(t.text["event_id"].values, dtype="str"))
+    problems += _duplicate_problems(ids, t.present["event_id"], np.arange(2, t.n + 2), t.source)
+    days = _flag_ids_and_dates(t, absent, bad)
+    override, geo_precision = _flag_values(t, bad)
+    places, lat, lon, ref_lat, ref_lon = _flag_places(t, gazetteer, override, bad)
+    return _Checked(bad, days, override, geo_precision, places, lat, lon, ref_lat, ref_lon)
+
+
+def _start_geometry(t: _Typed, c: _Checked) -> Any:
+    """Fill coordinates from the gazetteer and start building the geometries (shapely releases the GIL)."""
+    own = ~np.isnan(c.lat) & ~np.isnan(c.lon)
+    c.lat, c.lon = np.where(own, c.lat, c.ref_lat), np.where(own, c.lon, c.ref_lon)
+    origin_codes, origin_ids = t.text["origin_place_id"].factorised
+    known = np.array([c.places.get(u) is not None for u in origin_ids], dtype=bool)[origin_codes]
+    origin = [_attribute_by_code(origin_codes, origin_ids, c.places, a, float) for a in ("lat", "lon")]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcm-geometry")
+    geometry = pool.submit(_geometry, c.lat, c.lon, origin[0], origin[1], known)
+    pool.shutdown(wait=False)
+    return geometry
+
+
+def _read_parquet_typed(path: Path, gazetteer: Gazetteer, *, build: bool) -> _TypedResult | None:
+    """Validate, and with ``build`` load, a GeoParquet events file column by column, from its typed Arrow columns.
+
+    Dates, numbers and flags are checked on their arrays and text once per distinct value, with exactly the rules
+    of :func:`_check_table`. The rows that fail (or that a conservative stand-in flags) are then checked again
+    cell by cell, so that their problems read exactly as for any other file. ``None`` means "read it cell by
+    cell": the file is unreadable here, or has a column type the typed reader does not handle.
+    """
+    t = _read_typed(path)
+    if t is None:
+        return None
+    problems = _arrow_header_problems(t.names, t.source)
+    checked = _check_typed(t, gazetteer, problems)
+    flagged = np.flatnonzero(checked.bad)
+    geometry = _start_geometry(t, checked) if build and not problems and not len(flagged) else None
     if len(flagged):
-        table = _table_from_arrow(arrow.take(flagged), source)
+        table = _table_from_arrow(t.arrow.take(flagged), t.source)
         table.lines = (flagged + 2).tolist()
         found, _ = _check_table(table, gazetteer, duplicates=False)
         problems += [p for p in found if p.line != 1]  # header problems are reported once, above
-    problems = capped(sorted(problems, key=_problem_order), source)
-    if problems or len(flagged) or not build:
+    problems = capped(sorted(problems, key=_problem_order), t.source)
+    if problems or len(flagged) or not build or geometry is None:
         return _TypedResult(problems, None)
+    data = {name: _typed_frame_column(t, checked, name) for name in EVENT_COLUMNS}
+    import pandas as pd
 
-    data: dict[str, Any] = {}
-    for name in EVENT_COLUMNS:
-        if name in DATE_COLUMNS:
-            dates = days[name].astype("datetime64[D]").astype("datetime64[ns]")
-            dates[~present[name]] = np.datetime64("NaT")
-            data[name] = dates
-        elif name == "updated_at":
-            stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-            if updated_col is not None and not pa.types.is_null(updated_col.type):
-                ns = pc.fill_null(updated_col.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-                stamps = np.where(present[name], ns.view("datetime64[ns]"), stamps)
-            data[name] = pd.to_datetime(pd.Series(stamps), utc=True)
-        elif name == "latitude":
-            data[name] = lat
-        elif name == "longitude":
-            data[name] = lon
-        elif name == "coord_override":
-            data[name] = override
-        elif name == "geo_precision":
-            fallback = _attribute_by_code(place_codes, place_ids, places, "geo_precision", float)
-            data[name] = _precision_categorical(geo_precision, fallback)
-        elif name in VOCAB_COLUMNS:
-            data[name] = _categorical(*text[name].factorised, categories=VOCAB_COLUMNS[name])
-        else:
-            filled = None
-            if name in ("place", "place_ar", "admin1") and not present[name].all():
-                attr = {"place": "name", "place_ar": "name_ar", "admin1": "admin1"}[name]
-                names_by_code = _attribute_by_code(np.arange(len(place_ids)), place_ids, places, attr, object)
-                fill = pa.array([v or "" for v in names_by_code], type=pa.large_string())
-                filled = pc.if_else(present[name], text[name].values, pc.take(fill, place_codes))
-            if name in DATA_CATEGORY_COLUMNS:
-                if filled is not None:
-                    data[name] = _categorical(*_encode(filled))
-                else:
-                    data[name] = _categorical(*text[name].factorised)
-            else:
-                data[name] = text[name].strings(filled)
-    frame = _with_geometry(pd.DataFrame(data, index=pd.RangeIndex(n)), geometry.result())
+    frame = _with_geometry(pd.DataFrame(data, index=pd.RangeIndex(t.n)), geometry.result())
     return _TypedResult(problems, frame)
+
+
+def _typed_frame_column(t: _Typed, c: _Checked, name: str) -> Any:
+    """Return one column of the events frame, typed as :func:`~geodata.events.load_events` gives it."""
+    present = t.present
+    if name in DATE_COLUMNS:
+        dates = c.days[name].astype("datetime64[D]").astype("datetime64[ns]")
+        dates[~present[name]] = np.datetime64("NaT")
+        return dates
+    if name == "updated_at":
+        return _updated_column(t)
+    if name in ("latitude", "longitude"):
+        return c.lat if name == "latitude" else c.lon
+    if name == "coord_override":
+        return c.override
+    place_codes, place_ids = t.text["place_id"].factorised
+    if name == "geo_precision":
+        fallback = _attribute_by_code(place_codes, place_ids, c.places, "geo_precision", float)
+        return _precision_categorical(c.geo_precision, fallback)
+    if name in VOCAB_COLUMNS:
+        return _categorical(*t.text[name].factorised, categories=VOCAB_COLUMNS[name])
+    return _text_frame_column(t, c, name)
+
+
+def _updated_column(t: _Typed) -> Any:
+    """``updated_at`` as UTC timestamps (missing where empty)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stamps = np.full(t.n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    if t.updated is not None and not pa.types.is_null(t.updated.type):
+        ns = pc.fill_null(t.updated.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+        stamps = np.where(t.present["updated_at"], ns.view("datetime64[ns]"), stamps)
+    return pd.to_datetime(pd.Series(stamps), utc=True)
+
+
+def _text_frame_column(t: _Typed, c: _Checked, name: str) -> Any:
+    """Return a text column: names and admin1 filled from the gazetteer where empty; categories as categoricals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    filled = None
+    if name in ("place", "place_ar", "admin1") and not t.present[name].all():
+        place_codes, place_ids = t.text["place_id"].factorised
+        attr = {"place": "name", "place_ar": "name_ar", "admin1": "admin1"}[name]
+        names_by_code = _attribute_by_code(np.arange(len(place_ids)), place_ids, c.places, attr, object)
+        fill = pa.array([v or "" for v in names_by_code], type=pa.large_string())
+        filled = pc.if_else(t.present[name], t.text[name].values, pc.take(fill, place_codes))
+    if name in DATA_CATEGORY_COLUMNS:
+        return (
+            _categorical(*_encode(filled)) if filled is not None else _categorical(*t.text[name].factorised)
+        )
+    return t.text[name].strings(filled)
 
 
 def _categorical(

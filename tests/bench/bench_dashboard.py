@@ -158,6 +158,12 @@ def _ratio(n: int, source: str, base: dict, ours: dict) -> str:
     )
 
 
+def _sizes() -> tuple[int, ...]:
+    """The sizes to run: all three, or those ``KCM_BENCH_SIZES`` lists (e.g. ``100000,1000000``)."""
+    given = __import__("os").environ.get("KCM_BENCH_SIZES", "")
+    return tuple(int(v) for v in given.split(",") if v.strip()) or (100_000, 1_000_000, 10_000_000)
+
+
 def run() -> str:
     """Measure ours and the baseline at each size and return the Markdown section."""
     rows: list[str] = []
@@ -165,7 +171,7 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="kcm-bench-dash-") as tmp_name:
         tmp = Path(tmp_name)
         baseline = _baseline_app(tmp)
-        for n in (100_000, 1_000_000, 10_000_000):
+        for n in _sizes():
             paths = _make(n)
             if "csv" in paths:
                 cache = tmp / f"cache-{n}"

@@ -1,0 +1,243 @@
+"""The columns a view filters and counts on, read once into memory (Arrow) and sorted by date.
+
+Every slider move asks the dataset for counts, an extent, grid cells, per-day counts, control rows and the
+first rows of a page. Scanning the GeoParquet files for each of them costs a file scan per query; this table
+holds, for every event, the few columns those queries read (no free text, no geometry) in date order, so that a
+query reads only the slice of rows its date window can reach, from memory. The queries themselves stay the same
+SQL (:mod:`geodata.store.dataset` runs them on this table instead of the files), so results cannot differ.
+It takes about 140 bytes an event; above :data:`MAX_ROWS` events it is not made and the files are scanned.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from geodata.filters import ValueTest
+
+# What the page's filters (but free text) and aggregates read; the names also serve the control rows.
+SLIM_COLUMNS: tuple[str, ...] = (
+    "event_date",
+    "date_end",
+    "event_type",
+    "status",
+    "place_id",
+    "place",
+    "place_ar",
+    "place_as_written",
+    "admin1",
+    "actors",
+    "controller_before",
+    "controller_after",
+    "origin_place_id",
+    "latitude",
+    "longitude",
+)
+_NOT_DICTIONARY = frozenset({"event_date", "date_end", "latitude", "longitude"})
+# Above this many events the table is not made and the files are scanned. Reading it takes about 1 s per
+# million events on a quiet machine (BENCHMARKS.md, bench_store): at 10M that cost would come on top of every
+# cold start, and the full-range questions gain nothing from NumPy there; at 1M it pays for itself.
+MAX_ROWS = 5_000_000
+NAME = "kcm_slim"
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows a filter selects: positions into the table (ascending, so in page order)."""
+
+    rows: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SlimTable:
+    """The slim columns of every event (and ``filename``, ``file_row_number``), in page order by ``order``.
+
+    ``table`` keeps the files' rows as read (DuckDB runs the few queries over every event on it); positions
+    elsewhere are in page order (event_date, filename, file_row_number): row ``order[p]`` of the table is the
+    ``p``-th. The NumPy columns are kept in page order, so that a date window is one run of positions, and
+    each filter condition is decided once per distinct value (a column's dictionary), exactly as the SQL
+    ``IN`` lists are; the selection of a filter is kept for the next few queries (a page asks several).
+    """
+
+    table: Any  # pyarrow.Table, the files' rows one after the other (files in name order)
+    order: np.ndarray | None  # page position -> table row; None when the table is in page order already
+    stamps: np.ndarray  # event_date as int64 nanoseconds, in page order (ascending)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _selections: OrderedDict[Any, Selection] = field(default_factory=OrderedDict, repr=False)
+    _codes: dict[str, tuple[np.ndarray, list[str | None]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns a query on this table may read."""
+        return frozenset(self.table.column_names)
+
+    def _paged(self, values: np.ndarray) -> np.ndarray:
+        return values if self.order is None else values[self.order]
+
+    def rows(self, positions: np.ndarray) -> Any:
+        """Return the table's rows at page ``positions`` (an Arrow table, in that order)."""
+        import pyarrow as pa
+
+        at = positions if self.order is None else self.order[positions]
+        return self.table.take(pa.array(at, type=pa.int64()))
+
+    def span(self, low: datetime | None, high: datetime | None) -> tuple[int, int]:
+        """Return the positions ``start, stop`` of the rows whose ``event_date`` lies in ``low``..``high``."""
+        start = 0 if low is None else int(np.searchsorted(self.stamps, _ns(low), side="left"))
+        stop = (
+            len(self.stamps) if high is None else int(np.searchsorted(self.stamps, _ns(high), side="right"))
+        )
+        return start, max(start, stop)
+
+    @functools.cached_property
+    def ends(self) -> np.ndarray:
+        """``date_end`` as int64 nanoseconds (the smallest int64 where missing: then no comparison holds)."""
+        return self._paged(_stamps(self.table.column("date_end")))
+
+    @functools.cached_property
+    def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """Latitude and longitude as float64 (NaN where missing)."""
+        return tuple(  # type: ignore[return-value]
+            self._paged(np.asarray(self.table.column(c).to_numpy(), dtype=float))
+            for c in ("latitude", "longitude")
+        )
+
+    @functools.cached_property
+    def day_types(self) -> tuple[np.ndarray, int, list[str | None]]:
+        """Each row's (day, event_type) as one code, ``day * len(types) + type`` (days since the first day).
+
+        Made once, so that the timeline's per-day counts are one ``bincount`` of the selected rows' codes.
+        """
+        codes, types = self.codes("event_type")
+        day_ns = 86_400 * 10**9
+        first = int(self.stamps[0] // day_ns) if len(self.stamps) else 0
+        days = (self.stamps // day_ns - first).astype(np.int64)
+        return days * len(types) + codes, first, types
+
+    def codes(self, column: str) -> tuple[np.ndarray, list[str | None]]:
+        """Return each row's code into the column's distinct values (``None``: a missing cell), in page order."""
+        with self._lock:
+            found = self._codes.get(column)
+            if found is None:
+                codes, values = _dictionary_codes(self.table.column(column))
+                found = self._codes[column] = (self._paged(codes), values)
+            return found
+
+    def holds(self, tests: Sequence[ValueTest]) -> bool:
+        """Whether every column the conditions read is held here (free text is not)."""
+        return all(column in self.columns for test in tests for column, _ in test.checks)
+
+    def allowed(self, test: ValueTest, start: int, stop: int) -> np.ndarray:
+        """Return whether rows ``start:stop`` pass one filter condition, deciding it once per distinct value.
+
+        As in SQL: a non-empty value passes when a predicate holds for it; a missing or empty one when the
+        condition admits missing values.
+        """
+        passed = np.zeros(stop - start, dtype=bool)
+        for column, predicate in test.checks:
+            codes, values = self.codes(column)
+            table = np.array([(bool(v) and bool(predicate(v))) or (test.missing and not v) for v in values])
+            passed |= table.astype(bool)[codes[start:stop]]
+        return passed
+
+    def where_value(self, column: str, keep: Any) -> np.ndarray:
+        """Return, per distinct value of ``column`` (and missing, last), whether ``keep(value)`` holds."""
+        _, values = self.codes(column)
+        return np.array([bool(keep(v)) for v in values], dtype=bool)
+
+    def remembered(self, key: Any, make: Any) -> Selection:
+        """Return the selection of ``key`` made by ``make()`` once (the last few are kept)."""
+        with self._lock:
+            found = self._selections.get(key)
+            if found is not None:
+                self._selections.move_to_end(key)
+                return found
+        made = make()
+        with self._lock:
+            self._selections[key] = made
+            while len(self._selections) > _KEPT:
+                self._selections.popitem(last=False)
+        return made
+
+
+_KEPT = 4  # selections kept (at 10M events, a full-range one is 40 MB)
+
+
+def _stamps(column: Any) -> np.ndarray:
+    """Return a date column as int64 nanoseconds, :data:`_NAT` where missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.cast(column, pa.timestamp("ns")).cast(pa.int64())
+    return np.asarray(pc.fill_null(values, _NAT).to_numpy(), dtype=np.int64)
+
+
+def _dictionary_codes(column: Any) -> tuple[np.ndarray, list[str | None]]:
+    """Return codes into the distinct values of a text column (chunks of dictionaries, or plain text).
+
+    Each chunk's dictionary is mapped onto the values met so far, so chunks need no unified dictionary;
+    missing is ``None``, the last value.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    index: dict[str, int] = {}
+    parts = []
+    for chunk in chunks:
+        encoded = chunk if pa.types.is_dictionary(chunk.type) else pc.dictionary_encode(chunk)
+        local = [index.setdefault(str(v), len(index)) for v in encoded.dictionary.to_pylist()]
+        remap = np.array([*local, -1], dtype=np.int64)
+        parts.append(remap[np.asarray(pc.fill_null(encoded.indices, len(local)).to_numpy(), dtype=np.int64)])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    codes[codes < 0] = len(index)
+    return codes, [*index, None]
+
+
+def _ns(moment: datetime) -> np.int64:
+    return np.datetime64(moment, "ns").astype(np.int64)
+
+
+def load_slim(files: Sequence[Path], n_rows: int) -> SlimTable | None:
+    """Read the slim columns of ``files`` (several files at once) and put them in page order.
+
+    Returns None when the dataset is too large (:data:`MAX_ROWS`) or a file lacks one of the columns; the
+    dataset then scans its files as before.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pds
+    import pyarrow.parquet as pq
+
+    if n_rows > MAX_ROWS:
+        return None
+    by_name = sorted(files, key=str)  # the order of DuckDB's ``filename`` column
+    if any(not set(pq.read_schema(path).names).issuperset(SLIM_COLUMNS) for path in by_name):
+        return None
+    dictionary = [c for c in SLIM_COLUMNS if c not in _NOT_DICTIONARY]
+    fmt = pds.ParquetFileFormat(read_options=pds.ParquetReadOptions(dictionary_columns=dictionary))
+    read = pds.dataset([str(p) for p in by_name], format=fmt).to_table(columns=list(SLIM_COLUMNS))
+    counts = [pq.read_metadata(p).num_rows for p in by_name]
+    names = pa.array([str(p) for p in by_name], type=pa.string())
+    file_codes = np.repeat(np.arange(len(by_name), dtype=np.int32), counts)
+    starts = np.repeat(np.cumsum([0, *counts[:-1]]), counts)
+    table = read.append_column("filename", pa.DictionaryArray.from_arrays(pa.array(file_codes), names))
+    table = table.append_column("file_row_number", pa.array(np.arange(len(file_codes)) - starts))
+    stamps = _stamps(pc.cast(table.column("event_date"), pa.timestamp("ns")))
+    order = None
+    if len(stamps) > 1 and not bool(np.all(stamps[1:] >= stamps[:-1])):
+        order = np.argsort(stamps, kind="stable")  # stable: same-day rows stay in (filename, row) order
+        stamps = stamps[order]
+    return SlimTable(table, order, np.ascontiguousarray(stamps))

@@ -1,0 +1,121 @@
+"""The in-memory columns (geodata.store.memory) answer every query exactly as the SQL on the files does."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geodata.filters import EventFilter
+from geodata.store.dataset import MOVEMENTS, EventDataset, dataset_files
+from geodata.store.writers import save_geoparquet, write_partitioned
+from tests.synthetic import make_events
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[EventDataset, EventDataset]:
+    """The same events (several files, movements, spans, withdrawn rows) opened both ways."""
+    events = make_events(6_000, seed=5)
+    rng = np.random.default_rng(5)
+    moving = rng.random(len(events)) < 0.1
+    events.loc[moving, "origin_place_id"] = events["place_id"].iloc[::-1].to_numpy()[moving]
+    events["origin_place_id"] = events["origin_place_id"].astype(object)
+    out = tmp_path_factory.mktemp("memory")
+    write_partitioned([events.iloc[:3_000]], out / "events", by="month")
+    save_geoparquet(events.iloc[3_000:].reset_index(drop=True), out / "events" / "aa-later.parquet")
+    files = dataset_files(out / "events")
+    return EventDataset(files, "mem", in_memory=True), EventDataset(files, "files", in_memory=False)
+
+
+FILTERS = [
+    EventFilter(),
+    EventFilter(date_from=date(2018, 3, 1), date_to=date(2018, 3, 1)),
+    EventFilter(date_from=date(2018, 3, 2), date_to=date(2018, 4, 30)),
+    EventFilter(date_from=date(2016, 1, 1), date_to=date(2016, 12, 31)),  # before every event
+    EventFilter(date_from=date(2019, 6, 1)),
+    EventFilter(date_to=date(2017, 2, 1)),
+    EventFilter(types=("control_change", "status"), date_from=date(2017, 5, 1), date_to=date(2018, 5, 1)),
+    EventFilter(actors=("pmf",)),
+    EventFilter(statuses=("withdrawn",)),
+    EventFilter(statuses=("disputed", "confirmed"), date_from=date(2018, 1, 1), date_to=date(2018, 12, 31)),
+    EventFilter(admin1s=("kirkuk",)),
+    EventFilter(places=("Kirkuk",), date_from=date(2017, 6, 1), date_to=date(2019, 1, 1)),
+    EventFilter(text="synthetic", date_from=date(2018, 1, 1), date_to=date(2018, 2, 1)),  # free text: files
+]
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: str(f.to_dict()))
+def test_counts_extent_grid_days_match_the_files(pair, flt: EventFilter) -> None:
+    mem, files = pair
+    assert mem.count(flt) == files.count(flt)
+    assert mem.extent(flt) == files.extent(flt)
+    assert mem.grid(flt) == files.grid(flt)
+    keys = ["day", "event_type"]  # the order within a day is not specified
+    _same(mem.day_counts(flt).sort_values(keys), files.day_counts(flt).sort_values(keys))
+    assert mem.count_changes(flt) == files.count_changes(flt)
+
+
+@pytest.mark.parametrize("flt", FILTERS, ids=lambda f: str(f.to_dict()))
+def test_rows_match_the_files(pair, flt: EventFilter) -> None:
+    mem, files = pair
+    for limit in (None, 1, 7, 500):
+        _same(mem.frame(flt, limit=limit), files.frame(flt, limit=limit))
+        _same(mem.changes(flt, limit=limit), files.changes(flt, limit=limit))
+    _same(mem.frame(flt, extra=MOVEMENTS), files.frame(flt, extra=MOVEMENTS))
+    for k in (1, 5):
+        _same(mem.latest_changes(flt, per_place=k), files.latest_changes(flt, per_place=k))
+
+
+def test_control_state_matches_the_files(pair) -> None:
+    mem, files = pair
+    day = date(2016, 12, 25)
+    while day <= date(2020, 1, 10):
+        _same(mem.control_as_of(day), files.control_as_of(day))
+        day += timedelta(days=37)
+
+
+def test_summary_and_duplicates_match_the_files(pair) -> None:
+    mem, files = pair
+    assert mem.summary == files.summary
+    assert mem.duplicate_ids() == files.duplicate_ids() == []
+    assert 0 < len(mem.frame(extra=MOVEMENTS)) < mem.count()  # the fixture has movements to find
+
+
+def test_large_datasets_stay_on_the_files(pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    from geodata.store import memory
+
+    monkeypatch.setattr(memory, "MAX_ROWS", 10)
+    mem, _ = pair
+    assert memory.load_slim(mem.files, 6_000) is None
+    assert EventDataset(mem.files, "big")._slim is None
+
+
+def test_memory_table_is_in_page_order(pair) -> None:
+    mem, _ = pair
+    assert mem._slim.order is not None  # the fixture's files are not in date order one after the other
+    table = mem._slim.rows(np.arange(len(mem._slim.stamps)))
+    order = pd.DataFrame(
+        {
+            "d": table.column("event_date").to_pandas(),
+            "f": table.column("filename").to_pandas().astype(str),
+            "r": table.column("file_row_number").to_numpy(),
+        }
+    )
+    assert order.equals(order.sort_values(["d", "f", "r"]).reset_index(drop=True))
+    assert len({Path(f) for f in order["f"]}) == len(mem.files)
+
+
+def test_memory_rows_are_the_files_rows(pair) -> None:
+    mem, files = pair
+    columns = ("place_id", "latitude", "longitude", "filename", "file_row_number")
+    table = mem._slim.table
+    held = set(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
+    read = files._query(f"SELECT {', '.join(columns)} FROM {files._scan}").fetchall()
+    assert held == set(read)
