@@ -62,6 +62,10 @@ class ExportError(GeodataError, ValueError):
     """An export was asked for with an unknown format or an unusable target."""
 
 
+class CacheError(GeodataError, OSError):
+    """The cache folder (``KCM_CACHE``) cannot hold a validated copy: not writable, or the disk is full."""
+
+
 class ArticleError(GeodataError, ValueError):
     """An article file cannot be read as text (empty, binary, undecodable)."""
 

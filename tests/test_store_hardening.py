@@ -273,3 +273,36 @@ def test_a_validation_error_of_a_folder_names_the_file(tmp_path: Path) -> None:
         bad = tmp_path / "bad.csv"
         bad.write_text("event_id\nkcm-1\n", encoding="utf-8")
         open_dataset(bad)
+
+
+_FULL_CACHE = """
+import resource, signal, sys
+from geodata.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+sys.exit(main(["export", "--events", sys.argv[1], "-o", sys.argv[2]]))
+"""
+
+
+def test_a_full_cache_disk_is_one_located_line_and_leaves_no_partial_copy(tmp_path: Path) -> None:
+    """The validated copy of a CSV cannot be written (disk full): one line naming the file and the cache folder."""
+    import shutil
+    import subprocess
+    import sys
+
+    source = tmp_path / "events.csv"
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "events.csv", source)
+    cache = tmp_path / "cache"
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_CACHE, str(source), str(tmp_path / "out.geojson")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KCM_CACHE": str(cache)},
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert f"{source}: cannot write its validated copy to {cache / 'copies'}" in done.stderr
+    assert "KCM_CACHE" in done.stderr
+    assert not (tmp_path / "out.geojson").exists()
+    assert [p.name for p in (cache / "copies").iterdir()] == []

@@ -12,6 +12,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
+from geodata.errors import CacheError
 from geodata.settings import get_settings
 
 if TYPE_CHECKING:
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 # Bump when a validation rule or the stored schema changes: every copy and stamp then counts as stale.
 RULES_VERSION = "1"
 _BLOCK = 1 << 22
+_ADVICE = "free some space there, or set KCM_CACHE to a writable folder with room for the copy"
 
 
 def content_digest(path: Path) -> str:
@@ -53,6 +57,16 @@ def _folder(name: str) -> Path:
     folder = get_settings().cache_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _cache_path(folder: str, name: str, source: Path) -> Path:
+    """Return a file path in a cache sub-folder, made if missing, or a located :class:`CacheError`."""
+    try:
+        return _folder(folder) / name
+    except OSError as exc:
+        raise CacheError(
+            f"{source}: cannot use the cache folder {get_settings().cache_dir}: {exc}; {_ADVICE}"
+        ) from exc
 
 
 def stamp_key(digests: list[str]) -> str:
@@ -89,14 +103,19 @@ def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
     digest = content_digest(resolved)
     owner = _text_digest(str(resolved))[:16]
     key = _text_digest(str(info.st_size), str(info.st_mtime_ns), digest, rules_digest())[:32]
-    target = _folder("copies") / f"{owner}-{key}.parquet"
+    target = _cache_path("copies", f"{owner}-{key}.parquet", source)
     if target.is_file():
         log.info("%s: using the validated copy %s", source, target)
         return target
     from geodata.store.loader import load_events
 
     events = load_events(source, gazetteer=gazetteer)
-    save_geoparquet(events, target)
+    try:
+        save_geoparquet(events, target)
+    except (OSError, pa.ArrowException) as exc:  # save_geoparquet leaves no partial file behind
+        raise CacheError(
+            f"{source}: cannot write its validated copy to {target.parent}: {exc}; {_ADVICE}"
+        ) from exc
     for old in target.parent.glob(f"{owner}-*.parquet"):
         if old != target:
             old.unlink(missing_ok=True)
