@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +28,7 @@ from geodata.events import load_events, validate_file
 from geodata.extract import decode_article, extract_article
 from geodata.store import csv_reader
 from geodata.vocab import EVENT_COLUMNS
-from tests.conftest import ROOT
+from tests.test_hostile import _run as run_kcm
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FEW = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -270,16 +268,7 @@ def test_a_long_run_without_a_full_stop_is_cut_into_sentences() -> None:
 
 
 def _kcm(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "geodata", *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="backslashreplace",
-        timeout=300,
-        env=dict(os.environ),
-    )
+    return run_kcm(list(argv))
 
 
 @FEW
