@@ -96,8 +96,10 @@ def read_corpus(files: Iterable[Path]) -> Iterator[Article | BadArticle]:
 def _file_article(path: Path) -> Article | BadArticle:
     # the id is the absolute path, so that a rerun from another folder still knows the article
     key, name = str(path.absolute()), str(path)
+    from geodata.store.csv_reader import read_regular_file
+
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)  # /dev/zero or a FIFO would be read forever
     except OSError as exc:
         return BadArticle(key, name, f"{name}: cannot read the file ({exc.strerror or exc})")
     return Article(article_id=key, source=name, data=data)

@@ -35,15 +35,20 @@ class Problem:
     value: object = None
 
     def __str__(self) -> str:
-        where = self.file
+        where = _printable(self.file)
         if self.line is not None:
             where += f":{self.line}"
         if self.column is not None:
-            where += f":{self.column}"
+            where += f":{_printable(self.column)}"
         text = f"{where}: {self.message}"
         if self.value is not None:
             text += f" ({self.value!r})"
         return text
+
+
+def _printable(name: str) -> str:
+    """Quote a file or column name with control, bidi or line-breaking characters, so a message stays one line."""
+    return name if name.isprintable() else repr(name)
 
 
 class EventValidationError(GeodataError, ValueError):

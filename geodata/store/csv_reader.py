@@ -67,7 +67,8 @@ def _table_from_text(text: str, source: str) -> _Table:
             return fast
     header, header_line, rows, lines = _split_records(text, source, problems)
     if header is None:
-        problems.append(Problem(source, 1, None, "no header row: the file is empty"))
+        if not problems:  # a first line that is malformed is reported as such, not as an empty file
+            problems.append(Problem(source, 1, None, "no header row: the file is empty"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
     problems += _check_header(header, source, header_line)
     columns: dict[str, list[str]] = {}
@@ -248,7 +249,19 @@ def _table_from_file(path: Path) -> _Table:
                 [],
                 [Problem(source, None, None, f"not a readable Parquet file: {e}")],
             )
+    kind = _not_csv(raw)
+    if kind is not None:
+        return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], [Problem(source, 1, None, kind)])
     return _table_from_text(decode_events(raw, source), source)
+
+
+def _not_csv(raw: bytes) -> str | None:
+    """Say what a file that cannot be an events CSV is (UTF-16 text, a JSON/GeoJSON document), else None."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16 text (byte-order mark); save the file as UTF-8 CSV"
+    if re.match(rb"(?:\xef\xbb\xbf)?\s*[\[{]", raw):  # no events column name starts with { or [
+        return "a JSON document (GeoJSON?), not a CSV; events files are .csv or GeoParquet .parquet"
+    return None
 
 
 def read_regular_file(path: Path) -> bytes:
