@@ -162,15 +162,17 @@ def load_dataset(events_path: Path, lang: str) -> EventDataset:
 # ---------------------------------------------------------------- the view: from the link once, then from the widgets
 
 
-def restore_view(first: date, last: date) -> None:
+def restore_view(dataset: EventDataset) -> None:
     """Set the widgets from the link on the session's first run; keep the dates inside the data; step playback."""
     state = st.session_state
+    first, last = dataset.first, dataset.last
     if not state.get(vs.K_INITIALISED):
         from_url = vs.view_from_params(vs.link_params(state), first=first, last=last)
+        from_url, unknown = vs.known_choices(from_url, _filter_options(dataset))
         for key, value in vs.session_from_view(from_url).items():
             if key != vs.K_LANG:
                 state[key] = value
-        state[vs.K_LINK_PROBLEMS] = list(from_url.problems)
+        state[vs.K_LINK_PROBLEMS] = [*from_url.problems, *unknown]
         state[vs.K_INITIALISED] = True
     start, end = state[vs.K_WINDOW]
     if not (first <= start <= end <= last):  # another file was loaded: its dates differ
@@ -195,6 +197,17 @@ def _pick(
     return tuple(
         st.multiselect(t(label, lang), options, key=key, format_func=fmt, placeholder=t("choose", lang))
     )
+
+
+def _filter_options(dataset: EventDataset) -> dict[str, Sequence[str]]:
+    """Return the values each filter offers for this data, by URL parameter name."""
+    return {
+        vs.Q_TYPES: dataset.types,
+        vs.Q_ACTORS: dataset.actors,
+        vs.Q_PLACES: list(dataset.places),
+        vs.Q_ADMIN1S: dataset.admin1s,
+        vs.Q_STATUSES: dataset.statuses,
+    }
 
 
 def sidebar_filters(box: DeltaGenerator, dataset: EventDataset, lang: str) -> vs.Filters:
@@ -494,7 +507,7 @@ def map_page() -> None:
     filters_box, upload_box = st.sidebar.container(), st.sidebar.container()
     dataset = load_dataset(events_file(settings, upload_box, lang), lang)
     first, last = dataset.first, dataset.last
-    restore_view(first, last)
+    restore_view(dataset)
     filters = sidebar_filters(filters_box, dataset, lang)
 
     st.title(t("title", lang))

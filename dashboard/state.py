@@ -7,8 +7,8 @@ language) survive a visit to another page, a reload there, and the way back to t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -174,6 +174,15 @@ def params_from_view(view: View, *, first: date, last: date) -> dict[str, str]:
     return params
 
 
+_FILTER_FIELDS: tuple[tuple[str, str], ...] = (
+    (Q_TYPES, "types"),
+    (Q_ACTORS, "actors"),
+    (Q_PLACES, "places"),
+    (Q_ADMIN1S, "admin1s"),
+    (Q_STATUSES, "statuses"),
+)
+
+
 def session_from_view(view: View) -> dict[str, object]:
     """Return the widget values (by session-state key) that show ``view``."""
     return {
@@ -189,6 +198,24 @@ def session_from_view(view: View) -> dict[str, object]:
         K_LAYERS: list(view.layers),
         K_LANG: view.lang,
     }
+
+
+def known_choices(view: View, options: Mapping[str, Sequence[str]]) -> tuple[View, list[str]]:
+    """Keep only the filter values of ``view`` that the data has; say which were dropped (a link's typo, another file).
+
+    ``options`` maps a filter's URL name (``type``, ``actor``, ``place``, ``gov``, ``status``) to the values the data
+    offers. Without this, the page would silently show everything for ``?type=bogus``.
+    """
+    problems: list[str] = []
+    kept: dict[str, tuple[str, ...]] = {}
+    for name, attr in _FILTER_FIELDS:
+        values = getattr(view, attr)
+        allowed = set(options.get(name, ()))
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            problems.append(f"{name}: unknown {', '.join(unknown)}")
+        kept[attr] = tuple(v for v in values if v in allowed)
+    return replace(view, **kept), problems
 
 
 def view_from_session(state: Mapping[str, object]) -> View:

@@ -297,7 +297,7 @@ URL_CASES: list[tuple[dict[str, str], int | None, tuple[str, ...]]] = [
     # (parameters, events shown (None: the whole data), values that a warning must echo as typed)
     ({"from": "0001-01-01", "to": "9999-12-31"}, None, ()),
     ({"from": "2017-99-99", "asof": "{{7*191}}"}, None, ("2017-99-99", "{{7*191}}")),
-    ({"type": "bogus,<script>alert(1)</script>"}, None, ()),
+    ({"type": "bogus,<script>alert(1)</script>"}, None, ("type: unknown bogus, <script>alert(1)</script>",)),
     ({"q": "<script>alert(1)</script>" + "x" * 100_000}, 0, ()),
     (
         {
@@ -307,7 +307,11 @@ URL_CASES: list[tuple[dict[str, str], int | None, tuple[str, ...]]] = [
             "status": "nope",
         },
         None,
-        (),
+        (
+            "actor: unknown '\"><img src=x onerror=alert(1)>",
+            "gov: unknown \u202eevil",
+            "status: unknown nope",
+        ),
     ),
     ({"layers": "", "lang": "<b>ar</b>"}, None, ("<b>ar</b>",)),
 ]

@@ -11,6 +11,7 @@ from dashboard.state import (
     K_LINK,
     Filters,
     View,
+    known_choices,
     link_lang,
     link_params,
     params_from_view,
@@ -144,3 +145,21 @@ def test_the_link_is_kept_for_the_other_pages_and_written_back() -> None:
 )
 def test_link_lang(state: dict[str, object], lang: str) -> None:
     assert link_lang(state) == lang
+
+
+def test_filter_values_the_data_lacks_are_dropped_and_named() -> None:
+    view = view_from_params(
+        {"type": "clash,bogus", "actor": "pmf", "place": "geonames:1,geonames:94787", "status": ""},
+        first=FIRST,
+        last=LAST,
+    )
+    options = {"type": ("clash", "deployment"), "actor": ("isf", "pmf"), "place": ("geonames:94787",)}
+    kept, problems = known_choices(view, options)
+    assert (kept.types, kept.actors, kept.places, kept.statuses) == (
+        ("clash",),
+        ("pmf",),
+        ("geonames:94787",),
+        (),
+    )
+    assert problems == ["type: unknown bogus", "place: unknown geonames:1"]
+    assert known_choices(kept, options) == (kept, [])
