@@ -36,6 +36,7 @@ from geodata.filters import EventFilter
 from geodata.maps import LAYERS, build_map, safe_url
 from geodata.settings import Settings, get_settings
 from geodata.store.dataset import MOVEMENTS, EventDataset
+from geodata.store.writers import remove_older_than
 from geodata.vocab import EVENT_TYPE_LABELS, EVENT_TYPES
 
 TABLE_ROWS = 2000
@@ -112,16 +113,25 @@ def _problem_table(problems: Sequence[Problem], name: str) -> pd.DataFrame:
     )
 
 
+UPLOAD_KEEP_S = 24 * 3600  # an upload's copy outlives the session that sent it by a day at most
+
+
 def _stored_upload(raw: bytes) -> Path:
-    """Write an upload once to a file named by its hash (temp + rename: never half written); return its path."""
+    """Write an upload once to a file named by its hash (temp + rename: never half written); return its path.
+
+    Copies of uploads not used for a day are removed, so the folder does not grow for as long as the server runs.
+    """
     folder = Path(tempfile.gettempdir()) / "kcm-uploads"
     folder.mkdir(parents=True, exist_ok=True)
+    remove_older_than(folder, "*", UPLOAD_KEEP_S)
     target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
     if not target.exists():
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.replace(tmp, target)
+    else:
+        target.touch()  # in use again: keep it another day
     return target
 
 

@@ -306,3 +306,18 @@ def test_a_full_cache_disk_is_one_located_line_and_leaves_no_partial_copy(tmp_pa
     assert "KCM_CACHE" in done.stderr
     assert not (tmp_path / "out.geojson").exists()
     assert [p.name for p in (cache / "copies").iterdir()] == []
+
+
+def test_remove_older_than_takes_only_old_matching_files(tmp_path: Path) -> None:
+    """The sweep behind stale temp files and day-old upload copies: age and pattern both decide."""
+    from geodata.store.writers import remove_older_than
+
+    old, new, other = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.txt"
+    for f in (old, new, other):
+        f.write_text("x")
+    day_ago = time.time() - 2 * 86400
+    os.utime(old, (day_ago, day_ago))
+    os.utime(other, (day_ago, day_ago))
+    (tmp_path / "d.csv").mkdir()  # a folder is never removed
+    assert remove_older_than(tmp_path, "*.csv", 86400) == [old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv", "c.txt", "d.csv"]

@@ -119,16 +119,28 @@ def real_path(path: str | os.PathLike[str]) -> Path:
 
 def _sweep_stale_temps(target: Path) -> None:
     """Remove temporary files of ``target`` that a killed writer left behind (older than :data:`STALE_TEMP_S`)."""
+    pattern = f".{glob.escape(target.stem)}.*.tmp{glob.escape(target.suffix)}"
+    for old in remove_older_than(target.parent, pattern, STALE_TEMP_S):
+        log.info("removed %s, left by an interrupted write", old)
+
+
+def remove_older_than(folder: Path, pattern: str, seconds: float) -> list[Path]:
+    """Remove the files of ``folder`` matching ``pattern`` last modified over ``seconds`` ago; return them.
+
+    Files that vanish or cannot be removed meanwhile (another process sweeping) are skipped.
+    """
     import time
 
-    cutoff = time.time() - STALE_TEMP_S
-    for old in target.parent.glob(f".{glob.escape(target.stem)}.*.tmp{glob.escape(target.suffix)}"):
+    cutoff = time.time() - seconds
+    removed: list[Path] = []
+    for old in folder.glob(pattern):
         try:
             if old.is_file() and old.stat().st_mtime < cutoff:
                 old.unlink()
-                log.info("removed %s, left by an interrupted write", old)
+                removed.append(old)
         except OSError:
             continue
+    return removed
 
 
 @contextmanager
