@@ -418,17 +418,33 @@ def render_downloads(store: EventDataset, view: vs.View, shown: Computed) -> Non
         )
 
 
+def _per_value(values: Sequence[object], label: Callable[[object], object]) -> list[object]:
+    """Return ``label(v)`` for each value, calling it once per distinct value (a column repeats few values)."""
+    seen: dict[object, object] = {}
+    out: list[object] = []
+    for v in values:
+        if v not in seen:
+            seen[v] = label(v)
+        out.append(seen[v])
+    return out
+
+
+def _actor_cell(value: object, lang: str) -> str:
+    """Return an actor code's display name, or nothing for a missing cell."""
+    return actor_name(value, lang) if isinstance(value, str) and value else ""
+
+
 def _display_column(name: str, col: pd.Series, lang: str) -> list[object] | pd.Series:
     """Return one column for display: labels in the page language, links only for http(s) URLs, text as data."""
     values = col.astype(object)
     if name == "event_type":
-        return [type_label(str(v), lang) for v in values]
+        return _per_value(values, lambda v: type_label(str(v), lang))
     if name == "status":
-        return [status_label(str(v), lang) for v in values]
+        return _per_value(values, lambda v: status_label(str(v), lang))
     if name in {"controller_before", "controller_after"}:
-        return [actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in values]
+        return _per_value(values, lambda v: _actor_cell(v, lang))
     if name == "source_url":
-        return [safe_url(v) for v in values]
+        return _per_value(values, safe_url)
     if name == "event_date":
         return col.dt.date
     return values.where(col.notna(), "")

@@ -55,9 +55,14 @@ _NAT = np.iinfo(np.int64).min
 
 @dataclass(frozen=True)
 class Selection:
-    """The rows a filter selects: positions into the table (ascending, so in page order)."""
+    """The rows a filter selects: positions into the table (ascending, so in page order).
+
+    ``derived`` keeps what is computed from these rows once (their finite coordinates: the extent and the grid
+    of a page both read them).
+    """
 
     rows: np.ndarray
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,7 +31,9 @@ import json, os, statistics, sys, datetime as dt
 sys.path[:0] = {paths!r}
 os.environ["KCM_EVENTS"] = sys.argv[1]
 os.environ["KCM_TILES"] = "none"
+from streamlit import config
 from streamlit.testing.v1 import AppTest
+config.set_option("runner.magicEnabled", False)  # as the server runs (dashboard/.streamlit/config.toml)
 
 def peak_mb():
     for line in open("/proc/self/status"):
@@ -197,7 +199,8 @@ def run() -> str:
             "Synthetic events (`tests/synthetic.py`); the page is driven by AppTest (no browser), each line in a new "
             "process. *Cold start*: process start, imports, opening the events and the first run of the page. "
             "*Reruns*: server time after moving the window slider to a 1-month, 12-month or full-range window "
-            "(median of 3 moves). *Peak*: the process's peak resident memory (`VmHWM`). Ours queries the events in "
+            "(median of 3 moves). AppTest runs the page with `runner.magicEnabled = false`, as the server does "
+            "(`dashboard/.streamlit/config.toml`). *Peak*: the process's peak resident memory (`VmHWM`). Ours queries the events in "
             "place with DuckDB; the baseline is the whole-frame page of commit "
             f"`{BASELINE}` (every event in one GeoDataFrame), on the same files.",
             "",
