@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -446,7 +447,7 @@ def _display_column(name: str, col: pd.Series, lang: str) -> list[object] | pd.S
         return _per_value(values, safe_url)
     if name == "event_date":
         return col.dt.date
-    return values.where(col.notna(), "")
+    return pd.Series(np.where(col.notna().to_numpy(), values.to_numpy(), ""), index=col.index, dtype=object)
 
 
 def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

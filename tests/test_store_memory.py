@@ -154,3 +154,47 @@ def test_grid_twice_on_one_selection_is_the_same(pair) -> None:
     first = mem.grid(flt, extent=extent)
     assert mem.grid(flt, extent=extent) == first == files.grid(flt)
     assert mem.extent(flt) == (n, extent)
+
+
+def test_kept_columns_are_mapped_at_a_later_open_and_answer_the_same(
+    pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later open maps the columns kept in the cache folder; its answers are those of the files."""
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    files = pair[1]
+    first = EventDataset(files.files, "first")
+    kept = list((tmp_path / "cache" / "slim").glob("*.arrow"))
+    assert len(kept) == 1
+    later = EventDataset(files.files, "later")
+    assert later._slim is not None and later._slim.table.num_rows == first._slim.table.num_rows
+    assert Path(later._slim.table.column("filename").chunk(0).dictionary[0].as_py()) == sorted(files.files)[0]
+    for flt in FILTERS:
+        assert later.extent(flt) == files.extent(flt)
+        assert later.grid(flt) == files.grid(flt)
+        _same(later.frame(flt, limit=40), files.frame(flt, limit=40))
+        _same(later.latest_changes(flt), files.latest_changes(flt))
+
+
+def test_an_unreadable_kept_copy_is_read_again_from_the_files(
+    pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    files = pair[1]
+    EventDataset(files.files, "first")
+    (kept,) = (tmp_path / "cache" / "slim").glob("*.arrow")
+    kept.write_bytes(b"not an arrow file")
+    again = EventDataset(files.files, "again")
+    assert again.count(FILTERS[2]) == files.count(FILTERS[2])
+    assert again._slim is not None
+
+
+def test_a_changed_file_is_not_answered_from_the_kept_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "events.parquet"
+    save_geoparquet(make_events(300, seed=1), path)
+    assert EventDataset([path], "one").count() == 300
+    save_geoparquet(make_events(200, seed=2), path)
+    assert EventDataset([path], "two").count() == 200
+    assert len(list((tmp_path / "cache" / "slim").glob("*.arrow"))) == 1  # the older copy is removed
