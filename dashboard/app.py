@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -35,7 +36,8 @@ from geodata.export import control_to_geojson_bytes, write_dataset
 from geodata.filters import EventFilter
 from geodata.maps import LAYERS, build_map, safe_url
 from geodata.settings import Settings, get_settings
-from geodata.store.dataset import MOVEMENTS, EventDataset
+from geodata.store.dataset import EventDataset
+from geodata.store.window import WindowView
 from geodata.store.writers import remove_older_than
 from geodata.vocab import EVENT_TYPE_LABELS, EVENT_TYPES
 
@@ -309,49 +311,47 @@ def date_controls(first: date, last: date, lang: str) -> bool:
 
 @dataclass(frozen=True)
 class Computed:
-    """What the page shows for a view: the events (or their grid), the control state, areas and changes."""
+    """What the page shows for a view: the window's answers (per filter) and the control state (per day)."""
 
     flt: EventFilter
-    n_events: int
-    aggregated: bool
-    filtered: pd.DataFrame
-    grid: pd.DataFrame | None
-    table: pd.DataFrame
+    window: WindowView
     control: pd.DataFrame
     areas: Any
     fronts: Any
-    changes: pd.DataFrame
-    n_changes: int
+
+    @property
+    def n_events(self) -> int:
+        """Events in the window."""
+        return self.window.n_events
+
+    @property
+    def n_changes(self) -> int:
+        """Changes of control in the window."""
+        return self.window.n_changes
 
 
 def compute(dataset: EventDataset, view: vs.View, aggregate_threshold: int) -> Computed:
-    """Query the dataset for the view.
+    """Query the dataset for the view (:func:`geodata.store.window.window_view`), through the page's caches.
 
-    Small windows load their rows; large ones are counted per grid cell by the query, and only their movements
-    (rows with an origin) and the first rows of the table are loaded. The changes follow the filters except the
-    type filter: a change of control is always a control_change.
+    A move of the window or a filter asks the dataset again; a move of the control day only recomputes the control
+    state (a day already seen not even that).
     """
     flt = view.event_filter()
-    store = dataset.store
-    n_events, extent = store.extent(flt)
-    aggregated = n_events > aggregate_threshold
-    filtered = store.frame(flt, extra=MOVEMENTS if aggregated else None)
+    window = cache.window_on(
+        dataset.path,
+        dataset.version,
+        cache.filter_key(flt),
+        aggregate_threshold,
+        TABLE_ROWS,
+        TABLE_COLUMNS,
+    )
     areas, fronts = cache.areas_on(dataset.path, dataset.version, view.day)
-    changes = store.latest_changes(flt)
     return Computed(
         flt=flt,
-        n_events=n_events,
-        aggregated=aggregated,
-        filtered=filtered,
-        grid=store.grid(flt, extent=extent) if aggregated else None,
-        table=store.frame(flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)
-        if aggregated
-        else filtered.iloc[:TABLE_ROWS],
+        window=window,
         control=cache.control_on(dataset.path, dataset.version, view.day),
         areas=areas,
         fronts=fronts,
-        changes=changes,
-        n_changes=int(changes.drop_duplicates("place_id")["n_changes"].sum()) if len(changes) else 0,
     )
 
 
@@ -361,17 +361,17 @@ def compute(dataset: EventDataset, view: vs.View, aggregate_threshold: int) -> C
 def render_map(dataset: EventDataset, view: vs.View, shown: Computed, settings: Settings) -> None:
     """Draw the map of the view, and record what it shows (read by tests and benchmarks)."""
     fmap = build_map(
-        shown.filtered,
+        shown.window.filtered,
         shown.control,
         as_of=view.day,
-        changes=shown.changes,
+        changes=shown.window.changes,
         window=(view.date_from, view.date_to),
         layers=view.layers,
         lang=view.lang,
         tiles=settings.map_tiles,
         bounds=dataset.bounds,
         aggregate_threshold=settings.aggregate_threshold,
-        grid=shown.grid,
+        grid=shown.window.grid,
         areas=shown.areas,
         fronts=shown.fronts,
     )
@@ -379,13 +379,13 @@ def render_map(dataset: EventDataset, view: vs.View, shown: Computed, settings: 
     st_folium(fmap, key="map", height=680, use_container_width=True, returned_objects=[])
     st.session_state[vs.K_SHOWN] = {
         "n_events": shown.n_events,
-        "event_ids": shown.table["event_id"].tolist() if shown.n_events <= TABLE_ROWS else None,
+        "event_ids": shown.window.table["event_id"].tolist() if shown.n_events <= TABLE_ROWS else None,
         "filter": shown.flt.to_dict(),
         "as_of": view.day.isoformat(),
         "n_control": len(shown.control),
         "n_areas": len(shown.areas),
         "n_changes": shown.n_changes,
-        "aggregated": shown.aggregated,
+        "aggregated": shown.window.aggregated,
     }
 
 
@@ -428,20 +428,36 @@ def render_downloads(store: EventDataset, view: vs.View, shown: Computed) -> Non
         )
 
 
+def _per_value(values: Sequence[object], label: Callable[[object], object]) -> list[object]:
+    """Return ``label(v)`` for each value, calling it once per distinct value (a column repeats few values)."""
+    seen: dict[object, object] = {}
+    out: list[object] = []
+    for v in values:
+        if v not in seen:
+            seen[v] = label(v)
+        out.append(seen[v])
+    return out
+
+
+def _actor_cell(value: object, lang: str) -> str:
+    """Return an actor code's display name, or nothing for a missing cell."""
+    return actor_name(value, lang) if isinstance(value, str) and value else ""
+
+
 def _display_column(name: str, col: pd.Series, lang: str) -> list[object] | pd.Series:
     """Return one column for display: labels in the page language, links only for http(s) URLs, text as data."""
     values = col.astype(object)
     if name == "event_type":
-        return [type_label(str(v), lang) for v in values]
+        return _per_value(values, lambda v: type_label(str(v), lang))
     if name == "status":
-        return [status_label(str(v), lang) for v in values]
+        return _per_value(values, lambda v: status_label(str(v), lang))
     if name in {"controller_before", "controller_after"}:
-        return [actor_name(str(v), lang) if isinstance(v, str) and v else "" for v in values]
+        return _per_value(values, lambda v: _actor_cell(v, lang))
     if name == "source_url":
-        return [safe_url(v) for v in values]
+        return _per_value(values, safe_url)
     if name == "event_date":
         return col.dt.date
-    return values.where(col.notna(), "")
+    return pd.Series(np.where(col.notna().to_numpy(), values.to_numpy(), ""), index=col.index, dtype=object)
 
 
 def _labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -471,10 +487,15 @@ def render_table(frame: pd.DataFrame, total: int, *, lang: str, key: str, empty:
     st.dataframe(_labelled(frame, lang), hide_index=True, column_config=_column_config(lang), key=key)
 
 
-def render_timeline(store: EventDataset, flt: EventFilter, lang: str) -> None:
-    """Draw the events per day, coloured by type."""
-    per_day = store.day_counts(flt)
-    per_day["type"] = [type_label(str(v), lang) for v in per_day.pop("event_type")]
+def render_timeline(counts: pd.DataFrame, lang: str) -> None:
+    """Draw the events per day (``day``, ``event_type``, ``count``; not changed here: it is cached), by type."""
+    per_day = pd.DataFrame(
+        {
+            "day": counts["day"],
+            "count": counts["count"],
+            "type": _per_value(counts["event_type"], lambda v: type_label(str(v), lang)),
+        }
+    )
     domain = [type_label(c, lang) for c in EVENT_TYPES]
     palette = [EVENT_TYPE_LABELS[c].color for c in EVENT_TYPES]
     chart = (
@@ -539,7 +560,7 @@ def map_page() -> None:
     render_downloads(dataset.store, view, shown)
     st.subheader(t("table", lang))
     render_table(
-        shown.table,
+        shown.window.table,
         shown.n_events,
         lang=lang,
         key="events_table",
@@ -547,16 +568,11 @@ def map_page() -> None:
         cut=t("table_cut", lang, k=f"{TABLE_ROWS:,}", n=f"{shown.n_events:,}"),
     )
     st.subheader(t("timeline", lang))
-    if shown.n_events:
-        render_timeline(dataset.store, shown.flt, lang)
+    if shown.window.per_day is not None:
+        render_timeline(shown.window.per_day, lang)
     st.subheader(t("changes", lang))
-    changes = (
-        dataset.store.changes(shown.flt, limit=TABLE_ROWS, columns=TABLE_COLUMNS)
-        if shown.n_changes
-        else shown.changes
-    )
     render_table(
-        changes,
+        shown.window.changes_table,
         shown.n_changes,
         lang=lang,
         key="changes_table",

@@ -1,7 +1,9 @@
-"""Every ``st.cache_*`` wrapper of the page: the opened events dataset (shared, read-only) and per-day control state."""
+"""Every ``st.cache_*`` wrapper of the page: the events dataset (shared, read-only), per-day and per-filter answers."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,7 +12,9 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from geodata.errors import GeodataError, Problem
+from geodata.filters import EventFilter
 from geodata.store.dataset import EventDataset, dataset_version, open_dataset
+from geodata.store.window import WindowView, window_view
 from geodata.vocab import STATUSES
 
 if (
@@ -71,6 +75,36 @@ def load_dataset(path: str, version: tuple[int, int, int]) -> Dataset:
 def control_on(path: str, version: tuple[int, int, int], day: date) -> pd.DataFrame:
     """Control state as of ``day`` (one row per place), cached per day so that playback and day steps are cheap."""
     return load_dataset(path, version).store.control_as_of(day)
+
+
+def filter_key(flt: EventFilter) -> str:
+    """Return a filter as the text that keys :func:`window_on` (its JSON, keys sorted)."""
+    return json.dumps(flt.to_dict(), sort_keys=True)
+
+
+# Few entries: at 10M events a full-range entry holds its movements (rows with an origin) in full.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def window_on(
+    path: str,
+    version: tuple[int, int, int],
+    key: str,
+    aggregate_threshold: int,
+    limit: int,
+    columns: Sequence[str],
+) -> WindowView:
+    """Return what the page shows of the filter ``key`` (:func:`filter_key`), cached per filter.
+
+    A move of the control day (a day step, playback) then reruns the page without asking the dataset again.
+    Never mutate the result.
+    """
+    store = load_dataset(path, version).store
+    return window_view(
+        store,
+        EventFilter.from_dict(json.loads(key)),
+        aggregate_threshold=aggregate_threshold,
+        limit=limit,
+        columns=columns,
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)

@@ -236,3 +236,27 @@ def test_arabic_moves_the_sidebar_to_the_right_with_fixed_css(app_env: Path) -> 
     arabic = sidebar_css(_run({"lang": "ar", "q": "</style><script>alert(1)</script>"}))
     assert len(arabic) == 1 and "flex-direction: row-reverse" in arabic[0]
     assert arabic == sidebar_css(_run({"lang": "ar"}))
+
+
+def test_a_day_step_reuses_the_window_answers(app_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving the control day does not query the window again (cached per filter); moving the window does."""
+    import dashboard.cache
+
+    calls: list[str] = []
+    real = dashboard.cache.window_view
+
+    def counted(store, flt, **kwargs):
+        calls.append(flt.to_dict()["from"])
+        return real(store, flt, **kwargs)
+
+    monkeypatch.setattr(dashboard.cache, "window_view", counted)
+    at = _run({"from": "2017-10-03", "to": "2017-10-23"})
+    before = dict(at.session_state["shown"])
+    made = len(calls)
+    at.button(key="day_back").click().run()
+    after = at.session_state["shown"]
+    assert after["as_of"] == "2017-10-22" and len(calls) == made
+    for key in ("n_events", "event_ids", "filter", "n_changes", "aggregated"):
+        assert after[key] == before[key], key
+    at.slider(key="window").set_value((date(2017, 10, 4), date(2017, 10, 23))).run()
+    assert not at.exception and calls[-1] == "2017-10-04"

@@ -119,3 +119,82 @@ def test_memory_rows_are_the_files_rows(pair) -> None:
     held = set(zip(*(table.column(c).to_pylist() for c in columns), strict=True))
     read = files._query(f"SELECT {', '.join(columns)} FROM {files._scan}").fetchall()
     assert held == set(read)
+
+
+@pytest.mark.parametrize("threshold", [0, 100_000])
+@pytest.mark.parametrize("flt", FILTERS[:4] + FILTERS[6:8], ids=lambda f: str(f.to_dict()))
+def test_window_view_matches_the_files_and_the_single_queries(pair, flt: EventFilter, threshold: int) -> None:
+    """The page's per-filter answers (cached by the dashboard) are those of the single queries, either way."""
+    from geodata.store.window import window_view
+
+    files = pair[1]
+    columns = ("event_id", "event_date", "place", "controller_after", "status")
+    got = [window_view(s, flt, aggregate_threshold=threshold, limit=50, columns=columns) for s in pair]
+    for view in got:
+        assert view.n_events == files.count(flt)
+        assert view.aggregated == (view.n_events > threshold)
+        assert view.n_changes == files.count_changes(flt)
+        assert view.grid == (files.grid(flt) if view.aggregated else None)
+        assert (view.per_day is None) == (view.n_events == 0)
+    a, b = got
+    for name in ("filtered", "table", "changes", "changes_table"):
+        _same(getattr(a, name), getattr(b, name))
+    if a.aggregated:
+        _same(a.table, files.frame(flt, limit=50, columns=columns))
+        _same(a.filtered, files.frame(flt, extra=MOVEMENTS))
+    if a.n_changes:
+        _same(a.changes_table, files.changes(flt, limit=50, columns=columns))
+
+
+def test_grid_twice_on_one_selection_is_the_same(pair) -> None:
+    """The extent and the grid share a selection's coordinates: asking again (kept) gives the same cells."""
+    mem, files = pair
+    flt = EventFilter(date_from=date(2017, 3, 1), date_to=date(2019, 3, 1))
+    n, extent = mem.extent(flt)
+    first = mem.grid(flt, extent=extent)
+    assert mem.grid(flt, extent=extent) == first == files.grid(flt)
+    assert mem.extent(flt) == (n, extent)
+
+
+def test_kept_columns_are_mapped_at_a_later_open_and_answer_the_same(
+    pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later open maps the columns kept in the cache folder; its answers are those of the files."""
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    files = pair[1]
+    first = EventDataset(files.files, "first")
+    kept = list((tmp_path / "cache" / "slim").glob("*.arrow"))
+    assert len(kept) == 1
+    later = EventDataset(files.files, "later")
+    assert later._slim is not None and later._slim.table.num_rows == first._slim.table.num_rows
+    assert Path(later._slim.table.column("filename").chunk(0).dictionary[0].as_py()) == sorted(files.files)[0]
+    for flt in FILTERS:
+        assert later.extent(flt) == files.extent(flt)
+        assert later.grid(flt) == files.grid(flt)
+        _same(later.frame(flt, limit=40), files.frame(flt, limit=40))
+        _same(later.latest_changes(flt), files.latest_changes(flt))
+
+
+def test_an_unreadable_kept_copy_is_read_again_from_the_files(
+    pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    files = pair[1]
+    EventDataset(files.files, "first")
+    (kept,) = (tmp_path / "cache" / "slim").glob("*.arrow")
+    kept.write_bytes(b"not an arrow file")
+    again = EventDataset(files.files, "again")
+    assert again.count(FILTERS[2]) == files.count(FILTERS[2])
+    assert again._slim is not None
+
+
+def test_a_changed_file_is_not_answered_from_the_kept_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KCM_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "events.parquet"
+    save_geoparquet(make_events(300, seed=1), path)
+    assert EventDataset([path], "one").count() == 300
+    save_geoparquet(make_events(200, seed=2), path)
+    assert EventDataset([path], "two").count() == 200
+    assert len(list((tmp_path / "cache" / "slim").glob("*.arrow"))) == 1  # the older copy is removed

@@ -1,5 +1,8 @@
 """Validated once: GeoParquet copies of valid events files, and stamps for GeoParquet files already checked.
 
+Also kept here: the in-memory columns of a dataset (:mod:`geodata.store.memory`) as an Arrow file, mapped at a
+later start instead of decoded from the GeoParquet files again.
+
 A copy is keyed by the source's size, modification time and content hash (xxh3-128), and by the rules it was
 checked against (:data:`RULES_VERSION`, the gazetteer's content, the distance limit). Copies and stamps are
 written atomically; a file that fails validation gets neither, and its problems are raised as usual.
@@ -9,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -121,3 +125,49 @@ def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
             old.unlink(missing_ok=True)
     log.info("%s: validated; copy saved as %s", source, target)
     return target
+
+
+def slim_copy(files: Sequence[Path], version: str, read: Callable[[], Any]) -> Any:
+    """Return the in-memory columns of ``files``: mapped from the kept Arrow file, else ``read()`` and kept.
+
+    The file is keyed by the files' paths, sizes and modification times and by ``version``; a newer one replaces
+    the older ones of the same files. Keeping is only a speed-up: a folder that cannot be written, or a kept file
+    that cannot be read, is logged and the columns are read from the files.
+    """
+    names = [str(f) for f in files]  # as given: the kept ``filename`` column holds them so
+    stats = [Path(f).stat() for f in names]
+    owner = _text_digest(*names)[:16]
+    key = _text_digest(version, *(f"{s.st_size}:{s.st_mtime_ns}" for s in stats))[:32]
+    target = get_settings().cache_dir / "slim" / f"{owner}-{key}.arrow"
+    if target.is_file():
+        try:
+            return pa.ipc.open_file(pa.memory_map(str(target))).read_all()
+        except (OSError, pa.ArrowException) as exc:
+            log.warning("%s: cannot read the kept columns (%s); reading the files", target, exc)
+    table = read()
+    if table is not None:
+        _keep_slim(table, target, owner)
+    return table
+
+
+def _keep_slim(table: Any, target: Path, owner: str) -> None:
+    """Write ``table`` to ``target`` as an Arrow file (temp + rename) and remove older ones of the same files."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        options = pa.ipc.IpcWriteOptions(unify_dictionaries=True)
+        with (
+            pa.OSFile(str(tmp), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema, options=options) as writer,
+        ):
+            writer.write_table(table)
+        os.replace(tmp, target)
+    except (OSError, pa.ArrowException) as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning(
+            "%s: cannot keep the in-memory columns (%s); they are read from the files next time", target, exc
+        )
+        return
+    for old in target.parent.glob(f"{owner}-*.arrow"):
+        if old != target:
+            old.unlink(missing_ok=True)

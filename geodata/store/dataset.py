@@ -205,12 +205,17 @@ class EventDataset:
         ``kind`` adds one of the module's conditions: ``"movements"`` (:data:`MOVEMENTS`) or ``"changes"`` (the
         condition of :meth:`_changes_where`). The result is kept: a page asks several questions of one filter.
         """
+        selection = self._selection(flt, kind)
+        return None if selection is None else selection.rows
+
+    def _selection(self, flt: EventFilter | None, kind: str = "") -> Selection | None:
+        """Return the remembered :class:`Selection` behind :meth:`_selected` (None if not all held)."""
         slim = self._slim
         flt = flt or EventFilter()
         tests = value_tests(flt)
         if slim is None or not slim.holds(tests):
             return None
-        return slim.remembered((flt, kind), lambda: self._select(slim, flt, tests, kind)).rows
+        return slim.remembered((flt, kind), lambda: self._select(slim, flt, tests, kind))
 
     def _select(self, slim: SlimTable, flt: EventFilter, tests: Sequence[ValueTest], kind: str) -> Selection:
         """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects."""
@@ -390,15 +395,15 @@ class EventDataset:
 
     def extent(self, flt: EventFilter | None = None) -> tuple[int, tuple[float, float, float, float] | None]:
         """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
-        rows = self._selected(flt)
-        if rows is not None:
-            lat, lon = self._located(rows)
+        selection = self._selection(flt)
+        if selection is not None:
+            lat, lon = self._located(selection)
             found = (
                 None
                 if not len(lat)
                 else (float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
             )
-            return len(rows), found
+            return len(selection.rows), found
         where, params = self.where(flt)
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
@@ -418,31 +423,34 @@ class EventDataset:
 
         ``extent`` (from :meth:`extent`) saves the pass that finds it.
         """
-        where, params = self.where(flt)
-        ok = _FINITE
         if extent is None:
             extent = self.extent(flt)[1]
         if extent is None:
             return {"cell": 0, "lat": [], "lon": [], "n": []}
         south, north, west, east = extent
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
-        selected = self._selected(flt)
+        selected = self._selection(flt)
         if selected is not None:
             return _grid_cells(*self._located(selected), lat0, lon0, cell)
+        where, params = self.where(flt)
         rows = self._query(
             f"SELECT CAST(floor((latitude - ?) / ?) AS BIGINT) AS iy, "
             f"CAST(floor((longitude - ?) / ?) AS BIGINT) AS ix, count(*) FROM {self._scan_for(flt)} "
-            f"WHERE {where} AND {ok} GROUP BY iy, ix ORDER BY iy, ix",
+            f"WHERE {where} AND {_FINITE} GROUP BY iy, ix ORDER BY iy, ix",
             [lat0, cell, lon0, cell, *params],
         ).fetchnumpy()
         return _cells(rows["iy"], rows["ix"], rows["count_star()"], lat0, lon0, cell)
 
-    def _located(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return the latitudes and longitudes of ``rows`` that are finite (both)."""
+    def _located(self, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
+        """Return the latitudes and longitudes of the selected rows that are finite (both); kept with them."""
         assert self._slim is not None
-        lat, lon = (c[rows] for c in self._slim.coords)
-        ok = np.isfinite(lat) & np.isfinite(lon)
-        return lat[ok], lon[ok]
+        found = selection.derived.get("located")
+        if found is None:
+            rows = selection.rows
+            lat, lon = (c[rows] for c in self._slim.coords)
+            ok = np.isfinite(lat) & np.isfinite(lon)
+            found = selection.derived["located"] = (lat, lon) if ok.all() else (lat[ok], lon[ok])
+        return found
 
     def day_counts(self, flt: EventFilter | None = None) -> pd.DataFrame:
         """Return events per day and type (``day``, ``event_type``, ``count``), for the timeline."""
@@ -652,11 +660,14 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     """Count points per grid cell as the SQL of :meth:`EventDataset.grid` does (the same float operations)."""
     if not len(lat):
         return _cells([], [], [], lat0, lon0, cell)
-    iy = np.floor((lat - lat0) / cell).astype(np.int64)
-    ix = np.floor((lon - lon0) / cell).astype(np.int64)
+    iy, ix = _cell_index(lat, lat0, cell), _cell_index(lon, lon0, cell)
     y0, x0 = iy.min(), ix.min()
     width = int(ix.max() - x0) + 1
-    key = (iy - y0) * width + (ix - x0)
+    iy -= y0
+    iy *= width
+    ix -= x0
+    key = iy
+    key += ix
     if int(key.max()) < 2_000_000:
         counts = np.bincount(key)
         cells = np.flatnonzero(counts)
@@ -664,6 +675,14 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     else:  # cells spread wide: sort instead of a huge count array
         cells, counts = np.unique(key, return_counts=True)
     return _cells(y0 + cells // width, x0 + cells % width, counts, lat0, lon0, cell)
+
+
+def _cell_index(values: np.ndarray, origin: float, cell: float) -> np.ndarray:
+    """Return ``floor((values - origin) / cell)`` as int64: the SQL's float operations, done in place (fewer copies)."""
+    work = np.subtract(values, origin)
+    np.divide(work, cell, out=work)
+    np.floor(work, out=work)
+    return work.astype(np.int64)
 
 
 def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:

@@ -6,6 +6,7 @@ holds, for every event, the few columns those queries read (no free text, no geo
 query reads only the slice of rows its date window can reach, from memory. The queries themselves stay the same
 SQL (:mod:`geodata.store.dataset` runs them on this table instead of the files), so results cannot differ.
 It takes about 140 bytes an event; above :data:`MAX_ROWS` events it is not made and the files are scanned.
+The columns read are kept in the cache folder as an Arrow file, mapped (not decoded) at a later start.
 """
 
 from __future__ import annotations
@@ -55,9 +56,14 @@ _NAT = np.iinfo(np.int64).min
 
 @dataclass(frozen=True)
 class Selection:
-    """The rows a filter selects: positions into the table (ascending, so in page order)."""
+    """The rows a filter selects: positions into the table (ascending, so in page order).
+
+    ``derived`` keeps what is computed from these rows once (their finite coordinates: the extent and the grid
+    of a page both read them).
+    """
 
     rows: np.ndarray
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,20 +216,33 @@ def _ns(moment: datetime) -> np.int64:
     return np.datetime64(moment, "ns").astype(np.int64)
 
 
-def load_slim(files: Sequence[Path], n_rows: int) -> SlimTable | None:
+def load_slim(files: Sequence[Path], n_rows: int, *, keep: bool = True) -> SlimTable | None:
     """Read the slim columns of ``files`` (several files at once) and put them in page order.
 
     Returns None when the dataset is too large (:data:`MAX_ROWS`) or a file lacks one of the columns; the
-    dataset then scans its files as before.
+    dataset then scans its files as before. With ``keep``, the columns read are also kept in the cache folder
+    (:func:`geodata.store.cache.slim_copy`), so that a later start maps them from there instead of decoding
+    the files again.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.dataset as pds
-    import pyarrow.parquet as pq
+    from geodata.store.cache import slim_copy
 
     if n_rows > MAX_ROWS:
         return None
     by_name = sorted(files, key=str)  # the order of DuckDB's ``filename`` column
+    table = slim_copy(by_name, SLIM_VERSION, lambda: _read_slim(by_name)) if keep else _read_slim(by_name)
+    return None if table is None else _in_page_order(table)
+
+
+# Bump when SLIM_COLUMNS or the way they are read changes: kept copies of the columns then count as stale.
+SLIM_VERSION = "1"
+
+
+def _read_slim(by_name: Sequence[Path]) -> Any:
+    """Read the slim columns of the files (in name order), with ``filename`` and ``file_row_number``."""
+    import pyarrow as pa
+    import pyarrow.dataset as pds
+    import pyarrow.parquet as pq
+
     if any(not set(pq.read_schema(path).names).issuperset(SLIM_COLUMNS) for path in by_name):
         return None
     dictionary = [c for c in SLIM_COLUMNS if c not in _NOT_DICTIONARY]
@@ -234,7 +253,14 @@ def load_slim(files: Sequence[Path], n_rows: int) -> SlimTable | None:
     file_codes = np.repeat(np.arange(len(by_name), dtype=np.int32), counts)
     starts = np.repeat(np.cumsum([0, *counts[:-1]]), counts)
     table = read.append_column("filename", pa.DictionaryArray.from_arrays(pa.array(file_codes), names))
-    table = table.append_column("file_row_number", pa.array(np.arange(len(file_codes)) - starts))
+    return table.append_column("file_row_number", pa.array(np.arange(len(file_codes)) - starts))
+
+
+def _in_page_order(table: Any) -> SlimTable:
+    """Return the slim table over ``table`` (the files' rows, in name order), with its page order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     stamps = _stamps(pc.cast(table.column("event_date"), pa.timestamp("ns")))
     order = None
     if len(stamps) > 1 and not bool(np.all(stamps[1:] >= stamps[:-1])):
