@@ -125,15 +125,15 @@ def _stored_upload(raw: bytes) -> Path:
     """
     folder = Path(tempfile.gettempdir()) / "kcm-uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    remove_older_than(folder, "*", UPLOAD_KEEP_S)
     target = folder / f"{hashlib.sha256(raw).hexdigest()[:20]}.csv"
-    if not target.exists():
+    if not target.exists():  # a new upload: the one time to sweep, not on every rerun
+        remove_older_than(folder, "*", UPLOAD_KEEP_S)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
         os.replace(tmp, target)
-    else:
-        target.touch()  # in use again: keep it another day
+    elif time.time() - target.stat().st_mtime > UPLOAD_KEEP_S / 2:
+        target.touch()  # still in use: keep it another day (at most one write per half day, not per rerun)
     return target
 
 
