@@ -41,8 +41,22 @@ ATTRIBUTION = (
 )
 BABEL_VERSION = "2.19.0"
 
+# Rivers and mountain ranges are drawn at a representative point (a mouth, a summit) with a coarser geo_precision.
 KINDS = frozenset(
-    {"city", "town", "base", "airport", "oil field", "dam", "crossing", "governorate", "region", "country"}
+    {
+        "city",
+        "town",
+        "base",
+        "airport",
+        "oil field",
+        "dam",
+        "crossing",
+        "river",
+        "mountain",
+        "governorate",
+        "region",
+        "country",
+    }
 )
 SETTLEMENT_KINDS = frozenset({"city", "town"})
 REGION_KINDS = frozenset({"governorate", "region", "country"})
