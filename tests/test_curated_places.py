@@ -223,6 +223,18 @@ SENTENCES = [
     ("the Zambar range west of Mosul", "Zambar", "kcm:jabal-zambar"),
 ]
 
+# Personal names that are also the bare form of an added place's name: not places in running text.
+NOT_PLACES_IN_TEXT = [
+    "قال الصحفي فرات العلي إن القوات وصلت",
+    "وصلت الحاجة سعدية إلى المخيم",
+    "أعلنت قيادة عمليات دجلة عن وصول تعزيزات",  # a command, not the river
+]
+
+
+@pytest.mark.parametrize("sentence", NOT_PLACES_IN_TEXT)
+def test_names_of_people_and_commands_are_not_the_added_places(sentence: str) -> None:
+    assert [(m.text, m.match.place_id) for m in find_mentions(sentence)] == []
+
 
 @pytest.mark.parametrize(("sentence", "written", "pid"), SENTENCES)
 def test_places_in_running_text(sentence: str, written: str, pid: str) -> None:
@@ -241,6 +253,9 @@ def test_places_in_running_text(sentence: str, written: str, pid: str) -> None:
         ("تلعفر", "geonames:90393"),
         ("ديالى", "kcm:gov-diyala"),  # the governorate, not the river
         ("سنون", None),  # "years": Sinuni only as «ناحية سنون»
+        ("فرات", None),  # a man's name: the river is «الفرات»
+        ("سعدية", None),  # a woman's name: the town is «السعدية»
+        ("السعدية", "kcm:sadiyah"),
         ("الزاب", None),  # Little or Great Zab: not guessed
     ],
 )
