@@ -79,6 +79,12 @@ LATIN_AFTER: dict[str, str] = {
     "crossing": "crossing",
     "dam": "dam",
     "airport": "airport",
+    "river": "river",
+    "plain": "other",
+    "plains": "other",
+    "checkpoint": "other",
+    "citadel": "other",
+    "pocket": "other",
 }
 # Arabic designators written before the name (folded, without proclitics): word -> (kind, governs a list).
 ARABIC_BEFORE: dict[str, tuple[str, bool]] = {
@@ -100,7 +106,15 @@ ARABIC_BEFORE: dict[str, tuple[str, bool]] = {
     **{k: ("dam", False) for k in _folded("سد")},
     **{k: ("airport", False) for k in _folded("مطار")},
     **{k: ("airport", True) for k in _folded("مطاري")},
+    **{k: ("oil_field", True) for k in _folded("حقول")},
+    **{k: ("river", False) for k in _folded("نهر")},
+    **{k: ("river", True) for k in _folded("نهري")},
+    **{k: ("other", False) for k in _folded("سهل")},
 }
+# Words between a designator and its name that say what the site holds: «حقول نفط باي حسن», «حقل غاز».
+ARABIC_SITE_WORDS = _folded("نفط النفط غاز الغاز")
+# Words before a designator that make it a common noun, not a name's head: «آخر منطقة ستصل إليها», «كل قرية».
+ARABIC_QUANTIFIERS = _folded("آخر اخر أول اول أي اي كل أكبر اكبر أقرب اقرب أحد احد إحدى احدى")
 _ARABIC_PROCLITICS = ("وب", "فب", "ول", "وف", "و", "ف", "ب", "ل")
 
 # Arabic words that end a name or cannot be one: function words, locators, adjectives of kind, pronouns.
@@ -113,7 +127,10 @@ ARABIC_STOP = _folded(
     الحدودي الحدودية النفطي النفطية النفطيين النفطيتين النفطيان العسكري العسكرية الجوي الجوية الدولي الدولية
     الدوليين الدوليان الاستراتيجي الاستراتيجية السكني السكنية المحررة المحرر الأمنية الامنية
     المنطقة المناطق القرية القرى الحي الأحياء الناحية القضاء البلدة المدينة المخيم الحقل الحقول القاعدة المعبر
-    الجبل السد المطار المحافظة
+    الجبل السد المطار المحافظة الإقليم الاقليم المعارك المعركة الاشتباكات القتال العمليات الحدود
+    نفط النفط غاز الغاز المطارات القواعد الحقول المعابر المخيمات الجبال السدود
+    صغيرة صغير كبيرة كبير كامل كاملة عسكرية عسكري جديدة جديد قديمة قديم أخرى اخرى آخر واحدة واحد واسعة مهمة
+    استراتيجية حدودية نفطية سكنية زراعية محررة آمنة امنة
     حيث إذ اذ إن ان أن لا لم لن قد كان كانت وكان يوم اليوم أمس الأحد الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت
     """
 )
@@ -233,7 +250,7 @@ def _latin(text: str, toks: list[_Tok]) -> list[DesignatedName]:
             ):
                 continue
             start = _latin_name_start(text, toks, k)
-            if start < k and not _latin_refused(text, toks, start, k):
+            if start < k and not _latin_refused(text, toks, start, k + len(words)):
                 end = tail[-1].end if tok.raw[:1].isupper() else toks[k - 1].end
                 out.append(DesignatedName(toks[start].start, end, text[toks[start].start : end], kind, phrase))
             break
@@ -297,6 +314,7 @@ def _arabic_word_ok(tok: _Tok) -> bool:
         and not key.isascii()
         and not any(ch.isdigit() for ch in key)
         and key not in ARABIC_STOP
+        and not (key[:1] in "وف" and key[1:] in ARABIC_STOP)  # «والمطارات»
         and _arabic_designator(key) is None
     )
 
@@ -333,9 +351,12 @@ def _arabic(text: str, toks: list[_Tok]) -> list[DesignatedName]:
         if rule is None or d + 1 >= len(toks) or not _joined(text, tok, toks[d + 1]):
             continue
         word, (kind, listed) = rule
-        if _arabic_refused(text, toks, d):
+        if _arabic_refused(text, toks, d) or (d > 0 and toks[d - 1].key in ARABIC_QUANTIFIERS):
             continue
         i = d + 1
+        site_word = toks[i].key in ARABIC_SITE_WORDS
+        if kind == "oil_field" and site_word and i + 1 < len(toks) and _joined(text, toks[i], toks[i + 1]):
+            i += 1  # «حقول نفط باي حسن»
         while True:
             j = _arabic_name_end(text, toks, i)
             if j == i:

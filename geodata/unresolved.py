@@ -17,6 +17,7 @@ gazetteer mention) keeps its gazetteer place.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -37,6 +38,8 @@ PRECISION_REGION = 3  # ACLED: only a larger region is known
 _NEVER_ANCHORS = frozenset({"country", "foreign country"})
 _REGIONS = frozenset({"governorate", "region"})
 _NEAR_GAP_CHARS = 45
+_HOMONYM_KINDS = frozenset({"village", "neighbourhood"})  # small places share their names with towns elsewhere
+HOMONYM_KM = 60.0  # a gazetteer place this far from where the text puts it is another place of that name
 # Words that may join a name to the place that encloses it ("in the Tal Afar district", «شمال غربي كركوك»).
 _LOCATOR_WORDS = frozenset(
     nm.fold(w).replace(" ", "")
@@ -110,6 +113,38 @@ def _overlaps(d: DesignatedName, places: Sequence[PlaceMention]) -> bool:
     return any(p.start < d.end and d.start < p.end for p in places)
 
 
+def _km(a: PlaceMention, b: PlaceMention) -> float:
+    lat = math.radians((a.lat + b.lat) / 2)
+    dx = (a.lon - b.lon) * math.cos(lat)
+    return 111.2 * math.hypot(a.lat - b.lat, dx)
+
+
+def _far_from(place: PlaceMention, anchor: PlaceMention) -> bool:
+    """Whether a gazetteer place is too far from the town the text puts it in to be inside it.
+
+    Governorates are no test: the disputed districts (Makhmur) belong to one in law and another in the gazetteer.
+    """
+    return anchor.kind not in _REGIONS and _km(place, anchor) > HOMONYM_KM
+
+
+def _without_homonyms(
+    text: str, designated: Sequence[DesignatedName], places: Sequence[PlaceMention]
+) -> list[PlaceMention]:
+    """Drop a gazetteer reading that the text places elsewhere: "the village of Mahmoudiya in the Tal Afar district"
+    is not Mahmudiyah south of Baghdad, so the village becomes a place the gazetteer lacks."""
+    out = list(places)
+    for d in designated:
+        if d.kind not in _HOMONYM_KINDS:
+            continue
+        same = [p for p in out if p.start == d.start and p.end == d.end]
+        if not same:
+            continue
+        after = [p for p in out if p.start >= d.end and p.kind not in _NEVER_ANCHORS]
+        if after and _gap_is_locator(text[d.end : after[0].start]) and _far_from(same[0], after[0]):
+            out.remove(same[0])
+    return out
+
+
 def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     """Add to ``places`` (gazetteer mentions, in text order) the designated names the gazetteer lacks.
 
@@ -117,7 +152,9 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     """
     from geodata.extract import PlaceMention
 
-    found = [d for d in find_designated(text) if not _overlaps(d, places)]
+    designated = find_designated(text)
+    places = _without_homonyms(text, designated, places)
+    found = [d for d in designated if not _overlaps(d, places)]
     if not found:
         return Placed(tuple(places), ())
     known = [p for p in places if p.kind not in _NEVER_ANCHORS]
