@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from geodata import names as nm
 from geodata.mention_context import MentionSite, after_title, arabic_head, in_latin_organisation
@@ -142,7 +143,9 @@ ARABIC_NAME_ADJECTIVES = _folded(
     """
 )
 # First words of two-word Arabic names (عين عويس، تل الورد، أبو غريب، باي حسن، كاني ماسي، قره تبه).
-ARABIC_NAME_HEADS = _folded("عين تل أبو ابو أم ام بير بئر كاني دير بني البو باي قره قرة كاني سيد الشيخ شيخ حمام خان")
+ARABIC_NAME_HEADS = _folded(
+    "عين تل أبو ابو أم ام بير بئر كاني دير بني البو باي قره قرة كاني سيد الشيخ شيخ حمام خان"
+)
 # Capitalised English words that are not names of places: peoples, forces, days and months.
 LATIN_NOT_NAMES = _folded(
     """
@@ -203,7 +206,7 @@ def find_designated(text: str) -> list[DesignatedName]:
 
 
 def _latin_name_word(tok: _Tok) -> bool:
-    """A word of an English name: capitalised (or ``al-Salam``), not a people, force, day or month."""
+    """Tell a word of an English name: capitalised (or ``al-Salam``), not a people, force, day or month."""
     raw = tok.raw
     head, _, rest = raw.partition("-")
     if rest and head.lower() in _LATIN_PARTICLES:
@@ -246,13 +249,15 @@ def _latin(text: str, toks: list[_Tok]) -> list[DesignatedName]:
             words = phrase.split()
             tail = toks[k : k + len(words)]
             if [t.raw.lower() for t in tail] != words or not all(
-                _joined(text, a, b) for a, b in zip(tail, tail[1:], strict=False)
+                _joined(text, a, b) for a, b in pairwise(tail)
             ):
                 continue
             start = _latin_name_start(text, toks, k)
             if start < k and not _latin_refused(text, toks, start, k + len(words)):
                 end = tail[-1].end if tok.raw[:1].isupper() else toks[k - 1].end
-                out.append(DesignatedName(toks[start].start, end, text[toks[start].start : end], kind, phrase))
+                out.append(
+                    DesignatedName(toks[start].start, end, text[toks[start].start : end], kind, phrase)
+                )
             break
     return out
 
@@ -275,7 +280,7 @@ def _latin_name_start(text: str, toks: list[_Tok], k: int) -> int:
 def _latin_list(
     text: str, toks: list[_Tok], i: int, kind: str, designator: str, listed: bool
 ) -> list[DesignatedName]:
-    """The name (or, after a plural designator, the names "X, Y and Z") starting at token ``i``."""
+    """Return the name (or, after a plural designator, the names "X, Y and Z") starting at token ``i``."""
     out: list[DesignatedName] = []
     while i < len(toks):
         j = _latin_name_after(text, toks, i)
@@ -336,7 +341,7 @@ def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
 
 
 def _arabic_refused(text: str, toks: list[_Tok], d: int) -> bool:
-    """A designator after a title or inside an organisation's name («قيادة عمليات ...»)."""
+    """Tell a designator after a title or inside an organisation's name («قيادة عمليات ...»)."""
     site = MentionSite(text, [(t.start, t.end) for t in toks], toks, d, d + 1, "")
     head = arabic_head(site)
     return after_title(site) or (head is not None and head not in _FACILITY_HEADS)
@@ -366,7 +371,12 @@ def _arabic(text: str, toks: list[_Tok]) -> list[DesignatedName]:
                 s += 1  # «وأفانا»: the conjunction stays outside the name
             out.append(DesignatedName(s, e, text[s:e], kind, word))
             nxt = toks[j] if j < len(toks) else None
-            if not listed or nxt is None or not nxt.key.startswith("و") or not _joined(text, toks[j - 1], nxt):
+            if (
+                not listed
+                or nxt is None
+                or not nxt.key.startswith("و")
+                or not _joined(text, toks[j - 1], nxt)
+            ):
                 break
             if _arabic_designator(nxt.key) is not None or nxt.key[1:] in ARABIC_STOP:
                 break

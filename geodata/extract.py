@@ -661,7 +661,9 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     from geodata.unresolved import place_unresolved
 
     places = tuple(_place_of(m) for m in find_mentions(text, lang=lang) if not _in_organisation(text, m))
-    placed = place_unresolved(text, places)  # places the gazetteer lacks, near a known one (geodata.unresolved)
+    placed = place_unresolved(
+        text, places
+    )  # places the gazetteer lacks, near a known one (geodata.unresolved)
     places = placed.places
     if placed.dropped:
         warnings.append(

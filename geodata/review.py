@@ -203,7 +203,7 @@ def _read_page_columns(path: Path) -> pa.Table:
 
 
 def _geo_precision(value: object) -> str:
-    """The events-file ``geo_precision`` of a candidate: its own (2 or 3 for a place the gazetteer lacks), else 1."""
+    """Return the events-file ``geo_precision`` of a candidate: its own (2 or 3 for a place the gazetteer lacks), else 1."""
     try:
         number = int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):

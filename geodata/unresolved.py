@@ -38,7 +38,9 @@ PRECISION_REGION = 3  # ACLED: only a larger region is known
 _NEVER_ANCHORS = frozenset({"country", "foreign country"})
 _REGIONS = frozenset({"governorate", "region"})
 _NEAR_GAP_CHARS = 45
-_HOMONYM_KINDS = frozenset({"village", "neighbourhood"})  # small places share their names with towns elsewhere
+_HOMONYM_KINDS = frozenset(
+    {"village", "neighbourhood"}
+)  # small places share their names with towns elsewhere
 HOMONYM_KM = 60.0  # a gazetteer place this far from where the text puts it is another place of that name
 # Words that may join a name to the place that encloses it ("in the Tal Afar district", «شمال غربي كركوك»).
 _LOCATOR_WORDS = frozenset(
@@ -101,7 +103,7 @@ def _anchor(
 
 
 def _main_place(known: Sequence[PlaceMention]) -> PlaceMention | None:
-    """The article's most named place (the first of equals)."""
+    """Return the article's most named place (the first of equals)."""
     if not known:
         return None
     counts = Counter(p.place_id for p in known)
@@ -130,8 +132,11 @@ def _far_from(place: PlaceMention, anchor: PlaceMention) -> bool:
 def _without_homonyms(
     text: str, designated: Sequence[DesignatedName], places: Sequence[PlaceMention]
 ) -> list[PlaceMention]:
-    """Drop a gazetteer reading that the text places elsewhere: "the village of Mahmoudiya in the Tal Afar district"
-    is not Mahmudiyah south of Baghdad, so the village becomes a place the gazetteer lacks."""
+    """Drop a gazetteer reading of a village that the text places far from it.
+
+    "The village of Mahmoudiya in the Tal Afar district" is not Mahmudiyah south of Baghdad: the village becomes
+    a place the gazetteer lacks.
+    """
     out = list(places)
     for d in designated:
         if d.kind not in _HOMONYM_KINDS:

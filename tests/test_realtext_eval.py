@@ -162,7 +162,9 @@ def _unresolved_names(ex: Extraction, gold: dict[str, Any]) -> dict[str, set[str
     out: dict[str, set[str]] = {}
     for p in ex.places:
         if p.place_id.startswith(UNRESOLVED_PREFIX):
-            hit = {g.get("name") or g["text"] for g in nulls if _overlaps(p.start, p.end, g["start"], g["end"])}
+            hit = {
+                g.get("name") or g["text"] for g in nulls if _overlaps(p.start, p.end, g["start"], g["end"])
+            }
             out.setdefault(p.place_id, set()).update(hit)
     return out
 
