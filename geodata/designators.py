@@ -80,7 +80,6 @@ LATIN_AFTER: dict[str, str] = {
     "crossing": "crossing",
     "dam": "dam",
     "airport": "airport",
-    "river": "river",
     "plain": "other",
     "plains": "other",
     "checkpoint": "other",
@@ -108,8 +107,6 @@ ARABIC_BEFORE: dict[str, tuple[str, bool]] = {
     **{k: ("airport", False) for k in _folded("مطار")},
     **{k: ("airport", True) for k in _folded("مطاري")},
     **{k: ("oil_field", True) for k in _folded("حقول")},
-    **{k: ("river", False) for k in _folded("نهر")},
-    **{k: ("river", True) for k in _folded("نهري")},
     **{k: ("other", False) for k in _folded("سهل")},
 }
 # Words between a designator and its name that say what the site holds: «حقول نفط باي حسن», «حقل غاز».
@@ -129,6 +126,7 @@ ARABIC_STOP = _folded(
     الدوليين الدوليان الاستراتيجي الاستراتيجية السكني السكنية المحررة المحرر الأمنية الامنية
     المنطقة المناطق القرية القرى الحي الأحياء الناحية القضاء البلدة المدينة المخيم الحقل الحقول القاعدة المعبر
     الجبل السد المطار المحافظة الإقليم الاقليم المعارك المعركة الاشتباكات القتال العمليات الحدود
+    اليه اليها اليهما إليه إليها إليهما عليه عليها منه منها فيه فيها بها به لها له إدارة ادارة
     نفط النفط غاز الغاز المطارات القواعد الحقول المعابر المخيمات الجبال السدود
     صغيرة صغير كبيرة كبير كامل كاملة عسكرية عسكري جديدة جديد قديمة قديم أخرى اخرى آخر واحدة واحد واسعة مهمة
     استراتيجية حدودية نفطية سكنية زراعية محررة آمنة امنة

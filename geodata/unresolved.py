@@ -5,6 +5,7 @@ carries events, so it becomes a :class:`~geodata.extract.PlaceMention` of its ow
 ``unresolved:<folded name>``, the name as written) whose coordinate is borrowed from the nearest enclosing known
 place the text names, as ACLED does with ``geo_precision``:
 
+0. a feature named after a known place (the airport of «مطار أربيل», "Hawijah Pocket") is near that place: 2;
 1. a known place right after the name, joined only by locator words: "in the Tal Afar district", "west of Kirkuk",
    «شمال غربي كركوك», «التابعة إداريا لقضاء سنجار»: ``geo_precision`` 2 (near that place);
 2. else the nearest known place of the sentence: 2, or 3 when it is a governorate or region;
@@ -21,7 +22,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from geodata import names as nm
@@ -38,6 +39,9 @@ PRECISION_REGION = 3  # ACLED: only a larger region is known
 _NEVER_ANCHORS = frozenset({"country", "foreign country"})
 _REGIONS = frozenset({"governorate", "region"})
 _NEAR_GAP_CHARS = 45
+# Features named after a place: the airport, mountain, dam, field or pocket of a town is near that town.
+_EPONYM_KINDS = frozenset({"airport", "mountain", "dam", "oil_field", "crossing", "base", "other"})
+EPONYM_MIN_SCORE = 0.97  # the name as written or compacted, not a fuzzy guess
 _HOMONYM_KINDS = frozenset(
     {"village", "neighbourhood"}
 )  # small places share their names with towns elsewhere
@@ -100,6 +104,22 @@ def _anchor(
     if before:
         return before[-1], PRECISION_REGION
     return (main, PRECISION_REGION) if main is not None else None
+
+
+def _eponym(d: DesignatedName) -> tuple[PlaceMention, int] | None:
+    """Return the known place a feature is named after («مطار أربيل», «جبل سنجار», "Hawijah Pocket"), at 2."""
+    if d.kind not in _EPONYM_KINDS:
+        return None
+    from geodata.extract import PlaceMention
+    from geodata.geocode import geocode
+
+    m = geocode(d.name, lang="ar" if not d.name.isascii() else "en")
+    if m is None or m.ambiguous or m.score < EPONYM_MIN_SCORE or m.kind in _NEVER_ANCHORS:
+        return None
+    place = PlaceMention(
+        d.name, d.start, d.end, m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score
+    )
+    return replace(place, kind=m.kind), PRECISION_NEAR
 
 
 def _main_place(known: Sequence[PlaceMention]) -> PlaceMention | None:
@@ -167,7 +187,7 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     added: list[PlaceMention] = []
     dropped: list[str] = []
     for d in found:
-        anchored = _anchor(text, d, known, main)
+        anchored = _eponym(d) or _anchor(text, d, known, main)
         if anchored is None:
             dropped.append(d.name)
             continue
