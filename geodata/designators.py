@@ -322,6 +322,11 @@ def _arabic_word_ok(tok: _Tok) -> bool:
     )
 
 
+def _name_head(key: str, *, first: bool) -> bool:
+    """Whether a token starts a two-word name («عين», and «وكاني» as a list's next name)."""
+    return key in ARABIC_NAME_HEADS or (first and key[:1] == "و" and key[1:] in ARABIC_NAME_HEADS)
+
+
 def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
     """Return the index after the Arabic name starting at token ``i`` (``i`` when there is none)."""
     if i >= len(toks) or not _arabic_word_ok(toks[i]):
@@ -330,7 +335,9 @@ def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
     while j < len(toks) and j - i < 3 and _joined(text, toks[j - 1], toks[j]):
         key = toks[j].key
         carries = key in ARABIC_NAME_ADJECTIVES or (
-            toks[j - 1].key in ARABIC_NAME_HEADS and _arabic_word_ok(toks[j]) and not key.startswith("و")
+            _name_head(toks[j - 1].key, first=j - 1 == i)
+            and _arabic_word_ok(toks[j])
+            and not key.startswith("و")
         )
         if not carries:
             break

@@ -242,6 +242,7 @@ class Extraction:
     events: tuple[CandidateEvent, ...]
     sentences: tuple[tuple[int, int], ...] = ()
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()  # places the gazetteer lacks, dropped: no known place to put them near
 
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
         """Return ``{published, places, dates, events}`` (the shape of ``kcm ingest``); ``full`` adds detail."""
@@ -684,7 +685,9 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     dateline_dates = {k for k, d in enumerate(dates) if _in_segments(d.start, segments)}
     _assign_dates(drafts, dates, marks, dateline_dates, text, sentences)
     events = _finish(text, drafts)
-    return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
+    return Extraction(
+        text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings), placed.dropped
+    )
 
 
 _DAY_PART_START_RE = re.compile(

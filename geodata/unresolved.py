@@ -7,7 +7,8 @@ place the text names, as ACLED does with ``geo_precision``:
 
 0. a feature named after a known place (the airport of «مطار أربيل», "Hawijah Pocket") is near that place: 2;
 1. a known place right after the name, joined only by locator words: "in the Tal Afar district", "west of Kirkuk",
-   «شمال غربي كركوك», «التابعة إداريا لقضاء سنجار»: ``geo_precision`` 2 (near that place);
+   «شمال غربي كركوك», «التابعة إداريا لقضاء سنجار»: ``geo_precision`` 2 (near that place), 3 for a governorate
+   or region ("in Kirkuk province");
 2. else the nearest known place of the sentence: 2, or 3 when it is a governorate or region;
 3. else the latest known place of the paragraph, else the article's most named place: 3 (only the region is known).
 
@@ -87,18 +88,23 @@ def _paragraph_of(text: str, start: int) -> tuple[int, int]:
     return left, right if right >= 0 else len(text)
 
 
+def _precision(anchor: PlaceMention) -> int:
+    """Near a town: 2; inside a governorate or region: 3."""
+    return PRECISION_REGION if anchor.kind in _REGIONS else PRECISION_NEAR
+
+
 def _anchor(
     text: str, d: DesignatedName, known: Sequence[PlaceMention], main: PlaceMention | None
 ) -> tuple[PlaceMention, int] | None:
     """Return the known place that encloses ``d`` and the ``geo_precision`` it gives (see the module doc)."""
     after = [p for p in known if p.start >= d.end]
     if after and _gap_is_locator(text[d.end : after[0].start]):
-        return after[0], PRECISION_NEAR
+        return after[0], _precision(after[0])
     s_lo, s_hi = _sentence_of(text, d.start, d.end)
     in_sentence = [p for p in known if s_lo <= p.start and p.end <= s_hi]
     if in_sentence:
         best = min(in_sentence, key=lambda p: min(abs(p.start - d.end), abs(d.start - p.end)))
-        return best, PRECISION_REGION if best.kind in _REGIONS else PRECISION_NEAR
+        return best, _precision(best)
     p_lo, _ = _paragraph_of(text, d.start)
     before = [p for p in known if p_lo <= p.start and p.end <= d.start]
     if before:

@@ -388,6 +388,38 @@ def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
     )
 
 
+def test_scorer_matches_places_the_gazetteer_lacks_by_span(tmp_path: Path) -> None:
+    """A predicted unresolved place overlapping a null-id gold place finds it, and its event finds the gold event."""
+    text = "Iraqi jets struck the village of Zorava in the Tal Afar district on Monday. The Dargazin village was quiet."
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "en_901.txt").write_text(text, encoding="utf-8")
+    at = text.index
+    gold = {
+        "lang": "en",
+        "split": "dev",
+        "published": "2017-10-20",
+        "places": [
+            {
+                "text": "Zorava",
+                "start": at("Zorava"),
+                "end": at("Zorava") + 6,
+                "place_id": None,
+                "name": "Zorava",
+            },
+            {"text": "Tal Afar", "start": at("Tal"), "end": at("Tal") + 8, "place_id": "geonames:90393"},
+            {"text": "Ninawa", "start": 0, "end": 0, "place_id": None, "name": "Ninawa plain"},
+        ],
+        "dates": [{"text": "Monday", "start": at("Monday"), "end": at("Monday") + 6, "date": "2017-10-16"}],
+        "events": [
+            {"place_id": None, "place_name": "Zorava", "event_type": "clash", "event_date": "2017-10-16"},
+        ],
+    }
+    s = score_text("en_901", gold, tmp_path).scores
+    # Zorava and Tal Afar found; Dargazin (predicted, not in the gold) is an extra; the plain is missed
+    assert (s.place_tp, s.place_fp, s.place_fn) == (2, 1, 1)
+    assert (s.events_gold, s.events_found, s.predicted_right) == (1, 1, 1)
+
+
 @needs_gold
 def test_set_is_complete_and_consistent() -> None:
     gold = load_gold()
