@@ -18,10 +18,12 @@ Pure functions of the text; :mod:`geodata.unresolved` places what is found near 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 from geodata import names as nm
+from geodata.dates import trie_regex
 from geodata.mention_context import MentionSite, after_title, arabic_head, in_latin_organisation
 
 __all__ = ["DesignatedName", "find_designated"]
@@ -158,6 +160,17 @@ LATIN_NOT_NAMES = _folded(
 _FACILITY_HEADS = _folded("مطار مطاري جسر سهل جبل مشروع قلعة سجن مصفى حقل حقلي محطة سد")
 _LATIN_PARTICLES = _folded("al el ad ar as ash at az an")
 
+# Lookup tables derived from the rule tables (one dict lookup a token).
+_LATIN_AFTER_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
+for _phrase, _kind in LATIN_AFTER.items():
+    _LATIN_AFTER_BY_FIRST.setdefault(_phrase.split()[0], []).append((_phrase, _kind))
+_LATIN_FIRST_WORDS = frozenset(LATIN_BEFORE) | frozenset(_LATIN_AFTER_BY_FIRST)
+_ARABIC_FORMS: dict[str, tuple[str, tuple[str, bool]]] = {
+    prefix + word: (word, rule)
+    for word, rule in ARABIC_BEFORE.items()
+    for prefix in ("", *_ARABIC_PROCLITICS)
+}
+
 _TOKEN_RE = re.compile(r"[^\W_][\w\u064b-\u065f\u0670'’ʼ-]*")
 _GAP_OK_RE = re.compile(r"[ \u00a0]{1,2}")  # inside a name only spaces (hyphens stay inside the token)
 
@@ -170,11 +183,58 @@ class _Tok:
     key: str
 
 
-def _tokens(text: str) -> list[_Tok]:
+class _Spans(Sequence[tuple[int, int]]):
+    """The ``(start, end)`` of each token, as :class:`MentionSite` reads them, without copying the tokens."""
+
+    def __init__(self, toks: list[_Tok]) -> None:
+        self.toks = toks
+
+    def __len__(self) -> int:
+        return len(self.toks)
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def,override]
+        t = self.toks[k]
+        return (t.start, t.end)
+
+
+def _tokens(text: str, lo: int, hi: int) -> list[_Tok]:
     return [
         _Tok(m.start(), m.end(), m.group(), nm.fold_token(m.group()).replace(" ", ""))
-        for m in _TOKEN_RE.finditer(text)
+        for m in _TOKEN_RE.finditer(text, lo, hi)
     ]
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Return the stretches of text around designators (merged), the only ones worth reading word by word."""
+    out: list[tuple[int, int]] = []
+    for m in _TRIGGER_RE.finditer(text):
+        lo, hi = max(0, m.start() - _WINDOW_BEFORE), min(len(text), m.end() + _WINDOW_AFTER)
+        lo = max(text.rfind(" ", 0, lo) + 1, text.rfind("\n", 0, m.start()) + 1)  # whole words, one line
+        stop = text.find(" ", hi)
+        hi = len(text) if stop < 0 else stop
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(hi, out[-1][1]))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _written_forms(key: str) -> set[str]:
+    """Return the written forms of a folded Arabic key (hamza seats, taa marbuta, alif maqsura), for the trigger."""
+    forms = {""}
+    for ch in key:
+        options = _WRITTEN.get(ch, ch)
+        forms = {f + o for f in forms for o in options}
+    return forms
+
+
+_WRITTEN = {"ا": "اأإآ", "ه": "هة", "ي": "يىئ", "و": "وؤ"}
+_WINDOW_BEFORE = 60  # enough for a title or organisation head, and a name written before its designator
+_WINDOW_AFTER = 100  # enough for a list of names after a plural designator
+_TRIGGER_RE = re.compile(
+    rf"(?<!\w)[وفبل]{{0,2}}(?:{trie_regex({f for k in ARABIC_BEFORE for f in _written_forms(k)})})(?!\w)"
+    rf"|\b(?:{trie_regex({v for w in _LATIN_FIRST_WORDS for v in (w, w.capitalize(), w.upper())})})\b"
+)
 
 
 def _joined(text: str, a: _Tok, b: _Tok) -> bool:
@@ -189,8 +249,10 @@ def find_designated(text: str) -> list[DesignatedName]:
     >>> [d.name for d in find_designated("shelling hit the villages of Owaisiya and Rajm Hassan")]
     ['Owaisiya', 'Rajm Hassan']
     """
-    toks = _tokens(text)
-    found = _latin(text, toks) + _arabic(text, toks)
+    found: list[DesignatedName] = []
+    for lo, hi in _windows(text):
+        toks = _tokens(text, lo, hi)
+        found += _latin(text, toks) + _arabic(text, toks)
     found.sort(key=lambda d: (d.start, -d.end))
     out: list[DesignatedName] = []
     for d in found:
@@ -225,7 +287,7 @@ def _latin_name_after(text: str, toks: list[_Tok], i: int) -> int:
 
 
 def _latin_site(text: str, toks: list[_Tok], i: int, j: int) -> MentionSite:
-    return MentionSite(text, [(t.start, t.end) for t in toks], toks, i, j, "")
+    return MentionSite(text, _Spans(toks), toks, i, j, "")
 
 
 def _latin_refused(text: str, toks: list[_Tok], i: int, j: int) -> bool:
@@ -238,12 +300,14 @@ def _latin(text: str, toks: list[_Tok]) -> list[DesignatedName]:
     n = len(toks)
     for k, tok in enumerate(toks):
         low = tok.raw.lower()
+        if low not in _LATIN_FIRST_WORDS:
+            continue
         if low in LATIN_BEFORE and k + 2 < n and toks[k + 1].key == "of" and _joined(text, tok, toks[k + 1]):
             kind, listed = LATIN_BEFORE[low]
             out += _latin_list(text, toks, k + 2, kind, low, listed)
         if k == 0 or not tok.raw[:1].isalpha():
             continue
-        for phrase, kind in LATIN_AFTER.items():
+        for phrase, kind in _LATIN_AFTER_BY_FIRST.get(low, ()):
             words = phrase.split()
             tail = toks[k : k + len(words)]
             if [t.raw.lower() for t in tail] != words or not all(
@@ -302,12 +366,7 @@ def _latin_list(
 
 def _arabic_designator(key: str) -> tuple[str, tuple[str, bool]] | None:
     """Return the designator word of an Arabic token (proclitics stripped: بمنطقة، وناحية) and its rule."""
-    if key in ARABIC_BEFORE:
-        return key, ARABIC_BEFORE[key]
-    for p in _ARABIC_PROCLITICS:
-        if key.startswith(p) and key[len(p) :] in ARABIC_BEFORE:
-            return key[len(p) :], ARABIC_BEFORE[key[len(p) :]]
-    return None
+    return _ARABIC_FORMS.get(key)
 
 
 def _arabic_word_ok(tok: _Tok) -> bool:
@@ -347,7 +406,7 @@ def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
 
 def _arabic_refused(text: str, toks: list[_Tok], d: int) -> bool:
     """Tell a designator after a title or inside an organisation's name («قيادة عمليات ...»)."""
-    site = MentionSite(text, [(t.start, t.end) for t in toks], toks, d, d + 1, "")
+    site = MentionSite(text, _Spans(toks), toks, d, d + 1, "")
     head = arabic_head(site)
     return after_title(site) or (head is not None and head not in _FACILITY_HEADS)
 
