@@ -342,7 +342,9 @@ _DESIGNATORS = frozenset(
     "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
     # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
     "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|"
-    "oil|field|fields|oilfield|oilfields|airbase".split("|")
+    "oil|field|fields|oilfield|oilfields|airbase|"
+    # the heads of places the gazetteer lacks (geodata.designators) stand in a list too: «جلولاء، قرية X، خانقين»
+    "قرية|قرى|قريتي|حي|أحياء|مخيم|معبر|جبل|جبال|سهل|village|villages|neighborhood|neighbourhood".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
