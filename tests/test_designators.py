@@ -7,6 +7,7 @@ villages, and these tests are about the rules, not about what the gazetteer hold
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -143,3 +144,16 @@ def test_region_anchor_gives_precision_3_and_no_anchor_is_reported() -> None:
     alone = extract_article("Fighting hit the village of Zorava on Monday.", published=date(2017, 10, 20))
     assert alone.places == () and alone.unplaced == ("Zorava",)
     assert any("Zorava" in w for w in alone.warnings)
+
+
+def test_dropped_names_are_counted_in_the_batch_summary(tmp_path: Path) -> None:
+    from geodata.batch import ingest_corpus
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Fighting hit the village of Zorava on Monday.", encoding="utf-8")
+    (corpus / "b.txt").write_text(
+        "Fighting hit the village of Dargazin near Kirkuk on Monday.", encoding="utf-8"
+    )
+    summary = ingest_corpus([corpus], tmp_path / "ds", published=date(2017, 10, 20))
+    assert summary.unplaced == 1 and "1 name(s) of places not in the gazetteer dropped" in summary.text()
