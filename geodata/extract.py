@@ -124,8 +124,10 @@ class PlaceMention:
 
     @property
     def label(self) -> str:
-        """The place's name; for an unresolved place, "Mahmoudiya (near Tal Afar)", so the coordinate reads as approximate."""
-        return f"{self.name} (near {self.near_name})" if self.near_place_id else self.name
+        """The place's name; for an unresolved place, "Mahmoudiya (village, near Tal Afar)": the coordinate is approximate."""
+        if not self.near_place_id:
+            return self.name
+        return f"{self.name} ({self.kind.replace('_', ' ')}, near {self.near_name})"
 
     def to_dict(self) -> dict[str, Any]:
         """Return ``{mention, start, end, place_id, name, lat, lon, score}`` (and where an unresolved place sits)."""

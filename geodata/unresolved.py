@@ -12,7 +12,8 @@ place the text names, as ACLED does with ``geo_precision``:
 2. else the nearest known place of the sentence: 2, or 3 when it is a governorate or region;
 3. else the latest known place of the paragraph, else the article's most named place: 3 (only the region is known).
 
-Countries never anchor (a country says nothing about where a village is). A name with no anchor is dropped and
+Countries and dateline places never anchor (a country says nothing about where a village is, a dateline says
+where the reporter is). A name with no anchor is dropped and
 reported by name in the extraction's warnings, never silently. A name that the gazetteer knows (any overlap with a
 gazetteer mention) keeps its gazetteer place.
 """
@@ -117,11 +118,14 @@ def _eponym(d: DesignatedName) -> tuple[PlaceMention, int] | None:
     if d.kind not in _EPONYM_KINDS:
         return None
     from geodata.extract import PlaceMention
+    from geodata.gazetteer import load_gazetteer
     from geodata.geocode import geocode
 
     m = geocode(d.name, lang="ar" if not d.name.isascii() else "en")
     if m is None or m.ambiguous or m.score < EPONYM_MIN_SCORE or m.kind in _NEVER_ANCHORS:
         return None
+    if load_gazetteer().get(m.place_id).country != "IQ":
+        return None  # the Havana oil field is not named after Havana, Cuba
     place = PlaceMention(
         d.name, d.start, d.end, m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score
     )
@@ -188,7 +192,10 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     found = [d for d in designated if not _overlaps(d, places)]
     if not found:
         return Placed(tuple(places), ())
-    known = [p for p in places if p.kind not in _NEVER_ANCHORS]
+    from geodata.extract import _dateline_places
+
+    dateline = _dateline_places(text, places)  # where the reporter is, not where the village is
+    known = [p for k, p in enumerate(places) if p.kind not in _NEVER_ANCHORS and k not in dateline]
     main = _main_place(known)
     added: list[PlaceMention] = []
     dropped: list[str] = []

@@ -106,14 +106,18 @@ def test_placed_near_the_enclosing_place_the_text_names() -> None:
     assert event.event_date == date(2017, 10, 16)
     row = event.to_row(source="s", source_date=None, source_lang="en")
     assert (row["place_id"], row["geo_precision"], row["place_as_written"]) == (TAL_AFAR, 2, "Zorava")
-    assert row["place"] == "Zorava (near Tal Afar)" and "not in the gazetteer" in row["notes"]
+    assert row["place"] == "Zorava (village, near Tal Afar)" and "not in the gazetteer" in row["notes"]
     # the candidates dataset and the Review page: the approximate coordinate is visible and kept when saved
     (cand,) = [
         r
         for r in candidate_rows(ex, article_id="a", source="s", url=None)
         if r["place_as_written"] == "Zorava"
     ]
-    assert (cand["place_id"], cand["geo_precision"], cand["place"]) == (TAL_AFAR, 2, "Zorava (near Tal Afar)")
+    assert (cand["place_id"], cand["geo_precision"], cand["place"]) == (
+        TAL_AFAR,
+        2,
+        "Zorava (village, near Tal Afar)",
+    )
     import pandas as pd
 
     rows, left_out = event_rows(pd.DataFrame([cand]))
