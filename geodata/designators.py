@@ -116,6 +116,7 @@ ARABIC_SITE_WORDS = _folded("نفط النفط غاز الغاز")
 # Words before a designator that make it a common noun, not a name's head: «آخر منطقة ستصل إليها», «كل قرية».
 ARABIC_QUANTIFIERS = _folded("آخر اخر أول اول أي اي كل أكبر اكبر أقرب اقرب أحد احد إحدى احدى")
 _ARABIC_PROCLITICS = ("وب", "فب", "ول", "وف", "و", "ف", "ب", "ل")
+_GLUED_PREPOSITIONS = ("لل", "بال", "كال", "لقضا", "لمحافظ", "لناحي")
 
 # Arabic words that end a name or cannot be one: function words, locators, adjectives of kind, pronouns.
 ARABIC_STOP = _folded(
@@ -132,6 +133,8 @@ ARABIC_STOP = _folded(
     نفط النفط غاز الغاز المطارات القواعد الحقول المعابر المخيمات الجبال السدود
     صغيرة صغير كبيرة كبير كامل كاملة عسكرية عسكري جديدة جديد قديمة قديم أخرى اخرى آخر واحدة واحد واسعة مهمة
     استراتيجية حدودية نفطية سكنية زراعية محررة آمنة امنة مجهولة مجهول نائية نائي قريبة قريب مجاورة مجاور محاذية
+    خضراء سكني تابعة تابع واقعة واقع تقع يقع تبعد يبعد تضم يضم تتبع يتبع يسكنها تسكنها ما إقليم اقليم نواحي
+    انطلاق المتنازع الحكم
     حيث إذ اذ إن ان أن لا لم لن قد كان كانت وكان يوم اليوم أمس الأحد الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت
     """
 )
@@ -271,6 +274,8 @@ def _latin_name_word(tok: _Tok) -> bool:
     head, _, rest = raw.partition("-")
     if rest and head.lower() in _LATIN_PARTICLES:
         raw = rest
+    elif rest and not rest[:1].isupper():
+        return False  # an adjective compound: "Peshmerga-held", "Kurdish-controlled", "US-led"
     if not raw[:1].isupper() or not tok.key.isascii() or tok.key in LATIN_NOT_NAMES:
         return False
     return nm.fold(raw).replace(" ", "") not in LATIN_NOT_NAMES
@@ -372,8 +377,11 @@ def _arabic_designator(key: str) -> tuple[str, tuple[str, bool]] | None:
 def _arabic_word_ok(tok: _Tok) -> bool:
     key = tok.key
     return (
-        len(key) >= 2
+        (len(key) >= 3 or key in ARABIC_NAME_HEADS)  # «ما» is no name, «تل» begins one
         and not key.isascii()
+        and not key.startswith(
+            _GLUED_PREPOSITIONS
+        )  # «مخيم للنازحين», «قرية تابعة لقضاء»: a phrase, not a name
         and not any(ch.isdigit() for ch in key)
         and key not in ARABIC_STOP
         and not (key[:1] in "وف" and key[1:] in ARABIC_STOP)  # «والمطارات»
@@ -386,6 +394,21 @@ def _name_head(key: str, *, first: bool) -> bool:
     return key in ARABIC_NAME_HEADS or (first and key[:1] == "و" and key[1:] in ARABIC_NAME_HEADS)
 
 
+def _idafa(previous: str, tok: _Tok) -> bool:
+    """Whether a definite word after an indefinite one goes on with the name: «إبراهيم الخليل», «تل الورد».
+
+    Not a participle («المتنازع», «المحررة»: adjectives start with «الم»), a stop word or a designator.
+    """
+    key = tok.key
+    return (
+        not previous.startswith("ال")
+        and key.startswith("ال")
+        and not key.startswith("الم")
+        and len(key) >= 5
+        and _arabic_word_ok(tok)
+    )
+
+
 def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
     """Return the index after the Arabic name starting at token ``i`` (``i`` when there is none)."""
     if i >= len(toks) or not _arabic_word_ok(toks[i]):
@@ -393,10 +416,14 @@ def _arabic_name_end(text: str, toks: list[_Tok], i: int) -> int:
     j = i + 1
     while j < len(toks) and j - i < 3 and _joined(text, toks[j - 1], toks[j]):
         key = toks[j].key
-        carries = key in ARABIC_NAME_ADJECTIVES or (
-            _name_head(toks[j - 1].key, first=j - 1 == i)
-            and _arabic_word_ok(toks[j])
-            and not key.startswith("و")
+        carries = (
+            key in ARABIC_NAME_ADJECTIVES
+            or (
+                _name_head(toks[j - 1].key, first=j - 1 == i)
+                and _arabic_word_ok(toks[j])
+                and not key.startswith("و")
+            )
+            or _idafa(toks[j - 1].key, toks[j])
         )
         if not carries:
             break

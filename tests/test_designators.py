@@ -63,6 +63,8 @@ def test_english_designators(text: str, want: list[tuple[str, str]]) -> None:
         ("دخلت القوات حي زرداوة", [("زرداوة", "neighbourhood")]),
         ("وصلت العائلات إلى مخيم زرداوة", [("زرداوة", "camp")]),
         ("سيطرت على حقول نفط زرداوة", [("زرداوة", "oil_field")]),
+        ("عند معبر إبراهيم الخليل الحدودي", [("إبراهيم الخليل", "crossing")]),  # a name in construct
+        ("قرب قرية تل زرداوة الكبيرة", [("تل زرداوة الكبيرة", "village")]),
     ],
 )
 def test_arabic_designators(text: str, want: list[tuple[str, str]]) -> None:
@@ -75,11 +77,15 @@ def test_arabic_designators(text: str, want: list[tuple[str, str]]) -> None:
         "the area was calm and the village was empty",  # a designator alone is no place
         "fighting spread across the area of the",  # no capitalised name after it
         "Peshmerga base and the Iraqi village",  # peoples and forces are not names
+        "fighting in the Peshmerga-held area and the US-led base",  # adjective compounds are not names
         "عادت الحياة إلى المنطقة",  # «المنطقة» alone
         "في المنطقة الشمالية",
         "آخر منطقة ستصل اليها القوات",  # a quantifier: a common noun, not a name's head
         "قاعدة عسكرية كبيرة",  # an adjective is not a name
         "في حي 1 حزيران",  # a number is not a name
+        "في قرية تقع شمال المدينة",  # a verb is not a name
+        "في مخيم للنازحين",  # nor a phrase with a glued preposition
+        "داخل حي سكني في منطقة ما",  # nor a common adjective or pronoun
         "قال قائد عمليات منطقة زرداوة",  # inside an organisation's name («قيادة عمليات ...»)
         "تسيطر على حقول نفط.",  # the site word is not a name
     ],
