@@ -44,9 +44,8 @@ _NEAR_GAP_CHARS = 45
 # Features named after a place: the airport, mountain, dam, field or pocket of a town is near that town.
 _EPONYM_KINDS = frozenset({"airport", "mountain", "dam", "oil_field", "crossing", "base", "other"})
 EPONYM_MIN_SCORE = 0.97  # the name as written or compacted, not a fuzzy guess
-_HOMONYM_KINDS = frozenset(
-    {"village", "neighbourhood"}
-)  # small places share their names with towns elsewhere
+# Small places share their names with towns elsewhere: for these, where the text puts them outweighs the gazetteer.
+_HOMONYM_KINDS = frozenset({"village", "neighbourhood"})
 HOMONYM_KM = 60.0  # a gazetteer place this far from where the text puts it is another place of that name
 # Words that may join a name to the place that encloses it ("in the Tal Afar district", «شمال غربي كركوك»).
 _LOCATOR_WORDS = frozenset(
