@@ -24,7 +24,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from geodata import names as nm
@@ -116,19 +117,29 @@ def _eponym(d: DesignatedName) -> tuple[PlaceMention, int] | None:
     """Return the known place a feature is named after («مطار أربيل», «جبل سنجار», "Hawijah Pocket"), at 2."""
     if d.kind not in _EPONYM_KINDS:
         return None
+    found = _eponym_place(d.name)
+    if found is None:
+        return None
     from geodata.extract import PlaceMention
+
+    place_id, name, name_ar, lat, lon, admin1, score, kind = found
+    return PlaceMention(
+        d.name, d.start, d.end, place_id, name, name_ar, lat, lon, admin1, score, kind=kind
+    ), PRECISION_NEAR
+
+
+@lru_cache(maxsize=4096)
+def _eponym_place(name: str) -> tuple[str, str, str, float, float, str, float, str] | None:
+    """Geocode a feature's name as written: an Iraqi place, exact or compact, unambiguous (cached: names repeat)."""
     from geodata.gazetteer import load_gazetteer
     from geodata.geocode import geocode
 
-    m = geocode(d.name, lang="ar" if not d.name.isascii() else "en")
+    m = geocode(name, lang="ar" if not name.isascii() else "en")
     if m is None or m.ambiguous or m.score < EPONYM_MIN_SCORE or m.kind in _NEVER_ANCHORS:
         return None
     if load_gazetteer().get(m.place_id).country != "IQ":
         return None  # the Havana oil field is not named after Havana, Cuba
-    place = PlaceMention(
-        d.name, d.start, d.end, m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score
-    )
-    return replace(place, kind=m.kind), PRECISION_NEAR
+    return (m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score, m.kind)
 
 
 def _main_place(known: Sequence[PlaceMention]) -> PlaceMention | None:
