@@ -56,6 +56,7 @@ class BatchResult:
     size: int
     seconds: float
     worker: str
+    unplaced: int = 0  # names of places the gazetteer lacks, dropped for want of a known place near them
 
 
 def _text(article: Article) -> str:
@@ -82,6 +83,7 @@ def extract_batch(articles: Sequence[Article | BadArticle]) -> BatchResult:
     done: list[str] = []
     errors: list[dict[str, str]] = []
     size = 0
+    unplaced = 0
     for article in articles:
         if isinstance(article, BadArticle):
             errors.append(
@@ -99,6 +101,7 @@ def extract_batch(articles: Sequence[Article | BadArticle]) -> BatchResult:
             reason = f"{article.source}: extraction failed ({type(exc).__name__}: {exc})"
             errors.append({"article_id": article.article_id, "source": article.source, "reason": reason})
             continue
+        unplaced += len(extraction.unplaced)
         rows.extend(
             candidate_rows(extraction, article_id=article.article_id, source=article.source, url=article.url)
         )
@@ -110,6 +113,7 @@ def extract_batch(articles: Sequence[Article | BadArticle]) -> BatchResult:
         size=size,
         seconds=time.perf_counter() - start,
         worker=f"{socket.gethostname()}:{os.getpid()}",
+        unplaced=unplaced,
     )
 
 
@@ -133,6 +137,7 @@ class BatchSummary:
     compute_seconds: float = 0.0
     cluster_seconds: float | None = None
     workers: set[str] = field(default_factory=set)
+    unplaced: int = 0
 
     @property
     def failed(self) -> int:
@@ -158,6 +163,11 @@ class BatchSummary:
         if self.skipped:
             lines.append(
                 f"{self.skipped} article(s) skipped: done by an earlier run ({self.earlier_errors} in error)"
+            )
+        if self.unplaced:
+            lines.append(
+                f"{self.unplaced} name(s) of places not in the gazetteer dropped: no known place in the article "
+                "to put them near"
             )
         if self.failed:
             lines.append(f"failed articles and reasons: {self.dataset / ERRORS}")
@@ -348,6 +358,7 @@ def _commit(dataset: Path, manifest: Manifest, result: BatchResult, summary: Bat
     summary.size += result.size
     summary.compute_seconds += result.seconds
     summary.workers.add(result.worker)
+    summary.unplaced += result.unplaced
 
 
 def ingest_corpus(

@@ -112,10 +112,26 @@ class PlaceMention:
     score: float
     ambiguous: bool = False
     kind: str = ""
+    # A place the gazetteer lacks (geodata.unresolved): its coordinate is near_place_id's, at ACLED geo_precision 2/3
+    geo_precision: int = 1
+    near_place_id: str = ""
+    near_name: str = ""
+
+    @property
+    def gazetteer_id(self) -> str:
+        """The gazetteer place of the coordinate: the place itself, or the one an unresolved place is near."""
+        return self.near_place_id or self.place_id
+
+    @property
+    def label(self) -> str:
+        """The place's name; for an unresolved place, "Mahmoudiya (village, near Tal Afar)": the coordinate is approximate."""
+        if not self.near_place_id:
+            return self.name
+        return f"{self.name} ({self.kind.replace('_', ' ')}, near {self.near_name})"
 
     def to_dict(self) -> dict[str, Any]:
-        """Return ``{mention, start, end, place_id, name, lat, lon, score}``."""
-        return {
+        """Return ``{mention, start, end, place_id, name, lat, lon, score}`` (and where an unresolved place sits)."""
+        out: dict[str, Any] = {
             "mention": self.mention,
             "start": self.start,
             "end": self.end,
@@ -125,6 +141,9 @@ class PlaceMention:
             "lon": self.lon,
             "score": self.score,
         }
+        if self.near_place_id:
+            out.update(geo_precision=self.geo_precision, near_place_id=self.near_place_id)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +190,8 @@ class CandidateEvent:
             "end": self.end,
             "confidence": self.confidence,
         }
+        if self.place.near_place_id:
+            out.update(geo_precision=self.place.geo_precision, near_place_id=self.place.near_place_id)
         if full:
             out.update(
                 date_end=self.date_end.isoformat() if self.date_end else None,
@@ -192,9 +213,11 @@ class CandidateEvent:
             "date_precision": self.date_precision or "",
             "date_end": self.date_end.isoformat() if self.date_end else "",
             "event_type": self.event_type,
-            "place_id": self.place.place_id,
+            "place_id": self.place.gazetteer_id,
+            "place": self.place.label if self.place.near_place_id else "",
+            "place_ar": (self.place.name_ar or self.place.name) if self.place.near_place_id else "",
             "place_as_written": self.place.mention,
-            "geo_precision": 1,
+            "geo_precision": self.place.geo_precision,
             "origin_place_id": self.origin.place_id if self.origin else "",
             "controller_before": self.controller_before or "",
             "controller_after": self.controller_after or "",
@@ -205,7 +228,7 @@ class CandidateEvent:
             "source_date": source_date.isoformat() if source_date else "",
             "source_lang": source_lang or "",
             "status": "reported",
-            "notes": f"extracted from: {self.sentence[:300]}",
+            "notes": _unresolved_note(self.place) + f"extracted from: {self.sentence[:300]}",
         }
 
 
@@ -221,6 +244,7 @@ class Extraction:
     events: tuple[CandidateEvent, ...]
     sentences: tuple[tuple[int, int], ...] = ()
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()  # places the gazetteer lacks, dropped: no known place to put them near
 
     def to_dict(self, *, full: bool = False) -> dict[str, Any]:
         """Return ``{published, places, dates, events}`` (the shape of ``kcm ingest``); ``full`` adds detail."""
@@ -236,9 +260,19 @@ class Extraction:
         return out
 
 
+def _unresolved_note(place: PlaceMention) -> str:
+    """For a place the gazetteer lacks: say where its coordinate comes from (empty otherwise)."""
+    if not place.near_place_id:
+        return ""
+    return (
+        f"place not in the gazetteer: {place.name!r} placed near {place.near_name} ({place.near_place_id}), "
+        f"geo_precision {place.geo_precision}; "
+    )
+
+
 def _summary(event: CandidateEvent) -> str:
     who = "+".join(event.actors) or "unknown actors"
-    text = f"{event.event_type.replace('_', ' ')} at {event.place.name} ({who})"
+    text = f"{event.event_type.replace('_', ' ')} at {event.place.label} ({who})"
     if event.controller_after:
         text += f"; held by {event.controller_after} after"
     return text + " (extracted from the article; review before use)."
@@ -310,7 +344,9 @@ _DESIGNATORS = frozenset(
     "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
     # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
     "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|"
-    "oil|field|fields|oilfield|oilfields|airbase".split("|")
+    "oil|field|fields|oilfield|oilfields|airbase|"
+    # the heads of places the gazetteer lacks (geodata.designators) stand in a list too: «جلولاء، قرية X، خانقين»
+    "قرية|قرى|قريتي|حي|أحياء|مخيم|معبر|جبل|جبال|سهل|village|villages|neighborhood|neighbourhood".split("|")
 )
 _NON_VIOLENT = tuple(
     fold_phrase(w)
@@ -627,8 +663,18 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
                 "no publication date given or found in a dateline: relative dates are left unresolved"
             )
     from geodata.geocode import find_mentions
+    from geodata.unresolved import place_unresolved
 
     places = tuple(_place_of(m) for m in find_mentions(text, lang=lang) if not _in_organisation(text, m))
+    placed = place_unresolved(
+        text, places
+    )  # places the gazetteer lacks, near a known one (geodata.unresolved)
+    places = placed.places
+    if placed.dropped:
+        warnings.append(
+            f"{len(placed.dropped)} place(s) not in the gazetteer dropped, no known place to put them near: "
+            + ", ".join(placed.dropped)
+        )
     normal = normalise(text)
     dates = tuple(find_dates(text, published=published, normal=normal))
     sentences = split_sentences(text, [(d.start, d.end) for d in dates] + [(p.start, p.end) for p in places])
@@ -643,7 +689,9 @@ def extract_article(text: str, *, published: date | None = None, lang: str | Non
     dateline_dates = {k for k, d in enumerate(dates) if _in_segments(d.start, segments)}
     _assign_dates(drafts, dates, marks, dateline_dates, text, sentences)
     events = _finish(text, drafts)
-    return Extraction(text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings))
+    return Extraction(
+        text, published, lang, places, dates, tuple(events), tuple(sentences), tuple(warnings), placed.dropped
+    )
 
 
 _DAY_PART_START_RE = re.compile(

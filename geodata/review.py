@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from geodata.candidates import COLUMNS, MANIFEST, PART_GLOB
+from geodata.candidates import COLUMNS, MANIFEST, PART_GLOB, SCHEMA
 from geodata.errors import InputError
 from geodata.events import AppendResult, append_events
 from geodata.ingest import fill_controllers
@@ -183,13 +183,32 @@ def read_rows(candidates: CandidateSet, chosen: pa.Table) -> pd.DataFrame:
     order = np.arange(len(parts))
     for k in np.unique(parts):
         mine = parts == k
-        table = pq.read_table(candidates.parts[int(k)], columns=list(PAGE_COLUMNS))
+        table = _read_page_columns(candidates.parts[int(k)])
         taken = table.take(pa.array(rows[mine]))
         pieces.append(taken.append_column("_order", pa.array(order[mine])))
     if not pieces:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in PAGE_COLUMNS})
     table = pa.concat_tables(pieces).sort_by("_order").drop_columns(["_order"])
     return table.to_pandas()
+
+
+def _read_page_columns(path: Path) -> pa.Table:
+    """Read a part's page columns; a column that an older part lacks (``geo_precision``) comes back null."""
+    have = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[c for c in PAGE_COLUMNS if c in have])
+    for name in PAGE_COLUMNS:
+        if name not in have:
+            table = table.append_column(name, pa.nulls(table.num_rows, SCHEMA.field(name).type))
+    return table.select(list(PAGE_COLUMNS))
+
+
+def _geo_precision(value: object) -> str:
+    """Return the events-file ``geo_precision`` of a candidate: its own (2 or 3 for a place the gazetteer lacks), else 1."""
+    try:
+        number = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return "1"
+    return str(number) if number in (1, 2, 3) else "1"
 
 
 def read_candidates(candidates: CandidateSet, ids: Sequence[str]) -> pd.DataFrame:
@@ -234,7 +253,9 @@ def event_rows(frame: pd.DataFrame) -> tuple[list[dict[str, str]], list[str]]:
             "event_date": _iso(rec["event_date"]),
             "date_precision": _iso(rec.get("date_precision")) or "day",
             "date_end": _iso(rec.get("date_end")),
-            "geo_precision": "1",
+            "geo_precision": (precision := _geo_precision(rec.get("geo_precision"))),
+            # a place the gazetteer lacks keeps its label "X (near Y)": the coordinate is Y's, approximate
+            "place": _iso(rec.get("place")) if precision != "1" else "",
             "source_date": _iso(rec.get("published")),
             "source_lang": _iso(rec.get("lang")),
             "status": "reported",

@@ -46,6 +46,7 @@ def make_candidates(n: int, seed: int = 0) -> pa.Table:
         "place_as_written": text("place_as_written"),
         "latitude": events["latitude"].to_numpy(),
         "longitude": events["longitude"].to_numpy(),
+        "geo_precision": np.ones(n, dtype=np.int8),
         "origin_place_id": [None] * n,
         "controller_before": text("controller_before"),
         "controller_after": text("controller_after"),

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pytest
 
 from geodata.batch import ingest_corpus
+from geodata.candidates import open_dataset_dir
 from geodata.errors import InputError
 from geodata.review import (
     CandidateFilter,
@@ -190,3 +191,22 @@ def test_map_never_evaluates_candidate_text_as_a_template(tmp_path: Path) -> Non
     html = _rendered_map(tmp_path, "{{ 'kcm' ~ 'evaluated' }} {% if true %}kcm-branch{% endif %} {#")
     assert "kcmevaluated" not in html  # never run as a template...
     assert "evaluated&#x27; }}" in html and "% if true %}kcm-branch" in html  # ...but shown as data
+
+
+def test_older_parts_without_geo_precision_read_as_1(tmp_path: Path) -> None:
+    """A dataset written before ``geo_precision`` existed still opens, pages and saves (as precision 1)."""
+    from geodata.review import event_rows, read_rows
+
+    table = make_candidates(30).drop_columns(["geo_precision"])
+    dataset = tmp_path / "old"
+    manifest = open_dataset_dir(dataset)
+    import pyarrow.parquet as pq
+
+    name = "part-000000-0123abcd.parquet"
+    pq.write_table(table, dataset / name)  # as the code before the column wrote it (less the geometry)
+    manifest.commit(name, sorted(set(table["article_id"].to_pylist())), [], table.num_rows)
+    candidates = open_candidates(dataset)
+    frame = read_rows(candidates, candidates.index.slice(0, 5))
+    assert frame["geo_precision"].isna().all() and len(frame) == 5
+    rows, _ = event_rows(frame)
+    assert rows and {r["geo_precision"] for r in rows} == {"1"}

@@ -47,6 +47,7 @@ SHOWN = (
     "event_date",
     "place",
     "place_as_written",
+    "geo_precision",  # 2 or 3: a place the gazetteer lacks, at the coordinate of the known place it is near
     "controller_before",
     "controller_after",
     "actors",
