@@ -5,9 +5,11 @@ on it) and ``test`` (measured once at the end, never tuned on). Measured per spl
 
 * places: per text, the set of gold place ids against the set of place ids found (micro-averaged precision,
   recall, F1). A gold place with a null id (not in the gazetteer) counts once per distinct ``name``; it is found
-  when a predicted place that is not in the gazetteer either (``geodata.unresolved``: an ``unresolved:`` id, placed
-  near a known place) has a mention whose span overlaps one of that name's gold spans. A predicted unresolved
-  place (counted once per id) that overlaps no null-id gold place is a false positive;
+  when a predicted place the gold could not name by id has a mention whose span overlaps one of that name's gold
+  spans. Such a place is either not in the gazetteer either (``geodata.unresolved``: an ``unresolved:`` id, placed
+  near a known place) or was added to the gazetteer after the gold was written (its id is not in
+  ``gazetteer_ids_at_annotation.txt``, the 737 ids of the gazetteer the annotators used). Such a predicted place
+  (counted once per id) that overlaps no null-id gold place is a false positive;
 * events: a gold event is found when a prediction has its place id and its date (a gold ``date_end`` makes a span
   that accepts any predicted date inside it); a prediction at an unresolved place has the place of every gold
   null-id ``name`` its mentions overlap, and matches a gold event whose ``place_name`` is that name (same date
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import functools
 import json
 import sys
 from collections.abc import Iterable
@@ -39,6 +42,7 @@ from geodata.extract import CandidateEvent, Extraction, extract_article, read_ar
 from geodata.unresolved import UNRESOLVED_PREFIX
 
 REALTEXT = Path(__file__).resolve().parent / "data" / "realtext"
+ANNOTATION_IDS = "gazetteer_ids_at_annotation.txt"
 LANGS = ("ar", "en")
 SPLITS = ("dev", "test")
 
@@ -156,12 +160,31 @@ def _date_fits(predicted: date | None, gold: dict[str, Any]) -> bool:
     return first <= predicted <= last
 
 
+@functools.cache
+def annotation_ids(root: Path = REALTEXT) -> frozenset[str]:
+    """The place ids of the gazetteer the gold was annotated against (a gold null id means: none of these)."""
+    lines = (root / ANNOTATION_IDS).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _scored_by_span(place_id: str, want: set[str]) -> bool:
+    """Whether a predicted place is matched to null-id gold by span: it is unresolved, or newer than the gold."""
+    if place_id.startswith(UNRESOLVED_PREFIX):
+        return True
+    return place_id not in want and place_id not in annotation_ids()
+
+
 def _unresolved_names(ex: Extraction, gold: dict[str, Any]) -> dict[str, set[str]]:
-    """Map each predicted unresolved place id to the gold null-id names whose spans its mentions overlap."""
+    """Map each predicted place the gold could not name by id to the gold null-id names its mentions overlap.
+
+    Such a place is unresolved (``unresolved:`` id), or was added to the gazetteer after the gold was written
+    (its id is not in :func:`annotation_ids` and not a gold id of this text).
+    """
     nulls = [p for p in gold.get("places", []) if not p.get("place_id")]
+    want = {p["place_id"] for p in gold.get("places", []) if p.get("place_id")}
     out: dict[str, set[str]] = {}
     for p in ex.places:
-        if p.place_id.startswith(UNRESOLVED_PREFIX):
+        if _scored_by_span(p.place_id, want):
             hit = {
                 g.get("name") or g["text"] for g in nulls if _overlaps(p.start, p.end, g["start"], g["end"])
             }
@@ -418,6 +441,54 @@ def test_scorer_matches_places_the_gazetteer_lacks_by_span(tmp_path: Path) -> No
     # Zorava and Tal Afar found; Dargazin (predicted, not in the gold) is an extra; the plain is missed
     assert (s.place_tp, s.place_fp, s.place_fn) == (2, 1, 1)
     assert (s.events_gold, s.events_found, s.predicted_right) == (1, 1, 1)
+
+
+def test_scorer_matches_places_added_after_the_gold_by_span(tmp_path: Path) -> None:
+    """A place added to the gazetteer after the gold was written finds the null-id gold place it overlaps; a place
+    the annotators' gazetteer had (Kirkuk) does not stand in for a null-id place whose name holds it."""
+    text = (
+        "Iraqi forces took control of Sinuni on Monday. Crowds gathered outside Kirkuk police headquarters."
+    )
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "en_902.txt").write_text(text, encoding="utf-8")
+    at = text.index
+    town, hq = at("Sinuni"), at("Kirkuk police headquarters")
+    gold = {
+        "lang": "en",
+        "split": "dev",
+        "published": "2017-10-20",
+        "places": [
+            {
+                "text": "Sinuni",
+                "start": town,
+                "end": town + 6,
+                "place_id": None,
+                "name": "Snuny",
+            },
+            {
+                "text": "Kirkuk police headquarters",
+                "start": hq,
+                "end": hq + 26,
+                "place_id": None,
+                "name": "Kirkuk police HQ",
+            },
+        ],
+        "dates": [],
+        "events": [
+            {
+                "place_id": None,
+                "place_name": "Snuny",
+                "event_type": "control_change",
+                "event_date": "2017-10-16",
+            },
+        ],
+    }
+    assert "kcm:sinuni" not in annotation_ids() and "geonames:94787" in annotation_ids()
+    result = score_text("en_902", gold, tmp_path)
+    s = result.scores
+    # Sinuni found by span; Kirkuk (known to the annotators) is an extra and the headquarters a miss
+    assert (s.place_tp, s.place_fp, s.place_fn) == (1, 1, 1), result.misses
+    assert (s.events_gold, s.events_found) == (1, 1), result.misses
 
 
 @needs_gold
