@@ -11,7 +11,9 @@ loses nothing it had committed.
 from __future__ import annotations
 
 import logging
+import sys
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -301,11 +303,32 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
 
 
 @contextmanager
+def _importable_main() -> Iterator[None]:
+    """While workers start, hide a ``__main__`` that was run from a path and is no importable module.
+
+    Dask starts workers with multiprocessing's *spawn*, which re-runs the parent's main script in each child when
+    ``__main__`` has a file but no module spec. Inside a Streamlit page (and AppTest) ``__main__`` is the page
+    script, which must not run in a worker (it fails there, and "Nanny failed to start worker process"). Workers
+    need nothing from it: tasks are functions of this package.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+@contextmanager
 def local_cluster(workers: int) -> Iterator[tuple[Any, Any]]:
     """Start a Dask ``LocalCluster`` of single-threaded worker processes on 127.0.0.1; yield it and a client."""
     from distributed import Client, LocalCluster
 
     with (
+        _importable_main(),
         LocalCluster(
             n_workers=workers,
             threads_per_worker=1,  # extraction is pure Python: one thread per process, processes for cores

@@ -447,3 +447,23 @@ def test_a_failing_cluster_stops_the_run_cleanly(
         ):
             ingest_corpus([corpus], tmp_path / "ds", scheduler=cluster.scheduler_address)
     assert read_manifest(tmp_path / "ds").done == {}
+
+
+def test_local_cluster_starts_under_a_page_script_as_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a Streamlit page ``__main__`` is the page script; spawned workers must not re-run it (they did, and
+    "Nanny failed to start worker process" after the Review page had run in the same process)."""
+    import types
+
+    from geodata.batch import local_cluster
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('a page script ran in a worker')\n", encoding="utf-8")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    with local_cluster(1) as (_cluster, client):
+        assert client.submit(len, "كركوك").result(timeout=60) == 5
+        assert sys.modules["__main__"] is not page  # hidden while the cluster lives
+    assert sys.modules["__main__"] is page
