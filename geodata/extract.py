@@ -1618,17 +1618,18 @@ def _other_year(text: str, sentence: tuple[int, int], day: DateMention) -> bool:
 def _story_day(ctx: _DateContext, last: DateMention) -> DateMention | None:
     """Return the story's day in the last dated sentence before an event (``last`` is that sentence's last date).
 
-    None when that date is not a day (the text has moved to a month or a year). The last day written before any
+    None when that date is not one day (the text has moved to a month, a year, or a span such as an infobox's
+    "Date: 15–27 October 2017", which the ``labelled`` rule reads). The last day written before any
     earlier-event subordinator of the sentence wins ("announced on Thursday ..., after an attack launched on 21
     September").
     """
-    if last.precision != "day":
+    if last.precision != "day" or last.date_end is not None:
         return None
     k = bisect_right(ctx.sentences, (last.start, len(ctx.text))) - 1
     lo = ctx.sentences[k][0] if k >= 0 else 0
     words = _LEAD_WORD_RE.finditer(ctx.text, lo, last.end)
     first_after = next((w.start() for w in words if fold_phrase(w.group(1)).lower() in _BEFORE_MARKERS), None)
-    days = [x for x in ctx.in_span(lo, last.end) if x.precision == "day"]
+    days = [x for x in ctx.in_span(lo, last.end) if x.precision == "day" and x.date_end is None]
     told = [x for x in days if first_after is None or x.start < first_after]
     if told:
         return told[-1]
