@@ -1586,8 +1586,8 @@ def _story(d: _Draft, ctx: _DateContext) -> _Found:
         return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
     if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text):
         return None
-    if d.kind == "noun" and d.cue.prefix.endswith("ال"):
-        return None  # «الاستفتاء في كركوك من أبرز التحديات»: the verbal noun names an event, it does not report one
+    if d.kind not in ("verb", "entry"):
+        return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
     n_before = bisect_left(ctx.starts, d.sentence[0])
     if not n_before:
         return None

@@ -182,7 +182,7 @@ def test_the_story_day_dates_the_later_paragraphs(text: str) -> None:
             "withdrawal",
             "geonames:93818",
         ),
-        # a verbal noun with the article names an event, it does not report one
+        # a verbal noun names an event more often than it reports one
         (
             "أعلنت قيادة العمليات اليوم الاثنين أن القوات العراقية استعادت قضاء تلعفر.\n\n"
             "ويعتبر الاستفتاء في كركوك من أبرز التحديات.",
