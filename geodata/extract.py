@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.dates import (
+    _NUMBER_LOOKUP,
     DateMention,
     NormalText,
     find_dates,
@@ -1645,8 +1646,60 @@ def _tells_earlier(d: _Draft, text: str) -> bool:
     return bool(first) and fold_phrase(first.group(1)).lower() in _BEFORE_MARKERS
 
 
+_DAY_COUNT_RE = re.compile(
+    r"(?:[وف]?بعد\s+(?:(?P<n_ar>\d{1,2}|\w+)\s+(?:أيام|يوما|يومًا)|(?P<two_ar>يومين)|(?P<one_ar>يوم))\s+(?:من|على)"
+    r"|(?:(?P<one_en>a|one)\s+day|(?P<n_en>\d{1,2}|\w+)\s+days)\s+after(?:\s+[\w'’-]+){0,3}?)\s*$",
+    re.IGNORECASE,
+)
+# «في 21 أيلول، وبدأ الهجوم»: the day of another clause
+_NEW_CLAUSE_RE = re.compile(r"[;؛]|[،,]\s*(?:و|and\b)")
+_COUNT_REACH = 60  # characters looked back from the cue for the count, and from the count for its day
+
+
+def _days_counted(m: re.Match[str]) -> int | None:
+    if m.group("two_ar"):
+        return 2
+    if m.group("one_ar") or m.group("one_en"):
+        return 1
+    word = m.group("n_ar") or m.group("n_en")
+    n = int(word) if word.isdigit() else _NUMBER_LOOKUP.get(fold_phrase(word).lower(), 0)
+    return n if 1 <= n <= 31 else None
+
+
+def _counted_back(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date an event counted back from another: «بعد ثلاثة أيام من استعادتها السيطرة», "two days after the capture".
+
+    It is N days before the day it is counted from. That day is the one written right before the count in the same clause («اليوم الأربعاء (30 ديسمبر) بعد ثلاثة
+    أيام من»); else, the count telling the story's own event («وبدأ الهجوم الحاسم بعد يومين من»), the lead's day.
+    """
+    lo = max(d.sentence[0], d.cue.start - _COUNT_REACH)
+    m = _DAY_COUNT_RE.search(ctx.text[lo : d.cue.start])
+    n = _days_counted(m) if m else None
+    if m is None or n is None:
+        return None
+    at = lo + m.start()
+    near = [
+        x
+        for x in ctx.in_span(max(d.sentence[0], at - _COUNT_REACH), at)
+        if x.precision == "day" and x.date_end is None and not _NEW_CLAUSE_RE.search(ctx.text, x.end, at)
+    ]
+    if near:
+        return near[-1], "counted", -n
+    lead = ctx.days[0] if ctx.days and ctx.days[0].start < at else None
+    return (lead, "counted", -n) if lead is not None else None
+
+
 # The date rules, in order; the first that finds a date gives it.
-_DATE_RULES = (_own_clause, _when_clause, _main_clause, _earlier_in_sentence, _carried, _paragraph, _story)
+_DATE_RULES = (
+    _counted_back,
+    _own_clause,
+    _when_clause,
+    _main_clause,
+    _earlier_in_sentence,
+    _carried,
+    _paragraph,
+    _story,
+)
 
 
 def _assign_dates(
@@ -1724,6 +1777,7 @@ def _confidence(d: _Draft) -> float:
         "main_clause": 0.05,
         "sentence": -0.2,
         "carried": 0.0,
+        "counted": 0.0,
         "paragraph": -0.1,
         "story": -0.15,
         "same_event": -0.15,

@@ -212,6 +212,39 @@ def test_the_story_day_does_not_reach_background(text: str, event_type: str, pla
 
 
 @pytest.mark.parametrize(
+    ("text", "place_id", "day"),
+    [
+        # counted from the day written right before the count
+        (
+            "أمنت القوات العراقية ضواحي تلعفر اليوم الأربعاء بعد ثلاثة أيام من استعادتها السيطرة على ناحية ربيعة.",
+            "kcm:rabia",
+            date(2017, 10, 15),
+        ),
+        # a day of another clause («في 21 أيلول، وبدأ»): counted from the lead's day
+        (
+            "أعلنت القوات العراقية اليوم الأربعاء أنها دخلت قضاء تلعفر.\n\nوانطلقت معركة سنجار في 21 أيلول الماضي، "
+            "وبدأ الهجوم الحاسم بعد يومين من استعادة القوات العراقية ناحية زمار.",
+            "kcm:zummar",
+            date(2017, 10, 16),
+        ),
+        (
+            "Iraqi forces on Wednesday secured the outskirts of Tal Afar, two days after they recaptured Rabia.",
+            "kcm:rabia",
+            date(2017, 10, 16),
+        ),
+        (
+            "Iraqi forces on Wednesday entered Sinjar a day after the capture of Zummar.",
+            "kcm:zummar",
+            date(2017, 10, 17),
+        ),
+    ],
+)
+def test_an_event_counted_back_from_another_day(text: str, place_id: str, day: date) -> None:
+    events = _events(extract_article(text, published=P), "control_change", place_id)
+    assert (day, "counted") in [(e.event_date, e.date_basis) for e in events]
+
+
+@pytest.mark.parametrize(
     ("phrase", "day"),
     [("وفي اليوم ذاته", date(2017, 10, 17)), ("وفي اليوم نفسه", date(2017, 10, 17)), ("وفي اليوم التالي", P)],
 )
