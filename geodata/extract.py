@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.dates import (
+    _NUMBER_LOOKUP,
     DateMention,
     NormalText,
     find_dates,
@@ -1574,8 +1575,131 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     return None
 
 
+def _story(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date an event of a later paragraph by the story's day: the last date written before its sentence.
+
+    A wire story dates its lead ("on Saturday liberated most of Tal Afar") and lists what else happened that day in
+    the paragraphs after it, undated. Only a day carries: when the last date before is a month or a year, the text
+    has moved to background ("in 2014"), and a sentence with a date of its own or an earlier-event clause ("after",
+    "since") is about another time.
+    """
+    if d.event_type == "status" or not d.clause.main:
+        return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
+    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text):
+        return None
+    if d.kind not in ("verb", "entry"):
+        return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
+    n_before = bisect_left(ctx.starts, d.sentence[0])
+    if not n_before:
+        return None
+    last = _story_day(ctx, ctx.usable[n_before - 1])
+    if last is None or _other_year(ctx.text, d.sentence, last):
+        return None
+    return last, "story", 0
+
+
+_BARE_YEAR_RE = re.compile(r"(?<![\d.,/-])((?:19|20|١٩|٢٠)\d\d)(?![\d.,/-]?\d)")
+_LEAD_WORD_RE = re.compile(r"\W*(?:و|ف)?(\w+)")
+
+
+# Conjunctions that open a clause of an earlier event: a day told after one is background («بعدما كانت تلك القوات
+# انسحبت منها في 13 الشهر الماضي»). "after"/«بعد» head a noun as often ("after an attack launched early Monday").
+_EARLIER_CONJUNCTIONS = frozenset(fold_phrase(w) for w in ("بعدما", "since"))
+
+
+def _other_year(text: str, sentence: tuple[int, int], day: DateMention) -> bool:
+    """Whether the sentence writes a year other than the day's.
+
+    "When IS swept through the north in 2014" (a bare year, which the date finder leaves alone) is not told of a day
+    of 2017.
+    """
+    return any(int(y) != day.date.year for y in _BARE_YEAR_RE.findall(text, *sentence))
+
+
+def _story_day(ctx: _DateContext, last: DateMention) -> DateMention | None:
+    """Return the story's day in the last dated sentence before an event (``last`` is that sentence's last date).
+
+    None when that date is not one day (the text has moved to a month, a year, or a span such as an infobox's
+    "Date: 15–27 October 2017", which the ``labelled`` rule reads). The last day written before any
+    earlier-event subordinator of the sentence wins ("announced on Thursday ..., after an attack launched on 21
+    September").
+    """
+    if last.precision != "day" or last.date_end is not None:
+        return None
+    k = bisect_right(ctx.sentences, (last.start, len(ctx.text))) - 1
+    lo = ctx.sentences[k][0] if k >= 0 else 0
+    words = _LEAD_WORD_RE.finditer(ctx.text, lo, last.end)
+    first_after = next((w.start() for w in words if fold_phrase(w.group(1)).lower() in _BEFORE_MARKERS), None)
+    days = [x for x in ctx.in_span(lo, last.end) if x.precision == "day" and x.date_end is None]
+    told = [x for x in days if first_after is None or x.start < first_after]
+    if told:
+        return told[-1]
+    conjunctions = _LEAD_WORD_RE.finditer(ctx.text, lo, last.start)
+    return (
+        None if any(fold_phrase(w.group(1)).lower() in _EARLIER_CONJUNCTIONS for w in conjunctions) else last
+    )
+
+
+def _tells_earlier(d: _Draft, text: str) -> bool:
+    """Whether the draft's sentence opens with an earlier-event subordinator («وبعدما سيطرت», "After ...")."""
+    first = _LEAD_WORD_RE.match(text, d.sentence[0], d.sentence[1])
+    return bool(first) and fold_phrase(first.group(1)).lower() in _BEFORE_MARKERS
+
+
+_DAY_COUNT_RE = re.compile(
+    r"(?:[وف]?بعد\s+(?:(?P<n_ar>\d{1,2}|\w+)\s+(?:أيام|يوما|يومًا)|(?P<two_ar>يومين)|(?P<one_ar>يوم))\s+(?:من|على)"
+    r"|(?:(?P<one_en>a|one)\s+day|(?P<n_en>\d{1,2}|\w+)\s+days)\s+after(?:\s+[\w'’-]+){0,3}?)\s*$",
+    re.IGNORECASE,
+)
+# «في 21 أيلول، وبدأ الهجوم»: the day of another clause
+_NEW_CLAUSE_RE = re.compile(r"[;؛]|[،,]\s*(?:و|and\b)")
+_COUNT_REACH = 60  # characters looked back from the cue for the count, and from the count for its day
+
+
+def _days_counted(m: re.Match[str]) -> int | None:
+    if m.group("two_ar"):
+        return 2
+    if m.group("one_ar") or m.group("one_en"):
+        return 1
+    word = m.group("n_ar") or m.group("n_en")
+    n = int(word) if word.isdigit() else _NUMBER_LOOKUP.get(fold_phrase(word).lower(), 0)
+    return n if 1 <= n <= 31 else None
+
+
+def _counted_back(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date an event counted back from another: «بعد ثلاثة أيام من استعادتها السيطرة», "two days after the capture".
+
+    It is N days before the day it is counted from. That day is the one written right before the count in the same clause («اليوم الأربعاء (30 ديسمبر) بعد ثلاثة
+    أيام من»); else, the count telling the story's own event («وبدأ الهجوم الحاسم بعد يومين من»), the lead's day.
+    """
+    lo = max(d.sentence[0], d.cue.start - _COUNT_REACH)
+    m = _DAY_COUNT_RE.search(ctx.text[lo : d.cue.start])
+    n = _days_counted(m) if m else None
+    if m is None or n is None:
+        return None
+    at = lo + m.start()
+    near = [
+        x
+        for x in ctx.in_span(max(d.sentence[0], at - _COUNT_REACH), at)
+        if x.precision == "day" and x.date_end is None and not _NEW_CLAUSE_RE.search(ctx.text, x.end, at)
+    ]
+    if near:
+        return near[-1], "counted", -n
+    lead = ctx.days[0] if ctx.days and ctx.days[0].start < at else None
+    return (lead, "counted", -n) if lead is not None else None
+
+
 # The date rules, in order; the first that finds a date gives it.
-_DATE_RULES = (_own_clause, _when_clause, _main_clause, _earlier_in_sentence, _carried, _paragraph)
+_DATE_RULES = (
+    _counted_back,
+    _own_clause,
+    _when_clause,
+    _main_clause,
+    _earlier_in_sentence,
+    _carried,
+    _paragraph,
+    _story,
+)
 
 
 def _assign_dates(
@@ -1603,7 +1727,7 @@ def _assign_dates(
             if found is not None:
                 d.date, d.date_basis, d.date_shift = found
                 break
-    _same_event_dates(drafts)
+    _same_event_dates(drafts, text)
     labelled = _labelled_date(text, usable)
     for d in drafts:
         if d.date is None and labelled is not None:
@@ -1626,7 +1750,7 @@ def _labelled_date(text: str, dates: Sequence[DateMention]) -> DateMention | Non
     return None
 
 
-def _same_event_dates(drafts: list[_Draft]) -> None:
+def _same_event_dates(drafts: list[_Draft], text: str) -> None:
     """Date an undated event by the same event reported elsewhere: same place and type, else type and actors."""
     by_place: dict[tuple[str, str], _Draft] = {}
     by_actors: dict[tuple[str, tuple[str, ...]], _Draft] = {}
@@ -1640,7 +1764,7 @@ def _same_event_dates(drafts: list[_Draft]) -> None:
             same = by_place.get((d.place.place_id, d.event_type)) or (
                 by_actors.get((d.event_type, d.taker)) if d.taker else None
             )
-            if same is not None:
+            if same is not None and not _other_year(text, d.sentence, same.date):
                 d.date, d.date_basis, d.date_shift = same.date, "same_event", same.date_shift
 
 
@@ -1653,7 +1777,9 @@ def _confidence(d: _Draft) -> float:
         "main_clause": 0.05,
         "sentence": -0.2,
         "carried": 0.0,
+        "counted": 0.0,
         "paragraph": -0.1,
+        "story": -0.15,
         "same_event": -0.15,
         "labelled": -0.2,
         None: -0.35,

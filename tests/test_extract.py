@@ -133,7 +133,115 @@ def test_date_of_the_previous_sentence_of_the_paragraph_only_at_lower_confidence
     assert (sinjar.event_date, sinjar.date_basis) == (date(2017, 10, 17), "clause")
     assert (bashiqa.event_date, bashiqa.date_basis) == (date(2017, 10, 17), "paragraph")
     assert bashiqa.confidence < sinjar.confidence
-    assert makhmur.event_date is None  # another paragraph: no date
+    # another paragraph: the story's day, at a lower confidence still
+    assert (makhmur.event_date, makhmur.date_basis) == (date(2017, 10, 17), "story")
+    assert makhmur.confidence < bashiqa.confidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BAGHDAD (Reuters) - Iraqi forces on Monday recaptured the town of Tal Afar, the military said.\n\n"
+        "Kurdish Peshmerga fighters withdrew from Rabia and Zummar, officers said.",
+        "أعلنت قيادة العمليات اليوم الاثنين أن القوات العراقية استعادت قضاء تلعفر.\n\n"
+        "وانسحبت قوات البيشمركة من ناحية ربيعة وناحية زمار.",
+        # the day of the lead, not of an earlier event it names after "after"
+        "Iraqi forces said on Monday they took Tal Afar, after an attack launched on September 21.\n\n"
+        "Kurdish Peshmerga fighters withdrew from Rabia and Zummar.",
+    ],
+)
+def test_the_story_day_dates_the_later_paragraphs(text: str) -> None:
+    ex = extract_article(text, published=P)
+    (tal_afar,) = _events(ex, "control_change", "geonames:90393")
+    moves = _events(ex, "withdrawal", "kcm:rabia") + _events(ex, "withdrawal", "kcm:zummar")
+    assert tal_afar.event_date == date(2017, 10, 16)
+    assert [(e.event_date, e.date_basis) for e in moves] == [(date(2017, 10, 16), "story")] * 2
+    assert all(e.confidence < tal_afar.confidence for e in moves)
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "place_id"),
+    [
+        # a year of its own (the date finder leaves a bare year alone): background
+        (
+            "Iraqi forces on Monday recaptured the town of Tal Afar.\n\n"
+            "Kurdish forces seized Sinjar when Islamic State swept through the region in 2014.",
+            "control_change",
+            "geonames:448149",
+        ),
+        (
+            "أعلنت قيادة العمليات اليوم الاثنين أن القوات العراقية استعادت قضاء تلعفر.\n\n"
+            "وكانت البيشمركة قد انسحبت من سنجار عام 2014.",
+            "withdrawal",
+            "geonames:448149",
+        ),
+        # the last day written is of an earlier event («بعدما ... في 13 الشهر الماضي»)
+        (
+            "وأنزلت طائرات جنودا في قاعدة كي-1، بعدما كانت تلك القوات انسحبت منها في 13 الشهر الماضي.\n\n"
+            "وانسحبت البيشمركة من قضاء مخمور.",
+            "withdrawal",
+            "geonames:93818",
+        ),
+        # a verbal noun names an event more often than it reports one
+        (
+            "أعلنت قيادة العمليات اليوم الاثنين أن القوات العراقية استعادت قضاء تلعفر.\n\n"
+            "ويعتبر الاستفتاء في كركوك من أبرز التحديات.",
+            "political",
+            "geonames:94787",
+        ),
+        # a state is no news of the day
+        (
+            "Iraqi forces on Monday recaptured the town of Tal Afar.\n\n"
+            "Kirkuk, held by the Kurdish Peshmerga forces, is claimed by Baghdad.",
+            "status",
+            "geonames:94787",
+        ),
+        # a sentence opened by an earlier-event subordinator
+        (
+            "Iraqi forces on Monday recaptured the town of Tal Afar.\n\n"
+            "After Kurdish fighters withdrew from Makhmur, the town was calm.",
+            "withdrawal",
+            "geonames:93818",
+        ),
+    ],
+)
+def test_the_story_day_does_not_reach_background(text: str, event_type: str, place_id: str) -> None:
+    events = _events(extract_article(text, published=P), event_type, place_id)
+    assert events
+    assert all(e.event_date is None for e in events)
+
+
+@pytest.mark.parametrize(
+    ("text", "place_id", "day"),
+    [
+        # counted from the day written right before the count
+        (
+            "أمنت القوات العراقية ضواحي تلعفر اليوم الأربعاء بعد ثلاثة أيام من استعادتها السيطرة على ناحية ربيعة.",
+            "kcm:rabia",
+            date(2017, 10, 15),
+        ),
+        # a day of another clause («في 21 أيلول، وبدأ»): counted from the lead's day
+        (
+            "أعلنت القوات العراقية اليوم الأربعاء أنها دخلت قضاء تلعفر.\n\nوانطلقت معركة سنجار في 21 أيلول الماضي، "
+            "وبدأ الهجوم الحاسم بعد يومين من استعادة القوات العراقية ناحية زمار.",
+            "kcm:zummar",
+            date(2017, 10, 16),
+        ),
+        (
+            "Iraqi forces on Wednesday secured the outskirts of Tal Afar, two days after they recaptured Rabia.",
+            "kcm:rabia",
+            date(2017, 10, 16),
+        ),
+        (
+            "Iraqi forces on Wednesday entered Sinjar a day after the capture of Zummar.",
+            "kcm:zummar",
+            date(2017, 10, 17),
+        ),
+    ],
+)
+def test_an_event_counted_back_from_another_day(text: str, place_id: str, day: date) -> None:
+    events = _events(extract_article(text, published=P), "control_change", place_id)
+    assert (day, "counted") in [(e.event_date, e.date_basis) for e in events]
 
 
 @pytest.mark.parametrize(
