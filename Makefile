@@ -33,7 +33,7 @@ lint: $(VENV)/.stamp-test
 	$(VENV)/bin/ruff format --check geodata dashboard tests
 
 pytest: $(VENV)/.stamp-test
-	$(PY) -m pytest
+	KCM_EVAL_TEST_SPLIT=1 $(PY) -m pytest
 
 test: lint pytest
 

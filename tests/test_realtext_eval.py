@@ -29,6 +29,7 @@ import argparse
 import calendar
 import functools
 import json
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -354,6 +355,13 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------- the pytest tests
 
 needs_gold = pytest.mark.skipif(not load_gold(), reason="the real-text gold is not in tests/data/realtext")
+# The held-out split is measured by `make test` (and CI) only, never by a pytest run made while tuning: a failing
+# floor there would tell the tuner something about the test texts.
+TEST_SPLIT_ENV = "KCM_EVAL_TEST_SPLIT"
+measures_test_split = pytest.mark.skipif(
+    os.environ.get(TEST_SPLIT_ENV) != "1",
+    reason=f"the test split is measured by `make test` only ({TEST_SPLIT_ENV}=1), never while tuning",
+)
 
 
 @pytest.fixture(scope="module")
@@ -511,6 +519,7 @@ def _figures(s: Scores) -> dict[str, float]:
 
 
 @needs_gold
+@measures_test_split
 @pytest.mark.xfail(
     strict=True,
     reason="issue 9 targets not reached on the test split: measured once at the end, place F1 0.833, event recall "
@@ -526,6 +535,7 @@ def test_targets_on_the_test_split(split_scores: Scores) -> None:
 
 
 @needs_gold
+@measures_test_split
 def test_test_split_does_not_fall_below_what_was_reached(split_scores: Scores) -> None:
     figures = _figures(split_scores)
     assert all(figures[name] >= floor for name, floor in REACHED.items()), (figures, REACHED)
