@@ -1013,7 +1013,7 @@ _MERGE_GAP = 120  # windows closer than this are searched as one (fewer calls, a
 
 @lru_cache(maxsize=1)
 def _families() -> tuple[str, ...]:
-    """The rule families: one per kind of anchor word, and "year" (built once: there are many anchor forms)."""
+    """Return the rule families: one per kind of anchor word, and "year" (built once: anchor forms are many)."""
     return tuple(dict.fromkeys([*_ANCHORS.values(), "year"]))
 
 

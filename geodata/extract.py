@@ -359,6 +359,7 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
 
 
 _WORD_RE = re.compile(r"\w+(?:-\w+)*")
+_NON_WORDS_RE = re.compile(r"\W*")
 _PHRASES = _build_phrase_index()
 _PREFIXES = ("", *CLITIC_PREFIXES)
 
@@ -433,6 +434,8 @@ def _scan(
         if not options:
             continue
         ws = word.start()
+        # where the next word starts: a phrase's second word must be there (checked before its whole pattern)
+        following = _NON_WORDS_RE.match(low, word.end()).end()
         for prefix, entries in options:
             for entry in entries:
                 if taken_until.get(entry.category, -1) > ws:
@@ -441,6 +444,8 @@ def _scan(
                     continue  # a verb takes no article: التحرك is a noun, الحشد the Hashd
                 end = word.end()
                 if entry.rest is not None:
+                    if not low.startswith(entry.tokens[1], following):
+                        continue
                     more = entry.rest.match(low, end)
                     if more is None:
                         continue

@@ -981,6 +981,8 @@ def _merge_letter_numbers(
 
     The lists are rebuilt in one pass: deleting from them at each merge made long texts quadratic (issue 13).
     """
+    if all(info.letter is None for info in infos):
+        return  # most texts have no letter name at all
     out_spans: list[tuple[int, int]] = []
     out_infos: list[_TokenInfo] = []
     k, n = 0, len(spans)
