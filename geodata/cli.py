@@ -244,7 +244,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     With ``--out DATASET`` the articles (files, folders, JSONL) go to a resumable candidates dataset instead,
     in-process, on a LocalCluster (``--workers``) or on a Dask cluster (``--scheduler``). Without it,
-    ``--workers`` spreads the extraction over processes (by default every core from 200 files on).
+    ``--workers`` spreads the extraction over processes (by default every idle core from 200 files on).
     """
     if args.out is not None:
         return _ingest_batch(args)
@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="processes (default: every core from 200 files on); with --out: a LocalCluster of N",
+        help="processes (default: every idle core from 200 files on); with --out: a LocalCluster of N",
     )
     ing.add_argument(
         "--batch-mb",

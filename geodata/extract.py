@@ -423,7 +423,7 @@ def _scan(
     low = _lowered(norm)
     words_re = _first_words_re()
     found = (
-        (w for a, b in spans for w in words_re.finditer(low, a, b))
+        [w for a, b in spans for w in words_re.finditer(low, a, b)]
         if spans is not None
         else words_re.finditer(low)
     )
@@ -511,7 +511,7 @@ def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> lis
             i = bisect_right(starts, m.start()) - 1
             if i >= 0 and spans[i][1] > m.start():
                 continue
-            before = re.search(r"(\w+)\W*\Z", text[max(0, m.start() - 12) : m.start() + 1])
+            before = _LAST_WORD_RE.search(text[max(0, m.start() - 12) : m.start() + 1])
             word = before.group(1).lower() if before else ""
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.isascii()):
                 continue

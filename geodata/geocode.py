@@ -1019,5 +1019,7 @@ def _proper(text: str, span: tuple[int, int], info: _TokenInfo) -> bool:
 
 def _breaks(text: str, start: int, end: int) -> bool:
     """Whether the gap between two tokens holds punctuation that ends a name (. , ، ؛ : ; newline...)."""
-    gap = text[start:end]
-    return len(gap) > 3 or any(ch in '.,،؛:;!?؟()[]{}«»"\n|/' for ch in gap)
+    return end - start > 3 or _BREAK_RE.search(text, start, end) is not None
+
+
+_BREAK_RE = re.compile(r'[.,،؛:;!?؟()\[\]{}«»"\n|/]')
