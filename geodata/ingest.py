@@ -307,7 +307,7 @@ def default_workers(files: int) -> int:
         busy = int(os.getloadavg()[0])
     except (AttributeError, OSError):  # no load average on this system
         busy = 0
-    return max(1, min(cores, cores - busy))
+    return max(1, cores - busy)
 
 
 def _extract_file(path: Path, published: date | None, lang: str | None) -> Extraction | str:
