@@ -136,11 +136,15 @@ CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os
 
 def _baseline_tree(folder: Path) -> Path:
     """Unpack the ``geodata`` package of :data:`BASELINE` from git into ``folder``; return the tree's root."""
-    data = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", BASELINE, "geodata"],
-        capture_output=True,
-        check=True,
-    ).stdout
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", BASELINE, "geodata"], capture_output=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"cannot unpack the baseline commit {BASELINE} from git (a shallow clone? fetch it): "
+            + done.stderr.decode(errors="replace").strip()
+        )
+    data = done.stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         tar.extractall(folder, filter="data")
     return folder
