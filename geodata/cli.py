@@ -243,12 +243,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """Extract candidate events from article files; optionally append them to an events file.
 
     With ``--out DATASET`` the articles (files, folders, JSONL) go to a resumable candidates dataset instead,
-    in-process, on a LocalCluster (``--workers``) or on a Dask cluster (``--scheduler``).
+    in-process, on a LocalCluster (``--workers``) or on a Dask cluster (``--scheduler``). Without it,
+    ``--workers`` spreads the extraction over processes (by default every idle core from 200 files on).
     """
     if args.out is not None:
         return _ingest_batch(args)
-    if args.scheduler is not None or args.workers is not None:
-        raise InputError("--scheduler and --workers need --out DATASET (a candidates dataset to write)")
+    if args.scheduler is not None:
+        raise InputError("--scheduler needs --out DATASET (a candidates dataset to write)")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
     from geodata.corpus import corpus_files, is_jsonl
     from geodata.ingest import run_ingest
 
@@ -384,7 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, metavar="ADDRESS", help="with --out: run on this Dask scheduler"
     )
     where.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="with --out: a LocalCluster of N"
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes (default: every idle core from 200 files on); with --out: a LocalCluster of N",
     )
     ing.add_argument(
         "--batch-mb",

@@ -1011,13 +1011,19 @@ _SMALL_TEXT = 0
 _MERGE_GAP = 120  # windows closer than this are searched as one (fewer calls, a little more text)
 
 
+@lru_cache(maxsize=1)
+def _families() -> tuple[str, ...]:
+    """Return the rule families: one per kind of anchor word, and "year" (built once: anchor forms are many)."""
+    return tuple(dict.fromkeys([*_ANCHORS.values(), "year"]))
+
+
 def _windows(norm: str) -> dict[str, list[tuple[int, int]]]:
     """Spans of ``norm`` around the anchor words of each rule family, merged, ending at white space.
 
     Windows end at white space, so that no rule sees a word cut in half at a window's edge (patterns look
     behind a window's start freely, and see its end as the end of the text).
     """
-    families = {*_ANCHORS.values(), "year"}
+    families = _families()
     if len(norm) <= _SMALL_TEXT:
         return {family: [(0, len(norm))] for family in families}
     hits: dict[str, list[tuple[int, int]]] = {family: [] for family in families}
@@ -1252,7 +1258,8 @@ def _with_later(
 
     ``chosen`` is in text order without overlaps; one pass over it and the matches, in step.
     """
-    if not any(w in norm.lower() for w in _LATER_WORDS):
+    lowered = norm.lower()
+    if not any(w in lowered for w in _LATER_WORDS):
         return chosen
     added: list[tuple[int, int, int, _Resolved]] = []
     starts = [c[0] for c in chosen]

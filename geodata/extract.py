@@ -396,6 +396,7 @@ def _build_phrase_index() -> dict[str, tuple[_Entry, ...]]:
 
 
 _WORD_RE = re.compile(r"\w+(?:-\w+)*")
+_NON_WORDS_RE = re.compile(r"\W*")
 _PHRASES = _build_phrase_index()
 _PREFIXES = ("", *CLITIC_PREFIXES)
 
@@ -459,7 +460,7 @@ def _scan(
     low = _lowered(norm)
     words_re = _first_words_re()
     found = (
-        (w for a, b in spans for w in words_re.finditer(low, a, b))
+        [w for a, b in spans for w in words_re.finditer(low, a, b)]
         if spans is not None
         else words_re.finditer(low)
     )
@@ -470,6 +471,8 @@ def _scan(
         if not options:
             continue
         ws = word.start()
+        # where the next word starts: a phrase's second word must be there (checked before its whole pattern)
+        following = _NON_WORDS_RE.match(low, word.end()).end()
         for prefix, entries in options:
             for entry in entries:
                 if taken_until.get(entry.category, -1) > ws:
@@ -478,6 +481,8 @@ def _scan(
                     continue  # a verb takes no article: التحرك is a noun, الحشد the Hashd
                 end = word.end()
                 if entry.rest is not None:
+                    if not low.startswith(entry.tokens[1], following):
+                        continue
                     more = entry.rest.match(low, end)
                     if more is None:
                         continue
@@ -543,7 +548,7 @@ def split_sentences(text: str, protected: Sequence[tuple[int, int]] = ()) -> lis
             i = bisect_right(starts, m.start()) - 1
             if i >= 0 and spans[i][1] > m.start():
                 continue
-            before = re.search(r"(\w+)\W*\Z", text[max(0, m.start() - 12) : m.start() + 1])
+            before = _LAST_WORD_RE.search(text[max(0, m.start() - 12) : m.start() + 1])
             word = before.group(1).lower() if before else ""
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.isascii()):
                 continue

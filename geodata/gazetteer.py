@@ -230,8 +230,19 @@ def load_gazetteer(path: str | os.PathLike[str] | None = None) -> Gazetteer:
     Gazetteer
         The same read-only object on every call with the same path.
     """
-    resolved = Path(path) if path is not None else get_settings().gazetteer_path
-    return _load_cached(str(resolved.resolve()))
+    given = os.fspath(path) if path is not None else None
+    return _load_cached(_resolved_path(given, os.environ.get("KCM_GAZETTEER"), os.getcwd()))
+
+
+@functools.lru_cache(maxsize=32)
+def _resolved_path(path: str | None, _setting: str | None, _cwd: str) -> str:
+    """Return the absolute path of ``path``, or of the setting ``gazetteer_path`` when it is None.
+
+    Cached, keyed by the setting's variable and the working directory: resolving a path and reading the settings
+    on every call cost a tenth of a short article's geoparsing.
+    """
+    file = Path(path) if path is not None else get_settings().gazetteer_path
+    return str(file.resolve())
 
 
 @functools.lru_cache(maxsize=8)

@@ -547,12 +547,12 @@ def _context_date(context: Mapping[str, Any] | None) -> date | None:
 
 
 def _build_match(
-    index: _Index, query: str, key: str, hits: list[_Hit], context: Mapping[str, Any] | None
+    index: _Index, query: str, key: str, hits: Sequence[_Hit], context: Mapping[str, Any] | None
 ) -> Match | None:
     if not hits:
         return None
     if len(hits) == 1:
-        ranked = hits
+        ranked = list(hits)
     else:
         ranked = sorted(hits, key=lambda h: (*_rank_key(index, h, key), index.places[h[0]].id))
     top = ranked[0]
@@ -816,8 +816,10 @@ def find_mentions(
     cache: dict[str, _TokenInfo] = _TOKEN_CACHE.setdefault(id(index), {})
     if len(cache) > 200_000:
         cache.clear()
-    spans = [(m.start(), m.end()) for m in _TEXT_TOKEN_RE.finditer(text)]
-    infos = [_token_info(index, text[s:e], cache) for s, e in spans]
+    tokens = list(_TEXT_TOKEN_RE.finditer(text))
+    spans = [m.span() for m in tokens]
+    known = cache.get  # most tokens were seen before: no call for them
+    infos = [known(m.group()) or _token_info(index, m.group(), cache) for m in tokens]
     _merge_letter_numbers(index, text, spans, infos, cache)
     mentions: list[Mention] = []
     n = len(spans)
@@ -915,19 +917,13 @@ def _multi(
     """Return the longest multi-token name starting at token ``i``, with the index after it."""
     if infos[i].latin and not _proper(text, spans[i], infos[i]):
         return None  # "said", "a": a Latin name starts with a capital, a digit or a generic word
-    n = len(spans)
+    longest = min(max(index.starts[first] for first, _ in infos[i].starts), len(spans) - i)
+    reach = _reach(text, spans, infos, i, longest)
     for first, penalty in infos[i].starts:
-        longest = min(index.starts[first], n - i)
         loose = first in index.iraqi_starts  # foreign names (United States, جنوب السودان) match as written
-        for size in range(longest, 1, -1):
-            # a name never spans a sentence or clause break
-            if any(_breaks(text, spans[k][1], spans[k + 1][0]) for k in range(i, i + size - 1)):
-                continue
-            if infos[i].latin and not all(_proper(text, spans[k], infos[k]) for k in range(i, i + size)):
-                continue
-            tokens = [first, *(infos[k].key for k in range(i + 1, i + size))]
-            key = " ".join(nm.join_letter_numbers(tokens))
-            hits = _hits_for_key(index, key, loose=loose, skeleton_min=RUNNING_SKELETON_MIN)
+        for size in range(min(index.starts[first], reach), 1, -1):
+            tokens = (first, *(infos[k].key for k in range(i + 1, i + size)))
+            key, hits = _name_hits(index, tokens, loose)
             if hits:
                 if penalty:
                     hits = [(h, s - penalty, m) for h, s, m in hits]
@@ -935,6 +931,43 @@ def _multi(
                 if match is not None:
                     return i + size, match
     return None
+
+
+def _reach(
+    text: str, spans: Sequence[tuple[int, int]], infos: Sequence[_TokenInfo], i: int, longest: int
+) -> int:
+    """Return how many tokens from ``i`` (at most ``longest``) a name may span.
+
+    A name never spans a sentence or clause break, and a Latin name holds only tokens that can be part of one.
+    """
+    latin = infos[i].latin
+    size = 1
+    while size < longest:
+        k = i + size
+        if _breaks(text, spans[k - 1][1], spans[k][0]) or (latin and not _proper(text, spans[k], infos[k])):
+            break
+        size += 1
+    return size
+
+
+_NAME_HITS: dict[int, dict[tuple[str, ...], tuple[str, tuple[_Hit, ...]]]] = {}
+
+
+def _name_hits(index: _Index, tokens: tuple[str, ...], loose: bool) -> tuple[str, tuple[_Hit, ...]]:
+    """Return the key and the hits of the multi-token name ``tokens``, cached per index.
+
+    ``loose`` follows from the first token. News text repeats the same runs of words, and their loose keys
+    (compact, phonetic, skeleton) are not cheap.
+    """
+    cache = _NAME_HITS.setdefault(id(index), {})
+    found = cache.get(tokens)
+    if found is None:
+        if len(cache) > 200_000:
+            cache.clear()
+        key = " ".join(nm.join_letter_numbers(list(tokens)))
+        hits = _hits_for_key(index, key, loose=loose, skeleton_min=RUNNING_SKELETON_MIN)
+        found = cache[tokens] = (key, tuple(hits))
+    return found
 
 
 def _merge_letter_numbers(
@@ -948,6 +981,8 @@ def _merge_letter_numbers(
 
     The lists are rebuilt in one pass: deleting from them at each merge made long texts quadratic (issue 13).
     """
+    if all(info.letter is None for info in infos):
+        return  # most texts have no letter name at all
     out_spans: list[tuple[int, int]] = []
     out_infos: list[_TokenInfo] = []
     k, n = 0, len(spans)
@@ -984,5 +1019,7 @@ def _proper(text: str, span: tuple[int, int], info: _TokenInfo) -> bool:
 
 def _breaks(text: str, start: int, end: int) -> bool:
     """Whether the gap between two tokens holds punctuation that ends a name (. , ، ؛ : ; newline...)."""
-    gap = text[start:end]
-    return len(gap) > 3 or any(ch in '.,،؛:;!?؟()[]{}«»"\n|/' for ch in gap)
+    return end - start > 3 or _BREAK_RE.search(text, start, end) is not None
+
+
+_BREAK_RE = re.compile(r'[.,،؛:;!?؟()\[\]{}«»"\n|/]')

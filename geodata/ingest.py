@@ -11,10 +11,12 @@ of the same article at the very same moment save it once.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -287,12 +289,65 @@ def _append(path: Path, extraction: Extraction, args: argparse.Namespace, err: I
     return True
 
 
+PARALLEL_FILES = 200  # from this many files on, ``kcm ingest`` uses every idle core by default
+
+
+def default_workers(files: int) -> int:
+    """Return how many processes ``kcm ingest`` of ``files`` files uses without ``--workers``.
+
+    One for fewer than :data:`PARALLEL_FILES` files (starting the processes costs more than it saves). Otherwise
+    every idle core this process may run on: its cores less the load average of the last minute, at least one.
+    On a machine busy with other work, more processes only compete for the same cores (measured: 2 workers on 2
+    cores at a load of 5 took 1.16× the time of one).
+    """
+    if files < PARALLEL_FILES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        busy = int(os.getloadavg()[0])
+    except (AttributeError, OSError):  # no load average on this system
+        busy = 0
+    return max(1, cores - busy)
+
+
+def _extract_file(path: Path, published: date | None, lang: str | None) -> Extraction | str:
+    """Read and extract one article file; the error message instead when it cannot be read or extracted."""
+    try:
+        return extract_article(read_article(path), published=published, lang=lang)
+    except (ArticleError, GeodataError) as exc:
+        return str(exc)
+
+
+def _extractions(
+    files: Sequence[Path], published: date | None, lang: str | None, workers: int
+) -> Iterator[Extraction | str]:
+    """Yield each file's extraction (or error message) in order, over ``workers`` processes when more than one.
+
+    The first file is extracted here, so that the forked processes inherit the loaded gazetteer and indexes;
+    everything else (JSON, warnings, ``--append``) stays in this process, in file order.
+    """
+    if workers <= 1 or len(files) < 2:
+        yield from (_extract_file(path, published, lang) for path in files)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    yield _extract_file(files[0], published, lang)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    rest = files[1:]
+    chunk = max(1, min(32, len(rest) // (workers * 8)))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(_extract_file, rest, repeat(published), repeat(lang), chunksize=chunk)
+
+
 def run_ingest(args: argparse.Namespace) -> int:
-    """Run ``kcm ingest FILE... [--published DATE] [--lang ar|en|auto] [--json] [--append EVENTS]``.
+    """Run ``kcm ingest FILE... [--published DATE] [--lang ar|en|auto] [--json] [--append EVENTS] [--workers N]``.
 
     Each file gives one JSON object on stdout (``{published, places, dates, events}``; with several files, each
     object also names its ``file``). A file that cannot be read gives one line on stderr; the other files are
-    still processed, and the exit code is 1.
+    still processed, and the exit code is 1. The extraction runs over ``--workers`` processes (default:
+    :func:`default_workers`); the output is the same, in the same order.
     """
     files: Sequence[Path] = args.files
     lang = None if args.lang in (None, "auto") else args.lang
@@ -300,14 +355,13 @@ def run_ingest(args: argparse.Namespace) -> int:
     err = sys.stderr
     many = len(files) > 1
     status = EXIT_OK
-    for n, path in enumerate(files, start=1):
-        try:
-            text = read_article(path)
-            extraction = extract_article(text, published=args.published, lang=lang)
-        except (ArticleError, GeodataError) as exc:
+    workers = getattr(args, "workers", None) or default_workers(len(files))
+    results = _extractions(files, args.published, lang, workers)
+    for n, (path, extraction) in enumerate(zip(files, results, strict=True), start=1):
+        if isinstance(extraction, str):
             if many:
                 err.write("\n")
-            print(f"kcm ingest: {exc}", file=err)
+            print(f"kcm ingest: {extraction}", file=err)
             status = EXIT_PROBLEM
         else:
             obj = extraction.to_dict()

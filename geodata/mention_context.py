@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from geodata import names as nm
@@ -154,6 +155,7 @@ def _arabic(key: str) -> bool:
     return bool(key) and "\u0600" <= key[0] <= "\u06ff"
 
 
+@lru_cache(maxsize=50_000)
 def _forms(key: str) -> tuple[str, ...]:
     """Return the key and, for Arabic, its forms without proclitics (وحزب -> حزب, وسد -> سد)."""
     if not _arabic(key):

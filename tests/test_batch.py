@@ -210,7 +210,8 @@ def test_one_writer_at_a_time(corpus: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--workers", "2"], "--scheduler and --workers need --out"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --out"),
+        (["--workers", "0"], "--workers must be at least 1"),
         (["--out", "{tmp}/ds", "--append", "{tmp}/events.csv"], "give one of them"),
         (["--out", "{tmp}/file.txt"], "--out must be a folder"),
         (["--out", "{tmp}/ds", "--workers", "0"], "--workers must be at least 1"),

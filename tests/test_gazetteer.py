@@ -226,6 +226,26 @@ def test_loaded_once_per_process(gaz: Gazetteer) -> None:
     assert load_gazetteer(get_settings().gazetteer_path) is gaz
 
 
+def test_the_setting_and_working_directory_are_read_at_each_call(
+    gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The resolved path is cached, keyed by ``KCM_GAZETTEER`` and the working directory: both still count."""
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(get_settings().gazetteer_path.read_bytes())
+    monkeypatch.setenv("KCM_GAZETTEER", str(copy))
+    other = load_gazetteer()
+    assert other is not gaz and str(other.path) == str(copy.resolve())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KCM_GAZETTEER", "copy.json")  # relative: to the working directory
+    assert load_gazetteer() is other and load_gazetteer("copy.json") is other
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "copy.json").write_bytes(copy.read_bytes())
+    monkeypatch.chdir(tmp_path / "sub")
+    assert str(load_gazetteer().path) == str((tmp_path / "sub" / "copy.json").resolve())
+    monkeypatch.delenv("KCM_GAZETTEER")
+    assert load_gazetteer() is gaz
+
+
 def test_file_credits_geonames() -> None:
     doc = orjson.loads(get_settings().gazetteer_path.read_bytes())
     assert "CC BY 4.0" in doc["attribution"]

@@ -77,6 +77,36 @@ def test_many_files_one_line_each_with_progress_and_bad_files(
     assert "4/4" in err  # the progress bar reached the end
 
 
+def test_workers_give_the_same_output_in_the_same_order(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, en_file: Path
+) -> None:
+    """``--workers 2`` spreads the extraction over processes: stdout and the error lines are those of one process."""
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    files = [str(p) for p in (SEED, empty, en_file, *sorted(SEED_DIR.glob("*.txt"))[1:4], SEED)]
+    outputs = []
+    for workers in ("1", "2"):
+        code = main(["ingest", "--workers", workers, *files])
+        out, err = capsys.readouterr()
+        errors = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("kcm ingest:")]
+        outputs.append((code, out, errors))
+    assert outputs[0] == outputs[1]
+    assert outputs[0][0] == 1 and len(outputs[0][1].splitlines()) == len(files) - 1
+
+
+def test_default_workers_are_the_idle_cores_from_200_files_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from geodata.ingest import PARALLEL_FILES, default_workers
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.0, 0.0))
+    assert default_workers(PARALLEL_FILES - 1) == 1
+    assert default_workers(PARALLEL_FILES) == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.5, 0.0, 0.0))
+    assert default_workers(10_000) == 1  # every core is busy: more processes would only compete
+
+
 def test_cp1256_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "cp1256.txt"
     path.write_bytes(SEED.read_text(encoding="utf-8").encode("cp1256", errors="replace"))
