@@ -23,10 +23,10 @@ import pandas as pd
 
 from geodata.errors import EventValidationError, InputError, Problem
 from geodata.filters import EventFilter, ValueTest, value_tests
-from geodata.grid import grid_origin_and_cell
+from geodata.grid import cell_index, grid_origin_and_cell
 from geodata.settings import get_settings
 from geodata.store.memory import NAME as SLIM_NAME
-from geodata.store.memory import Selection, SlimTable, load_slim
+from geodata.store.memory import GridBlocks, Selection, SlimTable, load_slim
 from geodata.vocab import CONTROL_TYPES, EVENT_COLUMNS, EVENT_TYPES, split_controller
 
 if TYPE_CHECKING:
@@ -218,7 +218,11 @@ class EventDataset:
         return slim.remembered((flt, kind), lambda: self._select(slim, flt, tests, kind))
 
     def _select(self, slim: SlimTable, flt: EventFilter, tests: Sequence[ValueTest], kind: str) -> Selection:
-        """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects."""
+        """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects.
+
+        The rows passing the value conditions are found once per filter (dates aside, :meth:`SlimTable.passing`);
+        a window is then the passing rows of its run of dates, after the few earlier rows whose span reaches it.
+        """
         low = high = start = None
         if flt.date_to is not None:
             high = _midnight(bounded_day(flt.date_to))
@@ -230,16 +234,17 @@ class EventDataset:
                 else _midnight(_days_before(start.date(), self.summary.max_span_days))
             )
         i, j = slim.span(low, high)
-        keep = np.ones(j - i, dtype=bool)
-        if start is not None and kind != "changes":
+        values = replace(flt, date_from=None, date_to=None)
+        passing = slim.passing((values, kind), lambda: _passing_mask(slim, tests, kind))
+        k, head = i, np.zeros(0, dtype=np.int32)
+        if (
+            start is not None and kind != "changes"
+        ):  # before the window's first day: rows whose span reaches it
             at = np.datetime64(start, "ns").astype(np.int64)
-            keep &= (slim.stamps[i:j] >= at) | (slim.ends[i:j] >= at)
-        for test in tests:
-            keep &= slim.allowed(test, i, j)
-        if kind:
-            column, rule = _KIND_RULES[kind]
-            keep &= slim.where_value(column, rule)[slim.codes(column)[0][i:j]]
-        return Selection((i + np.flatnonzero(keep)).astype(np.int32))  # positions < MAX_ROWS
+            k = i + int(np.searchsorted(slim.stamps[i:j], at, side="left"))
+            head = passing.where(i + np.flatnonzero(slim.ends[i:k] >= at)).astype(np.int32)
+        rows = np.concatenate([head, passing.between(k, j)])  # positions < MAX_ROWS: int32
+        return Selection(rows, run=(k, j), passing=passing)
 
     def _files_of(self, rows: np.ndarray) -> tuple[str, list[Any]]:
         """Return the scan of the files that hold ``rows`` and the condition on their date span (with params)."""
@@ -397,13 +402,7 @@ class EventDataset:
         """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
         selection = self._selection(flt)
         if selection is not None:
-            lat, lon = self._located(selection)
-            found = (
-                None
-                if not len(lat)
-                else (float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
-            )
-            return len(selection.rows), found
+            return len(selection.rows), self._extent_of(selection)
         where, params = self.where(flt)
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
@@ -431,6 +430,9 @@ class EventDataset:
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
         selected = self._selection(flt)
         if selected is not None:
+            kept = self._slim.grid_blocks(selected.passing, lat0, lon0, cell) if selected.long_run() else None
+            if kept is not None and selected.run is not None:
+                return _grid_from_blocks(kept, selected.head, selected.run, lat0, lon0, cell)
             return _grid_cells(*self._located(selected), lat0, lon0, cell)
         where, params = self.where(flt)
         rows = self._query(
@@ -440,6 +442,30 @@ class EventDataset:
             [lat0, cell, lon0, cell, *params],
         ).fetchnumpy()
         return _cells(rows["iy"], rows["ix"], rows["count_star()"], lat0, lon0, cell)
+
+    def _extent_of(self, selection: Selection) -> tuple[float, float, float, float] | None:
+        """Return the (south, north, west, east) of the selected rows with finite coordinates (None: there are none).
+
+        A long run of rows is answered from per-block extremes (:mod:`geodata.store.blocks`), plus its head rows.
+        """
+        slim = self._slim
+        assert slim is not None
+        if selection.long_run() and selection.run is not None and selection.passing is not None:
+            lats, lons = slim.coord_blocks(selection.passing)
+            head = selection.head
+            head = head[slim.located[head]]
+            ends = []
+            for kept, values in zip((lats, lons), slim.coords, strict=True):
+                low, high = kept.extremes(*selection.run)
+                if len(head):
+                    low, high = min(low, float(values[head].min())), max(high, float(values[head].max()))
+                ends.append((low, high))
+            (south, north), (west, east) = ends
+            return None if south == np.inf else (south, north, west, east)
+        lat, lon = self._located(selection)
+        if not len(lat):
+            return None
+        return float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
 
     def _located(self, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
         """Return the latitudes and longitudes of the selected rows that are finite (both); kept with them."""
@@ -454,11 +480,18 @@ class EventDataset:
 
     def day_counts(self, flt: EventFilter | None = None) -> pd.DataFrame:
         """Return events per day and type (``day``, ``event_type``, ``count``), for the timeline."""
-        rows = self._selected(flt)
-        if rows is not None:
-            assert self._slim is not None
-            keys, first, types = self._slim.day_types
-            return _day_counts(keys[rows], first, types)
+        selection = self._selection(flt)
+        if selection is not None:
+            slim = self._slim
+            assert slim is not None
+            keys, first, types = slim.day_types
+            kept = slim.day_blocks(selection.passing) if selection.long_run() else None
+            if kept is not None and selection.run is not None:
+                counts = kept.count(*selection.run)
+                counts += np.bincount(keys[selection.head], minlength=kept.size)[: kept.size]
+                return _day_table(counts, first, types)
+            rows = selection.rows
+            return _day_table(np.bincount(keys[rows]) if len(rows) else np.zeros(0, np.int64), first, types)
         where, params = self.where(flt)
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
@@ -594,21 +627,31 @@ class EventDataset:
     def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], datetime | None, np.ndarray]:
         """Per place of ``rows``: its number of rows; and the earliest of the places' ``k``-th latest dates.
 
-        Returns the totals, that date (None without rows) and the rows from that date on (those to read).
+        Returns the totals, that date (None without rows) and the rows from that date on (those to read). The
+        totals are one count over all rows; the ``k``-th latest dates are found in the last rows, taking more
+        of them until every place has its ``k`` (or all its) rows among them.
         """
-        assert self._slim is not None
+        slim = self._slim
+        assert slim is not None
         if not len(rows):
             return {}, None, rows
-        codes, places = self._slim.codes("place_id")
-        stamps = self._slim.stamps[rows]
-        by_place = np.argsort(codes[rows], kind="stable")  # each place's rows together, in date order
-        grouped = codes[rows][by_place]
-        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-        ends = np.r_[starts[1:], len(rows)]
-        counts = {str(places[grouped[s]]): int(e - s) for s, e in zip(starts, ends, strict=True)}
-        kth = stamps[by_place][np.maximum(starts, ends - k)]
-        first = int(kth.min())
-        return counts, _from_ns(first), rows[stamps >= first]
+        codes, places = slim.codes("place_id")
+        totals = np.bincount(codes[rows], minlength=len(places))
+        wanted = np.minimum(totals, k)
+        tail = min(len(rows), 4 * k * int(np.count_nonzero(totals)))
+        while True:
+            last = codes[rows[len(rows) - tail :]]
+            if tail == len(rows) or (np.bincount(last, minlength=len(places)) >= wanted).all():
+                break
+            tail = min(len(rows), 4 * tail)
+        by_place = np.argsort(last, kind="stable")  # each place's last rows together, in date order
+        grouped = last[by_place]
+        ends = np.r_[np.flatnonzero(grouped[1:] != grouped[:-1]) + 1, len(last)]
+        kth = by_place[ends - wanted[grouped[ends - 1]]]  # each place's k-th latest row, within the tail
+        first = int(slim.stamps[rows[len(rows) - tail + int(kth.min())]])
+        counts = {str(places[c]): int(n) for c, n in enumerate(totals) if n}
+        start = np.searchsorted(slim.stamps, first, side="left")
+        return counts, _from_ns(first), rows[np.searchsorted(rows, start) :]
 
     def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
         """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
@@ -660,7 +703,7 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     """Count points per grid cell as the SQL of :meth:`EventDataset.grid` does (the same float operations)."""
     if not len(lat):
         return _cells([], [], [], lat0, lon0, cell)
-    iy, ix = _cell_index(lat, lat0, cell), _cell_index(lon, lon0, cell)
+    iy, ix = cell_index(lat, lat0, cell), cell_index(lon, lon0, cell)
     y0, x0 = iy.min(), ix.min()
     width = int(ix.max() - x0) + 1
     iy -= y0
@@ -677,18 +720,9 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     return _cells(y0 + cells // width, x0 + cells % width, counts, lat0, lon0, cell)
 
 
-def _cell_index(values: np.ndarray, origin: float, cell: float) -> np.ndarray:
-    """Return ``floor((values - origin) / cell)`` as int64: the SQL's float operations, done in place (fewer copies)."""
-    work = np.subtract(values, origin)
-    np.divide(work, cell, out=work)
-    np.floor(work, out=work)
-    return work.astype(np.int64)
-
-
-def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
-    """Count rows per day and type from their codes ``day * len(types) + type`` (days from ``first``)."""
+def _day_table(counts: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
+    """Return rows per day and type from counts per code ``day * len(types) + type`` (days from ``first``)."""
     day_ns = 86_400 * 10**9
-    counts = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
     width = len(types)
     return pd.DataFrame(
@@ -698,6 +732,31 @@ def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd
             "count": counts[found].astype(np.int64),
         }
     )
+
+
+def _grid_from_blocks(
+    kept: GridBlocks, head: np.ndarray, run: tuple[int, int], lat0: float, lon0: float, cell: float
+) -> dict[str, Any]:
+    """Count rows per grid cell from per-block counts over ``run`` and the ``head`` rows' own cells."""
+    size = kept.counts.size
+    counts = kept.counts.count(*run)
+    counts += np.bincount(kept.counts.keys[head], minlength=size + 1)[:size]
+    cells = np.flatnonzero(counts)
+    return _cells(
+        kept.y0 + cells // kept.width, kept.x0 + cells % kept.width, counts[cells], lat0, lon0, cell
+    )
+
+
+def _passing_mask(slim: SlimTable, tests: Sequence[ValueTest], kind: str) -> np.ndarray:
+    """Return, over every row, whether it passes the value conditions ``tests`` and the ``kind`` rule."""
+    n = len(slim.stamps)
+    keep = np.ones(n, dtype=bool)
+    for test in tests:
+        keep &= slim.allowed(test, 0, n)
+    if kind:
+        column, rule = _KIND_RULES[kind]
+        keep &= slim.where_value(column, rule)[slim.codes(column)[0]]
+    return keep
 
 
 def _from_ns(value: Any) -> datetime:
