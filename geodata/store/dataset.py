@@ -525,10 +525,15 @@ class EventDataset:
     def latest_control_rows(self, day: date) -> gpd.GeoDataFrame:
         """Per place: the control rows of its latest day on or before ``day``, else those of its first day after.
 
-        The days come from a small per-place index; only the rows of those (place, day) pairs are read.
+        The days come from a small per-place index; only the rows of those (place, day) pairs are read (from
+        memory when the columns are held there).
         """
         from geodata.store.frame import frame_from_arrow
 
+        slim = self._slim
+        if slim is not None and slim.columns.issuperset(_CONTROL_COLUMNS):
+            rows = slim.rows(_held_control_rows(slim, day)).select(list(_CONTROL_COLUMNS))
+            return frame_from_arrow(rows)
         index = self._control_days
         cut = np.datetime64(day, "D")
         before = index["day"].to_numpy().astype("datetime64[D]") <= cut
@@ -745,6 +750,45 @@ def _grid_from_blocks(
     return _cells(
         kept.y0 + cells // kept.width, kept.x0 + cells % kept.width, counts[cells], lat0, lon0, cell
     )
+
+
+def _held_control_rows(slim: SlimTable, day: date) -> np.ndarray:
+    """Return the positions of each place's control rows of its latest day on or before ``day`` (else its first).
+
+    As the SQL of :meth:`EventDataset.latest_control_rows`, on the in-memory columns: the control rows (not
+    withdrawn) of each place are listed once, in page order; a day is then one binary search per place.
+    """
+    day_ns = 86_400 * 10**9
+    found = slim.derived("control rows by place", lambda: _control_by_place(slim))
+    cut = np.datetime64(day + timedelta(days=1), "ns").astype(np.int64)  # rows dated on or before ``day``
+    picked = []
+    for positions, stamps in found:
+        at = int(np.searchsorted(stamps, cut, side="left"))
+        first = (stamps[at - 1] if at else stamps[0]) // day_ns * day_ns  # that row's day
+        lo, hi = np.searchsorted(stamps, [first, first + day_ns], side="left")
+        picked.append(positions[lo:hi])
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int32)
+
+
+def _control_mask(slim: SlimTable) -> np.ndarray:
+    """Return, over every row, whether it is a control row (a control type, not withdrawn)."""
+    types = slim.where_value("event_type", lambda v: v in CONTROL_TYPES)[slim.codes("event_type")[0]]
+    return types & slim.where_value("status", lambda v: v != "withdrawn")[slim.codes("status")[0]]
+
+
+def _control_by_place(slim: SlimTable) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return, per place (with an id), the positions of its control rows and their dates, in page order."""
+    positions = np.flatnonzero(_control_mask(slim)).astype(np.int32)
+    codes, places = slim.codes("place_id")
+    by_place = np.argsort(codes[positions], kind="stable")
+    grouped = codes[positions][by_place]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else []
+    ends = np.r_[starts[1:], len(grouped)] if len(grouped) else []
+    return [
+        (positions[by_place[a:b]], slim.stamps[positions[by_place[a:b]]])
+        for a, b in zip(starts, ends, strict=True)
+        if places[grouped[a]] is not None  # no place id: no (place, day) pair to match, as in the SQL
+    ]
 
 
 def _passing_mask(slim: SlimTable, tests: Sequence[ValueTest], kind: str) -> np.ndarray:

@@ -45,8 +45,9 @@ SLIM_COLUMNS: tuple[str, ...] = (
     "origin_place_id",
     "latitude",
     "longitude",
+    "event_id",  # the control rows are read from here (each other column they need is above)
 )
-_NOT_DICTIONARY = frozenset({"event_date", "date_end", "latitude", "longitude"})
+_NOT_DICTIONARY = frozenset({"event_date", "date_end", "latitude", "longitude", "event_id"})
 # Above this many events the table is not made and the files are scanned. At 10M events it takes about 1.4 GB
 # (mapped from the kept copy at later starts) and the page's peak stays under 3 GB (BENCHMARKS.md, dashboard):
 # the cap keeps a larger dataset from going past the 4 GB a laptop can give the server.
@@ -138,6 +139,7 @@ class SlimTable:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _selections: OrderedDict[Any, Selection] = field(default_factory=OrderedDict, repr=False)
     _passing: OrderedDict[Any, Passing] = field(default_factory=OrderedDict, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
     _codes: dict[str, tuple[np.ndarray, list[str | None]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -279,11 +281,9 @@ class SlimTable:
         lat, lon = self.coords
         return np.isfinite(lat) & np.isfinite(lon)
 
-    def drop_kept(self) -> None:
-        """Forget the selections and passing rows kept (tests; the per-block totals go with them)."""
-        with self._lock:
-            self._selections.clear()
-            self._passing.clear()
+    def derived(self, key: str, make: Any) -> Any:
+        """Return what ``make()`` computes from the whole table, once (such as an index of the control rows)."""
+        return _made(self._lock, self._derived, key, make)
 
 
 @dataclass(frozen=True)
@@ -394,7 +394,7 @@ def load_slim(files: Sequence[Path], n_rows: int, *, keep: bool = True) -> SlimT
 
 
 # Bump when SLIM_COLUMNS or the way they are read changes: kept copies of the columns then count as stale.
-SLIM_VERSION = "2"  # 2: kept in page order
+SLIM_VERSION = "3"  # 3: kept in page order, with event_id
 
 
 def _read_slim(by_name: Sequence[Path]) -> Any:
