@@ -119,12 +119,12 @@ class EventDataset:
         self._slim = load_slim(self.files, _row_count(self.files)) if in_memory else None
 
     def _query(
-        self, sql: str, params: Sequence[Any] | None = None, rows: Any = None
+        self, sql: str, params: Sequence[Any] | None = None, rows: Any = None, name: str = SLIM_NAME
     ) -> duckdb.DuckDBPyRelation:
-        """Run one query on its own cursor; ``rows`` (a slice of the in-memory table) is what it calls kcm_slim."""
+        """Run one query on its own cursor; ``rows`` (an Arrow table) is what it calls ``name`` (kcm_slim)."""
         cursor = self._db.cursor()  # one cursor per query: connections are not shared between threads
         if rows is not None:
-            cursor.register(SLIM_NAME, rows)
+            cursor.register(name, rows)
         return cursor.sql(sql, params=list(params or ()))
 
     @functools.cached_property
@@ -510,7 +510,8 @@ class EventDataset:
         from geodata.control import control_as_of
 
         bounded = bounded_day(day)
-        return control_as_of(self.latest_control_rows(bounded), bounded)
+        rows = self.latest_control_rows(bounded)  # no geometry: the rules read coordinates, and rows without
+        return control_as_of(pd.DataFrame(rows.drop(columns="geometry")), bounded)  # it iterate faster
 
     @functools.cached_property
     def _control_days(self) -> pd.DataFrame:
@@ -595,8 +596,9 @@ class EventDataset:
     def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
         """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map).
 
-        One aggregate finds each place's total and the day of its ``per_place``-th latest change; only the rows
-        from the earliest of those days on are then read in full.
+        With the columns in memory, the totals and the very rows to read are found there, and only those rows
+        are read (:meth:`_read_exact`). Otherwise one aggregate finds each place's total and the day of its
+        ``per_place``-th latest change; only the rows from the earliest of those days on are then read in full.
         """
         from geodata.store.frame import frame_from_arrow
 
@@ -607,9 +609,8 @@ class EventDataset:
         k = int(per_place)
         selected = self._selected(narrowed, "changes")
         if selected is not None:
-            counts, since, selected = self._place_totals(selected, k)
-            scan, span = self._files_of(selected)
-            where, params = f"{where} AND event_date BETWEEN ? AND ?", [*params, *span]
+            counts, latest = self._place_totals(selected, k)
+            frame = self._read_exact(latest, (*EVENT_COLUMNS, "geometry"))
         else:
             totals = self._query(
                 f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} "
@@ -618,28 +619,27 @@ class EventDataset:
             ).fetchall()
             counts = {str(pid): int(n) for pid, n, _ in totals}
             since = min((row[2] for row in totals), default=None)
-        if since is not None:
-            where, params = f"{where} AND event_date >= ?", [*params, since]
-        select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
-        sql = (
-            f"SELECT {select} FROM {scan} WHERE {where} "
-            f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
-        )
-        frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
+            if since is not None:
+                where, params = f"{where} AND event_date >= ?", [*params, since]
+            select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
+            sql = (
+                f"SELECT {select} FROM {scan} WHERE {where} "
+                f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
+            )
+            frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
         frame["n_changes"] = np.array([counts.get(str(p), 0) for p in frame["place_id"]], dtype=np.int64)
         return frame
 
-    def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], datetime | None, np.ndarray]:
-        """Per place of ``rows``: its number of rows; and the earliest of the places' ``k``-th latest dates.
+    def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], np.ndarray]:
+        """Per place of ``rows``: its number of rows; and the positions of its ``k`` latest rows (all, ascending).
 
-        Returns the totals, that date (None without rows) and the rows from that date on (those to read). The
-        totals are one count over all rows; the ``k``-th latest dates are found in the last rows, taking more
-        of them until every place has its ``k`` (or all its) rows among them.
+        The totals are one count over all rows; the latest rows are found in the last rows, taking more of them
+        until every place has its ``k`` (or all its) rows among them.
         """
         slim = self._slim
         assert slim is not None
         if not len(rows):
-            return {}, None, rows
+            return {}, rows
         codes, places = slim.codes("place_id")
         totals = np.bincount(codes[rows], minlength=len(places))
         wanted = np.minimum(totals, k)
@@ -652,11 +652,36 @@ class EventDataset:
         by_place = np.argsort(last, kind="stable")  # each place's last rows together, in date order
         grouped = last[by_place]
         ends = np.r_[np.flatnonzero(grouped[1:] != grouped[:-1]) + 1, len(last)]
-        kth = by_place[ends - wanted[grouped[ends - 1]]]  # each place's k-th latest row, within the tail
-        first = int(slim.stamps[rows[len(rows) - tail + int(kth.min())]])
-        counts = {str(places[c]): int(n) for c, n in enumerate(totals) if n}
-        start = np.searchsorted(slim.stamps, first, side="left")
-        return counts, _from_ns(first), rows[np.searchsorted(rows, start) :]
+        picked = [by_place[e - wanted[grouped[e - 1]] : e] for e in ends]  # the k latest of each place
+        latest = rows[len(rows) - tail + np.sort(np.concatenate(picked))]
+        return {str(places[c]): int(n) for c, n in enumerate(totals) if n}, latest
+
+    def _read_exact(self, rows: np.ndarray, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        """Read exactly the rows at page positions ``rows`` from the files, joined on (file, row number).
+
+        Only the files and the dates that hold them are scanned; the join leaves every other row unread.
+        """
+        import pyarrow as pa
+
+        from geodata.store.frame import frame_from_arrow
+
+        assert self._slim is not None
+        scan, span = self._files_of(rows)
+        held = self._slim.rows(rows)
+        keys = pa.table(
+            {
+                "filename": held.column("filename").cast(pa.string()),
+                "file_row_number": held.column("file_row_number"),
+            }
+        )
+        select = ", ".join(f'"{c}"' for c in columns)
+        where = "event_date BETWEEN ? AND ?" if len(rows) else "FALSE"  # no rows: the columns alone
+        sql = (
+            f"SELECT {select} FROM {scan} SEMI JOIN {_ROWS_NAME} USING (filename, file_row_number) "
+            f"WHERE {where} ORDER BY {_ORDER}"
+        )
+        params = span if len(rows) else []
+        return frame_from_arrow(self._query(sql, params, rows=keys, name=_ROWS_NAME).to_arrow_table())
 
     def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
         """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
@@ -669,6 +694,7 @@ class EventDataset:
         return [(str(eid), int(n)) for eid, n in rows]
 
 
+_ROWS_NAME = "kcm_rows"  # the (file, row number) of rows to read exactly
 _FREE_TEXT = frozenset({"summary", "notes", "source", "event_id", "update_reason"})
 
 
