@@ -236,15 +236,13 @@ class EventDataset:
         i, j = slim.span(low, high)
         values = replace(flt, date_from=None, date_to=None)
         passing = slim.passing((values, kind), lambda: _passing_mask(slim, tests, kind))
-        k, head = i, np.zeros(0, dtype=np.int32)
-        if (
-            start is not None and kind != "changes"
-        ):  # before the window's first day: rows whose span reaches it
+        k, head = i, np.zeros(0, dtype=np.int32)  # positions < MAX_ROWS: int32
+        if start is not None and kind != "changes":
+            # before the window's first day: the rows whose span reaches into it
             at = np.datetime64(start, "ns").astype(np.int64)
             k = i + int(np.searchsorted(slim.stamps[i:j], at, side="left"))
             head = passing.where(i + np.flatnonzero(slim.ends[i:k] >= at)).astype(np.int32)
-        rows = np.concatenate([head, passing.between(k, j)])  # positions < MAX_ROWS: int32
-        return Selection(rows, run=(k, j), passing=passing)
+        return Selection(head, (k, j), passing)
 
     def _files_of(self, rows: np.ndarray) -> tuple[str, list[Any]]:
         """Return the scan of the files that hold ``rows`` and the condition on their date span (with params)."""
@@ -310,9 +308,9 @@ class EventDataset:
 
     def count(self, flt: EventFilter | None = None) -> int:
         """Return how many events ``flt`` selects."""
-        rows = self._selected(flt)
-        if rows is not None:
-            return len(rows)
+        selection = self._selection(flt)
+        if selection is not None:
+            return selection.size
         where, params = self.where(flt)
         return int(
             self._query(f"SELECT count(*) FROM {self._scan_for(flt)} WHERE {where}", params).fetchall()[0][0]
@@ -355,9 +353,9 @@ class EventDataset:
             where = f"({where}) AND ({extra})"
         wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
         select = ", ".join(f'"{c}"' for c in wanted)
-        rows = self._selected(flt, kind) if kind or not extra else None
-        if rows is not None:
-            scan, span = self._files_of(rows[:limit] if limit is not None else rows)
+        selection = self._selection(flt, kind) if kind or not extra else None
+        if selection is not None:
+            scan, span = self._files_of(selection.rows if limit is None else selection.first(int(limit)))
             where, params = f"({where}) AND event_date BETWEEN ? AND ?", [*params, *span]
         else:
             scan = self._scan_for(flt)
@@ -402,7 +400,7 @@ class EventDataset:
         """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
         selection = self._selection(flt)
         if selection is not None:
-            return len(selection.rows), self._extent_of(selection)
+            return selection.size, self._extent_of(selection)
         where, params = self.where(flt)
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
@@ -431,7 +429,7 @@ class EventDataset:
         selected = self._selection(flt)
         if selected is not None:
             kept = self._slim.grid_blocks(selected.passing, lat0, lon0, cell) if selected.long_run() else None
-            if kept is not None and selected.run is not None:
+            if kept is not None:
                 return _grid_from_blocks(kept, selected.head, selected.run, lat0, lon0, cell)
             return _grid_cells(*self._located(selected), lat0, lon0, cell)
         where, params = self.where(flt)
@@ -450,7 +448,7 @@ class EventDataset:
         """
         slim = self._slim
         assert slim is not None
-        if selection.long_run() and selection.run is not None and selection.passing is not None:
+        if selection.long_run():
             lats, lons = slim.coord_blocks(selection.passing)
             head = selection.head
             head = head[slim.located[head]]
@@ -486,7 +484,7 @@ class EventDataset:
             assert slim is not None
             keys, first, types = slim.day_types
             kept = slim.day_blocks(selection.passing) if selection.long_run() else None
-            if kept is not None and selection.run is not None:
+            if kept is not None:
                 counts = kept.count(*selection.run)
                 counts += np.bincount(keys[selection.head], minlength=kept.size)[: kept.size]
                 return _day_table(counts, first, types)
@@ -586,9 +584,9 @@ class EventDataset:
     def count_changes(self, flt: EventFilter) -> int:
         """Return how many changes of control :meth:`changes` would give."""
         narrowed, extra = self._changes_where(flt)
-        rows = self._selected(narrowed, "changes")
-        if rows is not None:
-            return len(rows)
+        selection = self._selection(narrowed, "changes")
+        if selection is not None:
+            return selection.size
         where, params = self.where(narrowed)
         sql = f"SELECT count(*) FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})"
         return int(self._query(sql, params).fetchall()[0][0])

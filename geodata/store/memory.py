@@ -62,35 +62,38 @@ _NAT = np.iinfo(np.int64).min
 class Selection:
     """The rows a filter selects: positions into the table (ascending, so in page order).
 
-    ``derived`` keeps what is computed from these rows once (their finite coordinates: the extent and the grid
-    of a page both read them). ``run`` and ``passing``, when given, say how the rows were made: the last of them
-    are the rows of positions ``run[0]:run[1]`` that pass the filter's value conditions (``passing``), every
-    one of them; the first ``len(rows) - n_run`` are the few earlier rows whose span reaches into the window.
-    Counts and extents over a long run are then answered from per-block totals (:mod:`geodata.store.blocks`).
+    They are the ``head`` (the few rows before the window's first day whose span reaches into it), then the rows
+    of positions ``run[0]:run[1]`` that pass the filter's value conditions (``passing``). The positions are
+    listed only when asked for (``rows``): a count, the first rows of a page, and the counts and extents of a
+    long run (from per-block totals, :mod:`geodata.store.blocks`) need no list of ten million positions.
+    ``derived`` keeps what is computed from the rows once (their finite coordinates: the extent and the grid
+    of a page both read them).
     """
 
-    rows: np.ndarray
+    head: np.ndarray
+    run: tuple[int, int]
+    passing: Passing = field(compare=False, repr=False)
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    run: tuple[int, int] | None = None
-    passing: Passing | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def head(self) -> np.ndarray:
-        """The rows before the run (all of them without a run)."""
-        if self.run is None:
-            return self.rows
-        return self.rows[: len(self.rows) - self.n_run]
 
     @functools.cached_property
-    def n_run(self) -> int:
-        """How many rows the run holds."""
-        if self.run is None or self.passing is None:
-            return 0
-        return self.passing.count(*self.run)
+    def rows(self) -> np.ndarray:
+        """Every selected position (int32)."""
+        return np.concatenate([self.head, self.passing.between(*self.run)])
+
+    @functools.cached_property
+    def size(self) -> int:
+        """How many rows are selected."""
+        return len(self.head) + self.passing.count(*self.run)
+
+    def first(self, limit: int) -> np.ndarray:
+        """Return the first ``limit`` selected positions."""
+        if limit <= len(self.head):
+            return self.head[:limit]
+        return np.concatenate([self.head, self.passing.between(*self.run, limit=limit - len(self.head))])
 
     def long_run(self) -> bool:
         """Whether the run covers enough whole blocks for per-block totals to pay off."""
-        return self.run is not None and self.run[1] - self.run[0] >= _LONG_RUN * blocks.BLOCK
+        return self.run[1] - self.run[0] >= _LONG_RUN * blocks.BLOCK
 
 
 @dataclass(eq=False)
@@ -111,11 +114,12 @@ class Passing:
             return stop - start
         return int(np.searchsorted(self.positions, stop) - np.searchsorted(self.positions, start))
 
-    def between(self, start: int, stop: int) -> np.ndarray:
-        """Return the passing rows of positions ``start:stop`` (int32)."""
+    def between(self, start: int, stop: int, *, limit: int | None = None) -> np.ndarray:
+        """Return the passing rows of positions ``start:stop`` (int32), the first ``limit`` of them if given."""
         if self.positions is None:
-            return np.arange(start, stop, dtype=np.int32)
-        return self.positions[np.searchsorted(self.positions, start) : np.searchsorted(self.positions, stop)]
+            return np.arange(start, stop if limit is None else min(stop, start + limit), dtype=np.int32)
+        low, high = np.searchsorted(self.positions, [start, stop])
+        return self.positions[low : high if limit is None else min(high, low + limit)]
 
     def where(self, rows: np.ndarray) -> np.ndarray:
         """Keep those of ``rows`` that pass."""
