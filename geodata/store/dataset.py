@@ -531,7 +531,7 @@ class EventDataset:
 
         slim = self._slim
         if slim is not None and slim.columns.issuperset(_CONTROL_COLUMNS):
-            rows = slim.rows(_held_control_rows(slim, day)).select(list(_CONTROL_COLUMNS))
+            rows = slim.rows(_held_control_rows(slim, day), _CONTROL_COLUMNS)
             return frame_from_arrow(rows)
         index = self._control_days
         cut = np.datetime64(day, "D")
@@ -665,7 +665,7 @@ class EventDataset:
 
         assert self._slim is not None
         scan, span = self._files_of(rows)
-        held = self._slim.rows(rows)
+        held = self._slim.rows(rows, ("filename", "file_row_number"))
         keys = pa.table(
             {
                 "filename": held.column("filename").cast(pa.string()),
