@@ -251,3 +251,25 @@ def test_per_block_answers_match_the_files_and_follow_filter_and_window_changes(
             _same(mem.day_counts(flt).sort_values(keys), files.day_counts(flt).sort_values(keys))
             _same(mem.latest_changes(flt), files.latest_changes(flt))
     assert any(s.long_run() for s in mem._slim._selections.values())  # the per-block path was taken
+
+
+def test_per_block_extent_counts_the_rows_whose_span_reaches_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The few rows before a long window whose span reaches into it are in its extent and grid (not only the run)."""
+    from geodata.store import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK", 32)
+    events = make_events(2_000, seed=9)
+    start = pd.Timestamp("2018-01-01")
+    early = int(np.searchsorted(events["event_date"].to_numpy(), start.to_datetime64())) - 1
+    events.loc[early, "date_end"] = start + pd.Timedelta(days=1)  # a span reaching one day into the window
+    events.loc[early, ["latitude", "longitude"]] = (37.9, 49.5)  # north-east of every other event
+    path = tmp_path / "events.parquet"
+    save_geoparquet(events, path)
+    mem, files = EventDataset([path], "mem"), EventDataset([path], "files", in_memory=False)
+    flt = EventFilter(date_from=start.date(), date_to=date(2019, 12, 31))
+    assert mem._selection(flt).long_run() and len(mem._selection(flt).head) >= 1
+    assert mem.extent(flt) == files.extent(flt)
+    assert mem.extent(flt)[1][1] == 37.9 and mem.extent(flt)[1][3] == 49.5
+    assert mem.grid(flt) == files.grid(flt)
