@@ -98,9 +98,11 @@ def test_large_datasets_stay_on_the_files(pair, monkeypatch: pytest.MonkeyPatch)
 
 
 def test_memory_table_is_in_page_order(pair) -> None:
+    """The files are not in date order one after the other; the columns are read (and kept) sorted by date."""
     mem, _ = pair
-    assert mem._slim.order is not None  # the fixture's files are not in date order one after the other
+    assert mem._slim.order is None  # sorted once when read: a later start maps them in page order
     table = mem._slim.rows(np.arange(len(mem._slim.stamps)))
+    assert table.equals(mem._slim.table)
     order = pd.DataFrame(
         {
             "d": table.column("event_date").to_pandas(),
@@ -110,6 +112,7 @@ def test_memory_table_is_in_page_order(pair) -> None:
     )
     assert order.equals(order.sort_values(["d", "f", "r"]).reset_index(drop=True))
     assert len({Path(f) for f in order["f"]}) == len(mem.files)
+    assert not order["f"].is_monotonic_increasing  # the files' rows interleave: the sort was needed
 
 
 def test_memory_rows_are_the_files_rows(pair) -> None:
@@ -198,3 +201,75 @@ def test_a_changed_file_is_not_answered_from_the_kept_columns(
     save_geoparquet(make_events(200, seed=2), path)
     assert EventDataset([path], "two").count() == 200
     assert len(list((tmp_path / "cache" / "slim").glob("*.arrow"))) == 1  # the older copy is removed
+
+
+def test_block_counts_and_extremes_match_the_rows() -> None:
+    """Per-block totals answer any run exactly as counting its rows does (runs inside, across and on blocks)."""
+    from geodata.store.blocks import BlockCounts, BlockExtremes
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 12, 1_000).astype(np.int32)  # 11: outside the counted keys
+    values = rng.normal(size=1_000)
+    valid = rng.random(1_000) < 0.7
+    counts, extremes = BlockCounts(keys, 11, block=64), BlockExtremes(values, valid, block=64)
+    for start, stop in [(0, 1_000), (0, 64), (5, 60), (63, 129), (64, 128), (100, 900), (999, 1_000), (7, 7)]:
+        assert counts.count(start, stop).tolist() == np.bincount(keys[start:stop], minlength=12)[:11].tolist()
+        inside = values[start:stop][valid[start:stop]]
+        want = (inside.min(), inside.max()) if len(inside) else (np.inf, -np.inf)
+        assert extremes.extremes(start, stop) == want
+
+
+def test_per_block_answers_match_the_files_and_follow_filter_and_window_changes(
+    pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With small blocks every long window takes the per-block path; its answers are those of the files.
+
+    Filters and windows alternate on one dataset, so an answer kept for another filter or window (the passing
+    rows, the per-block totals, the one grid kept) would show up as a difference.
+    """
+    from geodata.store import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK", 32)
+    files = pair[1]
+    mem = EventDataset(files.files, "blocks", in_memory=True)
+    windows = [
+        (None, None),
+        (date(2017, 3, 1), date(2019, 3, 1)),
+        (date(2018, 1, 10), date(2018, 9, 1)),
+        (date(2017, 1, 2), None),
+    ]
+    values = [EventFilter(), EventFilter(statuses=("disputed",)), EventFilter(actors=("pmf",)), EventFilter()]
+    steps = list(zip(windows, values, strict=True))
+    for (low, high), base in [*steps, *reversed(steps)]:
+        for flt in (
+            EventFilter(date_from=low, date_to=high, statuses=base.statuses, actors=base.actors),
+            EventFilter(date_from=low, date_to=high),
+        ):
+            assert mem.extent(flt) == files.extent(flt)
+            assert mem.grid(flt) == files.grid(flt)
+            keys = ["day", "event_type"]
+            _same(mem.day_counts(flt).sort_values(keys), files.day_counts(flt).sort_values(keys))
+            _same(mem.latest_changes(flt), files.latest_changes(flt))
+    assert any(s.long_run() for s in mem._slim._selections.values())  # the per-block path was taken
+
+
+def test_per_block_extent_counts_the_rows_whose_span_reaches_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The few rows before a long window whose span reaches into it are in its extent and grid (not only the run)."""
+    from geodata.store import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK", 32)
+    events = make_events(2_000, seed=9)
+    start = pd.Timestamp("2018-01-01")
+    early = int(np.searchsorted(events["event_date"].to_numpy(), start.to_datetime64())) - 1
+    events.loc[early, "date_end"] = start + pd.Timedelta(days=1)  # a span reaching one day into the window
+    events.loc[early, ["latitude", "longitude"]] = (37.9, 49.5)  # north-east of every other event
+    path = tmp_path / "events.parquet"
+    save_geoparquet(events, path)
+    mem, files = EventDataset([path], "mem"), EventDataset([path], "files", in_memory=False)
+    flt = EventFilter(date_from=start.date(), date_to=date(2019, 12, 31))
+    assert mem._selection(flt).long_run() and len(mem._selection(flt).head) >= 1
+    assert mem.extent(flt) == files.extent(flt)
+    assert mem.extent(flt)[1][1] == 37.9 and mem.extent(flt)[1][3] == 49.5
+    assert mem.grid(flt) == files.grid(flt)

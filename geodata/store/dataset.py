@@ -23,10 +23,10 @@ import pandas as pd
 
 from geodata.errors import EventValidationError, InputError, Problem
 from geodata.filters import EventFilter, ValueTest, value_tests
-from geodata.grid import grid_origin_and_cell
+from geodata.grid import cell_index, grid_origin_and_cell
 from geodata.settings import get_settings
 from geodata.store.memory import NAME as SLIM_NAME
-from geodata.store.memory import Selection, SlimTable, load_slim
+from geodata.store.memory import GridBlocks, Selection, SlimTable, load_slim
 from geodata.vocab import CONTROL_TYPES, EVENT_COLUMNS, EVENT_TYPES, split_controller
 
 if TYPE_CHECKING:
@@ -119,12 +119,12 @@ class EventDataset:
         self._slim = load_slim(self.files, _row_count(self.files)) if in_memory else None
 
     def _query(
-        self, sql: str, params: Sequence[Any] | None = None, rows: Any = None
+        self, sql: str, params: Sequence[Any] | None = None, rows: Any = None, name: str = SLIM_NAME
     ) -> duckdb.DuckDBPyRelation:
-        """Run one query on its own cursor; ``rows`` (a slice of the in-memory table) is what it calls kcm_slim."""
+        """Run one query on its own cursor; ``rows`` (an Arrow table) is what it calls ``name`` (kcm_slim)."""
         cursor = self._db.cursor()  # one cursor per query: connections are not shared between threads
         if rows is not None:
-            cursor.register(SLIM_NAME, rows)
+            cursor.register(name, rows)
         return cursor.sql(sql, params=list(params or ()))
 
     @functools.cached_property
@@ -218,7 +218,11 @@ class EventDataset:
         return slim.remembered((flt, kind), lambda: self._select(slim, flt, tests, kind))
 
     def _select(self, slim: SlimTable, flt: EventFilter, tests: Sequence[ValueTest], kind: str) -> Selection:
-        """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects."""
+        """Select with NumPy exactly the rows the SQL of :meth:`where` (and ``kind``) selects.
+
+        The rows passing the value conditions are found once per filter (dates aside, :meth:`SlimTable.passing`);
+        a window is then the passing rows of its run of dates, after the few earlier rows whose span reaches it.
+        """
         low = high = start = None
         if flt.date_to is not None:
             high = _midnight(bounded_day(flt.date_to))
@@ -230,16 +234,15 @@ class EventDataset:
                 else _midnight(_days_before(start.date(), self.summary.max_span_days))
             )
         i, j = slim.span(low, high)
-        keep = np.ones(j - i, dtype=bool)
+        values = replace(flt, date_from=None, date_to=None)
+        passing = slim.passing((values, kind), lambda: _passing_mask(slim, tests, kind))
+        k, head = i, np.zeros(0, dtype=np.int32)  # positions < MAX_ROWS: int32
         if start is not None and kind != "changes":
+            # before the window's first day: the rows whose span reaches into it
             at = np.datetime64(start, "ns").astype(np.int64)
-            keep &= (slim.stamps[i:j] >= at) | (slim.ends[i:j] >= at)
-        for test in tests:
-            keep &= slim.allowed(test, i, j)
-        if kind:
-            column, rule = _KIND_RULES[kind]
-            keep &= slim.where_value(column, rule)[slim.codes(column)[0][i:j]]
-        return Selection((i + np.flatnonzero(keep)).astype(np.int32))  # positions < MAX_ROWS
+            k = i + int(np.searchsorted(slim.stamps[i:j], at, side="left"))
+            head = passing.where(i + np.flatnonzero(slim.ends[i:k] >= at)).astype(np.int32)
+        return Selection(head, (k, j), passing)
 
     def _files_of(self, rows: np.ndarray) -> tuple[str, list[Any]]:
         """Return the scan of the files that hold ``rows`` and the condition on their date span (with params)."""
@@ -305,9 +308,9 @@ class EventDataset:
 
     def count(self, flt: EventFilter | None = None) -> int:
         """Return how many events ``flt`` selects."""
-        rows = self._selected(flt)
-        if rows is not None:
-            return len(rows)
+        selection = self._selection(flt)
+        if selection is not None:
+            return selection.size
         where, params = self.where(flt)
         return int(
             self._query(f"SELECT count(*) FROM {self._scan_for(flt)} WHERE {where}", params).fetchall()[0][0]
@@ -350,9 +353,9 @@ class EventDataset:
             where = f"({where}) AND ({extra})"
         wanted = list(columns) if columns is not None else [*EVENT_COLUMNS, "geometry"]
         select = ", ".join(f'"{c}"' for c in wanted)
-        rows = self._selected(flt, kind) if kind or not extra else None
-        if rows is not None:
-            scan, span = self._files_of(rows[:limit] if limit is not None else rows)
+        selection = self._selection(flt, kind) if kind or not extra else None
+        if selection is not None:
+            scan, span = self._files_of(selection.rows if limit is None else selection.first(int(limit)))
             where, params = f"({where}) AND event_date BETWEEN ? AND ?", [*params, *span]
         else:
             scan = self._scan_for(flt)
@@ -397,13 +400,7 @@ class EventDataset:
         """Return how many events ``flt`` selects and their (south, north, west, east) extent, in one pass."""
         selection = self._selection(flt)
         if selection is not None:
-            lat, lon = self._located(selection)
-            found = (
-                None
-                if not len(lat)
-                else (float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
-            )
-            return len(selection.rows), found
+            return selection.size, self._extent_of(selection)
         where, params = self.where(flt)
         n, south, north, west, east = self._query(
             f"SELECT count(*), min(latitude) FILTER ({_FINITE}), max(latitude) FILTER ({_FINITE}), "
@@ -431,6 +428,9 @@ class EventDataset:
         lat0, lon0, cell = grid_origin_and_cell(south, north, west, east)
         selected = self._selection(flt)
         if selected is not None:
+            kept = self._slim.grid_blocks(selected.passing, lat0, lon0, cell) if selected.long_run() else None
+            if kept is not None:
+                return _grid_from_blocks(kept, selected.head, selected.run, lat0, lon0, cell)
             return _grid_cells(*self._located(selected), lat0, lon0, cell)
         where, params = self.where(flt)
         rows = self._query(
@@ -440,6 +440,30 @@ class EventDataset:
             [lat0, cell, lon0, cell, *params],
         ).fetchnumpy()
         return _cells(rows["iy"], rows["ix"], rows["count_star()"], lat0, lon0, cell)
+
+    def _extent_of(self, selection: Selection) -> tuple[float, float, float, float] | None:
+        """Return the (south, north, west, east) of the selected rows with finite coordinates (None: there are none).
+
+        A long run of rows is answered from per-block extremes (:mod:`geodata.store.blocks`), plus its head rows.
+        """
+        slim = self._slim
+        assert slim is not None
+        if selection.long_run():
+            lats, lons = slim.coord_blocks(selection.passing)
+            head = selection.head
+            head = head[slim.located[head]]
+            ends = []
+            for kept, values in zip((lats, lons), slim.coords, strict=True):
+                low, high = kept.extremes(*selection.run)
+                if len(head):
+                    low, high = min(low, float(values[head].min())), max(high, float(values[head].max()))
+                ends.append((low, high))
+            (south, north), (west, east) = ends
+            return None if south == np.inf else (south, north, west, east)
+        lat, lon = self._located(selection)
+        if not len(lat):
+            return None
+        return float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
 
     def _located(self, selection: Selection) -> tuple[np.ndarray, np.ndarray]:
         """Return the latitudes and longitudes of the selected rows that are finite (both); kept with them."""
@@ -454,11 +478,18 @@ class EventDataset:
 
     def day_counts(self, flt: EventFilter | None = None) -> pd.DataFrame:
         """Return events per day and type (``day``, ``event_type``, ``count``), for the timeline."""
-        rows = self._selected(flt)
-        if rows is not None:
-            assert self._slim is not None
-            keys, first, types = self._slim.day_types
-            return _day_counts(keys[rows], first, types)
+        selection = self._selection(flt)
+        if selection is not None:
+            slim = self._slim
+            assert slim is not None
+            keys, first, types = slim.day_types
+            kept = slim.day_blocks(selection.passing) if selection.long_run() else None
+            if kept is not None:
+                counts = kept.count(*selection.run)
+                counts += np.bincount(keys[selection.head], minlength=kept.size)[: kept.size]
+                return _day_table(counts, first, types)
+            rows = selection.rows
+            return _day_table(np.bincount(keys[rows]) if len(rows) else np.zeros(0, np.int64), first, types)
         where, params = self.where(flt)
         return self._query(
             f"SELECT event_date::DATE::TIMESTAMP AS day, event_type::VARCHAR AS event_type, count(*) AS count "
@@ -477,7 +508,8 @@ class EventDataset:
         from geodata.control import control_as_of
 
         bounded = bounded_day(day)
-        return control_as_of(self.latest_control_rows(bounded), bounded)
+        rows = self.latest_control_rows(bounded)  # no geometry: the rules read coordinates, and rows without
+        return control_as_of(pd.DataFrame(rows.drop(columns="geometry")), bounded)  # it iterate faster
 
     @functools.cached_property
     def _control_days(self) -> pd.DataFrame:
@@ -492,10 +524,15 @@ class EventDataset:
     def latest_control_rows(self, day: date) -> gpd.GeoDataFrame:
         """Per place: the control rows of its latest day on or before ``day``, else those of its first day after.
 
-        The days come from a small per-place index; only the rows of those (place, day) pairs are read.
+        The days come from a small per-place index; only the rows of those (place, day) pairs are read (from
+        memory when the columns are held there).
         """
         from geodata.store.frame import frame_from_arrow
 
+        slim = self._slim
+        if slim is not None and slim.columns.issuperset(_CONTROL_COLUMNS):
+            rows = slim.rows(_held_control_rows(slim, day), _CONTROL_COLUMNS)
+            return frame_from_arrow(rows)
         index = self._control_days
         cut = np.datetime64(day, "D")
         before = index["day"].to_numpy().astype("datetime64[D]") <= cut
@@ -547,9 +584,9 @@ class EventDataset:
     def count_changes(self, flt: EventFilter) -> int:
         """Return how many changes of control :meth:`changes` would give."""
         narrowed, extra = self._changes_where(flt)
-        rows = self._selected(narrowed, "changes")
-        if rows is not None:
-            return len(rows)
+        selection = self._selection(narrowed, "changes")
+        if selection is not None:
+            return selection.size
         where, params = self.where(narrowed)
         sql = f"SELECT count(*) FROM {self._scan_for(narrowed)} WHERE ({where}) AND ({extra})"
         return int(self._query(sql, params).fetchall()[0][0])
@@ -557,8 +594,9 @@ class EventDataset:
     def latest_changes(self, flt: EventFilter, *, per_place: int = CHANGES_LISTED) -> gpd.GeoDataFrame:
         """Return the latest ``per_place`` changes of each place, with its total as ``n_changes`` (for the map).
 
-        One aggregate finds each place's total and the day of its ``per_place``-th latest change; only the rows
-        from the earliest of those days on are then read in full.
+        With the columns in memory, the totals and the very rows to read are found there, and only those rows
+        are read (:meth:`_read_exact`). Otherwise one aggregate finds each place's total and the day of its
+        ``per_place``-th latest change; only the rows from the earliest of those days on are then read in full.
         """
         from geodata.store.frame import frame_from_arrow
 
@@ -569,9 +607,8 @@ class EventDataset:
         k = int(per_place)
         selected = self._selected(narrowed, "changes")
         if selected is not None:
-            counts, since, selected = self._place_totals(selected, k)
-            scan, span = self._files_of(selected)
-            where, params = f"{where} AND event_date BETWEEN ? AND ?", [*params, *span]
+            counts, latest = self._place_totals(selected, k)
+            frame = self._read_exact(latest, (*EVENT_COLUMNS, "geometry"))
         else:
             totals = self._query(
                 f"SELECT place_id, count(*), list_min(max(event_date, {k})) FROM {scan} WHERE {where} "
@@ -580,35 +617,69 @@ class EventDataset:
             ).fetchall()
             counts = {str(pid): int(n) for pid, n, _ in totals}
             since = min((row[2] for row in totals), default=None)
-        if since is not None:
-            where, params = f"{where} AND event_date >= ?", [*params, since]
-        select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
-        sql = (
-            f"SELECT {select} FROM {scan} WHERE {where} "
-            f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
-        )
-        frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
+            if since is not None:
+                where, params = f"{where} AND event_date >= ?", [*params, since]
+            select = ", ".join(f'"{c}"' for c in (*EVENT_COLUMNS, "geometry"))
+            sql = (
+                f"SELECT {select} FROM {scan} WHERE {where} "
+                f"QUALIFY row_number() OVER (PARTITION BY place_id ORDER BY {_ORDER_DESC}) <= {k} ORDER BY {_ORDER}"
+            )
+            frame = frame_from_arrow(self._query(sql, params).to_arrow_table())
         frame["n_changes"] = np.array([counts.get(str(p), 0) for p in frame["place_id"]], dtype=np.int64)
         return frame
 
-    def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], datetime | None, np.ndarray]:
-        """Per place of ``rows``: its number of rows; and the earliest of the places' ``k``-th latest dates.
+    def _place_totals(self, rows: np.ndarray, k: int) -> tuple[dict[str, int], np.ndarray]:
+        """Per place of ``rows``: its number of rows; and the positions of its ``k`` latest rows (all, ascending).
 
-        Returns the totals, that date (None without rows) and the rows from that date on (those to read).
+        The totals are one count over all rows; the latest rows are found in the last rows, taking more of them
+        until every place has its ``k`` (or all its) rows among them.
         """
-        assert self._slim is not None
+        slim = self._slim
+        assert slim is not None
         if not len(rows):
-            return {}, None, rows
-        codes, places = self._slim.codes("place_id")
-        stamps = self._slim.stamps[rows]
-        by_place = np.argsort(codes[rows], kind="stable")  # each place's rows together, in date order
-        grouped = codes[rows][by_place]
-        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-        ends = np.r_[starts[1:], len(rows)]
-        counts = {str(places[grouped[s]]): int(e - s) for s, e in zip(starts, ends, strict=True)}
-        kth = stamps[by_place][np.maximum(starts, ends - k)]
-        first = int(kth.min())
-        return counts, _from_ns(first), rows[stamps >= first]
+            return {}, rows
+        codes, places = slim.codes("place_id")
+        totals = np.bincount(codes[rows], minlength=len(places))
+        wanted = np.minimum(totals, k)
+        tail = min(len(rows), 4 * k * int(np.count_nonzero(totals)))
+        while True:
+            last = codes[rows[len(rows) - tail :]]
+            if tail == len(rows) or (np.bincount(last, minlength=len(places)) >= wanted).all():
+                break
+            tail = min(len(rows), 4 * tail)
+        by_place = np.argsort(last, kind="stable")  # each place's last rows together, in date order
+        grouped = last[by_place]
+        ends = np.r_[np.flatnonzero(grouped[1:] != grouped[:-1]) + 1, len(last)]
+        picked = [by_place[e - wanted[grouped[e - 1]] : e] for e in ends]  # the k latest of each place
+        latest = rows[len(rows) - tail + np.sort(np.concatenate(picked))]
+        return {str(places[c]): int(n) for c, n in enumerate(totals) if n}, latest
+
+    def _read_exact(self, rows: np.ndarray, columns: Sequence[str]) -> gpd.GeoDataFrame:
+        """Read exactly the rows at page positions ``rows`` from the files, joined on (file, row number).
+
+        Only the files and the dates that hold them are scanned; the join leaves every other row unread.
+        """
+        import pyarrow as pa
+
+        from geodata.store.frame import frame_from_arrow
+
+        assert self._slim is not None
+        scan, span = self._files_of(rows)
+        held = self._slim.rows(rows, ("filename", "file_row_number"))
+        keys = pa.table(
+            {
+                "filename": held.column("filename").cast(pa.string()),
+                "file_row_number": held.column("file_row_number"),
+            }
+        )
+        select = ", ".join(f'"{c}"' for c in columns)
+        where = "event_date BETWEEN ? AND ?" if len(rows) else "FALSE"  # no rows: the columns alone
+        sql = (
+            f"SELECT {select} FROM {scan} SEMI JOIN {_ROWS_NAME} USING (filename, file_row_number) "
+            f"WHERE {where} ORDER BY {_ORDER}"
+        )
+        params = span if len(rows) else []
+        return frame_from_arrow(self._query(sql, params, rows=keys, name=_ROWS_NAME).to_arrow_table())
 
     def duplicate_ids(self, limit: int = 50) -> list[tuple[str, int]]:
         """Return ids that occur more than once across the files, with their counts (at most ``limit``)."""
@@ -621,6 +692,7 @@ class EventDataset:
         return [(str(eid), int(n)) for eid, n in rows]
 
 
+_ROWS_NAME = "kcm_rows"  # the (file, row number) of rows to read exactly
 _FREE_TEXT = frozenset({"summary", "notes", "source", "event_id", "update_reason"})
 
 
@@ -660,7 +732,7 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     """Count points per grid cell as the SQL of :meth:`EventDataset.grid` does (the same float operations)."""
     if not len(lat):
         return _cells([], [], [], lat0, lon0, cell)
-    iy, ix = _cell_index(lat, lat0, cell), _cell_index(lon, lon0, cell)
+    iy, ix = cell_index(lat, lat0, cell), cell_index(lon, lon0, cell)
     y0, x0 = iy.min(), ix.min()
     width = int(ix.max() - x0) + 1
     iy -= y0
@@ -677,18 +749,9 @@ def _grid_cells(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float, cell
     return _cells(y0 + cells // width, x0 + cells % width, counts, lat0, lon0, cell)
 
 
-def _cell_index(values: np.ndarray, origin: float, cell: float) -> np.ndarray:
-    """Return ``floor((values - origin) / cell)`` as int64: the SQL's float operations, done in place (fewer copies)."""
-    work = np.subtract(values, origin)
-    np.divide(work, cell, out=work)
-    np.floor(work, out=work)
-    return work.astype(np.int64)
-
-
-def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
-    """Count rows per day and type from their codes ``day * len(types) + type`` (days from ``first``)."""
+def _day_table(counts: np.ndarray, first: int, types: Sequence[str | None]) -> pd.DataFrame:
+    """Return rows per day and type from counts per code ``day * len(types) + type`` (days from ``first``)."""
     day_ns = 86_400 * 10**9
-    counts = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
     found = np.flatnonzero(counts)
     width = len(types)
     return pd.DataFrame(
@@ -698,6 +761,70 @@ def _day_counts(keys: np.ndarray, first: int, types: Sequence[str | None]) -> pd
             "count": counts[found].astype(np.int64),
         }
     )
+
+
+def _grid_from_blocks(
+    kept: GridBlocks, head: np.ndarray, run: tuple[int, int], lat0: float, lon0: float, cell: float
+) -> dict[str, Any]:
+    """Count rows per grid cell from per-block counts over ``run`` and the ``head`` rows' own cells."""
+    size = kept.counts.size
+    counts = kept.counts.count(*run)
+    counts += np.bincount(kept.counts.keys[head], minlength=size + 1)[:size]
+    cells = np.flatnonzero(counts)
+    return _cells(
+        kept.y0 + cells // kept.width, kept.x0 + cells % kept.width, counts[cells], lat0, lon0, cell
+    )
+
+
+def _held_control_rows(slim: SlimTable, day: date) -> np.ndarray:
+    """Return the positions of each place's control rows of its latest day on or before ``day`` (else its first).
+
+    As the SQL of :meth:`EventDataset.latest_control_rows`, on the in-memory columns: the control rows (not
+    withdrawn) of each place are listed once, in page order; a day is then one binary search per place.
+    """
+    day_ns = 86_400 * 10**9
+    found = slim.derived("control rows by place", lambda: _control_by_place(slim))
+    cut = np.datetime64(day + timedelta(days=1), "ns").astype(np.int64)  # rows dated on or before ``day``
+    picked = []
+    for positions, stamps in found:
+        at = int(np.searchsorted(stamps, cut, side="left"))
+        first = (stamps[at - 1] if at else stamps[0]) // day_ns * day_ns  # that row's day
+        lo, hi = np.searchsorted(stamps, [first, first + day_ns], side="left")
+        picked.append(positions[lo:hi])
+    return np.sort(np.concatenate(picked)) if picked else np.zeros(0, dtype=np.int32)
+
+
+def _control_mask(slim: SlimTable) -> np.ndarray:
+    """Return, over every row, whether it is a control row (a control type, not withdrawn)."""
+    types = slim.where_value("event_type", lambda v: v in CONTROL_TYPES)[slim.codes("event_type")[0]]
+    return types & slim.where_value("status", lambda v: v != "withdrawn")[slim.codes("status")[0]]
+
+
+def _control_by_place(slim: SlimTable) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return, per place (with an id), the positions of its control rows and their dates, in page order."""
+    positions = np.flatnonzero(_control_mask(slim)).astype(np.int32)
+    codes, places = slim.codes("place_id")
+    by_place = np.argsort(codes[positions], kind="stable")
+    grouped = codes[positions][by_place]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]]) if len(grouped) else []
+    ends = np.r_[starts[1:], len(grouped)] if len(grouped) else []
+    return [
+        (positions[by_place[a:b]], slim.stamps[positions[by_place[a:b]]])
+        for a, b in zip(starts, ends, strict=True)
+        if places[grouped[a]] is not None  # no place id: no (place, day) pair to match, as in the SQL
+    ]
+
+
+def _passing_mask(slim: SlimTable, tests: Sequence[ValueTest], kind: str) -> np.ndarray:
+    """Return, over every row, whether it passes the value conditions ``tests`` and the ``kind`` rule."""
+    n = len(slim.stamps)
+    keep = np.ones(n, dtype=bool)
+    for test in tests:
+        keep &= slim.allowed(test, 0, n)
+    if kind:
+        column, rule = _KIND_RULES[kind]
+        keep &= slim.where_value(column, rule)[slim.codes(column)[0]]
+    return keep
 
 
 def _from_ns(value: Any) -> datetime:
