@@ -47,8 +47,14 @@ def mentions(text: str) -> list[tuple[str, str]]:
         ),
         # facilities and features named after a place are other places
         ("علقت الرحلات في مطاري أربيل والسليمانية", []),
-        ("ويظهر جبل سنجار من المنطقة", [("جبل سنجار", "kcm:sinjar-mountains")]),  # the mountains, not the town
-        ("دخلت القوات سهل نينوى وسنجار", [("وسنجار", "geonames:448149")]),
+        (
+            "ويظهر جبل سنجار من المنطقة",
+            [("جبل سنجار", "kcm:sinjar-mountains")],
+        ),  # the mountains, not the town
+        (
+            "دخلت القوات سهل نينوى وسنجار",
+            [("سهل نينوى", "kcm:nineveh-plains"), ("وسنجار", "geonames:448149")],
+        ),
         ("Iraqi troops entered the Havana oil field near Kirkuk", [("Kirkuk", KIRKUK)]),
         # a command is an organisation; operations to free a town are about the town
         ("قال قائد عمليات نينوى", []),
