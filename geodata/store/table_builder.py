@@ -137,12 +137,27 @@ def _stored_text(text: pa.ChunkedArray, name: str) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    text = pa.chunked_array([_empty_as_null(chunk) for chunk in text.chunks], type=text.type)
     if name in VOCAB_COLUMNS:
         return _dictionary(text, list(VOCAB_COLUMNS[name]))
     if name in DATA_CATEGORY_COLUMNS:
         return _dictionary(text, sorted(pc.unique(text.drop_null()).to_pylist()))
     return text
+
+
+def _empty_as_null(cells: pa.Array) -> pa.Array:
+    """Return string cells with the empty ones missing; the cells' bytes are shared, not copied."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    filled = np.asarray(pc.binary_length(cells).to_numpy(zero_copy_only=False)) > 0
+    if filled.all():
+        return cells
+    if cells.offset or cells.null_count:  # a slice, or missing cells already: the copying way
+        return pc.if_else(filled, cells, pa.scalar(None, cells.type))
+    validity = pa.py_buffer(np.packbits(filled, bitorder="little"))
+    _, offsets, data = cells.buffers()
+    return pa.Array.from_buffers(cells.type, len(cells), [validity, offsets, data])
 
 
 def _dictionary(text: pa.ChunkedArray, categories: list[str]) -> pa.Array:
