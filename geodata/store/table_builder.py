@@ -275,7 +275,7 @@ def _sorted(arrow: pa.Table) -> pa.Table:
     dates = arrow.column("event_date")
     if pc.all(pc.greater_equal(dates[1:], dates[:-1])).as_py() is not False and dates.null_count == 0:
         return arrow
-    order = pc.sort_indices(arrow, sort_keys=[("event_date", "ascending")], null_placement="at_end")
+    order = pc.sort_indices(arrow, sort_keys=[("event_date", "ascending", "at_end")])
     return arrow.take(order)
 
 
