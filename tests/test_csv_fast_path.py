@@ -122,7 +122,12 @@ def test_a_bad_cell_late_in_a_big_file_is_located(
     ],
 )
 def test_cells_late_in_a_big_file_are_normalised(
-    events_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str, written: str, loaded: object
+    events_csv: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    column: str,
+    written: str,
+    loaded: object,
 ) -> None:
     changes = {column: written}
     if column == "latitude":
@@ -191,7 +196,9 @@ def test_stored_table_equals_the_frame_written(events_csv: Path, tmp_path: Path)
     _assert_same(*_both_ways(events_csv, tmp_path))
 
 
-def test_stored_table_equals_the_frame_written_for_a_big_varied_file(events_csv: Path, tmp_path: Path) -> None:
+def test_stored_table_equals_the_frame_written_for_a_big_varied_file(
+    events_csv: Path, tmp_path: Path
+) -> None:
     """Empty coordinates, names and precision (filled from the gazetteer), dates out of order, spans, timestamps."""
     path = _big(events_csv, tmp_path / "events.csv")
     text = path.read_text(encoding="utf-8").splitlines()

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# CSV files (bytes) or text (characters) at least this long is first tried with Arrow's multithreaded reader (see _fast_table).
+# CSV files (bytes) or text (characters) at least this long are first tried with Arrow's reader (_fast_table).
 FAST_PATH_MIN_CHARS = 256 * 1024
 # The line reader's csv module refuses longer fields; the fast path leaves such files to it, so both agree.
 _FIELD_LIMIT = csv.field_size_limit()
@@ -191,7 +191,7 @@ def _fast_header(body: bytes, source: str) -> list[str] | None:
     except (
         UnicodeDecodeError,
         csv.Error,
-    ):  # such as a field over the csv module's limit: the line reader locates it
+    ):  # e.g. a field over the csv module's limit: the line reader locates it
         return None
     header = [h.strip().lstrip("\ufeff") for h in header]
     if not header or _check_header(header, source, 1) or len(set(header)) != len(header):
