@@ -114,9 +114,8 @@ def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
         return target
     from geodata.store.loader import checked_table, load_events
 
-    if (
-        source.suffix.lower() != ".parquet"
-    ):  # a CSV: straight from the checked cells to Arrow, no GeoDataFrame
+    # a CSV goes straight from its checked cells to Arrow, with no GeoDataFrame in between
+    if source.suffix.lower() != ".parquet":
         stored = checked_table(source, gazetteer=gazetteer)
         write: Callable[[], Any] = lambda: save_table(stored, target)  # noqa: E731
     else:
