@@ -5,6 +5,8 @@ A validated copy of a large CSV needs the columns :func:`~geodata.store.writers.
 geometries) and converting it back to Arrow took about as long as reading and checking the file. This module
 builds the same columns, values and GeoParquet metadata straight from the cells and the parsed columns (tests
 compare both ways on the same file); only the ``pandas`` schema metadata, which our readers never use, is left out.
+One difference is kept on purpose: a code column with no value at all (``actors`` of a file with no rows, say)
+stays dictionary-encoded text, where the frame's way writes Arrow's ``null`` type.
 """
 
 from __future__ import annotations
