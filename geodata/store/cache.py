@@ -94,13 +94,14 @@ def stamp(key: str) -> None:
 def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
     """Return a validated GeoParquet copy of an events file (CSV, or GeoParquet not written by us).
 
-    The first call validates ``source`` with :func:`~geodata.events.load_events` (raising
-    :class:`~geodata.errors.EventValidationError` with every problem, and writing nothing) and saves the loaded
-    events as GeoParquet in the cache folder; later calls find the copy by the source's size, modification time
+    The first call validates ``source`` with the reader and rules of :func:`~geodata.events.load_events`
+    (raising :class:`~geodata.errors.EventValidationError` with every problem, and writing nothing) and saves
+    the events as GeoParquet in the cache folder (a CSV's columns are built straight from its checked cells,
+    :func:`~geodata.store.loader.checked_table`); later calls find the copy by the source's size, modification time
     and content hash. Older copies of the same source are removed when a new one is written. A copy is only
     ever written after validation, so it is trusted as it is.
     """
-    from geodata.store.writers import save_geoparquet
+    from geodata.store.writers import save_geoparquet, save_table
 
     resolved = source.resolve()
     info = resolved.stat()
@@ -111,12 +112,18 @@ def validated_copy(source: Path, *, gazetteer: Gazetteer | None = None) -> Path:
     if target.is_file():
         log.info("%s: using the validated copy %s", source, target)
         return target
-    from geodata.store.loader import load_events
+    from geodata.store.loader import checked_table, load_events
 
-    events = load_events(source, gazetteer=gazetteer)
+    # a CSV goes straight from its checked cells to Arrow, with no GeoDataFrame in between
+    if source.suffix.lower() != ".parquet":
+        stored = checked_table(source, gazetteer=gazetteer)
+        write: Callable[[], Any] = lambda: save_table(stored, target)  # noqa: E731
+    else:
+        events = load_events(source, gazetteer=gazetteer)
+        write = lambda: save_geoparquet(events, target)  # noqa: E731
     try:
-        save_geoparquet(events, target)
-    except (OSError, pa.ArrowException) as exc:  # save_geoparquet leaves no partial file behind
+        write()
+    except (OSError, pa.ArrowException) as exc:  # both writers leave no partial file behind
         raise CacheError(
             f"{source}: cannot write its validated copy to {target.parent}: {exc}; {_ADVICE}"
         ) from exc

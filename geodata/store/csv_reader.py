@@ -6,6 +6,7 @@ file (``FILE:LINE:COLUMN``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import io
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from geodata.errors import Problem
 from geodata.store.parquet_reader import _table_from_arrow
 from geodata.store.rules import MAX_PROBLEMS
-from geodata.store.schema import _normalise_column, _Table
+from geodata.store.schema import _normalise_arrow, _normalise_column, _Table
 from geodata.text import decode_events
 from geodata.vocab import (
     EVENT_COLUMNS,
@@ -32,10 +33,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-# CSV text at least this long is first tried with Arrow's multithreaded reader (see _fast_table).
+# CSV files (bytes) or text (characters) at least this long are first tried with Arrow's reader (_fast_table).
 FAST_PATH_MIN_CHARS = 256 * 1024
 # The line reader's csv module refuses longer fields; the fast path leaves such files to it, so both agree.
 _FIELD_LIMIT = csv.field_size_limit()
+# Arrow parses blocks in parallel; a column is then one chunk per block, each normalised with a few NumPy calls.
+_BLOCK_BYTES = 4 << 20
 
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -53,18 +56,21 @@ def _undecodable(cell: str) -> str | None:
     return cell.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def _table_from_text(text: str, source: str) -> _Table:
-    """Split CSV text into a :class:`_Table`, reporting header, ragged-row, syntax and encoding problems."""
+def _table_from_text(text: str, source: str, *, fast: bool = True) -> _Table:
+    """Split CSV text into a :class:`_Table`, reporting header, ragged-row, syntax and encoding problems.
+
+    With ``fast``, large text is first tried with Arrow's reader (:func:`_fast_table`, on its UTF-8 bytes).
+    """
     problems: list[Problem] = []
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
         problems.append(Problem(source, line, None, "binary data (NUL byte); not a CSV text file"))
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], problems)
-    if len(text) >= FAST_PATH_MIN_CHARS and _SURROGATE.search(text) is None:
-        fast = _fast_table(text, source)
-        if fast is not None:
-            return fast
+    if fast and len(text) >= FAST_PATH_MIN_CHARS and _SURROGATE.search(text) is None:
+        table = _fast_table(text.encode("utf-8"), source)
+        if table is not None:
+            return table
     header, header_line, rows, lines = _split_records(text, source, problems)
     if header is None:
         if not problems:  # a first line that is malformed is reported as such, not as an empty file
@@ -140,75 +146,115 @@ def _split_records(
     return header, header_line, rows, lines
 
 
-def _fast_table(text: str, source: str) -> _Table | None:
-    """Parse a large, regular CSV with Arrow's reader; None means "use the line-tracking reader".
+def _fast_table(body: bytes, source: str) -> _Table | None:
+    """Parse a large, regular UTF-8 CSV with Arrow's reader; None means "use the line-tracking reader".
 
-    The fast path applies when every record is one physical line (then record ``i`` is line ``i + 2``) and the
-    header is right; anything else (multi-line values, blank lines, ragged rows, bad quoting) goes the slow way,
-    which reports each problem with its line.
+    ``body`` is the file's bytes without a BOM: Arrow checks the UTF-8 itself, so the text is never decoded in
+    Python. The fast path applies when every record is one physical line (then record ``i`` is line ``i + 2``)
+    and the header is right; anything else (undecodable bytes, NUL bytes, multi-line values, blank lines, lone
+    carriage returns, ragged rows, bad quoting, a field over the line reader's limit) goes the slow way, which
+    reports each problem with its line.
     """
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    first_newline = text.find("\n")
+    header = _fast_header(body, source)
+    if header is None or b"\x00" in body or not _quoting_is_strict(body) or _lone_carriage_return(body):
+        return None
     try:
-        header = next(csv.reader([text[: first_newline if first_newline >= 0 else len(text)]]), [])
-    except csv.Error:  # such as a field over the csv module's limit: the line reader locates it
+        arrow = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, use_threads=True, block_size=_BLOCK_BYTES
+            ),
+            # _quoting_is_strict saw an even number of quotes on each line: no value spans a newline
+            parse_options=pacsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header}, strings_can_be_null=False, check_utf8=True
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):  # undecodable bytes, ragged rows, blank lines
+        return None
+    physical = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
+    n = arrow.num_rows
+    if physical != n + 1 or _longest_cell(arrow) > _FIELD_LIMIT:  # the line reader refuses such a field
+        return None
+    return _Table(source, _arrow_cells(arrow, header, n), list(range(2, n + 2)))
+
+
+def _fast_header(body: bytes, source: str) -> list[str] | None:
+    """Return the header of a CSV's bytes if it is right (known, required and distinct columns), else None."""
+    first_newline = body.find(b"\n")
+    try:
+        line = body[: first_newline if first_newline >= 0 else len(body)].decode("utf-8")
+        header = next(csv.reader([line]), [])
+    except (
+        UnicodeDecodeError,
+        csv.Error,
+    ):  # e.g. a field over the csv module's limit: the line reader locates it
         return None
     header = [h.strip().lstrip("\ufeff") for h in header]
     if not header or _check_header(header, source, 1) or len(set(header)) != len(header):
         return None
-    if not _quoting_is_strict(text):
-        return None
-    try:
-        arrow = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={h: pa.string() for h in header}, strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
-        return None
-    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
-    n = arrow.num_rows
-    if physical != n + 1 or _longest_cell(arrow) > _FIELD_LIMIT:  # the line reader refuses such a field
-        return None
+    return header
+
+
+def _arrow_cells(arrow: Any, header: list[str], n: int) -> dict[str, Any]:
+    """Return the normalised cells of each event column as string Series, straight from Arrow's columns."""
+    import pandas as pd
+
     columns: dict[str, Any] = {}
     for name in EVENT_COLUMNS:
         if name in header:
-            series = pd.Series(arrow.column(name).to_pandas(types_mapper=pd.ArrowDtype), copy=False)
-            columns[name] = _normalise_column(series.astype("str"), name)
+            columns[name] = pd.Series(_normalise_arrow(arrow.column(name), name), dtype="str")
         else:
             columns[name] = pd.Series([""] * n, dtype=object)
-    return _Table(source, columns, list(range(2, n + 2)))
+    return columns
 
 
-def _quoting_is_strict(text: str) -> bool:
-    """Whether the lines that hold a quote parse under the line reader's rules (Arrow's reader is lenient).
+_QUOTED_LINE = re.compile(rb"[^\n]*\"[^\n]*")
 
-    Arrow reads ``"Hawija"xyz`` as ``Hawijaxyz``; the line reader refuses it. Checking the quoted lines (only
-    those) with the line reader's own parser keeps the two readers in agreement.
+
+def _quoting_is_strict(body: bytes) -> bool:
+    """Whether the lines that hold a quote parse under the line reader's rules, each on its own.
+
+    Arrow's reader is lenient (it reads ``"Hawija"xyz`` as ``Hawijaxyz``; the line reader refuses it), so the
+    quoted lines (only those) are checked with the line reader's own parser, which keeps the two readers in
+    agreement. A line with an odd number of quotes opens a value that spans lines: the line reader's job.
     """
-    if '"' not in text:
+    if b'"' not in body:
         return True
-    quoted = [line for line in text.split("\n") if '"' in line]
     try:
+        quoted = [line.decode("utf-8") for line in _QUOTED_LINE.findall(body)]
+        if any(line.count('"') % 2 for line in quoted):
+            return False
         for _ in csv.reader(quoted, strict=True):
             pass
-    except csv.Error:
+    except (UnicodeDecodeError, csv.Error):
         return False
     return True
 
 
+def _lone_carriage_return(body: bytes) -> bool:
+    """Whether a carriage return ends a line on its own (Arrow and the line reader then count lines otherwise)."""
+    return b"\r" in body and body.count(b"\r") != body.count(b"\r\n")
+
+
 def _longest_cell(arrow: Any) -> int:
-    """Return the length (characters) of the longest cell of an Arrow table of strings."""
+    """Return the length (characters) of the longest cell of an Arrow table of strings.
+
+    The byte length bounds the length in characters, and comes from the offsets alone; characters are
+    counted only in a column whose bytes pass the limit.
+    """
     import pyarrow.compute as pc
 
-    lengths = [pc.max(pc.utf8_length(column)).as_py() or 0 for column in arrow.columns]
-    return max(lengths, default=0)
+    longest = 0
+    for column in arrow.columns:
+        size = pc.max(pc.binary_length(column)).as_py() or 0
+        if size > _FIELD_LIMIT:
+            size = pc.max(pc.utf8_length(column)).as_py() or 0
+        longest = max(longest, size)
+    return longest
 
 
 def _check_header(header: list[str], source: str, line: int) -> list[Problem]:
@@ -252,7 +298,15 @@ def _table_from_file(path: Path) -> _Table:
     kind = _not_csv(raw)
     if kind is not None:
         return _Table(source, {c: [] for c in EVENT_COLUMNS}, [], [Problem(source, 1, None, kind)])
-    return _table_from_text(decode_events(raw, source), source)
+    body = raw.removeprefix(codecs.BOM_UTF8)
+    if len(body) >= FAST_PATH_MIN_CHARS:
+        table = _fast_table(body, source)
+        if table is not None:
+            return table
+    text = decode_events(raw, source)
+    # Text of as many characters as bytes came from Windows-1256 (or is ASCII): its UTF-8 is worth a try;
+    # UTF-8 text was just tried as it is.
+    return _table_from_text(text, source, fast=len(text) == len(body))
 
 
 def _not_csv(raw: bytes) -> str | None:

@@ -110,20 +110,24 @@ def _normalise_column(cells: list[str] | pd.Series, column: str) -> Any:
 
 
 def _normalise_arrow(arrow: Any, column: str) -> Any:
-    """Normalise Arrow string cells (no nulls) as :func:`_normalise` does; returns ``large_string`` cells.
+    """Normalise Arrow string cells (an array or chunked array, no nulls) as :func:`_normalise` does.
 
-    Nothing is copied when nothing changes: whitespace is looked for in the first and last character only, and
-    NFC once per distinct non-ASCII value.
+    Nothing is copied when nothing changes. White space is looked for in the first and last bytes of each cell
+    (then, where they may hold some, in the first and last characters); a column whose bytes are all ASCII is
+    done; otherwise NFC is checked once per distinct non-ASCII value.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ends = (pc.utf8_slice_codeunits(arrow, 0, 1), pc.utf8_slice_codeunits(arrow, -1, 2**31 - 1))
-    if any(pc.any(pc.not_equal(pc.utf8_trim_whitespace(end), end)).as_py() for end in ends):
-        arrow = pc.utf8_trim_whitespace(arrow)
-    ascii_only = pc.string_is_ascii(arrow)
-    if pc.all(ascii_only).as_py() is not False:  # True, or None for no cells
+    chunks = [_string_buffers(chunk) for chunk in _chunks(arrow)]
+    if any(_may_have_space_at_an_end(offsets, data) for offsets, data in chunks):
+        ends = (pc.utf8_slice_codeunits(arrow, 0, 1), pc.utf8_slice_codeunits(arrow, -1, 2**31 - 1))
+        if any(pc.any(pc.not_equal(pc.utf8_trim_whitespace(end), end)).as_py() for end in ends):
+            arrow = pc.utf8_trim_whitespace(arrow)
+            chunks = [_string_buffers(chunk) for chunk in _chunks(arrow)]
+    if all(_is_ascii(offsets, data) for offsets, data in chunks):
         return arrow
+    ascii_only = pc.string_is_ascii(arrow)
     if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
         wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
         values = np.asarray(arrow.to_numpy(zero_copy_only=False), dtype=object)
@@ -141,6 +145,62 @@ def _normalise_arrow(arrow: Any, column: str) -> Any:
     if not fixes:
         return arrow
     return pa.array([fixes.get(v, v) for v in arrow.to_pylist()], type=pa.large_string())
+
+
+# Bytes that start a character str.strip() or Arrow's utf8_trim_whitespace may remove: ASCII white space
+# (with the separators U+001C..U+001F), and the lead bytes of U+0085, U+00A0, U+1680, U+2000..U+205F, U+3000.
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
+_SPACE_LEADS = np.zeros(256, dtype=bool)
+_SPACE_LEADS[[0xC2, 0xE1, 0xE2, 0xE3]] = True
+_SPACE_STARTS = _SPACE_BYTES | _SPACE_LEADS
+
+
+def _chunks(arrow: Any) -> list[Any]:
+    """Return the arrays of an Arrow array or chunked array."""
+    import pyarrow as pa
+
+    return arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+
+
+def _is_ascii(offsets: np.ndarray, data: np.ndarray) -> bool:
+    """Whether the bytes of an Arrow string array (:func:`_string_buffers`) are all ASCII."""
+    return not len(data) or int(data[offsets[0] : offsets[-1]].max(initial=0)) < 0x80
+
+
+def _string_buffers(arrow: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return the offsets and the UTF-8 bytes of an Arrow string array (no copy), for checks on raw bytes."""
+    import pyarrow as pa
+
+    _, offsets, data = arrow.buffers()
+    wide = pa.types.is_large_string(arrow.type)
+    offsets = np.frombuffer(offsets, dtype=np.int64 if wide else np.int32)[
+        arrow.offset : arrow.offset + len(arrow) + 1
+    ]
+    return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+
+
+def _may_have_space_at_an_end(offsets: np.ndarray, data: np.ndarray) -> bool:
+    """Whether some cell may start or end with white space, judged from its first and last bytes alone.
+
+    Conservative: a cell that ends in a character whose lead byte (two or three bytes back) could begin a
+    white-space character counts too; the exact check runs only on a column where this says yes. An empty
+    cell's "first" and "last" bytes are its neighbours', which are looked at anyway.
+    """
+    if not len(data):
+        return False
+    first = data.take(offsets[:-1], mode="clip")
+    last_at = offsets[1:] - 1
+    last = data.take(last_at, mode="clip")
+    if _SPACE_STARTS[first].any() or _SPACE_BYTES[last].any():
+        return True
+    wide = last_at[last >= 0x80]
+    if not len(wide):
+        return False
+    return bool(
+        _SPACE_LEADS[data.take(wide - 1, mode="clip")].any()
+        or _SPACE_LEADS[data.take(wide - 2, mode="clip")].any()
+    )
 
 
 def _normalise(cell: str, column: str) -> str:

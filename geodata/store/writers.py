@@ -444,9 +444,21 @@ def _arrow_table(gdf: gpd.GeoDataFrame) -> object:
 
 
 def _write_file(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    _write_arrow(_arrow_table(gdf), path)
+
+
+def _write_arrow(table: Any, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    pq.write_table(_arrow_table(gdf), path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+
+
+def save_table(table: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a stored Arrow table (:func:`~geodata.store.table_builder.build_table`) as GeoParquet, atomically."""
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        _write_arrow(table, tmp)
+    return target
 
 
 def save_geoparquet(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:

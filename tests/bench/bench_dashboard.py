@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".bench"
 BASELINE = "f93499c"  # main before the dataset store: the whole-frame page
 BASELINE_SIZES = (100_000, 1_000_000)  # the whole-frame page at 10M needs ~10 GB; not run
+# The store before the fast first start from a CSV (issue 11): its first start is run beside ours.
+STORE_BASELINE = "3e4ccca"
 CHUNK = 1_000_000
 
 _CHILD = r"""
@@ -155,6 +157,17 @@ def _baseline_app(tmp: Path) -> Path:
     return target
 
 
+def _store_baseline(tmp: Path) -> Path:
+    """Check out ``geodata`` and ``dashboard`` as of :data:`STORE_BASELINE` (the first start before issue 11's)."""
+    target = tmp / "store-baseline"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", STORE_BASELINE, "geodata", "dashboard"], capture_output=True, cwd=ROOT, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def _row(n: int, source: str, way: str, res: dict, cold_label: str = "") -> str:
     runs = res["runs"]
     cells = " | ".join(f"{runs[k]['seconds']:.3f} s" for k in ("1 month", "12 months", "full range"))
@@ -192,14 +205,23 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="kcm-bench-dash-") as tmp_name:
         tmp = Path(tmp_name)
         baseline = _baseline_app(tmp)
+        store_baseline = _store_baseline(tmp)
         for n in _sizes():
             paths = _make(n)
             if "csv" in paths:
                 cache = tmp / f"cache-{n}"
                 first = _measure(paths["csv"], baseline=None, cache=cache)
+                old = _measure(paths["csv"], baseline=store_baseline, cache=tmp / f"cache-store-{n}")
                 later = _measure(paths["csv"], baseline=None, cache=cache)
                 rows.append(_row(n, "CSV", "ours, first start (validate + copy)", first))
+                rows.append(
+                    _row(n, "CSV", f"store of `{STORE_BASELINE}`, first start (validate + copy)", old)
+                )
                 rows.append(_row(n, "CSV", "ours, later start (copy)", later))
+                ratios.append(
+                    f"- {n:,} events from CSV, first start: store of `{STORE_BASELINE}` / ours "
+                    f"{old['cold'] / first['cold']:.1f} ({old['cold']:.2f} s / {first['cold']:.2f} s)."
+                )
             cache = tmp / f"cache-folder-{n}"
             label = "10 GeoParquet files" if n > CHUNK else "GeoParquet, `kcm export --partition month`"
             first = _measure(paths["folder"], baseline=None, cache=cache)
@@ -222,7 +244,9 @@ def run() -> str:
             "(median of 3 moves). AppTest runs the page with `runner.magicEnabled = false`, as the server does "
             "(`dashboard/.streamlit/config.toml`). *Peak*: the process's peak resident memory (`VmHWM`). Ours queries the events in "
             "place with DuckDB; the baseline is the whole-frame page of commit "
-            f"`{BASELINE}` (every event in one GeoDataFrame), on the same files.",
+            f"`{BASELINE}` (every event in one GeoDataFrame), on the same files. The first start from a CSV is "
+            f"also run with the store of commit `{STORE_BASELINE}` (validation through pandas and a GeoDataFrame, "
+            "before issue 11's fast first start), right after ours.",
             "",
             "Targets (issue 11): 1M first cold start from CSV ≤ 8 s; later cold starts ≤ 4 s; 1M reruns ≤ 0.3 s; "
             "10M cold start ≤ 10 s, reruns ≤ 0.5 s, peak ≤ 4 GB.",
