@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ _LOCATOR_WORDS = frozenset(
     """.split()
 )
 _BREAK_RE = re.compile(r"[.!?؟؛;\n]")
+_SENTENCE_WINDOW = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,26 @@ def _gap_is_locator(gap: str) -> bool:
 
 
 def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max((m.end() for m in _BREAK_RE.finditer(text, 0, start)), default=0)
+    """Return the sentence around ``start:end``.
+
+    The break before is searched backwards a window at a time: a scan from the text's start for every name made
+    long texts quadratic.
+    """
+    left, pos = 0, start
+    while pos > 0:
+        lo = max(0, pos - _SENTENCE_WINDOW)
+        breaks = [m.end() for m in _BREAK_RE.finditer(text, lo, pos)]
+        if breaks:
+            left = breaks[-1]
+            break
+        pos = lo
     right = _BREAK_RE.search(text, end)
     return left, right.start() if right else len(text)
+
+
+def _between(places: Sequence[PlaceMention], starts: list[int], lo: int, hi: int) -> Sequence[PlaceMention]:
+    """Return the places (in text order, ``starts`` their starts) that start in ``[lo, hi)``, by bisection."""
+    return places[bisect_left(starts, lo) : bisect_left(starts, hi)]
 
 
 def _paragraph_of(text: str, start: int) -> tuple[int, int]:
@@ -95,19 +114,22 @@ def _precision(anchor: PlaceMention) -> int:
 
 
 def _anchor(
-    text: str, d: DesignatedName, known: Sequence[PlaceMention], main: PlaceMention | None
+    text: str, d: DesignatedName, known: Sequence[PlaceMention], starts: list[int], main: PlaceMention | None
 ) -> tuple[PlaceMention, int] | None:
-    """Return the known place that encloses ``d`` and the ``geo_precision`` it gives (see the module doc)."""
-    after = [p for p in known if p.start >= d.end]
-    if after and _gap_is_locator(text[d.end : after[0].start]):
-        return after[0], _precision(after[0])
+    """Return the known place that encloses ``d`` and the ``geo_precision`` it gives (see the module doc).
+
+    ``known`` is in text order and ``starts`` are its starts: each question is a bisection, not a scan.
+    """
+    first_after = bisect_left(starts, d.end)
+    if first_after < len(known) and _gap_is_locator(text[d.end : known[first_after].start]):
+        return known[first_after], _precision(known[first_after])
     s_lo, s_hi = _sentence_of(text, d.start, d.end)
-    in_sentence = [p for p in known if s_lo <= p.start and p.end <= s_hi]
+    in_sentence = [p for p in _between(known, starts, s_lo, s_hi + 1) if p.end <= s_hi]
     if in_sentence:
         best = min(in_sentence, key=lambda p: min(abs(p.start - d.end), abs(d.start - p.end)))
         return best, _precision(best)
     p_lo, _ = _paragraph_of(text, d.start)
-    before = [p for p in known if p_lo <= p.start and p.end <= d.start]
+    before = [p for p in _between(known, starts, p_lo, d.start + 1) if p.end <= d.start]
     if before:
         return before[-1], PRECISION_REGION
     return (main, PRECISION_REGION) if main is not None else None
@@ -151,8 +173,9 @@ def _main_place(known: Sequence[PlaceMention]) -> PlaceMention | None:
     return next(p for p in known if counts[p.place_id] == top)
 
 
-def _overlaps(d: DesignatedName, places: Sequence[PlaceMention]) -> bool:
-    return any(p.start < d.end and d.start < p.end for p in places)
+def _overlaps(d: DesignatedName, places: Sequence[PlaceMention], starts: list[int], longest: int) -> bool:
+    """Whether a place (in text order; ``longest`` the longest mention) overlaps ``d``."""
+    return any(d.start < p.end for p in _between(places, starts, d.start - longest, d.end))
 
 
 def _km(a: PlaceMention, b: PlaceMention) -> float:
@@ -178,16 +201,28 @@ def _without_homonyms(
     a place the gazetteer lacks.
     """
     out = list(places)
+    starts = [p.start for p in out]
+    drop: set[int] = set()
     for d in designated:
         if d.kind not in _HOMONYM_KINDS:
             continue
-        same = [p for p in out if p.start == d.start and p.end == d.end]
+        lo = bisect_left(starts, d.start)
+        same = [k for k in range(lo, bisect_right(starts, d.start)) if k not in drop and out[k].end == d.end]
         if not same:
             continue
-        after = [p for p in out if p.start >= d.end and p.kind not in _NEVER_ANCHORS]
-        if after and _gap_is_locator(text[d.end : after[0].start]) and _far_from(same[0], after[0]):
-            out.remove(same[0])
-    return out
+        after = (
+            out[k]
+            for k in range(bisect_left(starts, d.end), len(out))
+            if k not in drop and out[k].kind not in _NEVER_ANCHORS
+        )
+        first = next(after, None)
+        if (
+            first is not None
+            and _gap_is_locator(text[d.end : first.start])
+            and _far_from(out[same[0]], first)
+        ):
+            drop.add(same[0])
+    return [p for k, p in enumerate(out) if k not in drop]
 
 
 def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
@@ -199,18 +234,21 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
 
     designated = find_designated(text)
     places = _without_homonyms(text, designated, places)
-    found = [d for d in designated if not _overlaps(d, places)]
+    starts = [p.start for p in places]
+    longest = max((p.end - p.start for p in places), default=0)
+    found = [d for d in designated if not _overlaps(d, places, starts, longest)]
     if not found:
         return Placed(tuple(places), ())
     from geodata.extract import _dateline_places
 
     dateline = _dateline_places(text, places)  # where the reporter is, not where the village is
     known = [p for k, p in enumerate(places) if p.kind not in _NEVER_ANCHORS and k not in dateline]
+    known_starts = [p.start for p in known]
     main = _main_place(known)
     added: list[PlaceMention] = []
     dropped: list[str] = []
     for d in found:
-        anchored = _eponym(d) or _anchor(text, d, known, main)
+        anchored = _eponym(d) or _anchor(text, d, known, known_starts, main)
         if anchored is None:
             dropped.append(d.name)
             continue
