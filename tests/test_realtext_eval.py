@@ -375,45 +375,62 @@ def split_scores() -> Scores:
     return totals(evaluate("test"))
 
 
+def _mention(text: str, mention: str, place_id: str | None, name: str | None = None) -> dict[str, Any]:
+    """A gold place at the first occurrence of ``mention`` in ``text``."""
+    start = text.index(mention)
+    out: dict[str, Any] = {"text": mention, "start": start, "end": start + len(mention), "place_id": place_id}
+    return out if name is None else {**out, "name": name}
+
+
+def _small_gold(
+    root: Path, text_id: str, text: str, places: list, dates: list, events: list
+) -> dict[str, Any]:
+    """Write ``text`` as ``root/texts/<text_id>.txt`` and return its gold (English, dev, published 2017-10-20)."""
+    (root / "texts").mkdir(exist_ok=True)
+    (root / "texts" / f"{text_id}.txt").write_text(text, encoding="utf-8")
+    return {
+        "lang": "en",
+        "split": "dev",
+        "published": "2017-10-20",
+        "places": places,
+        "dates": dates,
+        "events": events,
+    }
+
+
+def _day_mention(text: str, mention: str, day: str, day_end: str | None = None) -> dict[str, Any]:
+    """A gold date expression at the first occurrence of ``mention`` in ``text``."""
+    start = text.index(mention)
+    out: dict[str, Any] = {"text": mention, "start": start, "end": start + len(mention), "date": day}
+    return out if day_end is None else {**out, "date_end": day_end}
+
+
 def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
     """The scorer itself: null ids only missed, a date span accepted, precision over dated predictions only."""
     text = (
         "Iraqi forces took Kirkuk on Monday and entered Dibis in mid-October.\n\nResidents fled Tuz Khurmatu."
     )
-    (tmp_path / "texts").mkdir()
-    (tmp_path / "texts" / "en_900.txt").write_text(text, encoding="utf-8")
-    at = text.index
-    gold = {
-        "lang": "en",
-        "split": "dev",
-        "published": "2017-10-20",
-        "places": [
-            {"text": "Kirkuk", "start": at("Kirkuk"), "end": at("Kirkuk") + 6, "place_id": "geonames:94787"},
-            {"text": "Dibis", "start": at("Dibis"), "end": at("Dibis") + 5, "place_id": "geonames:97001"},
-            {"text": "Tuz Khurmatu", "start": at("Tuz"), "end": at("Tuz") + 12, "place_id": "geonames:90026"},
-            {"text": "Bai Hassan", "start": 0, "end": 0, "place_id": None, "name": "Bai Hassan oil field"},
-        ],
-        "dates": [
-            {"text": "Monday", "start": at("Monday"), "end": at("Monday") + 6, "date": "2017-10-16"},
-            {
-                "text": "mid-October",
-                "start": at("mid"),
-                "end": at("mid") + 11,
-                "date": "2017-10-11",
-                "date_end": "2017-10-20",
-            },
-        ],
-        "events": [
-            {"place_id": "geonames:94787", "event_type": "control_change", "event_date": "2017-10-16"},
-            {
-                "place_id": "geonames:97001",
-                "event_type": "control_change",
-                "event_date": "2017-10-11",
-                "date_end": "2017-10-20",
-            },
-            {"place_id": None, "event_type": "control_change", "event_date": "2017-10-16"},
-        ],
-    }
+    places = [
+        _mention(text, "Kirkuk", "geonames:94787"),
+        _mention(text, "Dibis", "geonames:97001"),
+        _mention(text, "Tuz Khurmatu", "geonames:90026"),
+        {"text": "Bai Hassan", "start": 0, "end": 0, "place_id": None, "name": "Bai Hassan oil field"},
+    ]
+    dates = [
+        _day_mention(text, "Monday", "2017-10-16"),
+        _day_mention(text, "mid-October", "2017-10-11", "2017-10-20"),
+    ]
+    events = [
+        {"place_id": "geonames:94787", "event_type": "control_change", "event_date": "2017-10-16"},
+        {
+            "place_id": "geonames:97001",
+            "event_type": "control_change",
+            "event_date": "2017-10-11",
+            "date_end": "2017-10-20",
+        },
+        {"place_id": None, "event_type": "control_change", "event_date": "2017-10-16"},
+    ]
+    gold = _small_gold(tmp_path, "en_900", text, places, dates, events)
     s = score_text("en_900", gold, tmp_path).scores
     assert (s.place_tp, s.place_fp, s.place_fn) == (3, 0, 1)  # the null-id place can only be missed
     assert (s.events_gold, s.events_found, s.events_type_right) == (3, 2, 2)
@@ -428,29 +445,13 @@ def test_scorer_counts_on_a_small_gold(tmp_path: Path) -> None:
 def test_scorer_matches_places_the_gazetteer_lacks_by_span(tmp_path: Path) -> None:
     """A predicted unresolved place overlapping a null-id gold place finds it, and its event finds the gold event."""
     text = "Iraqi jets struck the village of Zorava in the Tal Afar district on Monday. The Dargazin village was quiet."
-    (tmp_path / "texts").mkdir()
-    (tmp_path / "texts" / "en_901.txt").write_text(text, encoding="utf-8")
-    at = text.index
-    gold = {
-        "lang": "en",
-        "split": "dev",
-        "published": "2017-10-20",
-        "places": [
-            {
-                "text": "Zorava",
-                "start": at("Zorava"),
-                "end": at("Zorava") + 6,
-                "place_id": None,
-                "name": "Zorava",
-            },
-            {"text": "Tal Afar", "start": at("Tal"), "end": at("Tal") + 8, "place_id": "geonames:90393"},
-            {"text": "Ninawa", "start": 0, "end": 0, "place_id": None, "name": "Ninawa plain"},
-        ],
-        "dates": [{"text": "Monday", "start": at("Monday"), "end": at("Monday") + 6, "date": "2017-10-16"}],
-        "events": [
-            {"place_id": None, "place_name": "Zorava", "event_type": "clash", "event_date": "2017-10-16"},
-        ],
-    }
+    places = [
+        _mention(text, "Zorava", None, "Zorava"),
+        _mention(text, "Tal Afar", "geonames:90393"),
+        {"text": "Ninawa", "start": 0, "end": 0, "place_id": None, "name": "Ninawa plain"},
+    ]
+    events = [{"place_id": None, "place_name": "Zorava", "event_type": "clash", "event_date": "2017-10-16"}]
+    gold = _small_gold(tmp_path, "en_901", text, places, [_day_mention(text, "Monday", "2017-10-16")], events)
     s = score_text("en_901", gold, tmp_path).scores
     # Zorava and Tal Afar found; Dargazin (predicted, not in the gold) is an extra; the plain is missed
     assert (s.place_tp, s.place_fp, s.place_fn) == (2, 1, 1)
@@ -463,40 +464,14 @@ def test_scorer_matches_places_added_after_the_gold_by_span(tmp_path: Path) -> N
     text = (
         "Iraqi forces took control of Sinuni on Monday. Crowds gathered outside Kirkuk police headquarters."
     )
-    (tmp_path / "texts").mkdir()
-    (tmp_path / "texts" / "en_902.txt").write_text(text, encoding="utf-8")
-    at = text.index
-    town, hq = at("Sinuni"), at("Kirkuk police headquarters")
-    gold = {
-        "lang": "en",
-        "split": "dev",
-        "published": "2017-10-20",
-        "places": [
-            {
-                "text": "Sinuni",
-                "start": town,
-                "end": town + 6,
-                "place_id": None,
-                "name": "Snuny",
-            },
-            {
-                "text": "Kirkuk police headquarters",
-                "start": hq,
-                "end": hq + 26,
-                "place_id": None,
-                "name": "Kirkuk police HQ",
-            },
-        ],
-        "dates": [],
-        "events": [
-            {
-                "place_id": None,
-                "place_name": "Snuny",
-                "event_type": "control_change",
-                "event_date": "2017-10-16",
-            },
-        ],
-    }
+    places = [
+        _mention(text, "Sinuni", None, "Snuny"),
+        _mention(text, "Kirkuk police headquarters", None, "Kirkuk police HQ"),
+    ]
+    events = [
+        {"place_id": None, "place_name": "Snuny", "event_type": "control_change", "event_date": "2017-10-16"}
+    ]
+    gold = _small_gold(tmp_path, "en_902", text, places, [], events)
     assert "kcm:sinuni" not in annotation_ids() and "geonames:94787" in annotation_ids()
     result = score_text("en_902", gold, tmp_path)
     s = result.scores
