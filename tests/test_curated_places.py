@@ -55,6 +55,8 @@ ADDED = {
     "kcm:baqofah": "town",
     "kcm:bahzani": "town",
     "kcm:yankjah": "town",
+    "kcm:til-ezer": "town",
+    "kcm:tel-qasab": "town",
 }
 
 _DMS = re.compile(
@@ -237,6 +239,11 @@ SENTENCES = [
     ("Yazidis returned to Bahzani.", "Bahzani", "kcm:bahzani"),
     ("سيطرت القوات على ناحية ينكجة قرب طوزخورماتو", "ناحية ينكجة", "kcm:yankjah"),
     ("Clashes near Yankjah, south of Tuz Khurmatu.", "Yankjah", "kcm:yankjah"),
+    ("انتشرت القوات في مجمعي تل قصب وتل عزير جنوب سنجار", "تل قصب", "kcm:tel-qasab"),
+    ("انتشرت القوات في مجمعي تل قصب وتل عزير جنوب سنجار", "وتل عزير", "kcm:til-ezer"),
+    ("وصلت القوات إلى مجمع القحطانية", "مجمع القحطانية", "kcm:til-ezer"),
+    ("Iraqi forces entered Til Ezer and Tel Qasab south of Sinjar.", "Til Ezer", "kcm:til-ezer"),
+    ("Iraqi forces entered Til Ezer and Tel Qasab south of Sinjar.", "Tel Qasab", "kcm:tel-qasab"),
 ]
 
 # Personal names that are also the bare form of an added place's name: not places in running text.
@@ -244,6 +251,7 @@ NOT_PLACES_IN_TEXT = [
     "قال الصحفي فرات العلي إن القوات وصلت",
     "وصلت الحاجة سعدية إلى المخيم",
     "أعلنت قيادة عمليات دجلة عن وصول تعزيزات",  # a command, not the river
+    "تنتمي القبائل القحطانية والعدنانية إلى العرب",  # "Qahtanite": Til Ezer is «القحطانية» only after a designator
 ]
 
 
