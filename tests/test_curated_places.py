@@ -57,6 +57,9 @@ ADDED = {
     "kcm:yankjah": "town",
     "kcm:til-ezer": "town",
     "kcm:tel-qasab": "town",
+    "kcm:siba-sheikh-khidir": "town",
+    "kcm:khorsabad": "town",
+    "kcm:sharafiya": "town",
 }
 
 _DMS = re.compile(
@@ -244,6 +247,12 @@ SENTENCES = [
     ("وصلت القوات إلى مجمع القحطانية", "مجمع القحطانية", "kcm:til-ezer"),
     ("Iraqi forces entered Til Ezer and Tel Qasab south of Sinjar.", "Til Ezer", "kcm:til-ezer"),
     ("Iraqi forces entered Til Ezer and Tel Qasab south of Sinjar.", "Tel Qasab", "kcm:tel-qasab"),
+    ("عاد الإيزيديون إلى مجمع سيبا شيخ خدر", "مجمع سيبا شيخ خدر", "kcm:siba-sheikh-khidir"),
+    ("Yazidis returned to Siba Sheikh Khidir.", "Siba Sheikh Khidir", "kcm:siba-sheikh-khidir"),
+    ("تقدمت القوات نحو ناحية خورسباد", "ناحية خورسباد", "kcm:khorsabad"),
+    ("Peshmerga held Khorsabad and Sharafiya.", "Khorsabad", "kcm:khorsabad"),
+    ("Peshmerga held Khorsabad and Sharafiya.", "Sharafiya", "kcm:sharafiya"),
+    ("دخلت البيشمركة قرية الشرفية قرب ألقوش", "قرية الشرفية", "kcm:sharafiya"),
 ]
 
 # Personal names that are also the bare form of an added place's name: not places in running text.
@@ -252,6 +261,7 @@ NOT_PLACES_IN_TEXT = [
     "وصلت الحاجة سعدية إلى المخيم",
     "أعلنت قيادة عمليات دجلة عن وصول تعزيزات",  # a command, not the river
     "تنتمي القبائل القحطانية والعدنانية إلى العرب",  # "Qahtanite": Til Ezer is «القحطانية» only after a designator
+    "منحت الجامعة الضيف عضوية شرفية",  # "honorary": Sharafiya is «شرفية» only after «قرية» or «ناحية»
 ]
 
 
