@@ -60,6 +60,7 @@ ADDED = {
     "kcm:siba-sheikh-khidir": "town",
     "kcm:khorsabad": "town",
     "kcm:sharafiya": "town",
+    "kcm:baadra": "town",
 }
 
 _DMS = re.compile(
@@ -253,6 +254,8 @@ SENTENCES = [
     ("Peshmerga held Khorsabad and Sharafiya.", "Khorsabad", "kcm:khorsabad"),
     ("Peshmerga held Khorsabad and Sharafiya.", "Sharafiya", "kcm:sharafiya"),
     ("دخلت البيشمركة قرية الشرفية قرب ألقوش", "قرية الشرفية", "kcm:sharafiya"),
+    ("وصلت القوات إلى ناحية باعدرة في قضاء الشيخان", "ناحية باعدرة", "kcm:baadra"),
+    ("Yazidis gathered in Baadre, the seat of the Mir.", "Baadre", "kcm:baadra"),
 ]
 
 # Personal names that are also the bare form of an added place's name: not places in running text.
@@ -292,6 +295,7 @@ def test_places_in_running_text(sentence: str, written: str, pid: str) -> None:
         ("السعدية", "kcm:sadiyah"),
         ("الزاب", None),  # Little or Great Zab: not guessed
         ("Bahzani-Bashiqa", "kcm:bashiqa"),  # the twin town's joint name stays Bashiqa
+        ("Badra", "geonames:98198"),  # Badrah (Wasit), not Ba'adra (Baadre)
     ],
 )
 def test_shorter_names_keep_their_place(query: str, expected: str | None) -> None:
