@@ -1077,7 +1077,7 @@ def _sentence_drafts(
         anaphoric = False
         if not pairs or _object_pronoun(cue, s_marks):
             target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
-            if target is not None:
+            if target is not None and not _seat_as_government(target, etype):
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         for n, (place, origin) in enumerate(_local(etype, pairs)):
             draft = _Draft(
@@ -1245,6 +1245,11 @@ _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status"
 
 # Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
 _GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+# Control of those capitals never passes in this reporting: named with a control cue, a seat is the government
+# that takes or is handed a place ("loyal to Baghdad seized Sinjar", «حكومة بغداد سيطرت», "Baghdad has demanded
+# the Kurds return the disputed territories"), never the place taken. Fighting, deployments and political events
+# do happen there.
+_SEAT_NEVER_TYPES = frozenset({"control_change", "withdrawal", "status"})
 
 
 # A seat of government named as the government: "taken by Baghdad", "standoff with Baghdad", «طلب بغداد»,
@@ -1253,6 +1258,11 @@ _SEAT_AS_GOVERNMENT_RE = re.compile(
     r"(?:\b(?:by|with)|(?<!\w)(?:طلب|له)|(?<!\w)و?(?:ال)?حكوم[ةه](?:\s+\w+)?\s+(?:في|ب)|\bgovernment\s+in)\s*\Z",
     re.IGNORECASE,
 )
+
+
+def _seat_as_government(place: PlaceMention, etype: str) -> bool:
+    """Whether a capital names its government for an event of this type (it never changes hands here)."""
+    return place.place_id in _GOVERNMENT_SEATS and etype in _SEAT_NEVER_TYPES
 
 
 def _as_government(text: str, place: PlaceMention) -> bool:
@@ -1328,7 +1338,11 @@ def _places_for(
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
-        if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
+        if (
+            (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES)
+            or _seat_as_government(place, etype)
+            or _is_subject(text, cue, place, in_clause)
+        ):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator", "government") or (
             role == "origin" and movement and place in origins
@@ -1558,6 +1572,14 @@ _BEFORE_MARKERS = frozenset(
 )
 
 
+def _in_earlier_clause(d: _Draft) -> bool:
+    """Whether the draft is told in an earlier-event clause ("after the Kurds held a referendum", «بعد انسحاب»).
+
+    Such a clause tells what came before the news of its sentence: a date borrowed from elsewhere is not its own.
+    """
+    return not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1566,7 +1588,7 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    if not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS:
+    if _in_earlier_clause(d):
         return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
@@ -1767,7 +1789,7 @@ def _same_event_dates(drafts: list[_Draft], text: str) -> None:
     for d in drafts:
         if d.date is None:
             same = by_place.get((d.place.place_id, d.event_type)) or (
-                by_actors.get((d.event_type, d.taker)) if d.taker else None
+                by_actors.get((d.event_type, d.taker)) if d.taker and not _in_earlier_clause(d) else None
             )
             if same is not None and not _other_year(text, d.sentence, same.date):
                 d.date, d.date_basis, d.date_shift = same.date, "same_event", same.date_shift

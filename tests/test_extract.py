@@ -212,6 +212,58 @@ def test_the_story_day_does_not_reach_background(text: str, event_type: str, pla
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces entered Sinjar on Monday.\n\nThe advance came after Iraqi forces seized Daquq.",
+        "دخلت القوات العراقية قضاء سنجار يوم الاثنين.\n\nوجاء ذلك بعد أن سيطرت القوات العراقية على ناحية داقوق.",
+    ],
+)
+def test_an_earlier_event_does_not_borrow_the_day_of_the_same_actors(text: str) -> None:
+    """An event told in an "after" clause came before the news: the same actors' day elsewhere is not its own."""
+    ex = extract_article(text, published=P)
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    (daquq,) = _events(ex, "control_change", "geonames:90220")
+    assert sinjar.event_date == date(2017, 10, 16)
+    assert (daquq.event_date, daquq.date_basis) == (None, None)
+
+
+def test_the_same_actors_day_still_dates_a_later_report() -> None:
+    text = "Iraqi forces seized Daquq and pushed north.\n\nIraqi forces entered Sinjar on Monday."
+    (daquq,) = _events(extract_article(text, published=P), "control_change", "geonames:90220")
+    assert (daquq.event_date, daquq.date_basis) == (date(2017, 10, 16), "same_event")
+
+
+@pytest.mark.parametrize(
+    ("text", "absent", "present"),
+    [
+        # a capital named for its government is never the place taken
+        ("سيطرت قوات موالية لبغداد على قضاء سنجار يوم الثلاثاء.", "geonames:98182", "geonames:448149"),
+        # "the city" after the seat: no withdrawal from Erbil, which never changes hands
+        (
+            "Kurdish officials flew to Erbil on Tuesday. The peshmerga withdrew from the city.",
+            "geonames:95446",
+            None,
+        ),
+    ],
+)
+def test_a_seat_of_government_never_changes_hands(text: str, absent: str, present: str | None) -> None:
+    ex = extract_article(text, published=P)
+    control = ("control_change", "withdrawal", "status")
+    assert not [e for e in ex.events if e.place.place_id == absent and e.event_type in control]
+    if present:
+        assert _events(ex, "control_change", present)
+
+
+def test_fighting_in_a_seat_of_government_is_still_an_event() -> None:
+    (attack,) = _events(
+        extract_article("Gunmen attacked a checkpoint in Baghdad on Tuesday.", published=P),
+        "clash",
+        "geonames:98182",
+    )
+    assert attack.event_date == date(2017, 10, 17)
+
+
+@pytest.mark.parametrize(
     ("text", "place_id", "day"),
     [
         # counted from the day written right before the count
