@@ -900,6 +900,8 @@ def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
+    if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
+        return "locator"
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -926,6 +928,20 @@ def _role(
         ):
             return "locator"
     return "plain"
+
+
+_GLUED_IN_RE = re.compile(r"ب(\w+)")
+
+
+def _glued_container(text: str, prev: PlaceMention, place: PlaceMention) -> bool:
+    """Whether the place, written right after another with a glued «ب» and its designator, contains it.
+
+    «قضاء سنجار بمحافظة نينوى»: Sinjar in Nineveh province, not a list of two places.
+    """
+    if not text[prev.end : place.start].isspace():
+        return False
+    glued = _GLUED_IN_RE.match(fold_phrase(place.mention))
+    return glued is not None and glued.group(1) in _DESIGNATORS
 
 
 _PLACE_NOUNS = frozenset(

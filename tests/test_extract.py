@@ -254,6 +254,25 @@ def test_a_seat_of_government_never_changes_hands(text: str, absent: str, presen
         assert _events(ex, "control_change", present)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "سيطرت القوات العراقية يوم الثلاثاء على مركز قضاء سنجار بمحافظة نينوى.",
+        "دخلت القوات العراقية سنجار بمحافظة نينوى.",
+    ],
+)
+def test_a_governorate_glued_to_a_place_only_says_where_it_is(text: str) -> None:
+    """«سنجار بمحافظة نينوى» is Sinjar in Nineveh province, not a list of two places taken."""
+    ex = extract_article(text, published=P)
+    assert _events(ex, "control_change", "geonames:448149")
+    assert not [e for e in ex.events if e.place.place_id == "kcm:gov-nineveh"]
+
+
+def test_places_listed_with_and_are_still_both_taken() -> None:
+    ex = extract_article("سيطرت القوات العراقية يوم الثلاثاء على سنجار وزمار.", published=P)
+    assert _events(ex, "control_change", "geonames:448149") and _events(ex, "control_change", "kcm:zummar")
+
+
 def test_fighting_in_a_seat_of_government_is_still_an_event() -> None:
     (attack,) = _events(
         extract_article("Gunmen attacked a checkpoint in Baghdad on Tuesday.", published=P),
