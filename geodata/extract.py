@@ -1080,7 +1080,7 @@ def _sentence_drafts(
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        if not _reports_event(cue, s_marks, skip_entry):
+        if not _reports_event(text, cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         taker, others = _actors(text, lang, cue, clause, s_marks)
@@ -1125,10 +1125,10 @@ def _control_mode(
     return mode, _IN_FORCE in sentence_text
 
 
-def _reports_event(cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
+def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
     """Whether a cue reports an event: not a future, a demand, a negation, a decision "entering into force"."""
     etype, kind = cue.value
-    if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
+    if kind == "future" or _is_irrealis(text, cue, s_marks) or _negated(cue, s_marks):
         return False
     if kind.startswith("entry") and skip_entry:
         return False
@@ -1187,14 +1187,27 @@ def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int =
     return any(m.category == category for m in before[-words:])
 
 
-def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+# An infinitive is a deed done after a verb of beginning or achieving ("began to withdraw", "managed to retake")
+# and after a causative with its object ("forced thousands of Yazidis to flee", "allowing the militia to move in").
+_REALISED_RE = re.compile(
+    r"\b(?:began|begun|begin|begins|started|starts|start|continued|continues|managed|manages|able|went on|"
+    r"succeeded)\s*\Z|\b(?:allow|allows|allowed|allowing|forced|forcing|enabled|enabling|compelled|"
+    r"prompted|prompting)\b[^.;:!?]*\Z",
+    re.IGNORECASE,
+)
+_CAUSATIVE_REACH = 100  # characters from a causative verb to the "to" of its infinitive
+
+
+def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
         return True  # لتسليم: "in order to hand over"
     before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 36][-3:]
-    # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took")
-    return any(
-        m.category == "irrealis" and (m.text.lower() != "to" or cue.start - m.end <= 2) for m in before
-    )
+    # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took");
+    # its mark may have been read as a destination ("an offensive to take Sinjar": an aim, not a deed)
+    if any(m.text.lower() == "to" and cue.start - m.end <= 2 for m in before):
+        to = next(m for m in before if m.text.lower() == "to" and cue.start - m.end <= 2)
+        return not _REALISED_RE.search(text, max(0, to.start - _CAUSATIVE_REACH), to.start)
+    return any(m.category == "irrealis" and m.text.lower() != "to" for m in before)
 
 
 _VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))

@@ -407,6 +407,43 @@ def test_no_event_for_demands_negations_and_futures(text: str) -> None:
                 or "ستتمركز" in e.sentence]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces launched an offensive to take Sinjar on Thursday.",
+        "The army on Friday surrounded Falluja and readied an assault to retake it.",
+    ],
+)
+def test_an_aim_told_by_an_infinitive_is_no_control_change(text: str) -> None:
+    """ "an offensive to take Sinjar": the offensive happened, the taking is its aim."""
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type == "control_change"]
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "place_id"),
+    [
+        ("Kurdish forces began to withdraw from Makhmur on Tuesday.", "withdrawal", "geonames:93818"),
+        ("Iraqi forces managed to retake Sinjar on Tuesday.", "control_change", "geonames:448149"),
+        (
+            "The Peshmerga left on Tuesday, allowing the militia to move into Sinjar.",
+            "control_change",
+            "geonames:448149",
+        ),
+        (
+            "The attack on Daquq on Tuesday forced thousands of families, most of them Kurds, to flee the town.",
+            "displacement",
+            "geonames:90220",
+        ),
+    ],
+)
+def test_an_infinitive_after_a_verb_of_beginning_achieving_or_causing_is_a_deed(
+    text: str, event_type: str, place_id: str
+) -> None:
+    (event,) = _events(extract_article(text, published=P), event_type, place_id)
+    assert event.event_date == date(2017, 10, 17)
+
+
 def test_dateline_place_is_not_an_event_place() -> None:
     ex = extract_article("أربيل - انتشرت القوات العراقية في كركوك أمس.", published=P)
     assert {e.place.place_id for e in ex.events} == {"geonames:94787"}
