@@ -1174,7 +1174,8 @@ def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:
 def _local(
     etype: str, pairs: list[tuple[PlaceMention, PlaceMention | None]]
 ) -> list[tuple[PlaceMention, PlaceMention | None]]:
-    """Drop countries and regions from local events, and countries from political ones, however reached."""
+    """Drop countries and regions from local events, countries from political ones, rivers from all, however reached."""
+    pairs = [(place, origin) for place, origin in pairs if place.kind not in _NEVER_EVENT_KINDS]
     if etype in _LOCAL_TYPES:
         return [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
     if etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
@@ -1269,6 +1270,9 @@ def _previous_place(
 
 
 _TOO_WIDE = frozenset({"country", "region"})
+# A river is where something is ("a town on the Euphrates", "the Tigris river town"), never where it happens; and
+# its point (its mouth) is hundreds of kilometres from the place meant.
+_NEVER_EVENT_KINDS = frozenset({"river"})
 _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
 
 
@@ -1369,6 +1373,7 @@ def _places_for(
         role = roles[k]
         if (
             (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES)
+            or place.kind in _NEVER_EVENT_KINDS
             or _seat_as_government(place, etype)
             or _is_subject(text, cue, place, in_clause)
         ):

@@ -444,6 +444,18 @@ def test_an_infinitive_after_a_verb_of_beginning_achieving_or_causing_is_a_deed(
     assert event.event_date == date(2017, 10, 17)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces on Tuesday took full control of the Tigris river town from the militants.",
+        "وشنت القوات العراقية يوم الثلاثاء هجوما على مواقع التنظيم على ضفاف نهر الفرات.",
+    ],
+)
+def test_a_river_is_never_an_event_place(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.place.place_id in ("kcm:tigris", "kcm:euphrates")]
+
+
 def test_dateline_place_is_not_an_event_place() -> None:
     ex = extract_article("أربيل - انتشرت القوات العراقية في كركوك أمس.", published=P)
     assert {e.place.place_id for e in ex.events} == {"geonames:94787"}
