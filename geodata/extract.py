@@ -322,14 +322,19 @@ for _kind, _phrases in {
     "intention|plans|plan|refused|annul|"
     # an attempt is not the deed: «في محاولة للسيطرة», «تحاول إيقاف تقدم», "in an effort to establish control"
     "في محاولة|محاولة|تحاول|يحاول|حاولت|حاول|in an effort to|in an attempt to|attempt to|attempting to|"
-    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to",
+    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to|"
+    # an intent, a threat or a plan is not the deed: "is set to approach Mosul", «تستعد لاقتحام», «هددت باقتحام»
+    "set to|poised to|aims to|aim to|aiming to|hopes to|hope to|hoping to|vowed to|vows to|threatened|threatens|"
+    "threatening|intends to|intend to|preparing to|prepares to|تعتزم|يعتزم|تستعد|يستعد|تهدد|يهدد|هدد|هددت",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
     "via": "عن طريق|عبر|مرورا ب|via|by way of|through",
     "exclude": "عن|about|over|between",
     "locator": "شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|شمال غربي|شمال شرقي|جنوب غربي|جنوب شرقي|قرب|بالقرب من|"
     "north of|south of|east of|west of|northwest of|northeast of|southwest of|southeast of|near|outside|"
-    "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between",
+    "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between|"
+    # «قضاء سنجار، التابع لمحافظة نينوى»: the district belongs to the governorate named after it
+    "التابع|التابعة|التابعة إداريا|التابع إداريا|part of",
     "anaphor": "منها|منه|منهما|فيها|فيه|عليها|عليه|إليها|إليه|it|there|the city|the town|the base|the crossing|"
     "the dam|المدينة|البلدة|المحافظة|القاعدة|القضاء|الناحية",
     "other_side": "مع|ضد|تبدي|يبدي|against|with|from the|pushing|resistance from",
@@ -1196,6 +1201,7 @@ _REALISED_RE = re.compile(
     r"prompted|prompting)\b[^.;:!?]*\Z",
     re.IGNORECASE,
 )
+_ANY_BEFORE_RE = re.compile(r"(?<!\w)(?:any|أي|أية|أيّ)\s+\Z", re.IGNORECASE)
 _CAUSATIVE_REACH = 100  # characters from a causative verb to the "to" of its infinitive
 
 
@@ -1205,10 +1211,14 @@ def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 36][-3:]
     # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took");
     # its mark may have been read as a destination ("an offensive to take Sinjar": an aim, not a deed)
-    if any(m.text.lower() == "to" and cue.start - m.end <= 2 for m in before):
-        to = next(m for m in before if m.text.lower() == "to" and cue.start - m.end <= 2)
-        return not _REALISED_RE.search(text, max(0, to.start - _CAUSATIVE_REACH), to.start)
-    return any(m.category == "irrealis" and m.text.lower() != "to" for m in before)
+    if any(m.category == "irrealis" and m.text.lower() != "to" for m in before):
+        return True
+    if cue.value[1] in ("noun", "entry_noun") and _ANY_BEFORE_RE.search(
+        text, max(0, cue.start - 8), cue.start
+    ):
+        return True  # "any offensive to dislodge IS", «أي هجوم»: a hypothetical, not an event
+    to = next((m for m in before if m.text.lower() == "to" and cue.start - m.end <= 2), None)
+    return to is not None and not _REALISED_RE.search(text, max(0, to.start - _CAUSATIVE_REACH), to.start)
 
 
 _VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))
@@ -1291,6 +1301,21 @@ _SEAT_AS_GOVERNMENT_RE = re.compile(
     r"(?:\b(?:by|with)|(?<!\w)(?:طلب|له)|(?<!\w)و?(?:ال)?حكوم[ةه](?:\s+\w+)?\s+(?:في|ب)|\bgovernment\s+in)\s*\Z",
     re.IGNORECASE,
 )
+
+
+_TOWARD_RE = re.compile(r"(?<!\w)(?:باتجاه|نحو|towards?)(?!\w)[^.،,؛;:]{0,30}\Z", re.IGNORECASE)
+
+
+def _only_toward(text: str, cue: _Mark, place: PlaceMention, role: str) -> bool:
+    """Whether an advance only goes toward the place: «تقدمت القوات باتجاه سنجار», "pushed toward Altun Kupri".
+
+    Moving toward a place is not entering it: an entry cue does not take it (its own place may be named elsewhere).
+    """
+    return (
+        cue.value[1] == "entry"
+        and role == "dest"
+        and bool(_TOWARD_RE.search(text, max(0, place.start - 45), place.start))
+    )
 
 
 def _seat_as_government(place: PlaceMention, etype: str) -> bool:
@@ -1376,6 +1401,7 @@ def _places_for(
             or place.kind in _NEVER_EVENT_KINDS
             or _seat_as_government(place, etype)
             or _is_subject(text, cue, place, in_clause)
+            or _only_toward(text, cue, place, role)
         ):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator", "government") or (

@@ -421,6 +421,31 @@ def test_an_aim_told_by_an_infinitive_is_no_control_change(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "place_id"),
+    [
+        # an intent or a threat is not the deed
+        ("The army on Friday threatened a ground assault on Falluja.", "geonames:99454"),
+        (
+            "The capture of Sinjar on Friday is set to enable the Peshmerga to enter Tal Afar.",
+            "geonames:90393",
+        ),
+        ("وقالت مصادر يوم الجمعة إن القوات العراقية تستعد لاقتحام الفلوجة.", "geonames:99454"),
+        # a hypothetical: "any offensive"
+        ("On Friday the general said any offensive on Falluja would be costly.", "geonames:99454"),
+        # advancing toward a place is not entering it
+        ("تقدمت قوات البيشمركة يوم الجمعة باتجاه قضاء سنجار.", "geonames:448149"),
+        # a governorate that the district belongs to is not a second place of the advance
+        ("تقدمت القوات العراقية يوم الجمعة باتجاه قضاء سنجار، التابع لمحافظة نينوى.", "kcm:gov-nineveh"),
+    ],
+)
+def test_no_event_for_intents_hypotheticals_and_advances_toward(text: str, place_id: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [
+        e for e in ex.events if e.place.place_id == place_id and e.event_type in ("clash", "control_change")
+    ]
+
+
+@pytest.mark.parametrize(
     ("text", "event_type", "place_id"),
     [
         ("Kurdish forces began to withdraw from Makhmur on Tuesday.", "withdrawal", "geonames:93818"),
@@ -734,7 +759,8 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
         ),
         # an object pronoun right after the verb («استولى عليها», "seized it") is its place, not a later one
         (
-            "تقدمت القوات نحو قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
+            # (entered: an advance only toward the base, «تقدمت القوات نحو قاعدة K1», does not take it)
+            "دخلت القوات قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
             "الموصل بأيدي داعش.",
             {("control_change", "قاعدة K1", MON), ("control_change", "قاعدة K1", date(2014, 6, 1))},
         ),
