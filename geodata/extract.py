@@ -1640,6 +1640,22 @@ def _in_earlier_clause(d: _Draft) -> bool:
     return not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS
 
 
+# An uncounted time later than the day before: "weeks later", "days later", «بعد أسابيع», «لاحقا».
+_UNCOUNTED_LATER_RE = re.compile(
+    r"\b(?:(?:some|several|a few)\s+)?(?:hours|days|weeks|months|years)\s+later\b|\blater that (?:week|month|year)\b|"
+    r"(?<!\w)(?:و?بعد\s+(?:ساعات|أيام|أسابيع|أشهر|شهور|سنوات|عدة\s+\w+)|لاحقا|لاحقاً|في وقت لاحق)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _told_later(d: _Draft, text: str) -> bool:
+    """Whether the draft's sentence puts its event an uncounted time after: "it was retaken weeks later".
+
+    The day written before is then not its day, and no count says how far after it is.
+    """
+    return bool(_UNCOUNTED_LATER_RE.search(text, *d.sentence))
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1648,7 +1664,7 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    if _in_earlier_clause(d):
+    if _in_earlier_clause(d) or _told_later(d, ctx.text):
         return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
@@ -1672,7 +1688,7 @@ def _story(d: _Draft, ctx: _DateContext) -> _Found:
     """
     if d.event_type == "status" or not d.clause.main:
         return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
-    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text):
+    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _told_later(d, ctx.text):
         return None
     if d.kind not in ("verb", "entry"):
         return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
@@ -1847,7 +1863,7 @@ def _same_event_dates(drafts: list[_Draft], text: str) -> None:
             if x.taker:
                 by_actors.setdefault((x.event_type, x.taker), x)
     for d in drafts:
-        if d.date is None:
+        if d.date is None and not _told_later(d, text):
             same = by_place.get((d.place.place_id, d.event_type)) or (
                 by_actors.get((d.event_type, d.taker)) if d.taker and not _in_earlier_clause(d) else None
             )

@@ -234,6 +234,22 @@ def test_the_same_actors_day_still_dates_a_later_report() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces entered Daquq on Monday. However, the militants retook the town weeks later.",
+        "Iraqi forces entered Daquq on Monday.\n\nThe militants retook the town several days later, officers said.",
+        "دخلت القوات العراقية ناحية داقوق يوم الاثنين. واستعاد المسلحون الناحية بعد أسابيع.",
+    ],
+)
+def test_an_event_told_an_uncounted_time_later_borrows_no_day(text: str) -> None:
+    """ "weeks later": the day written before is not its day, and no count says which day it is."""
+    events = _events(extract_article(text, published=P), "control_change", "geonames:90220")
+    assert [e.event_date for e in events if e.date_basis == "clause"] == [date(2017, 10, 16)]
+    assert all(e.event_date is None for e in events if e.date_basis != "clause")
+    assert len(events) == 2
+
+
+@pytest.mark.parametrize(
     ("text", "absent", "present"),
     [
         # a capital named for its government is never the place taken
