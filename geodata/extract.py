@@ -1208,7 +1208,12 @@ _CAUSATIVE_REACH = 100  # characters from a causative verb to the "to" of its in
 def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
         return True  # لتسليم: "in order to hand over"
-    before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 36][-3:]
+    # the last three marks before the verb, not counting its subject ("is set to let the Peshmerga enter")
+    before = [
+        m
+        for m in marks
+        if m.end <= cue.start and cue.start - m.end <= 36 and m.category not in ("actor", "demonstrative")
+    ][-3:]
     # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took");
     # its mark may have been read as a destination ("an offensive to take Sinjar": an aim, not a deed)
     if any(m.category == "irrealis" and m.text.lower() != "to" for m in before):
