@@ -907,6 +907,8 @@ def _role(
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
     if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
         return "locator"
+    if _contains_unnamed(text, place):
+        return "locator"
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -933,6 +935,20 @@ def _role(
         ):
             return "locator"
     return "plain"
+
+
+_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+
+
+def _contains_unnamed(text: str, place: PlaceMention) -> bool:
+    """Whether a governorate only says where unnamed places are: "captured three areas in the eastern Diyala province".
+
+    The event is at those areas, villages or fields, which the text does not name, not over the whole governorate.
+    """
+    if not place.place_id.startswith("kcm:gov-"):
+        return False
+    m = _IN_GOV_RE.search(text, max(0, place.start - 30), place.start)
+    return m is not None and _after_place_noun(text, m.start())
 
 
 _GLUED_IN_RE = re.compile(r"ب(\w+)")

@@ -267,9 +267,16 @@ def test_an_event_told_an_uncounted_time_later_borrows_no_day(text: str) -> None
             "geonames:448149",
         ),
         ("دخلت القوات العراقية سنجار بمحافظة نينوى.", "kcm:gov-nineveh", "geonames:448149"),
+        # unnamed areas in a governorate: the governorate only says where they are
+        (
+            "Iraqi forces on Tuesday captured three villages in the eastern Diyala province.",
+            "kcm:gov-diyala",
+            None,
+        ),
+        ("سيطرت القوات العراقية يوم الثلاثاء على مناطق في محافظة ديالى.", "kcm:gov-diyala", None),
     ],
 )
-def test_a_seat_of_government_or_a_glued_governorate_is_not_the_place_taken(
+def test_a_seat_of_government_or_a_containing_governorate_is_not_the_place_taken(
     text: str, absent: str, present: str | None
 ) -> None:
     ex = extract_article(text, published=P)
