@@ -322,14 +322,19 @@ for _kind, _phrases in {
     "intention|plans|plan|refused|annul|"
     # an attempt is not the deed: «في محاولة للسيطرة», «تحاول إيقاف تقدم», "in an effort to establish control"
     "في محاولة|محاولة|تحاول|يحاول|حاولت|حاول|in an effort to|in an attempt to|attempt to|attempting to|"
-    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to",
+    "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to|"
+    # an intent, a threat or a plan is not the deed: "is set to approach Mosul", «تستعد لاقتحام», «هددت باقتحام»
+    "set to|poised to|aims to|aim to|aiming to|hopes to|hope to|hoping to|vowed to|vows to|threatened|threatens|"
+    "threatening|intends to|intend to|preparing to|prepares to|تعتزم|يعتزم|تستعد|يستعد|تهدد|يهدد|هدد|هددت",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
     "via": "عن طريق|عبر|مرورا ب|via|by way of|through",
     "exclude": "عن|about|over|between",
     "locator": "شمال|جنوب|شرق|غرب|شمالي|جنوبي|شرقي|غربي|شمال غربي|شمال شرقي|جنوب غربي|جنوب شرقي|قرب|بالقرب من|"
     "north of|south of|east of|west of|northwest of|northeast of|southwest of|southeast of|near|outside|"
-    "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between",
+    "في محافظة|المؤدي إلى|الطريق إلى|road to|highway to|between|"
+    # «قضاء سنجار، التابع لمحافظة نينوى»: the district belongs to the governorate named after it
+    "التابع|التابعة|التابعة إداريا|التابع إداريا|part of",
     "anaphor": "منها|منه|منهما|فيها|فيه|عليها|عليه|إليها|إليه|it|there|the city|the town|the base|the crossing|"
     "the dam|المدينة|البلدة|المحافظة|القاعدة|القضاء|الناحية",
     "other_side": "مع|ضد|تبدي|يبدي|against|with|from the|pushing|resistance from",
@@ -900,6 +905,10 @@ def _role(
     text: str, place: PlaceMention, before: Sequence[_Mark], prev: PlaceMention | None, prev_role: str
 ) -> str:
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
+    if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
+        return "locator"
+    if _contains_unnamed(text, place):
+        return "locator"
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -926,6 +935,34 @@ def _role(
         ):
             return "locator"
     return "plain"
+
+
+_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+
+
+def _contains_unnamed(text: str, place: PlaceMention) -> bool:
+    """Whether a governorate only says where unnamed places are: "captured three areas in the eastern Diyala province".
+
+    The event is at those areas, villages or fields, which the text does not name, not over the whole governorate.
+    """
+    if not place.place_id.startswith("kcm:gov-"):
+        return False
+    m = _IN_GOV_RE.search(text, max(0, place.start - 30), place.start)
+    return m is not None and _after_place_noun(text, m.start())
+
+
+_GLUED_IN_RE = re.compile(r"ب(\w+)")
+
+
+def _glued_container(text: str, prev: PlaceMention, place: PlaceMention) -> bool:
+    """Whether the place, written right after another with a glued «ب» and its designator, contains it.
+
+    «قضاء سنجار بمحافظة نينوى»: Sinjar in Nineveh province, not a list of two places.
+    """
+    if not text[prev.end : place.start].isspace():
+        return False
+    glued = _GLUED_IN_RE.match(fold_phrase(place.mention))
+    return glued is not None and glued.group(1) in _DESIGNATORS
 
 
 _PLACE_NOUNS = frozenset(
@@ -1064,7 +1101,7 @@ def _sentence_drafts(
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        if not _reports_event(cue, s_marks, skip_entry):
+        if not _reports_event(text, cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         taker, others = _actors(text, lang, cue, clause, s_marks)
@@ -1077,7 +1114,7 @@ def _sentence_drafts(
         anaphoric = False
         if not pairs or _object_pronoun(cue, s_marks):
             target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
-            if target is not None:
+            if target is not None and not _seat_as_government(target, etype):
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         for n, (place, origin) in enumerate(_local(etype, pairs)):
             draft = _Draft(
@@ -1109,10 +1146,10 @@ def _control_mode(
     return mode, _IN_FORCE in sentence_text
 
 
-def _reports_event(cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
+def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
     """Whether a cue reports an event: not a future, a demand, a negation, a decision "entering into force"."""
     etype, kind = cue.value
-    if kind == "future" or _is_irrealis(cue, s_marks) or _negated(cue, s_marks):
+    if kind == "future" or _is_irrealis(text, cue, s_marks) or _negated(cue, s_marks):
         return False
     if kind.startswith("entry") and skip_entry:
         return False
@@ -1158,7 +1195,8 @@ def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:
 def _local(
     etype: str, pairs: list[tuple[PlaceMention, PlaceMention | None]]
 ) -> list[tuple[PlaceMention, PlaceMention | None]]:
-    """Drop countries and regions from local events, and countries from political ones, however reached."""
+    """Drop countries and regions from local events, countries from political ones, rivers from all, however reached."""
+    pairs = [(place, origin) for place, origin in pairs if place.kind not in _NEVER_EVENT_KINDS]
     if etype in _LOCAL_TYPES:
         return [(place, origin) for place, origin in pairs if place.kind not in _TOO_WIDE]
     if etype == "political":  # a vote or a ban at a country is the country's politics, not a place's
@@ -1171,14 +1209,37 @@ def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int =
     return any(m.category == category for m in before[-words:])
 
 
-def _is_irrealis(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+# An infinitive is a deed done after a verb of beginning or achieving ("began to withdraw", "managed to retake")
+# and after a causative with its object ("forced thousands of Yazidis to flee", "allowing the militia to move in").
+_REALISED_RE = re.compile(
+    r"\b(?:began|begun|begin|begins|started|starts|start|continued|continues|managed|manages|able|went on|"
+    r"succeeded)\s*\Z|\b(?:allow|allows|allowed|allowing|forced|forcing|enabled|enabling|compelled|"
+    r"prompted|prompting)\b[^.;:!?]*\Z",
+    re.IGNORECASE,
+)
+_ANY_BEFORE_RE = re.compile(r"(?<!\w)(?:any|أي|أية|أيّ)\s+\Z", re.IGNORECASE)
+_CAUSATIVE_REACH = 100  # characters from a causative verb to the "to" of its infinitive
+
+
+def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
         return True  # لتسليم: "in order to hand over"
-    before = [m for m in marks if m.end <= cue.start and cue.start - m.end <= 36][-3:]
-    # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took")
-    return any(
-        m.category == "irrealis" and (m.text.lower() != "to" or cue.start - m.end <= 2) for m in before
-    )
+    # the last three marks before the verb, not counting its subject ("is set to let the Peshmerga enter")
+    before = [
+        m
+        for m in marks
+        if m.end <= cue.start and cue.start - m.end <= 36 and m.category not in ("actor", "demonstrative")
+    ][-3:]
+    # "to" makes an infinitive only right before the verb ("wants troops to take over", not "returned to X and took");
+    # its mark may have been read as a destination ("an offensive to take Sinjar": an aim, not a deed)
+    if any(m.category == "irrealis" and m.text.lower() != "to" for m in before):
+        return True
+    if cue.value[1] in ("noun", "entry_noun") and _ANY_BEFORE_RE.search(
+        text, max(0, cue.start - 8), cue.start
+    ):
+        return True  # "any offensive to dislodge IS", «أي هجوم»: a hypothetical, not an event
+    to = next((m for m in before if m.text.lower() == "to" and cue.start - m.end <= 2), None)
+    return to is not None and not _REALISED_RE.search(text, max(0, to.start - _CAUSATIVE_REACH), to.start)
 
 
 _VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))
@@ -1240,11 +1301,19 @@ def _previous_place(
 
 
 _TOO_WIDE = frozenset({"country", "region"})
+# A river is where something is ("a town on the Euphrates", "the Tigris river town"), never where it happens; and
+# its point (its mouth) is hundreds of kilometres from the place meant.
+_NEVER_EVENT_KINDS = frozenset({"river"})
 _LOCAL_TYPES = frozenset({"control_change", "withdrawal", "deployment", "status", "clash"})
 
 
 # Capitals that stand for their governments ("Baghdad seized", "أحكمت بغداد سيطرتها"): Baghdad, Erbil.
 _GOVERNMENT_SEATS = frozenset({"geonames:98182", "geonames:95446"})
+# Control of those capitals never passes in this reporting: named with a control cue, a seat is the government
+# that takes or is handed a place ("loyal to Baghdad seized Sinjar", «حكومة بغداد سيطرت», "Baghdad has demanded
+# the Kurds return the disputed territories"), never the place taken. Fighting, deployments and political events
+# do happen there.
+_SEAT_NEVER_TYPES = frozenset({"control_change", "withdrawal", "status"})
 
 
 # A seat of government named as the government: "taken by Baghdad", "standoff with Baghdad", «طلب بغداد»,
@@ -1253,6 +1322,26 @@ _SEAT_AS_GOVERNMENT_RE = re.compile(
     r"(?:\b(?:by|with)|(?<!\w)(?:طلب|له)|(?<!\w)و?(?:ال)?حكوم[ةه](?:\s+\w+)?\s+(?:في|ب)|\bgovernment\s+in)\s*\Z",
     re.IGNORECASE,
 )
+
+
+_TOWARD_RE = re.compile(r"(?<!\w)(?:باتجاه|نحو|towards?)(?!\w)[^.،,؛;:]{0,30}\Z", re.IGNORECASE)
+
+
+def _only_toward(text: str, cue: _Mark, place: PlaceMention, role: str) -> bool:
+    """Whether an advance only goes toward the place: «تقدمت القوات باتجاه سنجار», "pushed toward Altun Kupri".
+
+    Moving toward a place is not entering it: an entry cue does not take it (its own place may be named elsewhere).
+    """
+    return (
+        cue.value[1] == "entry"
+        and role == "dest"
+        and bool(_TOWARD_RE.search(text, max(0, place.start - 45), place.start))
+    )
+
+
+def _seat_as_government(place: PlaceMention, etype: str) -> bool:
+    """Whether a capital names its government for an event of this type (it never changes hands here)."""
+    return place.place_id in _GOVERNMENT_SEATS and etype in _SEAT_NEVER_TYPES
 
 
 def _as_government(text: str, place: PlaceMention) -> bool:
@@ -1328,7 +1417,13 @@ def _places_for(
     best: tuple[float, int] | None = None
     for n, (k, place) in enumerate(in_clause):
         role = roles[k]
-        if (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES) or _is_subject(text, cue, place, in_clause):
+        if (
+            (place.kind in _TOO_WIDE and etype in _LOCAL_TYPES)
+            or place.kind in _NEVER_EVENT_KINDS
+            or _seat_as_government(place, etype)
+            or _is_subject(text, cue, place, in_clause)
+            or _only_toward(text, cue, place, role)
+        ):
             continue  # "Iran closed its border", "Iraqi forces in the Kurdistan Region": no local event
         if role in ("dateline", "via", "exclude", "locator", "government") or (
             role == "origin" and movement and place in origins
@@ -1558,6 +1653,30 @@ _BEFORE_MARKERS = frozenset(
 )
 
 
+def _in_earlier_clause(d: _Draft) -> bool:
+    """Whether the draft is told in an earlier-event clause ("after the Kurds held a referendum", «بعد انسحاب»).
+
+    Such a clause tells what came before the news of its sentence: a date borrowed from elsewhere is not its own.
+    """
+    return not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS
+
+
+# An uncounted time later than the day before: "weeks later", "days later", «بعد أسابيع», «لاحقا».
+_UNCOUNTED_LATER_RE = re.compile(
+    r"\b(?:(?:some|several|a few)\s+)?(?:hours|days|weeks|months|years)\s+later\b|\blater that (?:week|month|year)\b|"
+    r"(?<!\w)(?:و?بعد\s+(?:ساعات|أيام|أسابيع|أشهر|شهور|سنوات|عدة\s+\w+)|لاحقا|لاحقاً|في وقت لاحق)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _told_later(d: _Draft, text: str) -> bool:
+    """Whether the draft's sentence puts its event an uncounted time after: "it was retaken weeks later".
+
+    The day written before is then not its day, and no count says how far after it is.
+    """
+    return bool(_UNCOUNTED_LATER_RE.search(text, *d.sentence))
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1566,7 +1685,7 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    if not d.clause.main and fold_phrase(d.clause.marker or "").lower() in _BEFORE_MARKERS:
+    if _in_earlier_clause(d) or _told_later(d, ctx.text):
         return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
@@ -1590,7 +1709,7 @@ def _story(d: _Draft, ctx: _DateContext) -> _Found:
     """
     if d.event_type == "status" or not d.clause.main:
         return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
-    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text):
+    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _told_later(d, ctx.text):
         return None
     if d.kind not in ("verb", "entry"):
         return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
@@ -1765,9 +1884,9 @@ def _same_event_dates(drafts: list[_Draft], text: str) -> None:
             if x.taker:
                 by_actors.setdefault((x.event_type, x.taker), x)
     for d in drafts:
-        if d.date is None:
+        if d.date is None and not _told_later(d, text):
             same = by_place.get((d.place.place_id, d.event_type)) or (
-                by_actors.get((d.event_type, d.taker)) if d.taker else None
+                by_actors.get((d.event_type, d.taker)) if d.taker and not _in_earlier_clause(d) else None
             )
             if same is not None and not _other_year(text, d.sentence, same.date):
                 d.date, d.date_basis, d.date_shift = same.date, "same_event", same.date_shift

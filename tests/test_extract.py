@@ -212,6 +212,95 @@ def test_the_story_day_does_not_reach_background(text: str, event_type: str, pla
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces entered Sinjar on Monday.\n\nThe advance came after Iraqi forces seized Daquq.",
+        "دخلت القوات العراقية قضاء سنجار يوم الاثنين.\n\nوجاء ذلك بعد أن سيطرت القوات العراقية على ناحية داقوق.",
+    ],
+)
+def test_an_earlier_event_does_not_borrow_the_day_of_the_same_actors(text: str) -> None:
+    """An event told in an "after" clause came before the news: the same actors' day elsewhere is not its own."""
+    ex = extract_article(text, published=P)
+    (sinjar,) = _events(ex, "control_change", "geonames:448149")
+    (daquq,) = _events(ex, "control_change", "geonames:90220")
+    assert sinjar.event_date == date(2017, 10, 16)
+    assert (daquq.event_date, daquq.date_basis) == (None, None)
+
+
+def test_the_same_actors_day_still_dates_a_later_report() -> None:
+    text = "Iraqi forces seized Daquq and pushed north.\n\nIraqi forces entered Sinjar on Monday."
+    (daquq,) = _events(extract_article(text, published=P), "control_change", "geonames:90220")
+    assert (daquq.event_date, daquq.date_basis) == (date(2017, 10, 16), "same_event")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces entered Daquq on Monday. However, the militants retook the town weeks later.",
+        "Iraqi forces entered Daquq on Monday.\n\nThe militants retook the town several days later, officers said.",
+        "دخلت القوات العراقية ناحية داقوق يوم الاثنين. واستعاد المسلحون الناحية بعد أسابيع.",
+    ],
+)
+def test_an_event_told_an_uncounted_time_later_borrows_no_day(text: str) -> None:
+    """ "weeks later": the day written before is not its day, and no count says which day it is."""
+    events = _events(extract_article(text, published=P), "control_change", "geonames:90220")
+    assert [e.event_date for e in events if e.date_basis == "clause"] == [date(2017, 10, 16)]
+    assert all(e.event_date is None for e in events if e.date_basis != "clause")
+    assert len(events) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "absent", "present"),
+    [
+        # a capital named for its government is never the place taken
+        ("سيطرت قوات موالية لبغداد على قضاء سنجار يوم الثلاثاء.", "geonames:98182", "geonames:448149"),
+        # "the city" after the seat: no withdrawal from Erbil, which never changes hands
+        (
+            "Kurdish officials flew to Erbil on Tuesday. The peshmerga withdrew from the city.",
+            "geonames:95446",
+            None,
+        ),
+        # «سنجار بمحافظة نينوى» is Sinjar in Nineveh province, not a list of two places taken
+        (
+            "سيطرت القوات العراقية يوم الثلاثاء على مركز قضاء سنجار بمحافظة نينوى.",
+            "kcm:gov-nineveh",
+            "geonames:448149",
+        ),
+        ("دخلت القوات العراقية سنجار بمحافظة نينوى.", "kcm:gov-nineveh", "geonames:448149"),
+        # unnamed areas in a governorate: the governorate only says where they are
+        (
+            "Iraqi forces on Tuesday captured three villages in the eastern Diyala province.",
+            "kcm:gov-diyala",
+            None,
+        ),
+        ("سيطرت القوات العراقية يوم الثلاثاء على مناطق في محافظة ديالى.", "kcm:gov-diyala", None),
+    ],
+)
+def test_a_seat_of_government_or_a_containing_governorate_is_not_the_place_taken(
+    text: str, absent: str, present: str | None
+) -> None:
+    ex = extract_article(text, published=P)
+    control = ("control_change", "withdrawal", "status")
+    assert not [e for e in ex.events if e.place.place_id == absent and e.event_type in control]
+    if present:
+        assert _events(ex, "control_change", present)
+
+
+def test_places_listed_with_and_are_still_both_taken() -> None:
+    ex = extract_article("سيطرت القوات العراقية يوم الثلاثاء على سنجار وزمار.", published=P)
+    assert _events(ex, "control_change", "geonames:448149") and _events(ex, "control_change", "kcm:zummar")
+
+
+def test_fighting_in_a_seat_of_government_is_still_an_event() -> None:
+    (attack,) = _events(
+        extract_article("Gunmen attacked a checkpoint in Baghdad on Tuesday.", published=P),
+        "clash",
+        "geonames:98182",
+    )
+    assert attack.event_date == date(2017, 10, 17)
+
+
+@pytest.mark.parametrize(
     ("text", "place_id", "day"),
     [
         # counted from the day written right before the count
@@ -334,6 +423,59 @@ def test_no_event_for_demands_negations_and_futures(text: str) -> None:
     ex = extract_article(text, published=P)
     assert not [e for e in ex.events if e.event_type in ("clash",) or "فيشخابور" in e.sentence or "Rabia" in e.sentence
                 or "ستتمركز" in e.sentence]  # fmt: skip
+
+
+_CC, _CLASH = "control_change", "clash"
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "place_id"),
+    [
+        # an infinitive tells the aim: the offensive happened, the taking did not
+        ("Iraqi forces launched an offensive to take Sinjar on Thursday.", _CC, "geonames:448149"),
+        ("The army on Friday surrounded Falluja and readied an assault to retake it.", _CC, "geonames:99454"),
+        # an intent or a threat is not the deed
+        ("The army on Friday threatened a ground assault on Falluja.", _CLASH, "geonames:99454"),
+        ("The fall of Sinjar on Friday is set to let the Peshmerga enter Tal Afar.", _CC, "geonames:90393"),
+        ("وقالت مصادر يوم الجمعة إن القوات العراقية تستعد لاقتحام الفلوجة.", _CC, "geonames:99454"),
+        # a hypothetical: "any offensive"
+        ("On Friday the general said any offensive on Falluja would be costly.", _CLASH, "geonames:99454"),
+        # advancing toward a place is not entering it, nor the governorate the district belongs to
+        ("تقدمت قوات البيشمركة يوم الجمعة باتجاه قضاء سنجار.", _CC, "geonames:448149"),
+        ("تقدمت القوات العراقية يوم الجمعة باتجاه قضاء سنجار، التابع لمحافظة نينوى.", _CC, "kcm:gov-nineveh"),
+        # a river is where something is, never where it happens (and its point is its mouth)
+        ("Iraqi forces on Tuesday took full control of the Tigris river town.", _CC, "kcm:tigris"),
+        ("وشنت القوات العراقية يوم الثلاثاء هجوما على ضفاف نهر الفرات.", _CLASH, "kcm:euphrates"),
+    ],
+)
+def test_no_event_for_aims_intents_hypotheticals_advances_toward_and_rivers(
+    text: str, event_type: str, place_id: str
+) -> None:
+    assert not _events(extract_article(text, published=P), event_type, place_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "event_type", "place_id"),
+    [
+        ("Kurdish forces began to withdraw from Makhmur on Tuesday.", "withdrawal", "geonames:93818"),
+        ("Iraqi forces managed to retake Sinjar on Tuesday.", "control_change", "geonames:448149"),
+        (
+            "The Peshmerga left on Tuesday, allowing the militia to move into Sinjar.",
+            "control_change",
+            "geonames:448149",
+        ),
+        (
+            "The attack on Daquq on Tuesday forced thousands of families, most of them Kurds, to flee the town.",
+            "displacement",
+            "geonames:90220",
+        ),
+    ],
+)
+def test_an_infinitive_after_a_verb_of_beginning_achieving_or_causing_is_a_deed(
+    text: str, event_type: str, place_id: str
+) -> None:
+    (event,) = _events(extract_article(text, published=P), event_type, place_id)
+    assert event.event_date == date(2017, 10, 17)
 
 
 def test_dateline_place_is_not_an_event_place() -> None:
@@ -614,7 +756,8 @@ MON, TUE = date(2017, 10, 16), date(2017, 10, 17)
         ),
         # an object pronoun right after the verb («استولى عليها», "seized it") is its place, not a later one
         (
-            "تقدمت القوات نحو قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
+            # (entered: an advance only toward the base, «تقدمت القوات نحو قاعدة K1», does not take it)
+            "دخلت القوات قاعدة K1 يوم الاثنين. وقد استولى عليها عناصر البيشمركة في يونيو 2014 بعيد سقوط "
             "الموصل بأيدي داعش.",
             {("control_change", "قاعدة K1", MON), ("control_change", "قاعدة K1", date(2014, 6, 1))},
         ),
