@@ -937,7 +937,9 @@ def _role(
     return "plain"
 
 
-_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+['’]s\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+# a short reduced relative between the unnamed places and 'in': "areas previously held by Kurdish forces in ..."
+_RELATIVE_GAP_RE = re.compile(r"(?:\s+[^\W\d]+){1,7}\s*\Z")
 
 
 def _contains_unnamed(text: str, place: PlaceMention) -> bool:
@@ -947,8 +949,16 @@ def _contains_unnamed(text: str, place: PlaceMention) -> bool:
     """
     if not place.place_id.startswith("kcm:gov-"):
         return False
-    m = _IN_GOV_RE.search(text, max(0, place.start - 30), place.start)
-    return m is not None and _after_place_noun(text, m.start())
+    m = _IN_GOV_RE.search(text, max(0, place.start - 40), place.start)
+    if m is None:
+        return False
+    if _after_place_noun(text, m.start()):
+        return True
+    gap = _RELATIVE_GAP_RE.search(text, max(0, m.start() - 70), m.start())
+    if gap is None:
+        return False
+    words = _WORD_RE.findall(gap.group(0))
+    return any(_is_place_noun(w) and _relative_opens(words[i + 1 : i + 2]) for i, w in enumerate(words[:-1]))
 
 
 _GLUED_IN_RE = re.compile(r"ب(\w+)")
@@ -978,13 +988,28 @@ _LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
 def _after_place_noun(text: str, at: int) -> bool:
     """Whether the word before ``at`` names an unnamed place (``a village`` southeast of ..., ``قرية`` شمال ...)."""
     m = _LAST_WORD_RE.search(text, max(0, at - 30), at)
-    if m is None:
-        return False
-    word = fold_phrase(m.group(1)).lower()
-    for prefix in ("", "و", "ب", "ال", "وال", "بال"):
-        if word.startswith(prefix) and word[len(prefix) :] in _PLACE_NOUNS:
-            return True
-    return False
+    return m is not None and _is_place_noun(m.group(1))
+
+
+def _is_place_noun(word: str) -> bool:
+    """Whether a word (with «و»/«ب»/«ال» glued on) is a noun for an unnamed place: villages, «مناطق»."""
+    word = fold_phrase(word).lower()
+    return any(
+        word.startswith(p) and word[len(p) :] in _PLACE_NOUNS for p in ("", "و", "ب", "ال", "وال", "بال")
+    )
+
+
+_RELATIVE_OPENERS = frozenset(
+    fold_phrase(w)
+    for w in "previously|formerly|once|held|controlled|that|which|under|كانت|كان|التي|الذي|الخاضعة|الواقعة".split(
+        "|"
+    )
+)
+
+
+def _relative_opens(words: list[str]) -> bool:
+    """Whether the word after a place noun opens a relative or participle clause about it ('held by', «كانت»)."""
+    return bool(words) and fold_phrase(words[0]).lower() in _RELATIVE_OPENERS
 
 
 _LIST_BREAK_RE = re.compile(r"[.؛;:!?؟\n]")

@@ -274,6 +274,22 @@ def test_an_event_told_an_uncounted_time_later_borrows_no_day(text: str) -> None
             None,
         ),
         ("سيطرت القوات العراقية يوم الثلاثاء على مناطق في محافظة ديالى.", "kcm:gov-diyala", None),
+        # ... also past a short relative about them, or a city's possessive
+        (
+            "Iraqi forces took control of areas previously held by Kurdish forces in Diyala province on Tuesday.",
+            "kcm:gov-diyala",
+            None,
+        ),
+        (
+            "Iraqi forces on Tuesday took control of villages in Mosul's Nineveh province.",
+            "kcm:gov-nineveh",
+            None,
+        ),
+        (
+            "استولت القوات العراقية يوم الثلاثاء على قرى كانت خاضعة لسيطرة المسلحين في محافظة ديالى.",
+            "kcm:gov-diyala",
+            None,
+        ),
     ],
 )
 def test_a_seat_of_government_or_a_containing_governorate_is_not_the_place_taken(
@@ -884,3 +900,15 @@ def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
         "geonames:94591",
         "geonames:93818",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iraqi forces on Tuesday took control of Diyala province, which Kurdish forces had held.",
+        "سيطرت القوات العراقية يوم الثلاثاء على محافظة ديالى التي كانت خاضعة للمسلحين.",
+    ],
+)
+def test_a_governorate_taken_itself_keeps_its_event(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.event_type for e in ex.events if e.place.place_id == "kcm:gov-diyala"] == ["control_change"]
