@@ -907,7 +907,7 @@ def _role(
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
     if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
         return "locator"
-    if _contains_unnamed(text, place):
+    if _contains_unnamed(text, place) or _road_end(text, place, prev):
         return "locator"
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
@@ -959,6 +959,33 @@ def _contains_unnamed(text: str, place: PlaceMention) -> bool:
         return False
     words = _WORD_RE.findall(gap.group(0))
     return any(_is_place_noun(w) and _relative_opens(words[i + 1 : i + 2]) for i, w in enumerate(words[:-1]))
+
+
+# «طريق كركوك - أربيل», «الطريق الرئيسي بين أربيل وكركوك», "the road between Kirkuk and Erbil"
+_ROAD_BEFORE_RE = re.compile(
+    r"(?<!\w)(?:ال)?طريق(?:\s+(?:ال)?\w+ي(?:ة)?)?\s+(?:(?:ما\s+)?بين\s+)?\Z|"
+    r"(?<!\w)(?:road|highway|motorway)\s+(?:linking|between|from)\s+\Z",
+    re.IGNORECASE,
+)
+# "the Kirkuk-Erbil road": a place, a dash, another name, then the road
+_ROAD_AFTER_RE = re.compile(r"\s*[-–]\s*[^\W\d][\w'’ ]{0,24}?\s+(?:road|highway|motorway)\b", re.IGNORECASE)
+_DASH_RE = re.compile(r"\s*[-–]\s*\Z")
+
+
+def _road_end(text: str, place: PlaceMention, prev: PlaceMention | None) -> bool:
+    """Whether the place only names an end of a road: "on the Kirkuk-Erbil road", «عند طريق كركوك - أربيل».
+
+    Fighting or a checkpoint on the road between two cities is at neither city.
+    """
+    if _ROAD_BEFORE_RE.search(text, max(0, place.start - 40), place.start):
+        return True
+    if _ROAD_AFTER_RE.match(text, place.end):
+        return True
+    return (
+        prev is not None
+        and _DASH_RE.fullmatch(text, prev.end, place.start) is not None
+        and _ROAD_BEFORE_RE.search(text, max(0, prev.start - 40), prev.start) is not None
+    )
 
 
 _GLUED_IN_RE = re.compile(r"ب(\w+)")

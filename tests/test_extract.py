@@ -912,3 +912,24 @@ def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
 def test_a_governorate_taken_itself_keeps_its_event(text: str) -> None:
     ex = extract_article(text, published=P)
     assert [e.event_type for e in ex.events if e.place.place_id == "kcm:gov-diyala"] == ["control_change"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Clashes broke out on Friday between Iraqi troops and Kurdish fighters on the Kirkuk-Erbil highway.",
+        "Heavy fighting erupted on Friday on the road linking Kirkuk and Erbil.",
+        "اندلعت اشتباكات يوم الجمعة بين الجيش والمقاتلين الأكراد عند طريق كركوك - أربيل.",
+        "اندلعت اشتباكات يوم الجمعة على الطريق الدولي بين أربيل وكركوك.",
+    ],
+)
+def test_the_ends_of_a_road_are_not_where_the_fighting_is(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.place.place_id in ("geonames:94787", "geonames:95446")]
+
+
+def test_a_place_on_a_road_keeps_its_event() -> None:
+    ex = extract_article(
+        "Clashes broke out on Friday in Altun Kupri, on the road between Kirkuk and Erbil.", published=P
+    )
+    assert [e.place.place_id for e in ex.events] == ["kcm:altun-kupri"]
