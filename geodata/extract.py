@@ -1162,6 +1162,8 @@ def _sentence_drafts(
             taker = nearby[-1] if nearby else _sentence_actors(s_marks, others) or last_taker
         if kind.startswith("entry"):
             etype = "deployment" if taker == ("us",) else "control_change"
+        if etype == "deployment" and _civilians_move(cue, clause, s_marks):
+            continue
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
         if not pairs or _object_pronoun(cue, s_marks):
@@ -1181,6 +1183,19 @@ def _sentence_drafts(
         best = min(political, key=lambda d: d.cost)
         out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
     return _fold(out)
+
+
+def _civilians_move(cue: _Mark, clause: _Clause, s_marks: Sequence[_Mark]) -> bool:
+    """Whether a movement's subject, right before it, is civilians: «النازحين توجهوا إلى», "families arrived in".
+
+    Only armed men moving in are a deployment. Civilians heading somewhere are told as a displacement by its own cue
+    («نزح», "fled"); where they went next is a detail of it, not a new event.
+    """
+    actors = [m for m in s_marks if m.category == "actor" and clause.start <= m.start < clause.end]
+    before = [m for m in actors if m.end <= cue.start and cue.start - m.end <= 30]
+    after = [m for m in actors if m.start >= cue.end and m.start - cue.end <= 12]  # «توجهت العائلات»
+    subject = before[-1] if before else (after[0] if after else None)
+    return subject is not None and subject.value == "civilians"
 
 
 def _control_mode(
@@ -1729,6 +1744,29 @@ def _told_later(d: _Draft, text: str) -> bool:
     return bool(_UNCOUNTED_LATER_RE.search(text, *d.sentence))
 
 
+# A past before the past: «وكانت البيشمركة فرضت سيطرتها», «كانت قد انسحبت», "the Peshmerga had taken them".
+_PLUPERFECT_RE = re.compile(
+    r"(?<!\w)(?:[وف]?(?:كان|كانت|كانوا)(?:\s+\w+){0,2}?(?:\s+قد)?)\s+\Z",
+    re.IGNORECASE,
+)
+
+
+def _told_before(d: _Draft, text: str) -> bool:
+    """Whether the draft's verb is a pluperfect: background from before the story's time, not news of its day.
+
+    Such an event keeps a date written in its own clause, but borrows none from the paragraph or the story.
+    """
+    if d.kind != "verb":
+        return False
+    lo = max(d.clause.start, d.cue.start - 40)
+    return _PLUPERFECT_RE.search(text, lo, d.cue.start) is not None
+
+
+def _off_story_time(d: _Draft, text: str) -> bool:
+    """Whether the draft's sentence tells its event at another time than the dates around it (later, or before)."""
+    return _told_later(d, text) or _told_before(d, text)
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1737,7 +1775,7 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    if _in_earlier_clause(d) or _told_later(d, ctx.text):
+    if _in_earlier_clause(d) or _off_story_time(d, ctx.text):
         return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
@@ -1761,7 +1799,7 @@ def _story(d: _Draft, ctx: _DateContext) -> _Found:
     """
     if d.event_type == "status" or not d.clause.main:
         return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
-    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _told_later(d, ctx.text):
+    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _off_story_time(d, ctx.text):
         return None
     if d.kind not in ("verb", "entry"):
         return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
@@ -1936,7 +1974,7 @@ def _same_event_dates(drafts: list[_Draft], text: str) -> None:
             if x.taker:
                 by_actors.setdefault((x.event_type, x.taker), x)
     for d in drafts:
-        if d.date is None and not _told_later(d, text):
+        if d.date is None and not _off_story_time(d, text):
             same = by_place.get((d.place.place_id, d.event_type)) or (
                 by_actors.get((d.event_type, d.taker)) if d.taker and not _in_earlier_clause(d) else None
             )

@@ -56,6 +56,7 @@ _AR_VERBS: tuple[tuple[str, str, str], ...] = (
     ("deployment", "verb", "أرسل|رسل|إرسال|أرسلت"),
     ("deployment", "verb", "أنزل|نزل|إنزال|"),
     ("deployment", "verb", "تحرك|تحرك||"),
+    ("deployment", "verb", "توجه|توجه||"),
     ("deployment", "verb", "عزز|عزز|تعزيز|"),
     ("clash", "verb", "اشتبك|شتبك|اشتباك|"),
     ("clash", "verb", "هاجم|هاجم|هجوم مهاجمة|"),

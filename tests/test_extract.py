@@ -933,3 +933,42 @@ def test_a_place_on_a_road_keeps_its_event() -> None:
         "Clashes broke out on Friday in Altun Kupri, on the road between Kirkuk and Erbil.", published=P
     )
     assert [e.place.place_id for e in ex.events] == ["kcm:altun-kupri"]
+
+
+def test_a_column_heading_to_a_place_is_a_deployment() -> None:
+    ex = extract_article("وتوجه رتل من البيشمركة صباح اليوم إلى ناحية زمار.", published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
+        ("kcm:zummar", "deployment", P)
+    ]
+
+
+@pytest.mark.parametrize(
+    "background",
+    ["وكانت البيشمركة سيطرت على ناحية زمار قبل سنوات.", "وكانت البيشمركة قد سيطرت على ناحية زمار."],
+)
+def test_an_arabic_pluperfect_borrows_no_date(background: str) -> None:
+    """«وكانت البيشمركة قد سيطرت على زمار» is background: it takes neither the paragraph's nor the story's day."""
+    text = f"دخلت القوات العراقية اليوم قضاء سنجار. {background}"
+    ex = extract_article(text, published=P)
+    zummar = [e for e in ex.events if e.place.place_id == "kcm:zummar"]
+    assert zummar and all(e.event_date is None for e in zummar)
+    assert [e.event_date for e in ex.events if e.place.place_id == "geonames:448149"] == [P]
+
+
+def test_a_pluperfect_keeps_a_date_of_its_own() -> None:
+    ex = extract_article(
+        "دخلت القوات العراقية اليوم قضاء سنجار. وكانت البيشمركة قد سيطرت على ناحية زمار في آب 2014.",
+        published=P,
+    )
+    assert [e.event_date.year for e in ex.events if e.place.place_id == "kcm:zummar" if e.event_date] == [
+        2014
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ونزح آلاف من كركوك أمس، وتوجه النازحين إلى أربيل.", "وتوجهت العائلات النازحة أمس إلى أربيل."],
+)
+def test_civilians_heading_somewhere_are_no_deployment(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type == "deployment"]
