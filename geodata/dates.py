@@ -998,8 +998,13 @@ def trie_regex(words: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _anchor_re() -> re.Pattern[str]:
-    """Every anchor word (an Arabic proclitic may be glued to it), and every year from 1900 to 2099."""
-    return re.compile(rf"(?<!\w)[وفبل]{{0,2}}(?P<w>{trie_regex(_ANCHORS)})(?!\w)|(?<!\d)(?:19|20)\d\d(?!\d)")
+    """Every anchor word (an Arabic proclitic may be glued to it), and every year from 1900 to 2099.
+
+    A digit may touch the word: scraped text loses the space in "15October 2017", "October15, 2017".
+    """
+    return re.compile(
+        rf"(?<![^\W\d_])[وفبل]{{0,2}}(?P<w>{trie_regex(_ANCHORS)})(?![^\W\d_])|(?<!\d)(?:19|20)\d\d(?!\d)"
+    )
 
 
 _SPACE_RE = re.compile(r"\s")

@@ -516,3 +516,18 @@ def test_a_month_name_of_another_language_needs_a_day_and_a_year() -> None:
 def test_a_weekday_after_a_future_verb_is_the_coming_one(text: str, want: date) -> None:
     (found,) = find_dates(text, published=date(2017, 9, 28))
     assert found.date == want
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("The advance began on 15October 2017, with the city retaken.", "15October 2017"),
+        ("It began on October15, 2017 at dawn.", "October15, 2017"),
+        ("بدأ الهجوم في 15أكتوبر 2017 فجرا.", "15أكتوبر 2017"),
+    ],
+)
+def test_a_day_glued_to_its_month_is_read(text: str, written: str) -> None:
+    """Scraped text loses the space between a day and its month: the date is still there."""
+    assert [(m.text, m.date) for m in find_dates(text, published=date(2017, 10, 20))] == [
+        (written, date(2017, 10, 15))
+    ]
