@@ -972,3 +972,18 @@ def test_a_pluperfect_keeps_a_date_of_its_own() -> None:
 def test_civilians_heading_somewhere_are_no_deployment(text: str) -> None:
     ex = extract_article(text, published=P)
     assert not [e for e in ex.events if e.event_type == "deployment"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "On Monday, security forces have gained full control of the K-1 air base.",
+        "On Monday, federal police assumed control of the K-1 air base.",
+        "On Monday, the army restored control over the K-1 air base.",
+    ],
+)
+def test_a_control_gained_assumed_or_restored_is_a_control_change(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
+        ("kcm:k1-air-base", "control_change", date(2017, 10, 16))
+    ]
