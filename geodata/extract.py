@@ -1220,7 +1220,17 @@ def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: 
         return False
     if kind.startswith("entry") and skip_entry:
         return False
+    if kind in ("noun", "entry_noun") and _RESPONSE_TO_RE.search(text, max(0, cue.start - 30), cue.start):
+        return False  # "responding to a Kurdish referendum", «ردا على استفتاء»: the cause of the news, told before
     return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
+
+
+# What a sentence's event answers: told as its cause, not reported there
+_RESPONSE_OPEN = r"(?<!\w)(?:و?ر[دّ]اً?\s+على|(?:in\s+)?response\s+to|responding\s+to|in\s+retaliation\s+for|in\s+reaction\s+to)"
+_RESPONSE_TO_RE = re.compile(
+    _RESPONSE_OPEN + r"\s+(?:(?:the|a|an|its|their)\s+)?(?:[^\W\d]+\s+){0,2}\Z", re.IGNORECASE
+)
+_RESPONSE_OPEN_RE = re.compile(_RESPONSE_OPEN + r"(?!\w)", re.IGNORECASE)
 
 
 def _anaphoric_place(
@@ -1653,7 +1663,15 @@ def _within(c: _Clause, found: Sequence[DateMention]) -> list[DateMention]:
 
 def _own_clause(d: _Draft, ctx: _DateContext) -> _Found:
     own = _within(d.clause, ctx.in_span(*d.sentence))
+    # «ردا على استفتاء أجراه الأكراد الشهر الماضي انتزعت ... الإثنين الماضي»: the first date is the cause's
+    not_cause = [x for x in own if not _dates_cause(ctx.text, d, x)]
+    own = not_cause or own
     return (min(own, key=lambda x: abs(x.start - d.cue.start)), "clause", 0) if own else None
+
+
+def _dates_cause(text: str, d: _Draft, x: DateMention) -> bool:
+    """Whether a date before the cue sits in an adjunct naming what the event answers ("in response to ... last month")."""
+    return x.start < d.cue.start and _RESPONSE_OPEN_RE.search(text, d.clause.start, x.start) is not None
 
 
 def _when_clause(d: _Draft, ctx: _DateContext) -> _Found:

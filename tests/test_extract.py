@@ -987,3 +987,19 @@ def test_a_control_gained_assumed_or_restored_is_a_control_change(text: str) -> 
     assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
         ("kcm:k1-air-base", "control_change", date(2017, 10, 16))
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Responding to a Kurdish referendum on independence held last month, Iraqi forces captured Kirkuk on Monday.",
+        "In response to the referendum held last month, Iraqi forces captured Kirkuk on Monday.",
+        "ورداً على استفتاء أجراه الأكراد الشهر الماضي دخلت القوات العراقية كركوك يوم الإثنين.",
+    ],
+)
+def test_what_an_event_answers_is_its_cause_not_news(text: str) -> None:
+    """The referendum it responds to is no political event at Kirkuk, and its month is not the capture's date."""
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
+        ("geonames:94787", "control_change", date(2017, 10, 16))
+    ]
