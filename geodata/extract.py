@@ -1167,7 +1167,9 @@ def _sentence_drafts(
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
         if not pairs or _object_pronoun(cue, s_marks):
-            target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
+            target = _anaphoric_place(
+                text, cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place
+            )
             if target is not None and not _seat_as_government(target, etype):
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         for n, (place, origin) in enumerate(_local(etype, pairs)):
@@ -1234,6 +1236,7 @@ _RESPONSE_OPEN_RE = re.compile(_RESPONSE_OPEN + r"(?!\w)", re.IGNORECASE)
 
 
 def _anaphoric_place(
+    text: str,
     cue: _Mark,
     etype: str,
     clause: _Clause,
@@ -1246,6 +1249,14 @@ def _anaphoric_place(
 ) -> PlaceMention | None:
     """Return the place a cue without a place of its own speaks of (the clause before, "it", "the city")."""
     target: PlaceMention | None = None
+    if (
+        clause.marker in _RELATIVES
+        and _after_place_noun(text, clause.start)
+        and not _AMONG_RE.search(text, max(0, clause.start - 40), clause.start)
+    ):
+        # «المواقع التي كانت تسيطر عليها», "the positions which they held": unnamed places (but «سد الموصل من بين
+        # المواقع التي استعادتها», "the dam is among the positions retaken" names one of them)
+        return None
     if clause is not clauses[0]:
         # a later clause without a place speaks of the place of the clause before, or of the one just named
         earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
@@ -1262,6 +1273,10 @@ def _anaphoric_place(
     if target is None and _has_anaphor(cue, s_marks, clause):
         target = _previous_place(s_places, roles, cue) or last_place
     return target
+
+
+_AMONG_RE = re.compile(r"(?<!\w)(?:من\s+بين|بين|among|one\s+of)\s+(?:the\s+)?\w+\s*\Z", re.IGNORECASE)
+_RELATIVES = frozenset(("التي", "الذي", "اللتي", "اللذين", "اللواتي", "which", "that", "where"))
 
 
 def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:

@@ -1003,3 +1003,24 @@ def test_what_an_event_answers_is_its_cause_not_news(text: str) -> None:
     assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
         ("geonames:94787", "control_change", date(2017, 10, 16))
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "وانتشرت القوات العراقية اليوم في سنجار، وعادت البيشمركة إلى المواقع التي كانت تسيطر عليها في يونيو 2014.",
+        "Iraqi forces deployed in Sinjar on Tuesday and the Peshmerga returned to the areas that were held by them in 2014.",
+    ],
+)
+def test_a_relative_about_unnamed_places_is_not_about_the_place_before(text: str) -> None:
+    """«المواقع التي كانت تسيطر عليها»: the positions held are not named, and are not Sinjar."""
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type) for e in ex.events] == [("geonames:448149", "deployment")]
+
+
+def test_a_place_among_the_positions_keeps_the_relative() -> None:
+    text = "وسد الموصل من بين المواقع التي استعادتها القوات العراقية أمس."
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
+        ("kcm:mosul-dam", "control_change", date(2017, 10, 17))
+    ]
