@@ -907,7 +907,7 @@ def _role(
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
     if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
         return "locator"
-    if _contains_unnamed(text, place) or _road_end(text, place, prev):
+    if _contains_unnamed(text, place) or _road_end(text, place, prev) or _source_seat(text, place):
         return "locator"
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
@@ -986,6 +986,20 @@ def _road_end(text: str, place: PlaceMention, prev: PlaceMention | None) -> bool
         and _DASH_RE.fullmatch(text, prev.end, place.start) is not None
         and _ROAD_BEFORE_RE.search(text, max(0, prev.start - 40), prev.start) is not None
     )
+
+
+# "According to official sources in the province of Salah Ad Din", «مصدر أمني في محافظة كركوك»: where the teller is
+_SOURCE_IN_RE = re.compile(
+    r"(?<!\w)(?:sources?|officials?|spokesman|spokesperson|مصدر|مصادر|مسؤول|مسؤولون|المتحدث)"
+    r"(?:\s+[^\W\d]+){0,2}?\s+(?:in|from|في|فى|ب)\s*(?:(?:the\s+)?(?:province|city|town|district)\s+of\s+|"
+    r"(?:the\s+)?)?\Z",
+    re.IGNORECASE,
+)
+
+
+def _source_seat(text: str, place: PlaceMention) -> bool:
+    """Whether the place only says where a source of the news sits ("a security source in Kirkuk said")."""
+    return _SOURCE_IN_RE.search(text, max(0, place.start - 60), place.start) is not None
 
 
 _GLUED_IN_RE = re.compile(r"ب(\w+)")

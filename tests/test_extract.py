@@ -1024,3 +1024,20 @@ def test_a_place_among_the_positions_keeps_the_relative() -> None:
     assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
         ("kcm:mosul-dam", "control_change", date(2017, 10, 17))
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        (
+            "According to official sources in the province of Diyala, violent clashes broke out on Saturday in the "
+            "center of the district of Khanaqin.",
+            ["geonames:94591"],
+        ),
+        ("Clashes broke out on Saturday, officials in Kirkuk said.", []),
+        ("وقال مصدر أمني في كركوك إن اشتباكات اندلعت يوم السبت.", []),
+    ],
+)
+def test_where_a_source_sits_is_not_where_it_happened(text: str, places: list[str]) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.place.place_id for e in ex.events] == places
