@@ -909,6 +909,8 @@ def _role(
         return "locator"
     if _contains_unnamed(text, place) or _road_end(text, place, prev) or _source_seat(text, place):
         return "locator"
+    if _POSSESSOR_ACTOR_RE.match(text, place.end):
+        return "exclude"  # "Baghdad's attempt to control", "Erbil's decision": the government, not the city
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -993,6 +995,14 @@ _SOURCE_IN_RE = re.compile(
     r"(?<!\w)(?:sources?|officials?|spokesman|spokesperson|مصدر|مصادر|مسؤول|مسؤولون|المتحدث)"
     r"(?:\s+[^\W\d]+){0,2}?\s+(?:in|from|في|فى|ب)\s*(?:(?:the\s+)?(?:province|city|town|district)\s+of\s+|"
     r"(?:the\s+)?)?\Z",
+    re.IGNORECASE,
+)
+
+
+# A city's possessive before what a government does: "Baghdad's attempt", "Ankara's forces", "Erbil's decision"
+_POSSESSOR_ACTOR_RE = re.compile(
+    r"['’]s\s+(?:\w+\s+)?(?:attempt|attempts|effort|efforts|bid|decision|decisions|plan|plans|move|moves|policy|"
+    r"response|refusal|demand|demands|government|forces|troops|army|military|leaders|leadership|campaign|push|drive)\b",
     re.IGNORECASE,
 )
 

@@ -1041,3 +1041,21 @@ def test_a_place_among_the_positions_keeps_the_relative() -> None:
 def test_where_a_source_sits_is_not_where_it_happened(text: str, places: list[str]) -> None:
     ex = extract_article(text, published=P)
     assert [e.place.place_id for e in ex.events] == places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The fighting on Monday is part of Baghdad's attempt to control all territory in the north.",
+        "Clashes on Monday followed Erbil's decision to hold the vote.",
+    ],
+)
+def test_a_city_whose_government_acts_is_no_event_place(text: str) -> None:
+    """ "Baghdad's attempt", "Erbil's decision": the city stands for its government."""
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.place.place_id in ("geonames:98182", "geonames:95446")]
+
+
+def test_a_city_possessive_of_its_districts_keeps_the_event() -> None:
+    ex = extract_article("Fighting broke out on Monday in Kirkuk's southern districts.", published=P)
+    assert [e.place.place_id for e in ex.events] == ["geonames:94787"]
