@@ -203,6 +203,15 @@ def test_the_story_day_dates_the_later_paragraphs(text: str) -> None:
             "withdrawal",
             "geonames:93818",
         ),
+        # an Arabic pluperfect is background: «وكانت البيشمركة (قد) سيطرت على زمار»
+        *(
+            (
+                f"دخلت القوات العراقية اليوم قضاء سنجار. وكانت البيشمركة {v} على ناحية زمار.",
+                "control_change",
+                "kcm:zummar",
+            )
+            for v in ("سيطرت قبل سنوات", "قد سيطرت")
+        ),
     ],
 )
 def test_the_story_day_does_not_reach_background(text: str, event_type: str, place_id: str) -> None:
@@ -902,59 +911,6 @@ def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Iraqi forces on Tuesday took control of Diyala province, which Kurdish forces had held.",
-        "سيطرت القوات العراقية يوم الثلاثاء على محافظة ديالى التي كانت خاضعة للمسلحين.",
-    ],
-)
-def test_a_governorate_taken_itself_keeps_its_event(text: str) -> None:
-    ex = extract_article(text, published=P)
-    assert [e.event_type for e in ex.events if e.place.place_id == "kcm:gov-diyala"] == ["control_change"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Clashes broke out on Friday between Iraqi troops and Kurdish fighters on the Kirkuk-Erbil highway.",
-        "Heavy fighting erupted on Friday on the road linking Kirkuk and Erbil.",
-        "اندلعت اشتباكات يوم الجمعة بين الجيش والمقاتلين الأكراد عند طريق كركوك - أربيل.",
-        "اندلعت اشتباكات يوم الجمعة على الطريق الدولي بين أربيل وكركوك.",
-    ],
-)
-def test_the_ends_of_a_road_are_not_where_the_fighting_is(text: str) -> None:
-    ex = extract_article(text, published=P)
-    assert not [e for e in ex.events if e.place.place_id in ("geonames:94787", "geonames:95446")]
-
-
-def test_a_place_on_a_road_keeps_its_event() -> None:
-    ex = extract_article(
-        "Clashes broke out on Friday in Altun Kupri, on the road between Kirkuk and Erbil.", published=P
-    )
-    assert [e.place.place_id for e in ex.events] == ["kcm:altun-kupri"]
-
-
-def test_a_column_heading_to_a_place_is_a_deployment() -> None:
-    ex = extract_article("وتوجه رتل من البيشمركة صباح اليوم إلى ناحية زمار.", published=P)
-    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
-        ("kcm:zummar", "deployment", P)
-    ]
-
-
-@pytest.mark.parametrize(
-    "background",
-    ["وكانت البيشمركة سيطرت على ناحية زمار قبل سنوات.", "وكانت البيشمركة قد سيطرت على ناحية زمار."],
-)
-def test_an_arabic_pluperfect_borrows_no_date(background: str) -> None:
-    """«وكانت البيشمركة قد سيطرت على زمار» is background: it takes neither the paragraph's nor the story's day."""
-    text = f"دخلت القوات العراقية اليوم قضاء سنجار. {background}"
-    ex = extract_article(text, published=P)
-    zummar = [e for e in ex.events if e.place.place_id == "kcm:zummar"]
-    assert zummar and all(e.event_date is None for e in zummar)
-    assert [e.event_date for e in ex.events if e.place.place_id == "geonames:448149"] == [P]
-
-
 def test_a_pluperfect_keeps_a_date_of_its_own() -> None:
     ex = extract_article(
         "دخلت القوات العراقية اليوم قضاء سنجار. وكانت البيشمركة قد سيطرت على ناحية زمار في آب 2014.",
@@ -975,60 +931,84 @@ def test_civilians_heading_somewhere_are_no_deployment(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "event"),
     [
-        "On Monday, security forces have gained full control of the K-1 air base.",
-        "On Monday, federal police assumed control of the K-1 air base.",
-        "On Monday, the army restored control over the K-1 air base.",
+        # a governorate taken itself keeps its event, a relative clause about it too
+        *(
+            (text, ("kcm:gov-diyala", "control_change", date(2017, 10, 17)))
+            for text in (
+                "Iraqi forces on Tuesday took control of Diyala province, which Kurdish forces had held.",
+                "سيطرت القوات العراقية يوم الثلاثاء على محافظة ديالى التي كانت خاضعة للمسلحين.",
+            )
+        ),
+        # a column heading to a place is a deployment
+        ("وتوجه رتل من البيشمركة صباح اليوم إلى ناحية زمار.", ("kcm:zummar", "deployment", P)),
+        # a control gained, assumed or restored is a control change
+        *(
+            (f"On Monday, {s} the K-1 air base.", ("kcm:k1-air-base", "control_change", date(2017, 10, 16)))
+            for s in (
+                "security forces have gained full control of",
+                "federal police assumed control of",
+                "the army restored control over",
+            )
+        ),
+        # what an event answers is its cause, not news: no political event at Kirkuk, and not the capture's date
+        *(
+            (text, ("geonames:94787", "control_change", date(2017, 10, 16)))
+            for text in (
+                "Responding to a Kurdish referendum on independence held last month, Iraqi forces captured Kirkuk "
+                "on Monday.",
+                "In response to the referendum held last month, Iraqi forces captured Kirkuk on Monday.",
+                "ورداً على استفتاء أجراه الأكراد الشهر الماضي دخلت القوات العراقية كركوك يوم الإثنين.",
+            )
+        ),
+        # a relative clause about unnamed places («المواقع التي كانت تسيطر عليها») is not about the place before
+        (
+            "وانتشرت القوات العراقية اليوم في سنجار، وعادت البيشمركة إلى المواقع التي كانت تسيطر عليها في يونيو 2014.",
+            ("geonames:448149", "deployment", P),
+        ),
+        (
+            "Iraqi forces deployed in Sinjar on Tuesday and the Peshmerga returned to the areas that were held by them "
+            "in 2014.",
+            ("geonames:448149", "deployment", date(2017, 10, 17)),
+        ),
+        # a place among the unnamed positions keeps their relative clause
+        (
+            "وسد الموصل من بين المواقع التي استعادتها القوات العراقية أمس.",
+            ("kcm:mosul-dam", "control_change", date(2017, 10, 17)),
+        ),
     ],
 )
-def test_a_control_gained_assumed_or_restored_is_a_control_change(text: str) -> None:
+def test_the_sentence_gives_this_one_event(text: str, event: tuple[str, str, date]) -> None:
     ex = extract_article(text, published=P)
-    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
-        ("kcm:k1-air-base", "control_change", date(2017, 10, 16))
-    ]
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [event]
+
+
+KIRKUK_ERBIL_BAGHDAD = ("geonames:94787", "geonames:95446", "geonames:98182")
 
 
 @pytest.mark.parametrize(
     "text",
     [
-        "Responding to a Kurdish referendum on independence held last month, Iraqi forces captured Kirkuk on Monday.",
-        "In response to the referendum held last month, Iraqi forces captured Kirkuk on Monday.",
-        "ورداً على استفتاء أجراه الأكراد الشهر الماضي دخلت القوات العراقية كركوك يوم الإثنين.",
+        # the ends of a road are not where the fighting is
+        "Clashes broke out on Friday between Iraqi troops and Kurdish fighters on the Kirkuk-Erbil highway.",
+        "Heavy fighting erupted on Friday on the road linking Kirkuk and Erbil.",
+        "اندلعت اشتباكات يوم الجمعة بين الجيش والمقاتلين الأكراد عند طريق كركوك - أربيل.",
+        "اندلعت اشتباكات يوم الجمعة على الطريق الدولي بين أربيل وكركوك.",
+        # a city whose government acts ("Baghdad's attempt", "Erbil's decision") stands for its government
+        "The fighting on Monday is part of Baghdad's attempt to control all territory in the north.",
+        "Clashes on Monday followed Erbil's decision to hold the vote.",
     ],
 )
-def test_what_an_event_answers_is_its_cause_not_news(text: str) -> None:
-    """The referendum it responds to is no political event at Kirkuk, and its month is not the capture's date."""
+def test_a_road_end_or_a_government_is_no_event_place(text: str) -> None:
     ex = extract_article(text, published=P)
-    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
-        ("geonames:94787", "control_change", date(2017, 10, 16))
-    ]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "وانتشرت القوات العراقية اليوم في سنجار، وعادت البيشمركة إلى المواقع التي كانت تسيطر عليها في يونيو 2014.",
-        "Iraqi forces deployed in Sinjar on Tuesday and the Peshmerga returned to the areas that were held by them in 2014.",
-    ],
-)
-def test_a_relative_about_unnamed_places_is_not_about_the_place_before(text: str) -> None:
-    """«المواقع التي كانت تسيطر عليها»: the positions held are not named, and are not Sinjar."""
-    ex = extract_article(text, published=P)
-    assert [(e.place.place_id, e.event_type) for e in ex.events] == [("geonames:448149", "deployment")]
-
-
-def test_a_place_among_the_positions_keeps_the_relative() -> None:
-    text = "وسد الموصل من بين المواقع التي استعادتها القوات العراقية أمس."
-    ex = extract_article(text, published=P)
-    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
-        ("kcm:mosul-dam", "control_change", date(2017, 10, 17))
-    ]
+    assert not [e for e in ex.events if e.place.place_id in KIRKUK_ERBIL_BAGHDAD]
 
 
 @pytest.mark.parametrize(
     ("text", "places"),
     [
+        # where a source sits is not where it happened
         (
             "According to official sources in the province of Diyala, violent clashes broke out on Saturday in the "
             "center of the district of Khanaqin.",
@@ -1036,26 +1016,14 @@ def test_a_place_among_the_positions_keeps_the_relative() -> None:
         ),
         ("Clashes broke out on Saturday, officials in Kirkuk said.", []),
         ("وقال مصدر أمني في كركوك إن اشتباكات اندلعت يوم السبت.", []),
+        # a place on the road, and a city's own districts, keep their event
+        (
+            "Clashes broke out on Friday in Altun Kupri, on the road between Kirkuk and Erbil.",
+            ["kcm:altun-kupri"],
+        ),
+        ("Fighting broke out on Monday in Kirkuk's southern districts.", ["geonames:94787"]),
     ],
 )
-def test_where_a_source_sits_is_not_where_it_happened(text: str, places: list[str]) -> None:
+def test_the_events_are_at_these_places(text: str, places: list[str]) -> None:
     ex = extract_article(text, published=P)
     assert [e.place.place_id for e in ex.events] == places
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "The fighting on Monday is part of Baghdad's attempt to control all territory in the north.",
-        "Clashes on Monday followed Erbil's decision to hold the vote.",
-    ],
-)
-def test_a_city_whose_government_acts_is_no_event_place(text: str) -> None:
-    """ "Baghdad's attempt", "Erbil's decision": the city stands for its government."""
-    ex = extract_article(text, published=P)
-    assert not [e for e in ex.events if e.place.place_id in ("geonames:98182", "geonames:95446")]
-
-
-def test_a_city_possessive_of_its_districts_keeps_the_event() -> None:
-    ex = extract_article("Fighting broke out on Monday in Kirkuk's southern districts.", published=P)
-    assert [e.place.place_id for e in ex.events] == ["geonames:94787"]
