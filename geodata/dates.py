@@ -662,10 +662,12 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
     n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else (implied or 1)
     if not 1 <= n <= 31:
         return None
+    # «منذ يومين» with a count is a duration up to now ("clashes have gone on for two days"); «قبل يومين» a day
+    until = published if g.get("since") and unit in ("day", "week") else None
     if unit == "day":
-        return published - timedelta(days=n), "day", None
+        return published - timedelta(days=n), "day", until
     if unit == "week":
-        return published - timedelta(days=7 * n), "week", None
+        return published - timedelta(days=7 * n), "week", until
     year, month = _shift_month(published.year, published.month, -n)
     return date(year, month, 1), "month", _month_end(year, month)
 
@@ -908,7 +910,7 @@ _RULES: tuple[_Rule, ...] = (
         "ago",
         "ago_ar",
         LEFT
-        + rf"(?:قبل|منذ)\s+(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
+        + rf"(?:قبل|(?P<since>منذ))\s+(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
         + rf"(?P<unit>{phrase_alternation(_AR_UNITS)}){RIGHT}(?!\s+(?:من|علي|الي)\s)",
         _resolve_ago,
     ),
@@ -998,8 +1000,13 @@ def trie_regex(words: Iterable[str]) -> str:
 
 @lru_cache(maxsize=1)
 def _anchor_re() -> re.Pattern[str]:
-    """Every anchor word (an Arabic proclitic may be glued to it), and every year from 1900 to 2099."""
-    return re.compile(rf"(?<!\w)[وفبل]{{0,2}}(?P<w>{trie_regex(_ANCHORS)})(?!\w)|(?<!\d)(?:19|20)\d\d(?!\d)")
+    """Every anchor word (an Arabic proclitic may be glued to it), and every year from 1900 to 2099.
+
+    A digit may touch the word: scraped text loses the space in "15October 2017", "October15, 2017".
+    """
+    return re.compile(
+        rf"(?<![^\W\d_])[وفبل]{{0,2}}(?P<w>{trie_regex(_ANCHORS)})(?![^\W\d_])|(?<!\d)(?:19|20)\d\d(?!\d)"
+    )
 
 
 _SPACE_RE = re.compile(r"\s")

@@ -907,8 +907,10 @@ def _role(
     """Return the place's role from the words right before it: origin, dest, via, exclude, locator or plain."""
     if prev is not None and prev_role != "dateline" and _glued_container(text, prev, place):
         return "locator"
-    if _contains_unnamed(text, place):
+    if _contains_unnamed(text, place) or _road_end(text, place, prev) or _source_seat(text, place):
         return "locator"
+    if _POSSESSOR_ACTOR_RE.match(text, place.end):
+        return "exclude"  # "Baghdad's attempt to control", "Erbil's decision": the government, not the city
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
         return prev_role
     gap_start = place.start
@@ -937,7 +939,9 @@ def _role(
     return "plain"
 
 
-_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+_IN_GOV_RE = re.compile(r"(?<!\w)(?:in|في|فى)\s+(?:the\s+)?(?:\w+['’]s\s+)?(?:\w+ern\s+)?\Z", re.IGNORECASE)
+# a short reduced relative between the unnamed places and 'in': "areas previously held by Kurdish forces in ..."
+_RELATIVE_GAP_RE = re.compile(r"(?:\s+[^\W\d]+){1,7}\s*\Z")
 
 
 def _contains_unnamed(text: str, place: PlaceMention) -> bool:
@@ -947,8 +951,65 @@ def _contains_unnamed(text: str, place: PlaceMention) -> bool:
     """
     if not place.place_id.startswith("kcm:gov-"):
         return False
-    m = _IN_GOV_RE.search(text, max(0, place.start - 30), place.start)
-    return m is not None and _after_place_noun(text, m.start())
+    m = _IN_GOV_RE.search(text, max(0, place.start - 40), place.start)
+    if m is None:
+        return False
+    if _after_place_noun(text, m.start()):
+        return True
+    gap = _RELATIVE_GAP_RE.search(text, max(0, m.start() - 70), m.start())
+    if gap is None:
+        return False
+    words = _WORD_RE.findall(gap.group(0))
+    return any(_is_place_noun(w) and _relative_opens(words[i + 1 : i + 2]) for i, w in enumerate(words[:-1]))
+
+
+# «طريق كركوك - أربيل», «الطريق الرئيسي بين أربيل وكركوك», "the road between Kirkuk and Erbil"
+_ROAD_BEFORE_RE = re.compile(
+    r"(?<!\w)(?:ال)?طريق(?:\s+(?:ال)?\w+ي(?:ة)?)?\s+(?:(?:ما\s+)?بين\s+)?\Z|"
+    r"(?<!\w)(?:road|highway|motorway)\s+(?:linking|between|from)\s+\Z",
+    re.IGNORECASE,
+)
+# "the Kirkuk-Erbil road": a place, a dash, another name, then the road
+_ROAD_AFTER_RE = re.compile(r"\s*[-–]\s*[^\W\d][\w'’ ]{0,24}?\s+(?:road|highway|motorway)\b", re.IGNORECASE)
+_DASH_RE = re.compile(r"\s*[-–]\s*\Z")
+
+
+def _road_end(text: str, place: PlaceMention, prev: PlaceMention | None) -> bool:
+    """Whether the place only names an end of a road: "on the Kirkuk-Erbil road", «عند طريق كركوك - أربيل».
+
+    Fighting or a checkpoint on the road between two cities is at neither city.
+    """
+    if _ROAD_BEFORE_RE.search(text, max(0, place.start - 40), place.start):
+        return True
+    if _ROAD_AFTER_RE.match(text, place.end):
+        return True
+    return (
+        prev is not None
+        and _DASH_RE.fullmatch(text, prev.end, place.start) is not None
+        and _ROAD_BEFORE_RE.search(text, max(0, prev.start - 40), prev.start) is not None
+    )
+
+
+# "According to official sources in the province of Salah Ad Din", «مصدر أمني في محافظة كركوك»: where the teller is
+_SOURCE_IN_RE = re.compile(
+    r"(?<!\w)(?:sources?|officials?|spokesman|spokesperson|مصدر|مصادر|مسؤول|مسؤولون|المتحدث)"
+    r"(?:\s+[^\W\d]+){0,2}?\s+(?:in|from|في|فى|ب)\s*(?:(?:the\s+)?(?:province|city|town|district)\s+of\s+|"
+    r"(?:the\s+)?)?\Z",
+    re.IGNORECASE,
+)
+
+
+# A city's possessive before what a government does: "Baghdad's attempt", "Ankara's forces", "Erbil's decision"
+_POSSESSOR_ACTOR_RE = re.compile(
+    r"['’]s\s+(?:\w+\s+)?(?:attempt|attempts|effort|efforts|bid|decision|decisions|plan|plans|move|moves|policy|"
+    r"response|refusal|demand|demands|government|forces|troops|army|military|leaders|leadership|campaign|push|drive)\b",
+    re.IGNORECASE,
+)
+
+
+def _source_seat(text: str, place: PlaceMention) -> bool:
+    """Whether the place only says where a source of the news sits ("a security source in Kirkuk said")."""
+    return _SOURCE_IN_RE.search(text, max(0, place.start - 60), place.start) is not None
 
 
 _GLUED_IN_RE = re.compile(r"ب(\w+)")
@@ -978,13 +1039,28 @@ _LAST_WORD_RE = re.compile(r"(\w+)\W*\Z")
 def _after_place_noun(text: str, at: int) -> bool:
     """Whether the word before ``at`` names an unnamed place (``a village`` southeast of ..., ``قرية`` شمال ...)."""
     m = _LAST_WORD_RE.search(text, max(0, at - 30), at)
-    if m is None:
-        return False
-    word = fold_phrase(m.group(1)).lower()
-    for prefix in ("", "و", "ب", "ال", "وال", "بال"):
-        if word.startswith(prefix) and word[len(prefix) :] in _PLACE_NOUNS:
-            return True
-    return False
+    return m is not None and _is_place_noun(m.group(1))
+
+
+def _is_place_noun(word: str) -> bool:
+    """Whether a word (with «و»/«ب»/«ال» glued on) is a noun for an unnamed place: villages, «مناطق»."""
+    word = fold_phrase(word).lower()
+    return any(
+        word.startswith(p) and word[len(p) :] in _PLACE_NOUNS for p in ("", "و", "ب", "ال", "وال", "بال")
+    )
+
+
+_RELATIVE_OPENERS = frozenset(
+    fold_phrase(w)
+    for w in "previously|formerly|once|held|controlled|that|which|under|كانت|كان|التي|الذي|الخاضعة|الواقعة".split(
+        "|"
+    )
+)
+
+
+def _relative_opens(words: list[str]) -> bool:
+    """Whether the word after a place noun opens a relative or participle clause about it ('held by', «كانت»)."""
+    return bool(words) and fold_phrase(words[0]).lower() in _RELATIVE_OPENERS
 
 
 _LIST_BREAK_RE = re.compile(r"[.؛;:!?؟\n]")
@@ -1110,10 +1186,14 @@ def _sentence_drafts(
             taker = nearby[-1] if nearby else _sentence_actors(s_marks, others) or last_taker
         if kind.startswith("entry"):
             etype = "deployment" if taker == ("us",) else "control_change"
+        if etype == "deployment" and _civilians_move(cue, clause, s_marks):
+            continue
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
         if not pairs or _object_pronoun(cue, s_marks):
-            target = _anaphoric_place(cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place)
+            target = _anaphoric_place(
+                text, cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place
+            )
             if target is not None and not _seat_as_government(target, etype):
                 pairs, anaphoric, cost = [(target, None)], True, 200.0
         for n, (place, origin) in enumerate(_local(etype, pairs)):
@@ -1129,6 +1209,19 @@ def _sentence_drafts(
         best = min(political, key=lambda d: d.cost)
         out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
     return _fold(out)
+
+
+def _civilians_move(cue: _Mark, clause: _Clause, s_marks: Sequence[_Mark]) -> bool:
+    """Whether a movement's subject, right before it, is civilians: «النازحين توجهوا إلى», "families arrived in".
+
+    Only armed men moving in are a deployment. Civilians heading somewhere are told as a displacement by its own cue
+    («نزح», "fled"); where they went next is a detail of it, not a new event.
+    """
+    actors = [m for m in s_marks if m.category == "actor" and clause.start <= m.start < clause.end]
+    before = [m for m in actors if m.end <= cue.start and cue.start - m.end <= 30]
+    after = [m for m in actors if m.start >= cue.end and m.start - cue.end <= 12]  # «توجهت العائلات»
+    subject = before[-1] if before else (after[0] if after else None)
+    return subject is not None and subject.value == "civilians"
 
 
 def _control_mode(
@@ -1153,10 +1246,21 @@ def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: 
         return False
     if kind.startswith("entry") and skip_entry:
         return False
+    if kind in ("noun", "entry_noun") and _RESPONSE_TO_RE.search(text, max(0, cue.start - 30), cue.start):
+        return False  # "responding to a Kurdish referendum", «ردا على استفتاء»: the cause of the news, told before
     return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
 
 
+# What a sentence's event answers: told as its cause, not reported there
+_RESPONSE_OPEN = r"(?<!\w)(?:و?ر[دّ]اً?\s+على|(?:in\s+)?response\s+to|responding\s+to|in\s+retaliation\s+for|in\s+reaction\s+to)"
+_RESPONSE_TO_RE = re.compile(
+    _RESPONSE_OPEN + r"\s+(?:(?:the|a|an|its|their)\s+)?(?:[^\W\d]+\s+){0,2}\Z", re.IGNORECASE
+)
+_RESPONSE_OPEN_RE = re.compile(_RESPONSE_OPEN + r"(?!\w)", re.IGNORECASE)
+
+
 def _anaphoric_place(
+    text: str,
     cue: _Mark,
     etype: str,
     clause: _Clause,
@@ -1169,6 +1273,14 @@ def _anaphoric_place(
 ) -> PlaceMention | None:
     """Return the place a cue without a place of its own speaks of (the clause before, "it", "the city")."""
     target: PlaceMention | None = None
+    if (
+        clause.marker in _RELATIVES
+        and _after_place_noun(text, clause.start)
+        and not _AMONG_RE.search(text, max(0, clause.start - 40), clause.start)
+    ):
+        # «المواقع التي كانت تسيطر عليها», "the positions which they held": unnamed places (but «سد الموصل من بين
+        # المواقع التي استعادتها», "the dam is among the positions retaken" names one of them)
+        return None
     if clause is not clauses[0]:
         # a later clause without a place speaks of the place of the clause before, or of the one just named
         earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
@@ -1185,6 +1297,10 @@ def _anaphoric_place(
     if target is None and _has_anaphor(cue, s_marks, clause):
         target = _previous_place(s_places, roles, cue) or last_place
     return target
+
+
+_AMONG_RE = re.compile(r"(?<!\w)(?:من\s+بين|بين|among|one\s+of)\s+(?:the\s+)?\w+\s*\Z", re.IGNORECASE)
+_RELATIVES = frozenset(("التي", "الذي", "اللتي", "اللذين", "اللواتي", "which", "that", "where"))
 
 
 def _actor_before(clause: _Clause, marks: Sequence[_Mark]) -> bool:
@@ -1586,7 +1702,15 @@ def _within(c: _Clause, found: Sequence[DateMention]) -> list[DateMention]:
 
 def _own_clause(d: _Draft, ctx: _DateContext) -> _Found:
     own = _within(d.clause, ctx.in_span(*d.sentence))
+    # «ردا على استفتاء أجراه الأكراد الشهر الماضي انتزعت ... الإثنين الماضي»: the first date is the cause's
+    not_cause = [x for x in own if not _dates_cause(ctx.text, d, x)]
+    own = not_cause or own
     return (min(own, key=lambda x: abs(x.start - d.cue.start)), "clause", 0) if own else None
+
+
+def _dates_cause(text: str, d: _Draft, x: DateMention) -> bool:
+    """Whether a date before the cue sits in an adjunct naming what the event answers ("in response to ... last month")."""
+    return x.start < d.cue.start and _RESPONSE_OPEN_RE.search(text, d.clause.start, x.start) is not None
 
 
 def _when_clause(d: _Draft, ctx: _DateContext) -> _Found:
@@ -1677,6 +1801,29 @@ def _told_later(d: _Draft, text: str) -> bool:
     return bool(_UNCOUNTED_LATER_RE.search(text, *d.sentence))
 
 
+# A past before the past: «وكانت البيشمركة فرضت سيطرتها», «كانت قد انسحبت», "the Peshmerga had taken them".
+_PLUPERFECT_RE = re.compile(
+    r"(?<!\w)(?:[وف]?(?:كان|كانت|كانوا)(?:\s+\w+){0,2}?(?:\s+قد)?)\s+\Z",
+    re.IGNORECASE,
+)
+
+
+def _told_before(d: _Draft, text: str) -> bool:
+    """Whether the draft's verb is a pluperfect: background from before the story's time, not news of its day.
+
+    Such an event keeps a date written in its own clause, but borrows none from the paragraph or the story.
+    """
+    if d.kind != "verb":
+        return False
+    lo = max(d.clause.start, d.cue.start - 40)
+    return _PLUPERFECT_RE.search(text, lo, d.cue.start) is not None
+
+
+def _off_story_time(d: _Draft, text: str) -> bool:
+    """Whether the draft's sentence tells its event at another time than the dates around it (later, or before)."""
+    return _told_later(d, text) or _told_before(d, text)
+
+
 def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     """Take the last date of the nearest of the two previous sentences of the paragraph that has one.
 
@@ -1685,7 +1832,7 @@ def _paragraph(d: _Draft, ctx: _DateContext) -> _Found:
     k = bisect_left(ctx.sentences, d.sentence)
     if k >= len(ctx.sentences) or ctx.sentences[k] != d.sentence:
         return None
-    if _in_earlier_clause(d) or _told_later(d, ctx.text):
+    if _in_earlier_clause(d) or _off_story_time(d, ctx.text):
         return None  # "after the Kurds held a referendum": a background event, not of the paragraph's day
     start = d.sentence[0]
     for prev in reversed(ctx.sentences[max(0, k - _PARAGRAPH_REACH) : k]):
@@ -1709,7 +1856,7 @@ def _story(d: _Draft, ctx: _DateContext) -> _Found:
     """
     if d.event_type == "status" or not d.clause.main:
         return None  # a state ("Kirkuk, held by the Peshmerga") or a relative clause is no news of the day
-    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _told_later(d, ctx.text):
+    if ctx.in_span(*d.sentence) or _tells_earlier(d, ctx.text) or _off_story_time(d, ctx.text):
         return None
     if d.kind not in ("verb", "entry"):
         return None  # «الاستفتاء في كركوك من أبرز التحديات»: a verbal noun names an event more often than it reports one
@@ -1884,7 +2031,7 @@ def _same_event_dates(drafts: list[_Draft], text: str) -> None:
             if x.taker:
                 by_actors.setdefault((x.event_type, x.taker), x)
     for d in drafts:
-        if d.date is None and not _told_later(d, text):
+        if d.date is None and not _off_story_time(d, text):
             same = by_place.get((d.place.place_id, d.event_type)) or (
                 by_actors.get((d.event_type, d.taker)) if d.taker and not _in_earlier_clause(d) else None
             )

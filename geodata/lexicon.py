@@ -56,6 +56,7 @@ _AR_VERBS: tuple[tuple[str, str, str], ...] = (
     ("deployment", "verb", "أرسل|رسل|إرسال|أرسلت"),
     ("deployment", "verb", "أنزل|نزل|إنزال|"),
     ("deployment", "verb", "تحرك|تحرك||"),
+    ("deployment", "verb", "توجه|توجه||"),
     ("deployment", "verb", "عزز|عزز|تعزيز|"),
     ("clash", "verb", "اشتبك|شتبك|اشتباك|"),
     ("clash", "verb", "هاجم|هاجم|هجوم مهاجمة|"),
@@ -176,7 +177,10 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "take control|take full control|take over|take it over|take|seize|capture|recapture|retake|regain|"
         "overrun|secure*|storm*|liberate|hand over|hand it over|fall to|raise the|impose security|wrest control|"
         "regain control|reclaim|take back|drive out|expel|oust|push out|tighten control|tighten their control|"
-        "tighten its control|tighten their grip|tighten its grip|impose control|establish control",
+        "tighten its control|tighten their grip|tighten its grip|impose control|establish control|"
+        # a control gained, assumed or restored ("security forces have gained full control of the airport")
+        "gain control|gain full control|gain complete control|assume control|assume full control|"
+        "take complete control|retake control|restore control|establish full control|impose full control",
     ),
     ("control_change", "entry", "enter|move into|advance into|roll into|march into|push into|sweep into"),
     (

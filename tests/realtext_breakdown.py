@@ -1,11 +1,11 @@
 """Where the dated predictions on the real-text dev split go wrong: by date basis, event type and language.
 
-``python -m tests.realtext_breakdown [--list]`` runs the extractor on the dev texts of ``tests/data/realtext`` and
+``python -m tests.realtext_breakdown [--split dev|dev2] [--list]`` runs the extractor on the dev (or dev2) texts of ``tests/data/realtext`` and
 sorts every predicted event into ``right`` (place and date match a gold event, the scorer's rule), ``wrong_date``
 (a gold event is at that place, on another date), ``wrong_place`` (no gold event at that place, but one on that
 date elsewhere), ``both_wrong`` or ``undated``. A rule that borrows dates (``paragraph``, ``story``,
-``same_event``...) is worth keeping only where its share of ``right`` is well above the split's precision. Dev only:
-the held-out splits are never broken down (``tests.test_realtext_eval``).
+``same_event``...) is worth keeping only where its share of ``right`` is well above the split's precision. Tuning
+splits only: the held-out splits are never broken down (``tests.test_realtext_eval``).
 """
 
 from __future__ import annotations
@@ -17,14 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from geodata.extract import CandidateEvent, extract_article, read_article
-from tests.test_realtext_eval import REALTEXT, _date_fits, _day, _same_place, _unresolved_names, load_gold
+from tests.test_realtext_eval import (
+    REALTEXT,
+    TUNING_SPLITS,
+    _date_fits,
+    _day,
+    _same_place,
+    _unresolved_names,
+    load_gold,
+)
 
 KINDS = ("right", "wrong_date", "wrong_place", "both_wrong", "undated")
 
 
 @dataclass(frozen=True)
 class Row:
-    """One predicted event of a dev text and how it scored."""
+    """One predicted event of a tuning-split text and how it scored."""
 
     text_id: str
     lang: str
@@ -42,11 +50,13 @@ def _kind(event: CandidateEvent, events: list[dict[str, Any]], unresolved: dict[
     return "wrong_place" if any(_date_fits(event.event_date, g) for g in events) else "both_wrong"
 
 
-def dev_rows() -> list[Row]:
-    """Score every predicted event of the dev split."""
+def dev_rows(split: str = "dev") -> list[Row]:
+    """Score every predicted event of a tuning split (``dev`` or ``dev2``)."""
+    if split not in TUNING_SPLITS:
+        raise ValueError(f"split {split!r} is held out: only {TUNING_SPLITS} are broken down")
     rows: list[Row] = []
     for text_id, gold in sorted(load_gold().items()):
-        if gold.get("split") != "dev":
+        if gold.get("split") != split:
             continue
         text = read_article(REALTEXT / "texts" / f"{text_id}.txt")
         ex = extract_article(text, published=_day(gold.get("published")), lang=gold.get("lang"))
@@ -72,9 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.realtext_breakdown", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--list", action="store_true", help="list the wrong dated predictions (dev)")
+    parser.add_argument("--split", choices=TUNING_SPLITS, default="dev")
+    parser.add_argument("--list", action="store_true", help="list the wrong dated predictions")
     args = parser.parse_args(argv)
-    rows = dev_rows()
+    rows = dev_rows(args.split)
     for key, title in (
         (lambda r: r.event.date_basis, "date basis"),
         (lambda r: (r.event.date_basis, r.lang), "date basis, language"),

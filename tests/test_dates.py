@@ -516,3 +516,32 @@ def test_a_month_name_of_another_language_needs_a_day_and_a_year() -> None:
 def test_a_weekday_after_a_future_verb_is_the_coming_one(text: str, want: date) -> None:
     (found,) = find_dates(text, published=date(2017, 9, 28))
     assert found.date == want
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("The advance began on 15October 2017, with the city retaken.", "15October 2017"),
+        ("It began on October15, 2017 at dawn.", "October15, 2017"),
+        ("بدأ الهجوم في 15أكتوبر 2017 فجرا.", "15أكتوبر 2017"),
+    ],
+)
+def test_a_day_glued_to_its_month_is_read(text: str, written: str) -> None:
+    """Scraped text loses the space between a day and its month: the date is still there."""
+    assert [(m.text, m.date) for m in find_dates(text, published=date(2017, 10, 20))] == [
+        (written, date(2017, 10, 15))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("تدور اشتباكات عنيفة منذ يومين في المنطقة.", date(2017, 10, 26), date(2017, 10, 28)),
+        ("والمعارك مستمرة منذ ثلاثة أيام.", date(2017, 10, 25), date(2017, 10, 28)),
+        ("وصلت القوات قبل يومين.", date(2017, 10, 26), None),
+    ],
+)
+def test_since_a_counted_time_runs_up_to_the_day_of_writing(text: str, start: date, end: date | None) -> None:
+    """«منذ يومين» is a duration up to now ("for two days"); «قبل يومين» is the day two days ago."""
+    (m,) = find_dates(text, published=date(2017, 10, 28))
+    assert (m.date, m.date_end) == (start, end)

@@ -167,3 +167,16 @@ def test_dropped_names_are_counted_in_the_batch_summary(tmp_path: Path) -> None:
     )
     summary = ingest_corpus([corpus], tmp_path / "ds", published=date(2017, 10, 20))
     assert summary.unplaced == 1 and "1 name(s) of places not in the gazetteer dropped" in summary.text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "حرر الحشد الشعبي 3 قرى بشمال شرق الحويجة.",
+        "انسحبت القوات من منطقة متنازع عليها بين بغداد وأربيل.",
+        "وكركوك مدينة متعددة الأعراق.",
+    ],
+)
+def test_a_direction_or_an_adjective_after_a_designator_is_no_name(text: str) -> None:
+    """«قرى بشمال شرق الحويجة» are villages north-east of Hawija; «منطقة متنازع عليها» a disputed area."""
+    assert find_designated(text) == []

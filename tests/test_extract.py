@@ -203,6 +203,15 @@ def test_the_story_day_dates_the_later_paragraphs(text: str) -> None:
             "withdrawal",
             "geonames:93818",
         ),
+        # an Arabic pluperfect is background: «وكانت البيشمركة (قد) سيطرت على زمار»
+        *(
+            (
+                f"دخلت القوات العراقية اليوم قضاء سنجار. وكانت البيشمركة {v} على ناحية زمار.",
+                "control_change",
+                "kcm:zummar",
+            )
+            for v in ("سيطرت قبل سنوات", "قد سيطرت")
+        ),
     ],
 )
 def test_the_story_day_does_not_reach_background(text: str, event_type: str, place_id: str) -> None:
@@ -274,6 +283,22 @@ def test_an_event_told_an_uncounted_time_later_borrows_no_day(text: str) -> None
             None,
         ),
         ("سيطرت القوات العراقية يوم الثلاثاء على مناطق في محافظة ديالى.", "kcm:gov-diyala", None),
+        # ... also past a short relative about them, or a city's possessive
+        (
+            "Iraqi forces took control of areas previously held by Kurdish forces in Diyala province on Tuesday.",
+            "kcm:gov-diyala",
+            None,
+        ),
+        (
+            "Iraqi forces on Tuesday took control of villages in Mosul's Nineveh province.",
+            "kcm:gov-nineveh",
+            None,
+        ),
+        (
+            "استولت القوات العراقية يوم الثلاثاء على قرى كانت خاضعة لسيطرة المسلحين في محافظة ديالى.",
+            "kcm:gov-diyala",
+            None,
+        ),
     ],
 )
 def test_a_seat_of_government_or_a_containing_governorate_is_not_the_place_taken(
@@ -884,3 +909,121 @@ def test_a_list_goes_on_past_names_the_gazetteer_does_not_know() -> None:
         "geonames:94591",
         "geonames:93818",
     }
+
+
+def test_a_pluperfect_keeps_a_date_of_its_own() -> None:
+    ex = extract_article(
+        "دخلت القوات العراقية اليوم قضاء سنجار. وكانت البيشمركة قد سيطرت على ناحية زمار في آب 2014.",
+        published=P,
+    )
+    assert [e.event_date.year for e in ex.events if e.place.place_id == "kcm:zummar" if e.event_date] == [
+        2014
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ونزح آلاف من كركوك أمس، وتوجه النازحين إلى أربيل.", "وتوجهت العائلات النازحة أمس إلى أربيل."],
+)
+def test_civilians_heading_somewhere_are_no_deployment(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type == "deployment"]
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        # a governorate taken itself keeps its event, a relative clause about it too
+        *(
+            (text, ("kcm:gov-diyala", "control_change", date(2017, 10, 17)))
+            for text in (
+                "Iraqi forces on Tuesday took control of Diyala province, which Kurdish forces had held.",
+                "سيطرت القوات العراقية يوم الثلاثاء على محافظة ديالى التي كانت خاضعة للمسلحين.",
+            )
+        ),
+        # a column heading to a place is a deployment
+        ("وتوجه رتل من البيشمركة صباح اليوم إلى ناحية زمار.", ("kcm:zummar", "deployment", P)),
+        # a control gained, assumed or restored is a control change
+        *(
+            (f"On Monday, {s} the K-1 air base.", ("kcm:k1-air-base", "control_change", date(2017, 10, 16)))
+            for s in (
+                "security forces have gained full control of",
+                "federal police assumed control of",
+                "the army restored control over",
+            )
+        ),
+        # what an event answers is its cause, not news: no political event at Kirkuk, and not the capture's date
+        *(
+            (text, ("geonames:94787", "control_change", date(2017, 10, 16)))
+            for text in (
+                "Responding to a Kurdish referendum on independence held last month, Iraqi forces captured Kirkuk "
+                "on Monday.",
+                "In response to the referendum held last month, Iraqi forces captured Kirkuk on Monday.",
+                "ورداً على استفتاء أجراه الأكراد الشهر الماضي دخلت القوات العراقية كركوك يوم الإثنين.",
+            )
+        ),
+        # a relative clause about unnamed places («المواقع التي كانت تسيطر عليها») is not about the place before
+        (
+            "وانتشرت القوات العراقية اليوم في سنجار، وعادت البيشمركة إلى المواقع التي كانت تسيطر عليها في يونيو 2014.",
+            ("geonames:448149", "deployment", P),
+        ),
+        (
+            "Iraqi forces deployed in Sinjar on Tuesday and the Peshmerga returned to the areas that were held by them "
+            "in 2014.",
+            ("geonames:448149", "deployment", date(2017, 10, 17)),
+        ),
+        # a place among the unnamed positions keeps their relative clause
+        (
+            "وسد الموصل من بين المواقع التي استعادتها القوات العراقية أمس.",
+            ("kcm:mosul-dam", "control_change", date(2017, 10, 17)),
+        ),
+    ],
+)
+def test_the_sentence_gives_this_one_event(text: str, event: tuple[str, str, date]) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [event]
+
+
+KIRKUK_ERBIL_BAGHDAD = ("geonames:94787", "geonames:95446", "geonames:98182")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the ends of a road are not where the fighting is
+        "Clashes broke out on Friday between Iraqi troops and Kurdish fighters on the Kirkuk-Erbil highway.",
+        "Heavy fighting erupted on Friday on the road linking Kirkuk and Erbil.",
+        "اندلعت اشتباكات يوم الجمعة بين الجيش والمقاتلين الأكراد عند طريق كركوك - أربيل.",
+        "اندلعت اشتباكات يوم الجمعة على الطريق الدولي بين أربيل وكركوك.",
+        # a city whose government acts ("Baghdad's attempt", "Erbil's decision") stands for its government
+        "The fighting on Monday is part of Baghdad's attempt to control all territory in the north.",
+        "Clashes on Monday followed Erbil's decision to hold the vote.",
+    ],
+)
+def test_a_road_end_or_a_government_is_no_event_place(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.place.place_id in KIRKUK_ERBIL_BAGHDAD]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        # where a source sits is not where it happened
+        (
+            "According to official sources in the province of Diyala, violent clashes broke out on Saturday in the "
+            "center of the district of Khanaqin.",
+            ["geonames:94591"],
+        ),
+        ("Clashes broke out on Saturday, officials in Kirkuk said.", []),
+        ("وقال مصدر أمني في كركوك إن اشتباكات اندلعت يوم السبت.", []),
+        # a place on the road, and a city's own districts, keep their event
+        (
+            "Clashes broke out on Friday in Altun Kupri, on the road between Kirkuk and Erbil.",
+            ["kcm:altun-kupri"],
+        ),
+        ("Fighting broke out on Monday in Kirkuk's southern districts.", ["geonames:94787"]),
+    ],
+)
+def test_the_events_are_at_these_places(text: str, places: list[str]) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.place.place_id for e in ex.events] == places

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from geodata.extract import extract_article
-from tests.realtext_breakdown import Row, _kind, breakdown
+from tests.realtext_breakdown import Row, _kind, breakdown, dev_rows
 
 KIRKUK, DIBIS = "geonames:94787", "geonames:97001"
 
@@ -33,3 +33,9 @@ def test_the_table_counts_each_kind_by_key() -> None:
     rows = [Row("en_x", "en", k, e) for k, e in zip(("right", "undated"), ex.events, strict=True)]
     table = breakdown(rows, lambda r: r.lang, "language")
     assert table.splitlines()[-1] == "| en | 1 | 0 | 0 | 0 | 1 |"
+
+
+@pytest.mark.parametrize("split", ["test", "holdout"])
+def test_the_held_out_splits_are_never_broken_down(split: str) -> None:
+    with pytest.raises(ValueError, match="held out"):
+        dev_rows(split)
