@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ _CIRCLE_SEGMENTS = 8  # per quarter circle: a 32-gon, at most 0.5% short of the 
 _SAME_SPOT_M = 1.0  # places closer than this are one seed
 
 
-@dataclass(frozen=True, eq=False)  # one per outline (cached): hashed by identity, a key of _to_metres
+@dataclass(frozen=True)
 class _Frame:
     """The outline in a metric projection centred on it, with the transformers in both directions."""
 
@@ -70,28 +71,28 @@ def _frame(code: str, path: Path) -> _Frame:
     return _Frame(projected, fwd, inv)
 
 
+def _transform(transformer: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinates on the one thread that projects (see :func:`_projector`)."""
+    return _projector().submit(transformer.transform, x, y).result()
+
+
+@functools.cache
+def _projector() -> ThreadPoolExecutor:
+    """Return the single thread every projection of this module runs on.
+
+    pyproj keeps a transformer per thread, and Streamlit runs each rerun in a new thread: there, the first
+    transform rebuilds the transformer (about 8 ms each way, half the cost of the areas). On one long-lived
+    thread it is built once; the transform and its result are the same.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcm-projection")
+
+
 def _reproject(geoms: Any, transformer: Any) -> Any:
     def move(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        x, y = _transform(transformer, xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, move)
-
-
-@functools.lru_cache(maxsize=64)
-def _to_metres(
-    frame: _Frame, lon: tuple[float, ...], lat: tuple[float, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Project places (degrees) into ``frame``: the same places day after day are projected once.
-
-    pyproj keeps a transformer per thread, and Streamlit runs each rerun in a new thread: a transform there first
-    rebuilds the transformer (~8 ms), so a rerun that projects nothing new should not transform at all.
-    """
-    x, y = frame.to_metres.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    x.setflags(write=False)
-    y.setflags(write=False)
-    return x, y
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def _seeds(control: pd.DataFrame, frame: _Frame) -> _Seeds:
     if not ok.all():
         bad = control.loc[~ok, "place_id"].astype(str).tolist()
         logger.warning("control areas: %d place(s) without coordinates left out: %s", len(bad), bad[:10])
-    x, y = _to_metres(frame, tuple(lon[ok].tolist()), tuple(lat[ok].tolist()))
+    x, y = _transform(frame.to_metres, lon[ok], lat[ok])
     # One int64 per 1 m spot (the projection spans a few thousand km, well inside 2**31 m either way).
     sx = np.round(np.asarray(x) / _SAME_SPOT_M).astype(np.int64) + 2**31
     sy = np.round(np.asarray(y) / _SAME_SPOT_M).astype(np.int64) + 2**31

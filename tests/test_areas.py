@@ -314,3 +314,23 @@ def test_a_change_of_hands_between_reruns_is_not_served_from_the_memo(events) ->
     moved.loc[0, "lon"] += 0.2  # same holders, one place elsewhere: new shapes
     areas_from_control(control_as_of(events, "2017-10-20"))
     _same_areas(areas_from_control(moved), _uncached(moved))
+
+
+def test_projections_run_on_one_thread_whichever_thread_asks() -> None:
+    """Each Streamlit rerun runs in a new thread; pyproj would rebuild its transformer in each one."""
+    import threading
+
+    from geodata import areas as module
+
+    seen: list[str] = []
+
+    class _Recorder:
+        def transform(self, x, y):
+            seen.append(threading.current_thread().name)
+            return x, y
+
+    for _ in range(3):
+        worker = threading.Thread(target=module._transform, args=(_Recorder(), np.zeros(1), np.zeros(1)))
+        worker.start()
+        worker.join()
+    assert len(seen) == 3 and len(set(seen)) == 1 and seen[0].startswith("kcm-projection")
