@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -73,18 +74,19 @@ def _frame(code: str, path: Path) -> _Frame:
 
 def _transform(transformer: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Transform coordinates on the one thread that projects (see :func:`_projector`)."""
-    return _projector().submit(transformer.transform, x, y).result()
+    return _projector(os.getpid()).submit(transformer.transform, x, y).result()
 
 
 @functools.cache
-def _projector() -> ThreadPoolExecutor:
-    """Return the single thread every projection of this module runs on.
+def _projector(pid: int) -> ThreadPoolExecutor:
+    """Return the single thread every projection of process ``pid`` runs on.
 
     pyproj keeps a transformer per thread, and Streamlit runs each rerun in a new thread: there, the first
     transform rebuilds the transformer (about 8 ms each way, half the cost of the areas). On one long-lived
-    thread it is built once; the transform and its result are the same.
+    thread it is built once; the transform and its result are the same. Keyed by process: a forked child has
+    none of its parent's threads, and gets its own.
     """
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="kcm-projection")
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kcm-projection-{pid}")
 
 
 def _reproject(geoms: Any, transformer: Any) -> Any:

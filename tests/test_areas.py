@@ -334,3 +334,24 @@ def test_projections_run_on_one_thread_whichever_thread_asks() -> None:
         worker.start()
         worker.join()
     assert len(seen) == 3 and len(set(seen)) == 1 and seen[0].startswith("kcm-projection")
+
+
+def test_a_forked_child_projects_on_its_own_thread() -> None:
+    """The parent's projection thread does not exist in a forked child: the child must not wait for it."""
+    import multiprocessing
+
+    from geodata import areas as module
+
+    module._transform(pyproj.Transformer.from_crs(4326, 3857, always_xy=True), np.zeros(1), np.zeros(1))
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        x, y = pool.apply_async(_project_in_child).get(timeout=60)
+    assert abs(x) < 1e-6 and abs(y) < 1e-6
+
+
+def _project_in_child() -> tuple[float, float]:
+    from geodata import areas as module
+
+    x, y = module._transform(
+        pyproj.Transformer.from_crs(4326, 3857, always_xy=True), np.zeros(1), np.zeros(1)
+    )
+    return float(x[0]), float(y[0])
