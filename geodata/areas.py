@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -70,9 +72,26 @@ def _frame(code: str, path: Path) -> _Frame:
     return _Frame(projected, fwd, inv)
 
 
+def _transform(transformer: Any, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transform coordinates on the one thread that projects (see :func:`_projector`)."""
+    return _projector(os.getpid()).submit(transformer.transform, x, y).result()
+
+
+@functools.cache
+def _projector(pid: int) -> ThreadPoolExecutor:
+    """Return the single thread every projection of process ``pid`` runs on.
+
+    pyproj keeps a transformer per thread, and Streamlit runs each rerun in a new thread: there, the first
+    transform rebuilds the transformer (about 8 ms each way, half the cost of the areas). On one long-lived
+    thread it is built once; the transform and its result are the same. Keyed by process: a forked child has
+    none of its parent's threads, and gets its own.
+    """
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"kcm-projection-{pid}")
+
+
 def _reproject(geoms: Any, transformer: Any) -> Any:
     def move(xy: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(xy[:, 0], xy[:, 1])
+        x, y = _transform(transformer, xy[:, 0], xy[:, 1])
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, move)
@@ -134,7 +153,7 @@ def _seeds(control: pd.DataFrame, frame: _Frame) -> _Seeds:
     if not ok.all():
         bad = control.loc[~ok, "place_id"].astype(str).tolist()
         logger.warning("control areas: %d place(s) without coordinates left out: %s", len(bad), bad[:10])
-    x, y = frame.to_metres.transform(lon[ok], lat[ok])
+    x, y = _transform(frame.to_metres, lon[ok], lat[ok])
     # One int64 per 1 m spot (the projection spans a few thousand km, well inside 2**31 m either way).
     sx = np.round(np.asarray(x) / _SAME_SPOT_M).astype(np.int64) + 2**31
     sy = np.round(np.asarray(y) / _SAME_SPOT_M).astype(np.int64) + 2**31
@@ -339,18 +358,19 @@ def areas_from_control(
         raise InputError(f"control state lacks column(s) {', '.join(missing)}")
     if control.empty:
         return _empty_areas()
-    frame = _frame(outline_code.upper(), basemap_path or BASEMAP_FILE)
-    seeds = _seeds(control, frame)
+    where = (outline_code.upper(), basemap_path or BASEMAP_FILE)
+    seeds = _seeds(control, _frame(*where))
     if not seeds.key:
         return _empty_areas()
-    cut = _cells(seeds, frame, reach * 1000.0)
-    rows = _area_rows(seeds, cut, frame.shape)
-    inside = shapely.contains(frame.shape, shapely.points(seeds.x, seeds.y))
+    shapes = _area_shapes(
+        *where, reach * 1000.0, tuple(seeds.x.tolist()), tuple(seeds.y.tolist()), tuple(seeds.key)
+    )
+    rows = [_area_row(seeds, key, members, geom) for key, members, geom in shapes.areas]
+    inside = shapes.inside
     if not rows:
         areas = _empty_areas()
     else:
-        geoms = _reproject(np.asarray([r.pop("geometry") for r in rows], dtype=object), frame.to_degrees)
-        areas = gpd.GeoDataFrame(rows, geometry=list(shapely.orient_polygons(geoms)), crs=CRS)
+        areas = gpd.GeoDataFrame(rows, geometry=[r.pop("geometry") for r in rows], crs=CRS)
     areas.attrs["outside"] = sorted(p for i in np.flatnonzero(~inside) for p in seeds.places[i])
     areas.attrs["unknown"] = sorted(
         p for i, key in enumerate(seeds.key) if key == (None, False, ()) for p in seeds.places[i]
@@ -365,28 +385,67 @@ def _known(code: str) -> bool:
     return all(part in CONTROLLERS for part in split_controller(code))
 
 
-def _area_rows(seeds: _Seeds, cut: np.ndarray, shape: shapely.Geometry) -> list[dict[str, Any]]:
-    keys = seeds.key
+@dataclass(frozen=True)
+class _Shapes:
+    """The outlines of the areas of one set of seeds, and which seeds lie inside the country's outline.
+
+    ``areas`` holds (key, seed indices, geometry in degrees) per area. Shared by every day whose seeds (spots
+    and keys) are the same: never mutated.
+    """
+
+    areas: tuple[tuple[tuple[str | None, bool, tuple[str, ...]], np.ndarray, shapely.Geometry], ...]
+    inside: np.ndarray
+
+
+@functools.lru_cache(maxsize=64)
+def _area_shapes(
+    code: str,
+    path: Path,
+    reach_m: float,
+    x: tuple[float, ...],
+    y: tuple[float, ...],
+    keys: tuple[tuple[str | None, bool, tuple[str, ...]], ...],
+) -> _Shapes:
+    """Cut, dissolve and reproject the areas of the seeds at ``x``, ``y`` (metres) with ``keys``.
+
+    The geometry depends on the spots and their keys only, not on the places' names or dates: a day step or a
+    move of the window that leaves who holds what unchanged reuses it (the slow part of the areas).
+    """
+    frame = _frame(code, path)
+    seeds = _Seeds(x=np.asarray(x), y=np.asarray(y), key=list(keys), places=[], names=[], since=[])
+    cut = _cells(seeds, frame, reach_m)
     order = sorted({k for k in keys if k != (None, False, ())}, key=lambda k: (k[1], k[0] or "", k[2]))
     codes = np.asarray([order.index(k) if k in order else -1 for k in keys], dtype=np.int64)
-    rows = []
-    for index, (controller, contested, claims) in enumerate(order):
+    found = []
+    for index, key in enumerate(order):
         members = np.flatnonzero(codes == index)
-        geom = _polygonal(_dissolve(cut, members, shape))
-        if geom.is_empty:
-            continue
-        rows.append(
-            {
-                "controller": controller,
-                "contested": contested,
-                "claims": list(claims),
-                "places": sorted(p for i in members for p in seeds.places[i]),
-                "place_names": sorted(n for i in members for n in seeds.names[i]),
-                "since": _newest(seeds.since[i] for i in members),
-                "geometry": geom,
-            }
-        )
-    return rows
+        members.setflags(write=False)  # shared by the days that reuse these shapes
+        geom = _polygonal(_dissolve(cut, members, frame.shape))
+        if not geom.is_empty:
+            found.append((key, members, geom))
+    inside = shapely.contains(frame.shape, shapely.points(seeds.x, seeds.y))
+    inside.setflags(write=False)
+    if not found:
+        return _Shapes((), inside)
+    geoms = _reproject(np.asarray([geom for _, _, geom in found], dtype=object), frame.to_degrees)
+    oriented = list(shapely.orient_polygons(geoms))
+    return _Shapes(tuple((k, m, g) for (k, m, _), g in zip(found, oriented, strict=True)), inside)
+
+
+def _area_row(
+    seeds: _Seeds, key: tuple[str | None, bool, tuple[str, ...]], members: np.ndarray, geom: shapely.Geometry
+) -> dict[str, Any]:
+    """One area's row: its key, the places behind it and their newest date, and its outline."""
+    controller, contested, claims = key
+    return {
+        "controller": controller,
+        "contested": contested,
+        "claims": list(claims),
+        "places": sorted(p for i in members for p in seeds.places[i]),
+        "place_names": sorted(n for i in members for n in seeds.names[i]),
+        "since": _newest(seeds.since[i] for i in members),
+        "geometry": geom,
+    }
 
 
 def control_areas(

@@ -83,8 +83,9 @@ def control_as_of(events: pd.DataFrame, as_of: date | datetime | str) -> pd.Data
     if len(past):
         last_day = past.groupby("place_id", sort=False, observed=True)["event_date"].transform("max")
         latest = past.loc[(past["event_date"] == last_day).to_numpy()]
-        for pid, group in latest.groupby("place_id", sort=False, observed=True):
-            records[str(pid)] = _state_from_day(group)
+        columns = {name: latest[name].tolist() for name in _DAY_COLUMNS}
+        for pid, positions in latest.groupby("place_id", sort=False, observed=True).indices.items():
+            records[str(pid)] = _state_from_day(columns, positions.tolist())
     # places whose first row comes later: the controller before that row
     first = future.drop_duplicates("place_id", keep="first")
     for row in first.itertuples(index=False):
@@ -107,29 +108,52 @@ def control_as_of(events: pd.DataFrame, as_of: date | datetime | str) -> pd.Data
     return frame.sort_values(["place", "place_id"], kind="stable").reset_index(drop=True)
 
 
-def _state_from_day(group: pd.DataFrame) -> dict[str, Any]:
-    """Return the state a place is in after its rows of one day (in file order).
+# The columns the state of a place on a day reads (as lists: no Python object per row and column).
+_DAY_COLUMNS: tuple[str, ...] = (
+    "place_id",
+    "place",
+    "place_ar",
+    "latitude",
+    "longitude",
+    "event_date",
+    "event_id",
+    "status",
+    "controller_before",
+    "controller_after",
+)
+
+
+def _state_from_day(columns: dict[str, list[Any]], rows: list[int]) -> dict[str, Any]:
+    """Return the state a place is in after its rows of one day (positions ``rows`` of ``columns``, file order).
 
     Rows that chain (each one's ``controller_before`` is the previous one's ``controller_after``) are a sequence
     and the last one wins; rows that disagree otherwise leave the place contested.
     """
-    rows = list(group.itertuples(index=False))
-    afters = [_text(r.controller_after) for r in rows]
+    after_col, before_col, ids = (
+        columns["controller_after"],
+        columns["controller_before"],
+        columns["event_id"],
+    )
+    afters = [_text(after_col[i]) for i in rows]
     last = rows[-1]
     base = {
-        **_place_fields(last),
-        "since": last.event_date.date(),
-        "disputed": any(r.status == "disputed" for r in rows),
+        "place_id": str(columns["place_id"][last]),
+        "place": _text(columns["place"][last]),
+        "place_ar": _text(columns["place_ar"][last]),
+        "lat": float(columns["latitude"][last]),
+        "lon": float(columns["longitude"][last]),
+        "since": columns["event_date"][last].date(),
+        "disputed": any(columns["status"][i] == "disputed" for i in rows),
     }
     distinct = sorted({a for a in afters if a})
-    befores = [_text(r.controller_before) or afters[k] for k, r in enumerate(rows)]
+    befores = [_text(before_col[i]) or afters[k] for k, i in enumerate(rows)]
     chained = all(befores[k] == afters[k - 1] for k in range(1, len(rows)))
     if len(distinct) <= 1 or chained:
-        return {**base, "controller": afters[-1], "event_id": last.event_id, "contested": False, "claims": []}
+        return {**base, "controller": afters[-1], "event_id": ids[last], "contested": False, "claims": []}
     return {
         **base,
         "controller": None,
-        "event_id": ";".join(str(r.event_id) for r in rows),
+        "event_id": ";".join(str(ids[i]) for i in rows),
         "contested": True,
         "claims": distinct,
     }

@@ -27,6 +27,8 @@ import orjson
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import ElementAddToElement
+from folium.map import Layer
 from folium.template import Template
 
 from geodata import i18n
@@ -557,6 +559,61 @@ class _Verbatim(Element):
         return self._text
 
 
+def _as_rendered(text: str) -> Element:
+    """Return ``text`` as the element branca would make of it, without compiling it when that changes nothing.
+
+    branca puts each rendered macro into the page as ``Element(text)``, a Jinja template compiled once more (a
+    third of the cost of drawing the map, 30-odd templates per rerun). Text without a Jinja delimiter renders as
+    itself, but for the one trailing newline Jinja drops; any other text still goes through Jinja, as before.
+    """
+    if "{{" in text or "{%" in text or "{#" in text or "\r" in text:
+        return Element(text)
+    return _Verbatim(text[:-1] if text.endswith("\n") else text)
+
+
+class _Compiled(MacroElement):
+    """A ``MacroElement`` whose rendered macros reach the page through :func:`_as_rendered` (same text)."""
+
+    def render(self, **kwargs: Any) -> None:
+        """Render the header, html and script macros into the page (as branca does), then the children."""
+        figure = self.get_root()
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_as_rendered(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Map(folium.Map, _Compiled):
+    """``folium.Map``, rendered through :class:`_Compiled`."""
+
+
+class _LayerControl(folium.LayerControl, _Compiled):
+    """``folium.LayerControl``, rendered through :class:`_Compiled`."""
+
+
+class _FitBounds(folium.FitBounds, _Compiled):
+    """``folium.FitBounds``, rendered through :class:`_Compiled`."""
+
+
+class _AddTo(ElementAddToElement, _Compiled):
+    """folium's statement that adds a shown layer to its map, rendered through :class:`_Compiled`."""
+
+
+class _FeatureGroup(folium.FeatureGroup, _Compiled):
+    """``folium.FeatureGroup``, rendered through :class:`_Compiled`."""
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the layer to its map when shown (as ``folium.map.Layer`` does), then render it."""
+        if self.show:
+            self.add_child(
+                _AddTo(element_name=self.get_name(), element_parent_name=self._parent.get_name()),
+                name=self.get_name() + "_add",
+            )
+        super(Layer, self).render(**kwargs)  # Layer.render would add folium's own statement again
+
+
 def script_json(data: object) -> str:
     r"""Serialise ``data`` as JSON that is inert in a ``<script>`` element and in any Jinja template.
 
@@ -767,7 +824,7 @@ def build_map(
     payload["asof"] = _as_of_html(as_of, window, lang, note)
     payload["S"] = strings.table
 
-    fmap = folium.Map(
+    fmap = _Map(
         location=list(DEFAULT_CENTER),
         zoom_start=7,
         tiles=tiles,
@@ -779,13 +836,13 @@ def build_map(
     groups = {}
     for name in LAYERS:
         if name in wanted:
-            groups[name] = folium.FeatureGroup(name=i18n.text(f"layer_{name}", lang), show=True).add_to(fmap)
+            groups[name] = _FeatureGroup(name=i18n.text(f"layer_{name}", lang), show=True).add_to(fmap)
     payload["_groups"] = groups
     _KcmLayers(payload).add_to(fmap)
-    folium.LayerControl(collapsed=True, position="topleft").add_to(fmap)
+    _LayerControl(collapsed=True, position="topleft").add_to(fmap)
     fit = [list(b) for b in bounds] if bounds is not None else _bounds(extents)
     if fit is not None:
-        fmap.fit_bounds(fit, padding=(20, 20))
+        fmap.add_child(_FitBounds(fit, padding=(20, 20)))
     return fmap
 
 

@@ -265,3 +265,93 @@ def test_front_lines_run_where_opponents_meet_and_not_between_allies() -> None:
     xy = shapely.get_coordinates(krg_isf)
     assert np.allclose(xy[:, 0], 44.15, atol=0.01)  # the bisector of the two places
     assert 20 < GEOD.geometry_length(krg_isf) / 1000 < 2 * DEFAULT_REACH_KM
+
+
+def _uncached(control: pd.DataFrame) -> pd.DataFrame:
+    """The areas computed by a fresh copy of the module (its own, empty memos: as on a fresh server)."""
+    import importlib.util
+    import sys
+
+    import geodata.areas
+
+    spec = importlib.util.spec_from_file_location("_fresh_areas", geodata.areas.__file__)
+    fresh = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = fresh  # dataclasses look their module up
+    try:
+        spec.loader.exec_module(fresh)
+        return fresh.areas_from_control(control)
+    finally:
+        del sys.modules[spec.name]
+
+
+def _same_areas(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert areas_to_geojson_bytes(a, as_of="2017-10-16") == areas_to_geojson_bytes(b, as_of="2017-10-16")
+    assert a.attrs == b.attrs
+
+
+def test_a_day_with_the_same_holders_reuses_the_shapes_and_keeps_its_own_dates(events) -> None:
+    from geodata import areas as module
+    from geodata.control import control_as_of
+
+    first = control_as_of(events, "2017-10-16")
+    later = first.assign(since=date(2017, 10, 20), place=first["place"] + " (renamed)")
+    areas_from_control(first)
+    hits = module._area_shapes.cache_info().hits
+    reused = areas_from_control(later)
+    assert module._area_shapes.cache_info().hits == hits + 1  # no new cut: who holds what is unchanged
+    _same_areas(reused, _uncached(later))
+    assert {str(d) for d in reused["since"]} == {"2017-10-20"}
+
+
+def test_a_change_of_hands_between_reruns_is_not_served_from_the_memo(events) -> None:
+    from geodata.control import control_as_of
+
+    for before, after in (("2017-10-01", "2017-10-20"), ("2017-10-20", "2017-10-01")):
+        areas_from_control(control_as_of(events, before))  # warm the memo with the other day
+        fresh = control_as_of(events, after)
+        _same_areas(areas_from_control(fresh), _uncached(fresh))
+    moved = control_as_of(events, "2017-10-20")
+    moved.loc[0, "lon"] += 0.2  # same holders, one place elsewhere: new shapes
+    areas_from_control(control_as_of(events, "2017-10-20"))
+    _same_areas(areas_from_control(moved), _uncached(moved))
+
+
+def test_projections_run_on_one_thread_whichever_thread_asks() -> None:
+    """Each Streamlit rerun runs in a new thread; pyproj would rebuild its transformer in each one."""
+    import threading
+
+    from geodata import areas as module
+
+    seen: list[str] = []
+
+    class _Recorder:
+        def transform(self, x, y):
+            seen.append(threading.current_thread().name)
+            return x, y
+
+    for _ in range(3):
+        worker = threading.Thread(target=module._transform, args=(_Recorder(), np.zeros(1), np.zeros(1)))
+        worker.start()
+        worker.join()
+    assert len(seen) == 3 and len(set(seen)) == 1 and seen[0].startswith("kcm-projection")
+
+
+def test_a_forked_child_projects_on_its_own_thread() -> None:
+    """The parent's projection thread does not exist in a forked child: the child must not wait for it."""
+    import multiprocessing
+
+    from geodata import areas as module
+
+    module._transform(pyproj.Transformer.from_crs(4326, 3857, always_xy=True), np.zeros(1), np.zeros(1))
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        x, y = pool.apply_async(_project_in_child).get(timeout=60)
+    assert abs(x) < 1e-6 and abs(y) < 1e-6
+
+
+def _project_in_child() -> tuple[float, float]:
+    from geodata import areas as module
+
+    x, y = module._transform(
+        pyproj.Transformer.from_crs(4326, 3857, always_xy=True), np.zeros(1), np.zeros(1)
+    )
+    return float(x[0]), float(y[0])

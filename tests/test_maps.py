@@ -503,3 +503,62 @@ def test_packaged_map_scripts_pass_node_check(name: str) -> None:
     (path,) = [f for f in _script_files() if f.name == name]
     checked = subprocess.run([node, "--check", str(path)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+def _numbered(ids):
+    """Return element ids that count up (branca's are random), so that two renders can be compared."""
+    return lambda cls: f"{next(ids):032x}"
+
+
+def _rendered_both_ways(monkeypatch: pytest.MonkeyPatch, **kwargs) -> tuple[str, str, int]:
+    """Render one map as the page does and as plain branca would (every macro compiled again), same ids."""
+    import itertools
+
+    import branca.element
+    import jinja2
+    import streamlit_folium as sf
+    from branca.element import Element
+
+    import geodata.maps as maps
+
+    def page(fmap) -> str:
+        fmap.render()  # as st_folium does, then the map's own page
+        return "\n".join([sf._get_html(fmap), sf._get_header(fmap), sf._get_map_string(fmap)])
+
+    compiled = [0]
+    from_string = jinja2.Environment.from_string
+
+    def counting(self, *args, **kw):
+        compiled[0] += 1
+        return from_string(self, *args, **kw)
+
+    out = []
+    for plain in (False, True):
+        ids = itertools.count()
+        monkeypatch.setattr(branca.element.Element, "_generate_id", classmethod(_numbered(ids)))
+        monkeypatch.setattr(jinja2.Environment, "from_string", counting)
+        if plain:
+            monkeypatch.setattr(maps, "_as_rendered", Element)
+        compiled[0] = 0
+        out.append(page(_build(**kwargs)) + _build(**kwargs).get_root().render())
+        if not plain:
+            ours = compiled[0]
+    return out[0], out[1], ours
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("tiles", [None, "OpenStreetMap"])
+def test_the_map_is_the_same_without_compiling_its_rendered_macros(monkeypatch, lang: str, tiles) -> None:
+    ours, plain, compiled = _rendered_both_ways(monkeypatch, lang=lang, tiles=tiles)
+    assert ours == plain
+    assert compiled <= 12  # two renders: each of ~22 templates compiled again by branca before
+
+
+def test_rendered_text_with_a_jinja_delimiter_still_goes_through_jinja() -> None:
+    from branca.element import Element
+
+    from geodata.maps import _as_rendered
+
+    assert type(_as_rendered("{{ 1 + 1 }}")) is Element
+    assert type(_as_rendered("L.map({})\n")) is not Element
+    assert _as_rendered("L.map({})\n").render() == Element("L.map({})\n").render()

@@ -273,3 +273,27 @@ def test_per_block_extent_counts_the_rows_whose_span_reaches_the_window(
     assert mem.extent(flt) == files.extent(flt)
     assert mem.extent(flt)[1][1] == 37.9 and mem.extent(flt)[1][3] == 49.5
     assert mem.grid(flt) == files.grid(flt)
+
+
+@pytest.mark.parametrize("join_rows", [0, 10**9])  # taken from each chunk, and joined first
+def test_rows_taken_per_chunk_are_arrows_take(pair, join_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from geodata.store import memory
+
+    monkeypatch.setattr(memory, "_JOIN_ROWS", join_rows)
+
+    one = pair[0]._slim
+    chunked = pa.Table.from_batches(one.table.to_batches(max_chunksize=700))  # as many files' rows are
+    slim = memory.SlimTable(chunked, one.order, one.stamps)
+    assert slim.table.column(0).num_chunks > 1
+    rng = np.random.default_rng(11)
+    n = slim.table.num_rows
+    for positions in (np.zeros(0, np.int32), np.arange(n, dtype=np.int32)[::-1], rng.permutation(n)[:500]):
+        for columns in (None, ["event_date", "place_id", "latitude", "controller_after"]):
+            at = positions if slim.order is None else slim.order[positions]
+            table = slim.table if columns is None else slim.table.select(columns)
+            expected = table.take(pa.array(at, type=pa.int64()))
+            got = slim.rows(positions, columns)
+            assert got.schema == expected.schema
+            assert got.to_pylist() == expected.to_pylist()

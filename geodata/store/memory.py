@@ -158,9 +158,35 @@ class SlimTable:
         """Return the table's rows at page ``positions`` (an Arrow table, in that order), ``columns`` only if given."""
         import pyarrow as pa
 
-        at = positions if self.order is None else self.order[positions]
-        table = self.table if columns is None else self.table.select(list(columns))
-        return table.take(pa.array(at, type=pa.int64()))
+        at = np.asarray(positions if self.order is None else self.order[positions], dtype=np.int64)
+        schema = (self.table if columns is None else self.table.select(list(columns))).schema
+        return pa.Table.from_arrays([self._take(name, at) for name in schema.names], schema=schema)
+
+    def _take(self, name: str, at: np.ndarray) -> Any:
+        """Return rows ``at`` of one column, taken from each chunk that holds them.
+
+        Arrow's ``take`` on a column of many chunks (one per file, per row group) first joins them all: a copy of
+        every row for the few rows a page wants (11 ms for 250 rows of 1M events). Here only the chunks that
+        hold the rows are read; the values (and their type) are the same.
+        """
+        import pyarrow as pa
+
+        column = self.table.column(name)
+        if column.num_chunks <= 1 or len(column) < _JOIN_ROWS:  # joining a small column is the cheaper way
+            return column.take(pa.array(at, type=pa.int64()))
+        starts = self.derived(f"chunk starts of {name}", lambda: np.cumsum([0, *map(len, column.chunks)]))
+        chunk = np.searchsorted(starts, at, side="right") - 1
+        order = np.argsort(chunk, kind="stable")
+        used, first = np.unique(chunk[order], return_index=True)
+        bounds = [*first.tolist(), len(order)]
+        parts = [
+            column.chunk(int(c)).take(pa.array(at[order[a:b]] - starts[c], type=pa.int64()))
+            for c, a, b in zip(used.tolist(), bounds[:-1], bounds[1:], strict=True)
+        ]
+        gathered = pa.chunked_array(parts, type=column.type)
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return gathered.take(pa.array(back, type=pa.int64()))
 
     def span(self, low: datetime | None, high: datetime | None) -> tuple[int, int]:
         """Return the positions ``start, stop`` of the rows whose ``event_date`` lies in ``low``..``high``."""
@@ -289,6 +315,11 @@ class SlimTable:
     def derived(self, key: str, make: Any) -> Any:
         """Return what ``make()`` computes from the whole table, once (such as an index of the control rows)."""
         return _made(self._lock, self._derived, key, make)
+
+
+# Below this many rows, joining a column's chunks for a take costs less than taking from each chunk (measured:
+# 2,000 rows of 100k events 1.5 ms joined, 2.9 ms per chunk; 250 rows of 1M events 11 ms joined, 1.3 ms per chunk).
+_JOIN_ROWS = 250_000
 
 
 @dataclass(frozen=True)
