@@ -142,6 +142,35 @@ def test_cells_late_in_a_big_file_are_normalised(
     assert value == loaded
 
 
+def _white_space() -> list[str]:
+    """Every non-ASCII character ``str.strip`` or Arrow's ``utf8_trim_whitespace`` removes."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chars = [chr(i) for i in range(0x80, 0x110000) if not 0xD800 <= i < 0xE000]
+    trimmed = pc.equal(pc.utf8_trim_whitespace(pa.array(chars, type=pa.large_string())), "")
+    arrow = np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=bool)
+    return [c for c, a in zip(chars, arrow, strict=True) if a or c.isspace()]
+
+
+def test_white_space_at_either_end_of_a_cell_is_always_seen() -> None:
+    import pyarrow as pa
+
+    from geodata.store.schema import _may_have_space_at_an_end, _string_buffers
+
+    def seen(cells: list[str]) -> bool:
+        return _may_have_space_at_an_end(*_string_buffers(pa.array(cells, type=pa.large_string())))
+
+    spaces = _white_space()
+    assert "\u00a0" in spaces and "\u3000" in spaces
+    for ch in spaces:
+        for cells in ([ch + "كركوك"], ["كركوك" + ch], ["a", ch + "b", "c"], ["a", "b" + ch, ""], ["", ch]):
+            assert seen(cells), (hex(ord(ch)), cells)
+    # dashes, the euro sign, Arabic and a zero-width space at the ends are not white space: no exact check
+    assert not seen(["— كركوك —", "€5", "نقطة\u200b", "a"])
+
+
 def test_undecodable_bytes_late_in_a_big_file_fall_back_to_the_line_reader(
     events_csv: Path, tmp_path: Path
 ) -> None:

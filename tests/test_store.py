@@ -260,3 +260,18 @@ def test_a_valid_folder_is_checked_once(folder: Path, monkeypatch: pytest.Monkey
     assert store_cache.is_stamped(
         store_cache.stamp_key([store_cache.content_digest(folder / "month=2017-10" / "part-00000.parquet")])
     )
+
+
+def test_ids_coordinates_and_geometry_are_written_without_a_dictionary(tmp_path: Path) -> None:
+    """Nearly every value differs: a dictionary costs time and space there; the repeating columns keep theirs."""
+    import pyarrow.parquet as pq
+
+    path = save_geoparquet(make_events(2_000, seed=3), tmp_path / "events.parquet")
+    meta = pq.ParquetFile(path).metadata
+    names = meta.schema.to_arrow_schema().names
+    encodings = {names[i]: meta.row_group(0).column(i).encodings for i in range(meta.num_columns)}
+    for name in ("event_id", "latitude", "longitude", "geometry"):
+        assert not any("DICTIONARY" in e for e in encodings[name]), (name, encodings[name])
+    for name in ("place_id", "event_type", "notes"):
+        assert any("DICTIONARY" in e for e in encodings[name]), (name, encodings[name])
+    assert pq.read_table(path).num_rows == 2_000

@@ -234,11 +234,14 @@ def _check_table(
 
     # places
     places: dict[str, Place | None] = {}
+    place_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in ("place_id", "origin_place_id"):
-        for pid in pd.unique(cols[name]):
+        codes, uniques = pd.factorize(cols[name])  # once per column: the rows' gazetteer coordinates reuse it
+        for pid in uniques:
             places[pid] = gazetteer.get(pid) if pid and pid in gazetteer else None
-        unknown_place = present[name] & _by_value(cols[name], lambda pid: places[pid] is None)
-        report(unknown_place, name, "unknown place id: not in the gazetteer")
+        place_codes[name] = codes, uniques
+        unknown = np.array([places[pid] is None for pid in uniques] + [False], dtype=bool)[codes]
+        report(present[name] & unknown, name, "unknown place id: not in the gazetteer")
 
     # coordinates
     lat = _to_float(cols["latitude"], present["latitude"])
@@ -262,7 +265,7 @@ def _check_table(
         "longitude given without latitude",
         show=False,
     )
-    ref_lat, ref_lon = _gazetteer_coords(cols["place_id"], places)
+    ref_lat, ref_lon = _gazetteer_coords(*place_codes["place_id"], places)
     _check_distances(table, cols, lat, lon, ref_lat, ref_lon, override, places, problems)
 
     problems = capped(sorted(problems, key=_problem_order), src)
@@ -365,12 +368,12 @@ def _to_float(cells: pd.Series, present: np.ndarray) -> np.ndarray:
 
 
 def _gazetteer_coords(
-    place_ids: pd.Series, places: Mapping[str, Place | None]
+    codes: np.ndarray, uniques: Any, places: Mapping[str, Place | None]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the gazetteer's latitude and longitude for each row's place (NaN where unknown)."""
-    import pandas as pd
+    """Return the gazetteer's latitude and longitude for each row's place (NaN where unknown).
 
-    codes, uniques = pd.factorize(place_ids)
+    ``codes`` and ``uniques`` are the rows' place ids factorized (``pd.factorize``).
+    """
     found = [places.get(u) for u in uniques]
     ulat = np.array([p.lat if p is not None else np.nan for p in found] + [np.nan], dtype=float)
     ulon = np.array([p.lon if p is not None else np.nan for p in found] + [np.nan], dtype=float)

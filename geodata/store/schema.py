@@ -112,23 +112,26 @@ def _normalise_column(cells: list[str] | pd.Series, column: str) -> Any:
 def _normalise_arrow(arrow: Any, column: str) -> Any:
     """Normalise Arrow string cells (an array or chunked array, no nulls) as :func:`_normalise` does.
 
-    Nothing is copied when nothing changes. White space is looked for in the first and last bytes of each cell
-    (then, where they may hold some, in the first and last characters); a column whose bytes are all ASCII is
-    done; otherwise NFC is checked once per distinct non-ASCII value.
+    Nothing is copied when nothing changes. White space is looked for in the first and last characters of each
+    cell, from their bytes; a column whose bytes are all ASCII is then done; otherwise NFC is checked once per
+    distinct non-ASCII value.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
     chunks = [_string_buffers(chunk) for chunk in _chunks(arrow)]
-    if any(_may_have_space_at_an_end(offsets, data) for offsets, data in chunks):
-        ends = (pc.utf8_slice_codeunits(arrow, 0, 1), pc.utf8_slice_codeunits(arrow, -1, 2**31 - 1))
-        if any(pc.any(pc.not_equal(pc.utf8_trim_whitespace(end), end)).as_py() for end in ends):
-            arrow = pc.utf8_trim_whitespace(arrow)
-            chunks = [_string_buffers(chunk) for chunk in _chunks(arrow)]
-    if all(_is_ascii(offsets, data) for offsets, data in chunks):
+    in_ascii = [_is_ascii(offsets, data) for offsets, data in chunks]
+    if any(_may_have_space_at_an_end(*chunk, all_ascii=a) for chunk, a in zip(chunks, in_ascii, strict=True)):
+        # nearly always a real space (the check can only err on a cell of a byte or two): trimming it is cheaper
+        # than making sure first
+        arrow = pc.utf8_trim_whitespace(arrow)
+        in_ascii = [
+            _is_ascii(offsets, data) for offsets, data in (_string_buffers(c) for c in _chunks(arrow))
+        ]
+    if all(in_ascii):
         return arrow
-    ascii_only = pc.string_is_ascii(arrow)
     if column in DATE_COLUMNS or column in TIMESTAMP_COLUMNS or column in NUMBER_COLUMNS:
+        ascii_only = pc.string_is_ascii(arrow)
         wide = ~np.asarray(ascii_only.to_numpy(zero_copy_only=False), dtype=bool)
         values = np.asarray(arrow.to_numpy(zero_copy_only=False), dtype=object)
         idx = np.flatnonzero(wide)
@@ -153,7 +156,11 @@ _SPACE_BYTES = np.zeros(256, dtype=bool)
 _SPACE_BYTES[[0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20]] = True
 _SPACE_LEADS = np.zeros(256, dtype=bool)
 _SPACE_LEADS[[0xC2, 0xE1, 0xE2, 0xE3]] = True
-_SPACE_STARTS = _SPACE_BYTES | _SPACE_LEADS
+# The non-ASCII characters either may strip (Unicode's Zs, Zl and Zp, U+0085, and U+180E, space in older Unicode).
+_SPACE_CODEPOINTS = np.array(
+    [0x85, 0xA0, 0x1680, 0x180E, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000],
+    dtype=np.int32,
+)
 
 
 def _chunks(arrow: Any) -> list[Any]:
@@ -180,27 +187,45 @@ def _string_buffers(arrow: Any) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
-def _may_have_space_at_an_end(offsets: np.ndarray, data: np.ndarray) -> bool:
-    """Whether some cell may start or end with white space, judged from its first and last bytes alone.
+def _may_have_space_at_an_end(offsets: np.ndarray, data: np.ndarray, *, all_ascii: bool = False) -> bool:
+    """Whether some cell may start or end with white space, judged from its first and last characters alone.
 
-    Conservative: a cell that ends in a character whose lead byte (two or three bytes back) could begin a
-    white-space character counts too; the exact check runs only on a column where this says yes. An empty
-    cell's "first" and "last" bytes are its neighbours', which are looked at anyway.
+    Conservative: a first or last byte that is ASCII white space counts, and so does a first or last character
+    that decodes to one of :data:`_SPACE_CODEPOINTS` (where a cell is too short, or empty, a neighbour's bytes are
+    read: that can only say yes wrongly). The exact check runs only on a column where this says yes; a dash or an
+    Arabic letter at an end no longer sends a column of a million cells through it. With ``all_ascii`` (the bytes are
+    all ASCII: :func:`_is_ascii`) the first and last bytes tell.
     """
     if not len(data):
         return False
-    first = data.take(offsets[:-1], mode="clip")
+    first_at = offsets[:-1]
+    first = data.take(first_at, mode="clip")
     last_at = offsets[1:] - 1
     last = data.take(last_at, mode="clip")
-    if _SPACE_STARTS[first].any() or _SPACE_BYTES[last].any():
+    if _SPACE_BYTES[first].any() or _SPACE_BYTES[last].any():
         return True
-    wide = last_at[last >= 0x80]
-    if not len(wide):
+    if all_ascii:
         return False
+    lead = first_at[_SPACE_LEADS[first]]
+    wide = last_at[last >= 0x80]
     return bool(
-        _SPACE_LEADS[data.take(wide - 1, mode="clip")].any()
-        or _SPACE_LEADS[data.take(wide - 2, mode="clip")].any()
+        _space_at(data, lead, 2).any()
+        or _space_at(data, lead, 3).any()
+        or _space_at(data, wide - 1, 2).any()
+        or _space_at(data, wide - 2, 3).any()
     )
+
+
+def _space_at(data: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """Whether the ``width``-byte UTF-8 character starting at each of ``at`` is in :data:`_SPACE_CODEPOINTS`."""
+    if not len(at):
+        return np.zeros(0, dtype=bool)
+    b = [data.take(at + k, mode="clip").astype(np.int32) for k in range(width)]
+    if width == 2:
+        point = ((b[0] & 0x1F) << 6) | (b[1] & 0x3F)
+    else:
+        point = ((b[0] & 0x0F) << 12) | ((b[1] & 0x3F) << 6) | (b[2] & 0x3F)
+    return np.isin(point, _SPACE_CODEPOINTS)
 
 
 def _normalise(cell: str, column: str) -> str:

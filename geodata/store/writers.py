@@ -432,6 +432,9 @@ SCHEMA_VALUE = b"events/1"
 # Small row groups let a date predicate skip most of a file by its min/max statistics.
 ROW_GROUP_ROWS = 65_536
 PARTITIONS: dict[str, str] = {"month": "%Y-%m", "year": "%Y"}
+# Columns written without a dictionary: an id is unique by rule, and coordinates and geometries nearly so. Trying
+# one cost 0.8 s of the 1.7 s CPU it took to write a million synthetic events, and left those columns larger.
+PLAIN_COLUMNS = frozenset({"event_id", "latitude", "longitude", "geometry"})
 
 
 def _arrow_table(gdf: gpd.GeoDataFrame) -> object:
@@ -450,7 +453,8 @@ def _write_file(gdf: gpd.GeoDataFrame, path: Path) -> None:
 def _write_arrow(table: Any, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression="zstd")
+    dictionary = [name for name in table.column_names if name not in PLAIN_COLUMNS]
+    pq.write_table(table, path, row_group_size=ROW_GROUP_ROWS, compression="zstd", use_dictionary=dictionary)
 
 
 def save_table(table: Any, path: str | os.PathLike[str]) -> Path:
