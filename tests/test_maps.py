@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -510,14 +511,21 @@ def _numbered(ids):
     return lambda cls: f"{next(ids):032x}"
 
 
+_FOLIUM_CLASSES = {
+    "_Map": folium.Map,
+    "_FeatureGroup": folium.FeatureGroup,
+    "_LayerControl": folium.LayerControl,
+    "_FitBounds": folium.FitBounds,
+}
+
+
 def _rendered_both_ways(monkeypatch: pytest.MonkeyPatch, **kwargs) -> tuple[str, str, int]:
-    """Render one map as the page does and as plain branca would (every macro compiled again), same ids."""
+    """Render one map as the page does and as folium itself would (every macro compiled again), same ids."""
     import itertools
 
     import branca.element
     import jinja2
     import streamlit_folium as sf
-    from branca.element import Element
 
     import geodata.maps as maps
 
@@ -537,8 +545,9 @@ def _rendered_both_ways(monkeypatch: pytest.MonkeyPatch, **kwargs) -> tuple[str,
         ids = itertools.count()
         monkeypatch.setattr(branca.element.Element, "_generate_id", classmethod(_numbered(ids)))
         monkeypatch.setattr(jinja2.Environment, "from_string", counting)
-        if plain:
-            monkeypatch.setattr(maps, "_as_rendered", Element)
+        if plain:  # folium's own classes, whose macros branca compiles again: the page as folium makes it
+            for name, folium_class in _FOLIUM_CLASSES.items():
+                monkeypatch.setattr(maps, name, folium_class)
         compiled[0] = 0
         out.append(page(_build(**kwargs)) + _build(**kwargs).get_root().render())
         if not plain:
