@@ -349,7 +349,7 @@ _DESIGNATORS = frozenset(
     for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
     "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
     # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
-    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|"
+    "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|العسكري|الجوي|الدولي|الدولية|"
     "oil|field|fields|oilfield|oilfields|airbase|"
     # the heads of places the gazetteer lacks (geodata.designators) stand in a list too: «جلولاء، قرية X، خانقين»
     "قرية|قرى|قريتي|حي|أحياء|مخيم|معبر|جبل|جبال|سهل|village|villages|neighborhood|neighbourhood".split("|")
@@ -861,7 +861,8 @@ def _marks_in(marks: Sequence[_Mark], starts: Sequence[int], lo: int, hi: int) -
     return list(marks[bisect_left(starts, lo) : bisect_left(starts, hi)])
 
 
-_PARTICIPLE_RE = re.compile(r",\s+(?=[a-z]+ing\b)")
+# ", including X" goes on with the list of what was taken; other participles open a clause of their own
+_PARTICIPLE_RE = re.compile(r",\s+(?=(?!including\b)[a-z]+ing\b)")
 
 
 def _clauses(text: str, sentence: tuple[int, int], sent_marks: Sequence[_Mark]) -> list[_Clause]:
@@ -912,7 +913,8 @@ def _role(
     if _POSSESSOR_ACTOR_RE.match(text, place.end):
         return "exclude"  # "Baghdad's attempt to control", "Erbil's decision": the government, not the city
     if prev is not None and _coordinated(text, prev, place) and prev_role != "dateline":
-        return prev_role
+        if not (prev_role == "locator" and _INCLUSION_RE.search(text, prev.end, place.start)):
+            return prev_role  # "areas in Nineveh, including the dam": the dam is not a locator like Nineveh
     gap_start = place.start
     for mark in reversed(before):
         gap = text[mark.end : gap_start]
@@ -1096,8 +1098,16 @@ def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool 
 _LIST_WORDS = frozenset(("و", "and", "or", "او"))
 _REPEATED_PREPOSITIONS = frozenset(fold_phrase(w) for w in ("وعلى", "وفي", "on", "in"))
 # "as well as", "فضلا عن" join a list too; their words ("to", "عن") are not list words alone
+# "including", «بينها» open a list of the places inside what was named: "the province, including Kirkuk and K-1"
+_INCLUSION = (
+    r"including|such as|among them|notably|in particular|"
+    r"و?(?:من\s+)?بينها|و?منها|بما\s+فيها|بما\s+فيه|بما\s+في\s+ذلك|و?لا\s+سيما"
+)
+_INCLUSION_RE = re.compile(r"(?<!\w)(?:" + _INCLUSION + r")(?!\w)", re.IGNORECASE)
 _LIST_PHRASE_RE = re.compile(
-    r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى)(?!\w)",
+    r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى|"
+    + _INCLUSION
+    + r")(?!\w)",
     re.IGNORECASE,
 )
 
@@ -1919,9 +1929,10 @@ def _tells_earlier(d: _Draft, text: str) -> bool:
 
 _DAY_COUNT_RE = re.compile(
     r"(?:[وف]?بعد\s+(?:(?P<n_ar>\d{1,2}|\w+)\s+(?:أيام|يوما|يومًا)|(?P<two_ar>يومين)|(?P<one_ar>يوم))\s+(?:من|على)"
-    r"|(?:(?P<one_en>a|one)\s+day|(?P<n_en>\d{1,2}|\w+)\s+days)\s+after(?:\s+[\w'’-]+){0,3}?)\s*$",
+    r"|(?:(?P<one_en>a|one)\s+day|(?P<n_en>\d{1,2}|\w+)\s+days)\s+after(?:\s+[\w'’-]+){0,3}?)\s*(?:ال)?$",
     re.IGNORECASE,
 )
+# (the cue may start past the article: «بعد يومين من السيطرة» has its cue at «سيطرة»)
 # «في 21 أيلول، وبدأ الهجوم»: the day of another clause
 _NEW_CLAUSE_RE = re.compile(r"[;؛]|[،,]\s*(?:و|and\b)")
 _COUNT_REACH = 60  # characters looked back from the cue for the count, and from the count for its day

@@ -88,7 +88,7 @@ ORG_PREFIXES = (tuple(nm.fold("الدولة الإسلامية في").split()),)
 OUTLET_NUMBERS = frozenset({"24"})
 # Words before a name that make it a governorate («محافظتي نينوى وكركوك», "the province of Kirkuk").
 GOVERNORATE_WORDS = _keys("محافظة محافظتي محافظات")
-GOVERNORATE_WORDS_LATIN = _keys("province provinces governorate governorates")
+GOVERNORATE_WORDS_LATIN = _keys("province provinces governorate governorates region")
 # Names that are also ordinary words; in running text they are places only after one of these words (folded keys).
 GATED_NAMES = _keys("القائم")
 GATE_OPENERS = _keys("في من إلى نحو قرب باتجاه قضاء مدينة ناحية منطقة بلدة حدود مدن أقضية")
@@ -312,6 +312,8 @@ def after_org_prefix(site: MentionSite) -> bool:
 
 def governorate_context(site: MentionSite) -> bool:
     """Tell a governorate meant by its seat's name: «محافظة "كركوك"», «محافظتي نينوى وكركوك», "province of Kirkuk"."""
+    if _region_after(site):
+        return True
     k = site.first - 1
     if k < 0:
         return False
@@ -324,6 +326,17 @@ def governorate_context(site: MentionSite) -> bool:
         site.key(k) == "of"
         and site.joined(k - 1)
         and site.key(k - 1) in GOVERNORATE_WORDS_LATIN
+        and site.key(site.first).isascii()
+    )
+
+
+def _region_after(site: MentionSite) -> bool:
+    """Tell "the Kirkuk region" (English, the word right after the name): the province, as for "province of"."""
+    k = site.last
+    return (
+        k < len(site.spans)
+        and site.key(k) == "region"
+        and site.joined(k - 1)
         and site.key(site.first).isascii()
     )
 

@@ -113,6 +113,16 @@ def _precision(anchor: PlaceMention) -> int:
     return PRECISION_REGION if anchor.kind in _REGIONS else PRECISION_NEAR
 
 
+def _attached(
+    text: str, d: DesignatedName, known: Sequence[PlaceMention], starts: list[int]
+) -> PlaceMention | None:
+    """Return the known place right after ``d``, joined only by locator words ("in the Tal Afar district")."""
+    first_after = bisect_left(starts, d.end)
+    if first_after < len(known) and _gap_is_locator(text[d.end : known[first_after].start]):
+        return known[first_after]
+    return None
+
+
 def _anchor(
     text: str, d: DesignatedName, known: Sequence[PlaceMention], starts: list[int], main: PlaceMention | None
 ) -> tuple[PlaceMention, int] | None:
@@ -120,9 +130,9 @@ def _anchor(
 
     ``known`` is in text order and ``starts`` are its starts: each question is a bisection, not a scan.
     """
-    first_after = bisect_left(starts, d.end)
-    if first_after < len(known) and _gap_is_locator(text[d.end : known[first_after].start]):
-        return known[first_after], _precision(known[first_after])
+    attached = _attached(text, d, known, starts)
+    if attached is not None:
+        return attached, _precision(attached)
     s_lo, s_hi = _sentence_of(text, d.start, d.end)
     in_sentence = [p for p in _between(known, starts, s_lo, s_hi + 1) if p.end <= s_hi]
     if in_sentence:
@@ -161,6 +171,42 @@ def _eponym_place(name: str) -> tuple[str, str, str, float, float, str, float, s
         return None
     if load_gazetteer().get(m.place_id).country != "IQ":
         return None  # the Havana oil field is not named after Havana, Cuba
+    return (m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score, m.kind)
+
+
+# Settlements whose misspelt name after a designator («بلدة طوزخوماتو», "the town of Khanaquin") is the gazetteer's.
+_SETTLEMENT_KINDS = frozenset({"town", "city", "village", "district", "subdistrict"})
+MISSPELT_MIN_CHARS = 7  # letters of the name (no spaces): shorter names are too close to other words
+
+
+def _misspelt(d: DesignatedName) -> PlaceMention | None:
+    """Return the gazetteer settlement a designated name is one edit away from, else None.
+
+    The designator says a settlement follows, so a one-edit spelling of a known Iraqi settlement is that
+    settlement (the geocoder's bounded fuzzy match), not a village of its own.
+    """
+    if d.kind not in _SETTLEMENT_KINDS or len(d.name.replace(" ", "")) < MISSPELT_MIN_CHARS:
+        return None
+    found = _misspelt_place(d.name)
+    if found is None:
+        return None
+    from geodata.extract import PlaceMention
+
+    place_id, name, name_ar, lat, lon, admin1, score, kind = found
+    return PlaceMention(d.name, d.start, d.end, place_id, name, name_ar, lat, lon, admin1, score, kind=kind)
+
+
+@lru_cache(maxsize=4096)
+def _misspelt_place(name: str) -> tuple[str, str, str, float, float, str, float, str] | None:
+    """Geocode a name as a one-edit misspelling of an unambiguous Iraqi settlement (cached: names repeat)."""
+    from geodata.gazetteer import load_gazetteer
+    from geodata.geocode import geocode
+
+    m = geocode(name, lang="ar" if not name.isascii() else "en")
+    if m is None or m.ambiguous or m.kind not in _SETTLEMENT_KINDS or m.score >= EPONYM_MIN_SCORE:
+        return None  # a name as written that is still here was refused as a far homonym: keep it refused
+    if load_gazetteer().get(m.place_id).country != "IQ":
+        return None
     return (m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score, m.kind)
 
 
@@ -248,6 +294,14 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     added: list[PlaceMention] = []
     dropped: list[str] = []
     for d in found:
+        same = _misspelt(d)
+        if same is not None:
+            attached = _attached(text, d, known, known_starts)
+            if attached is None or not _far_from(same, attached):
+                added.append(
+                    same
+                )  # «بلدة طوزخوماتو» is Tuz Khurmatu; "Mahmoudiya in the Tal Afar district" is not
+                continue
         anchored = _eponym(d) or _anchor(text, d, known, known_starts, main)
         if anchored is None:
             dropped.append(d.name)

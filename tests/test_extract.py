@@ -1027,3 +1027,68 @@ def test_a_road_end_or_a_government_is_no_event_place(text: str) -> None:
 def test_the_events_are_at_these_places(text: str, places: list[str]) -> None:
     ex = extract_article(text, published=P)
     assert [e.place.place_id for e in ex.events] == places
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        # "including" and «بينها» list the places inside what was taken: each is taken too
+        (
+            "On Monday Iraqi forces retook control of the entire Kirkuk Governorate, including the city of Kirkuk, "
+            "K-1 Air Base and Altun Kupri.",
+            ["kcm:gov-kirkuk", "geonames:94787", "kcm:k1-air-base", "kcm:altun-kupri"],
+        ),
+        (
+            "On Monday Iraqi forces captured several towns, including Tuz Khurmatu, Daquq and Altun Kupri.",
+            ["geonames:90026", "geonames:90220", "kcm:altun-kupri"],
+        ),
+        # a locator stays a locator; what is listed inside it is not
+        (
+            "سيطرت القوات العراقية أمس على مناطق في محافظة نينوى بينها سد الموصل وسنجار.",
+            ["kcm:mosul-dam", "geonames:448149"],
+        ),
+        # an adjective of the site («العسكري») and a repeated «وعلى» go on with the list
+        (
+            "استعادت القوات العراقية أمس السيطرة على حقول نفطية ومطار كركوك العسكري وعلى قاعدة «كيه 1».",
+            ["kcm:kirkuk-airport", "kcm:k1-air-base"],
+        ),
+    ],
+)
+def test_a_list_of_what_was_included_gets_the_event(text: str, places: list[str]) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.place.place_id for e in ex.events if e.event_type == "control_change"] == places
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        # a settlement's name one edit off, after a designator, is that settlement
+        ("اندلعت معارك في بلدة طوزخوماتو ليل السبت.", "geonames:90026"),
+        ("Clashes erupted on Monday in the town of Khanaquin.", "geonames:94591"),
+        # an English "region of" / "region" after a governorate seat's name is the province
+        ("Iraqi forces captured the oil-rich region of Kirkuk on Monday.", "kcm:gov-kirkuk"),
+        ("Iraqi forces entered the Kirkuk region on Monday.", "kcm:gov-kirkuk"),
+    ],
+)
+def test_the_event_is_at_the_place_meant(text: str, place: str) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.place.place_id for e in ex.events] == [place]
+
+
+def test_a_misspelt_village_far_from_its_district_is_another_place() -> None:
+    # Mahmudiyah (south of Baghdad) is one edit from "Mahmoudiya", but this one is in the Tal Afar district
+    ex = extract_article(
+        "Clashes broke out on Thursday around the village of Mahmoudiya in the Tal Afar district.",
+        published=P,
+    )
+    assert [e.place.place_id for e in ex.events] == ["unresolved:mahmoudiya"]
+
+
+def test_a_count_back_from_a_verbal_noun_with_its_article() -> None:
+    ex = extract_article(
+        "قال الجيش اليوم الأربعاء إن القوات بدأت الهجوم. وتحركت القوات صوب الحويجة بعد يومين من السيطرة على "
+        "قاعدة الرشاد الجوية.",
+        published=date(2017, 10, 4),
+    )
+    got = {(e.place.mention, e.event_date) for e in ex.events if e.event_type == "control_change"}
+    assert ("الرشاد", date(2017, 10, 2)) in got
