@@ -38,6 +38,7 @@ class DesignatedName:
     name: str
     kind: str
     designator: str
+    head: int = -1  # where the designator written before the name starts («مصفى كركوك»), else -1
 
 
 def _folded(words: str) -> frozenset[str]:
@@ -96,8 +97,9 @@ ARABIC_BEFORE: dict[str, tuple[str, bool]] = {
     **{k: ("neighbourhood", True) for k in _folded("أحياء حيي")},
     **{k: ("district", False) for k in _folded("ناحية قضاء منطقة")},
     **{k: ("district", True) for k in _folded("ناحيتي قضاءي قضائي")},
-    **{k: ("town", False) for k in _folded("بلدة")},
-    **{k: ("town", True) for k in _folded("بلدتي")},
+    **{k: ("town", False) for k in _folded("بلدة مدينة")},
+    **{k: ("town", True) for k in _folded("بلدتي مدن مدينتي")},
+    **{k: ("other", False) for k in _folded("مصفى مصفاة")},
     **{k: ("camp", False) for k in _folded("مخيم")},
     **{k: ("oil_field", False) for k in _folded("حقل")},
     **{k: ("oil_field", True) for k in _folded("حقلي")},
@@ -242,6 +244,14 @@ _TRIGGER_RE = re.compile(
 
 def _joined(text: str, a: _Tok, b: _Tok) -> bool:
     return _GAP_OK_RE.fullmatch(text, a.end, b.start) is not None
+
+
+_LIST_GAP_RE = re.compile(r"[ \u00a0]{0,2}[،,]?[ \u00a0]{1,2}")
+
+
+def _listed_after(text: str, a: _Tok, b: _Tok) -> bool:
+    """Whether ``b`` (which carries «و») goes on with a plural designator's list: «قرى X، والشيخ مزهر، وY»."""
+    return _LIST_GAP_RE.fullmatch(text, a.end, b.start) is not None
 
 
 def find_designated(text: str) -> list[DesignatedName]:
@@ -460,13 +470,13 @@ def _arabic(text: str, toks: list[_Tok]) -> list[DesignatedName]:
             s, e = toks[i].start, toks[j - 1].end
             if i > d + 1 and text[s] == "و":
                 s += 1  # «وأفانا»: the conjunction stays outside the name
-            out.append(DesignatedName(s, e, text[s:e], kind, word))
+            out.append(DesignatedName(s, e, text[s:e], kind, word, tok.start if i == d + 1 else -1))
             nxt = toks[j] if j < len(toks) else None
             if (
                 not listed
                 or nxt is None
                 or not nxt.key.startswith("و")
-                or not _joined(text, toks[j - 1], nxt)
+                or not _listed_after(text, toks[j - 1], nxt)
             ):
                 break
             if _arabic_designator(nxt.key) is not None or nxt.key[1:] in ARABIC_STOP:

@@ -302,20 +302,26 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
                     same
                 )  # «بلدة طوزخوماتو» is Tuz Khurmatu; "Mahmoudiya in the Tal Afar district" is not
                 continue
-        anchored = _eponym(d) or _anchor(text, d, known, known_starts, main)
+        eponym = _eponym(d)
+        anchored = eponym or _anchor(text, d, known, known_starts, main)
         if anchored is None:
             dropped.append(d.name)
             continue
         near, precision = anchored
         arabic = not d.name.isascii()
+        start, name = d.start, d.name
+        if eponym is not None and d.head >= 0:
+            # a feature named after a known place («مصفى كركوك»): its name is the designator and the place's
+            start = d.head
+            name = text[start : d.end]
         added.append(
             PlaceMention(
-                d.name,
-                d.start,
+                name,
+                start,
                 d.end,
-                UNRESOLVED_PREFIX + "-".join(nm.fold(d.name).split()),
-                d.name,
-                d.name if arabic else "",
+                UNRESOLVED_PREFIX + "-".join(nm.fold(name).split()),
+                name,
+                name if arabic else "",
                 near.lat,
                 near.lon,
                 near.admin1,

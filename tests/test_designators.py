@@ -65,6 +65,12 @@ def test_english_designators(text: str, want: list[tuple[str, str]]) -> None:
         ("سيطرت على حقول نفط زرداوة", [("زرداوة", "oil_field")]),
         ("عند معبر إبراهيم الخليل الحدودي", [("إبراهيم الخليل", "crossing")]),  # a name in construct
         ("قرب قرية تل زرداوة الكبيرة", [("تل زرداوة الكبيرة", "village")]),
+        # a plural designator's list goes on past «، و»
+        (
+            "حررت القوات قرى زرداوة الصغرى، والشيخ دركزين، وزرداوة الكبرى",
+            [("زرداوة الصغرى", "village"), ("الشيخ دركزين", "village"), ("زرداوة الكبرى", "village")],
+        ),
+        ("سيطرت القوات على مدينة الزرداوية الحدودية", [("الزرداوية", "town")]),
     ],
 )
 def test_arabic_designators(text: str, want: list[tuple[str, str]]) -> None:
@@ -180,3 +186,13 @@ def test_dropped_names_are_counted_in_the_batch_summary(tmp_path: Path) -> None:
 def test_a_direction_or_an_adjective_after_a_designator_is_no_name(text: str) -> None:
     """«قرى بشمال شرق الحويجة» are villages north-east of Hawija; «منطقة متنازع عليها» a disputed area."""
     assert find_designated(text) == []
+
+
+def test_a_feature_named_after_a_known_place_is_named_with_its_designator() -> None:
+    # «مصفى كركوك» is the refinery, not Kirkuk: an unresolved place of its own, placed at Kirkuk
+    ex = extract_article(
+        "سيطرت القوات العراقية أمس على مصفى كركوك النفطي الرئيسي.", published=date(2017, 10, 17)
+    )
+    [event] = ex.events
+    assert (event.place.mention, event.place.near_place_id) == ("مصفى كركوك", KIRKUK)
+    assert event.place.place_id.startswith(UNRESOLVED_PREFIX)
