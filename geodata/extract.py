@@ -1190,6 +1190,8 @@ def _sentence_drafts(
         if not _reports_event(text, cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
+        if etype == "status" and _became(text, cue, clause):
+            etype, kind = "control_change", "verb"  # «باتت ناحية ربيعة اليوم تحت سيطرة»: it changed hands
         taker, others = _actors(text, lang, cue, clause, s_marks)
         if not taker and etype in ("control_change", "deployment", "withdrawal", "status"):
             nearby = [d.taker for d in out if d.taker]
@@ -1219,6 +1221,16 @@ def _sentence_drafts(
         best = min(political, key=lambda d: d.cost)
         out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
     return _fold(out)
+
+
+# Verbs of becoming before a state of control, the subject between them (Arabic is verb-first): «سقطت سنجار بيد»
+_BECAME_RE = re.compile(r"(?<!\w)[وف]?(?:باتت|بات|أصبحت|أصبح|اصبحت|اصبح|صارت|صار|سقطت|سقط|وقعت|وقع)(?!\w)")
+_BECAME_REACH = 50  # characters from the verb to the state
+
+
+def _became(text: str, cue: _Mark, clause: _Clause) -> bool:
+    """Whether a state of control («تحت سيطرة», «بيد») follows a verb of becoming in its clause: a change."""
+    return _BECAME_RE.search(text, max(clause.start, cue.start - _BECAME_REACH), cue.start) is not None
 
 
 def _civilians_move(cue: _Mark, clause: _Clause, s_marks: Sequence[_Mark]) -> bool:
@@ -1252,7 +1264,7 @@ def _control_mode(
 def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: bool) -> bool:
     """Whether a cue reports an event: not a future, a demand, a negation, a decision "entering into force"."""
     etype, kind = cue.value
-    if kind == "future" or _is_irrealis(text, cue, s_marks) or _negated(cue, s_marks):
+    if kind == "future" or _is_irrealis(text, cue, s_marks) or _negated(text, cue, s_marks):
         return False
     if kind.startswith("entry") and skip_entry:
         return False
@@ -1347,9 +1359,15 @@ _ANY_BEFORE_RE = re.compile(r"(?<!\w)(?:any|أي|أية|أيّ)\s+\Z", re.IGNORE
 _CAUSATIVE_REACH = 100  # characters from a causative verb to the "to" of its infinitive
 
 
+# «تعرّض/تعرضت/تتعرض ... لـ»: was subjected to what follows, a deed and not a purpose
+_SUBJECTED_TO_RE = re.compile(r"(?<!\w)[وف]?(?:تعرض|تعرضت|تعرضوا|تتعرض|يتعرض)(?!\w)[^.،,؛;:]*\s\S?\Z")
+_SUBJECTED_REACH = 60  # characters from the verb to its noun («تعرضت مواقع البيشمركة في مخمور أمس لقصف»)
+
+
 def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     if cue.value[1] in ("noun", "entry_noun") and cue.prefix.endswith("ل") and not cue.prefix.endswith("ال"):
-        return True  # لتسليم: "in order to hand over"
+        # لتسليم: "in order to hand over"; but «تعرضت مخمور لقصف» is "Makhmur came under shelling"
+        return not _SUBJECTED_TO_RE.search(text, max(0, cue.start - _SUBJECTED_REACH), cue.start)
     # the last three marks before the verb, not counting its subject ("is set to let the Peshmerga enter")
     before = [
         m
@@ -1371,7 +1389,11 @@ def _is_irrealis(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
 _VERB_NEGATORS = frozenset(fold_phrase(w) for w in ("لم", "لا", "not", "never", "didn't"))
 
 
-def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
+# «لا تزال», «ما زالت», «لم يزل»: "still", not a negation
+_STILL_RE = re.compile(r"\s+[تيا]?زال|\s+[تي]زل(?!\w)")
+
+
+def _negated(text: str, cue: _Mark, marks: Sequence[_Mark]) -> bool:
     """Whether a negation governs the cue: ``ولم تنسحب``, "did not withdraw"; for fighting also ``دون``/"without"."""
     if cue.value[0] == "clash" and _near_before(cue, marks, "neg", 2):
         return True
@@ -1381,6 +1403,7 @@ def _negated(cue: _Mark, marks: Sequence[_Mark]) -> bool:
         and before[0].category == "neg"
         and fold_phrase(before[0].text).lower() in _VERB_NEGATORS
         and cue.start - before[0].end <= 12
+        and not _STILL_RE.match(text, before[0].end)
     )
 
 

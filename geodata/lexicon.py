@@ -77,7 +77,10 @@ _AR_VERBS: tuple[tuple[str, str, str], ...] = (
 _AR_PRONOUNS = ("ها", "ه", "هما", "هم")
 # Nouns and fixed phrases that are not verbal nouns of the verbs above.
 _AR_PHRASES: dict[Cue, str] = {
-    ("control_change", "verb"): "رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر|فرض سيطرتها|فرضت سيطرتها",
+    ("control_change", "verb"): "رفعت العلم|رفعوا العلم|تحولت إلى مقر|تحول إلى مقر|فرض سيطرتها|فرضت سيطرتها|"
+    # became held: «باتت البلدة تحت سيطرة», «سقطت بيد»
+    "باتت تحت سيطرة|بات تحت سيطرة|أصبحت تحت سيطرة|أصبح تحت سيطرة|صارت تحت سيطرة|وقعت تحت سيطرة|"
+    "سقطت بيد|سقط بيد|سقطت بأيدي|سقطت في يد|سقطت في قبضة|وقعت بيد|وقعت في يد",
     ("control_change", "noun"): "سيطرة|سيطرتها|سيطرته|سيطرتهم|فرض السيطرة",
     ("status", "status"): "تحت سيطرة|بقيت بيد|لا تزال بيد|لا يزال بيد|ما زالت بيد|بيد",
     ("deployment", "noun"): "تعزيزات|تعزيزات عسكرية",
@@ -180,7 +183,10 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "tighten its control|tighten their grip|tighten its grip|impose control|establish control|"
         # a control gained, assumed or restored ("security forces have gained full control of the airport")
         "gain control|gain full control|gain complete control|assume control|assume full control|"
-        "take complete control|retake control|restore control|establish full control|impose full control",
+        "take complete control|retake control|restore control|establish full control|impose full control|"
+        # became held: "came under the control of", "fell into the hands of"
+        "come under the control of|come under the full control of|come under control of|fall into the hands of|"
+        "fall under the control of|fall into the hands|come under the control",
     ),
     ("control_change", "entry", "enter|move into|advance into|roll into|march into|push into|sweep into"),
     (
@@ -188,7 +194,7 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "verb",
         "withdraw|pull out|pull back|fall back|retreat|give up|abandon|evacuate|leave*|vacate",
     ),
-    ("deployment", "verb", "deploy|redeploy|station*|arrive|send|reinforce|dispatch|amass|reach*"),
+    ("deployment", "verb", "deploy|redeploy|station*|arrive|send|reinforce|dispatch|amass|mass*|reach*"),
     (
         "clash",
         "verb",

@@ -1092,3 +1092,50 @@ def test_a_count_back_from_a_verbal_noun_with_its_article() -> None:
     )
     got = {(e.place.mention, e.event_date) for e in ex.events if e.event_type == "control_change"}
     assert ("الرشاد", date(2017, 10, 2)) in got
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        # a place that became held changed hands, the subject between the verb and the state (Arabic is verb-first)
+        ("باتت ناحية ربيعة اليوم تحت سيطرة القوات العراقية.", ("kcm:rabia", "control_change", P)),
+        ("سقطت مدينة سنجار بيد التنظيم في آب 2014.", ("geonames:448149", "control_change", date(2014, 8, 1))),
+        (
+            "Sinjar came under the control of Iraqi forces on Tuesday.",
+            ("geonames:448149", "control_change", date(2017, 10, 17)),
+        ),
+        (
+            "Zummar fell into the hands of Iraqi forces on Tuesday.",
+            ("kcm:zummar", "control_change", date(2017, 10, 17)),
+        ),
+        # «لا تزال», «ما زالت» say "still": a state, not a negation
+        ("لا تزال مخمور تحت سيطرة البيشمركة اليوم.", ("geonames:93818", "status", P)),
+        ("ما زالت مخمور بيد البيشمركة اليوم.", ("geonames:93818", "status", P)),
+        # «تعرضت ... لقصف»: came under shelling, a deed and not a purpose
+        ("تعرضت مواقع البيشمركة في مخمور أمس لقصف مدفعي.", ("geonames:93818", "clash", date(2017, 10, 17))),
+        (
+            "Iraqi forces massed near Altun Kupri on Tuesday.",
+            ("kcm:altun-kupri", "deployment", date(2017, 10, 17)),
+        ),
+    ],
+)
+def test_states_that_changed_and_states_that_held(text: str, event: tuple[str, str, date]) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [event]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ولم تنسحب البيشمركة من مخمور أمس.",  # a negation still negates
+        "أرسلت القوات تعزيزات أمس لقصف مخمور.",  # «لقصف» after a deed of its own is its purpose
+    ],
+)
+def test_no_withdrawal_and_no_shelling_here(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type in ("withdrawal", "clash")]
+
+
+def test_plural_designators_are_no_names() -> None:
+    ex = extract_article("سيطرت القوات العراقية أمس على مدن وبلدات عدة في محافظة نينوى.", published=P)
+    assert not [p for p in ex.places if p.place_id.startswith("unresolved:")]
