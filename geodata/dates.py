@@ -311,6 +311,9 @@ for _u in ("day", "week", "month"):
     _UNIT_LOOKUP[_u] = (_u, 1)
     _UNIT_LOOKUP[_u + "s"] = (_u, 0)
 
+# «قبل نحو شهرين», «منذ حوالي أسبوع»: about, before a count
+_ABOUT_AR = ("نحو", "حوالي", "حوالى", "قرابة", "زهاء", "ما يقارب", "ما يقرب من")
+
 _DAY_PARTS_AR = phrase_alternation(
     ("صباح", "مساء", "فجر", "ظهر", "عصر", "ليلة", "ظهيرة", "ضحى", "منتصف ليلة", "ليل", "صبيحة", "منتصف")
 )
@@ -461,6 +464,11 @@ def _shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+PAST_SLACK_DAYS = (
+    31  # how far after the publication a day with no year may fall and keep the publication's year
+)
+
+
 def _infer_year(month: int, day: int, published: date, kind: str) -> date | None:
     """Return ``day``/``month`` in the year that ``kind`` (past, current, future) gives relative to ``published``."""
     if kind == "current":
@@ -468,9 +476,11 @@ def _infer_year(month: int, day: int, published: date, kind: str) -> date | None
     if kind == "future":
         years = range(published.year, published.year + 9)
         return next((d for y in years if (d := _safe_date(y, month, day)) and d > published), None)
-    # 29 February looks back up to eight years.
+    # A day a few weeks after the publication is of its year (a dateline a day late, a date announced ahead), not
+    # of the year before; 29 February looks back up to eight years.
     years = range(published.year, published.year - 9, -1)
-    return next((d for y in years if (d := _safe_date(y, month, day)) and d <= published), None)
+    slack = published + timedelta(days=PAST_SLACK_DAYS)
+    return next((d for y in years if (d := _safe_date(y, month, day)) and d <= slack), None)
 
 
 def _weekday_on_or_before(weekday: int, anchor: date, *, strict: bool = False) -> date:
@@ -910,7 +920,8 @@ _RULES: tuple[_Rule, ...] = (
         "ago",
         "ago_ar",
         LEFT
-        + rf"(?:قبل|(?P<since>منذ))\s+(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
+        + rf"(?:قبل|(?P<since>منذ))\s+(?:(?:{phrase_alternation(_ABOUT_AR)})\s+)?"
+        + rf"(?:(?P<n>\d{{1,2}}|{phrase_alternation(_AR_NUMBERS)})\s+)?"
         + rf"(?P<unit>{phrase_alternation(_AR_UNITS)}){RIGHT}(?!\s+(?:من|علي|الي)\s)",
         _resolve_ago,
     ),
@@ -1217,7 +1228,7 @@ _LATER_NUMBER = (
 )
 # "five days later", "بعد ثلاثة أيام", "the next day", "في اليوم التالي": counted from the date written before.
 _LATER_RE = re.compile(
-    rf"(?<!\w)(?:{_LATER_NUMBER.format('n')}\s+(?P<unit>(?i:days?|weeks?))\s+(?i:later)"
+    rf"(?<!\w)(?:{_LATER_NUMBER.format('n')}\s+(?P<unit>(?i:days?|weeks?|months?))\s+(?i:later)"
     + r"|(?P<next>(?i:the\s+(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after))"
     + rf"|[وف]?بعد\s+(?:{_LATER_NUMBER.format('n_ar')}\s+)?(?P<unit_ar>{phrase_alternation(_AR_UNITS)})(?!\s+(?:من|علي|علي|الي)\s)"
     + r"|(?P<next_ar>(?:[وف]?في\s+)?(?:صباح\s+)?اليوم\s+التالي|[وف]?غداه)"
@@ -1250,12 +1261,12 @@ def _later_days(m: re.Match[str]) -> tuple[int, str] | None:
         return 1, "day"
     word = m.group("n") or m.group("n_ar")
     unit, implied = _UNIT_LOOKUP[_key(m.group("unit") or m.group("unit_ar") or "")]
-    if unit == "month" or (word and implied > 1) or (not word and implied == 0):
+    if (word and implied > 1) or (not word and implied == 0):
         return None  # "بعد أشهر", "بعد ثلاثة يومين": no date
     n = (int(word) if word.isdigit() else _NUMBER_LOOKUP.get(_key(word), 0)) if word else implied
-    if not 1 <= n <= 31:
+    if not 1 <= n <= (12 if unit == "month" else 31):
         return None
-    return (n, "day") if unit == "day" else (7 * n, "week")
+    return (n, "day") if unit == "day" else (7 * n, "week") if unit == "week" else (n, "month")
 
 
 def _with_later(
@@ -1272,20 +1283,30 @@ def _with_later(
     starts = [c[0] for c in chosen]
     j = 0
     last_day: tuple[int, date] | None = None  # (end, day) of the latest day written so far
+    last_any: tuple[int, date] | None = None  # (end, first day) of the latest date of any precision
     for m in _LATER_RE.finditer(norm):
         while j < len(chosen) and chosen[j][1] <= m.start():
             if chosen[j][3][1] == "day" and (last_day is None or chosen[j][1] > last_day[0]):
                 last_day = (chosen[j][1], chosen[j][3][0])
+            if last_any is None or chosen[j][1] > last_any[0]:
+                last_any = (chosen[j][1], chosen[j][3][0])
             j += 1
         i = bisect_left(starts, m.end())
         if i > 0 and chosen[i - 1][1] > m.start():
             continue  # overlaps a date found by the rules
-        found = _counted(m, last_day[1]) if last_day is not None else None
+        anchor = last_any if _counts_months(m) else last_day
+        found = _counted(m, anchor[1]) if anchor is not None else None
         if found is not None:
             added.append((m.start(), m.end(), -1, found))
             if found[1] == "day":
                 last_day = (m.end(), found[0])
     return sorted(chosen + added) if added else chosen
+
+
+def _counts_months(m: re.Match[str]) -> bool:
+    """Whether a match of :data:`_LATER_RE` counts months ("two months later", «بعد شهرين»)."""
+    unit = m.group("unit") or m.group("unit_ar")
+    return unit is not None and _UNIT_LOOKUP.get(_key(unit), ("", 0))[0] == "month"
 
 
 def _counted(m: re.Match[str], anchor: date) -> _Resolved | None:
@@ -1296,6 +1317,9 @@ def _counted(m: re.Match[str], anchor: date) -> _Resolved | None:
     shift = _later_days(m)
     if shift is None:
         return None
+    if shift[1] == "month":  # "two months later": the month, counted from the month written before
+        year, month = _shift_month(anchor.year, anchor.month, shift[0])
+        return date(year, month, 1), "month", _month_end(year, month)
     return anchor + timedelta(days=shift[0]), shift[1], None
 
 

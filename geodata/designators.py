@@ -138,6 +138,7 @@ ARABIC_STOP = _folded(
     خضراء سكني تابعة تابع واقعة واقع تقع يقع تبعد يبعد تضم يضم تتبع يتبع يسكنها تسكنها ما إقليم اقليم نواحي
     انطلاق المتنازع الحكم متنازع متعددة متعدد مختلطة مختلط
     مدن بلدات قرى نواحي أقضية اقضية مناطق المدن البلدات أحياء
+    تدعى يدعى تسمى يسمى المسماة المسمى المعروفة المعروف اللاجئين النازحين للاجئين للنازحين
     حيث إذ اذ إن ان أن لا لم لن قد كان كانت وكان يوم اليوم أمس الأحد الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت
     """
 )
@@ -396,8 +397,21 @@ def _arabic_word_ok(tok: _Tok) -> bool:
         and not any(ch.isdigit() for ch in key)
         and key not in ARABIC_STOP
         and not (key[:1] in "وفب" and key[1:] in ARABIC_STOP)  # «والمطارات», «قرى بشمال شرق الحويجة»
+        and not _stop_with_pronoun(key)  # «قربها», «بأطرافه»: "near it", "on its edges"
         and _arabic_designator(key) is None
     )
+
+
+_PRONOUN_ENDINGS = ("هما", "هم", "ها", "ه")
+
+
+def _stop_with_pronoun(key: str) -> bool:
+    """Whether a token is a stop word with a pronoun suffix, and perhaps a proclitic: «قربها», «بأطرافه»."""
+    for ending in _PRONOUN_ENDINGS:
+        if key.endswith(ending) and len(key) > len(ending) + 1:
+            stem = key[: -len(ending)]
+            return stem in ARABIC_STOP or (stem[:1] in "وفب" and stem[1:] in ARABIC_STOP)
+    return False
 
 
 def _name_head(key: str, *, first: bool) -> bool:

@@ -1215,12 +1215,19 @@ def _sentence_drafts(
             draft.coordinated = n > 0 and etype != "displacement"
             draft.control_mode = mode if etype == "control_change" else None
             out.append(draft)
-    political = [d for d in out if d.event_type == "political"]
-    if political:
-        # one political event per sentence: the vote or decision at its best place (and places listed with it)
-        best = min(political, key=lambda d: d.cost)
-        out = [d for d in out if d.event_type != "political" or (d.cue is best.cue)]
-    return _fold(out)
+    return _fold(_one_political_per_clause(out))
+
+
+def _one_political_per_clause(out: list[_Draft]) -> list[_Draft]:
+    """Keep one political event per clause: the vote or decision at its best place (and places listed with it).
+
+    «فرضت السلطات حظر تجوال في كركوك، فيما ينظم إقليم كردستان استفتاء»: a curfew and a referendum, two clauses.
+    """
+    best: dict[int, _Draft] = {}
+    for d in out:
+        if d.event_type == "political" and (d.clause.start not in best or d.cost < best[d.clause.start].cost):
+            best[d.clause.start] = d
+    return [d for d in out if d.event_type != "political" or d.cue is best[d.clause.start].cue]
 
 
 # Verbs of becoming before a state of control, the subject between them (Arabic is verb-first): «سقطت سنجار بيد»
@@ -1307,7 +1314,8 @@ def _anaphoric_place(
         # a later clause without a place speaks of the place of the clause before, or of the one just named
         earlier = [d for d in out if d.clause is not clause] if etype in _SUB_PLACE_TYPES else []
         main = [d for d in earlier if d.clause.main] or earlier
-        target = main[-1].place if main else _previous_place(s_places, roles, cue)
+        antecedent = _antecedent(clause, s_places) if clause.marker in _RELATIVES and not main else None
+        target = main[-1].place if main else antecedent or _previous_place(s_places, roles, cue)
         if (
             target is None
             and clause.marker in ("التي", "الذي", "which", "who")
@@ -1319,6 +1327,29 @@ def _anaphoric_place(
     if target is None and _has_anaphor(cue, s_marks, clause):
         target = _previous_place(s_places, roles, cue) or last_place
     return target
+
+
+_ANTECEDENT_REACH = 25  # characters from a place's end to the relative pronoun it governs
+_CONTAINER_GAP = 25  # a governorate this close after a place only says where that place is
+
+
+def _antecedent(clause: _Clause, s_places: Sequence[tuple[int, PlaceMention]]) -> PlaceMention | None:
+    """Return the place a relative clause is about: the one named right before its pronoun.
+
+    «مدينة الموصل بمحافظة نينوى التي سيطر عليها التنظيم»: Mosul (Nineveh after it only says where Mosul is), also
+    when the place is itself a locator of the main clause ("75 km southeast of Mosul, which IS took").
+    """
+    before = [p for _, p in s_places if p.end <= clause.start]
+    if not before or clause.start - before[-1].end > _ANTECEDENT_REACH:
+        return None
+    last = before[-1]
+    if (
+        len(before) > 1
+        and last.place_id.startswith("kcm:gov-")
+        and last.start - before[-2].end <= _CONTAINER_GAP
+    ):
+        return before[-2]
+    return last
 
 
 _AMONG_RE = re.compile(r"(?<!\w)(?:من\s+بين|بين|among|one\s+of)\s+(?:the\s+)?\w+\s*\Z", re.IGNORECASE)

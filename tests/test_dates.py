@@ -332,6 +332,32 @@ def test_year_inference_puts_date_on_or_before_publication() -> None:
     assert m.date == date(2017, 12, 25)
     (m,) = find_dates("5 يناير", published=date(2018, 1, 10))
     assert m.date == date(2018, 1, 5)
+    # a day a few weeks after the publication keeps its year (a dateline a day late, a date announced ahead) ...
+    (m,) = find_dates("On October 17, troops repelled the attack", published=MON_16_OCT)
+    assert m.date == date(2017, 10, 17)
+    # ... but not one more than a month after it
+    (m,) = find_dates("On 20 December, troops repelled the attack", published=MON_16_OCT)
+    assert m.date == date(2016, 12, 20)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        # «نحو», «حوالي»: about, before a count
+        ("التي سيطر عليها التنظيم قبل نحو شهرين", date(2017, 8, 1), date(2017, 8, 31)),
+        ("قبل حوالي ثلاثة أيام", date(2017, 10, 13), None),
+        # months counted from the date written before, whatever its precision
+        (
+            "In early June 2014 they seized it. Two months later, IS took both places.",
+            date(2014, 8, 1),
+            date(2014, 8, 31),
+        ),
+        ("سيطروا عليها في حزيران 2014 وبعد شهرين انسحبوا منها", date(2014, 8, 1), date(2014, 8, 31)),
+    ],
+)
+def test_counted_months_and_approximate_counts(text: str, start: date, end: date | None) -> None:
+    last = find_dates(text, published=MON_16_OCT)[-1]
+    assert (last.date, last.date_end) == (start, end)
 
 
 def test_longest_expression_wins_and_mentions_do_not_overlap() -> None:

@@ -71,6 +71,9 @@ def test_english_designators(text: str, want: list[tuple[str, str]]) -> None:
             [("زرداوة الصغرى", "village"), ("الشيخ دركزين", "village"), ("زرداوة الكبرى", "village")],
         ),
         ("سيطرت القوات على مدينة الزرداوية الحدودية", [("الزرداوية", "town")]),
+        # a stop word with a pronoun («قربها», «بأطرافه») and "called" («تدعى») are no names
+        ("اندلعت اشتباكات في ناحية قربها", []),
+        ("سيطرت على منطقة تدعى «مخيم اللاجئين» على أطراف البلدة", []),
     ],
 )
 def test_arabic_designators(text: str, want: list[tuple[str, str]]) -> None:

@@ -1139,3 +1139,21 @@ def test_no_withdrawal_and_no_shelling_here(text: str) -> None:
 def test_plural_designators_are_no_names() -> None:
     ex = extract_article("سيطرت القوات العراقية أمس على مدن وبلدات عدة في محافظة نينوى.", published=P)
     assert not [p for p in ex.places if p.place_id.startswith("unresolved:")]
+
+
+def test_a_relative_clause_is_about_the_place_named_before_its_pronoun() -> None:
+    # Mosul, not Makhmour (the subject) nor Nineveh (which only says where Mosul is)
+    ex = extract_article(
+        "وتبعد بلدة مخمور مسافة 75 كم جنوب شرقي مدينة الموصل بمحافظة نينوى التي سيطر عليها التنظيم في حزيران 2014.",
+        published=P,
+    )
+    assert [(e.place.place_id, e.event_type) for e in ex.events] == [("geonames:99072", "control_change")]
+
+
+def test_two_political_events_of_two_clauses_are_both_kept() -> None:
+    ex = extract_article(
+        "فرضت السلطات يوم الإثنين حظر تجوال في كركوك، فيما ينظم إقليم كردستان استفتاء حول الاستقلال.",
+        published=date(2017, 9, 25),
+    )
+    got = {e.place.place_id for e in ex.events if e.event_type == "political"}
+    assert got == {"geonames:94787", "kcm:kurdistan-region"}
