@@ -262,13 +262,40 @@ def _without_homonyms(
             if k not in drop and out[k].kind not in _NEVER_ANCHORS
         )
         first = next(after, None)
-        if (
-            first is not None
-            and _gap_is_locator(text[d.end : first.start])
-            and _far_from(out[same[0]], first)
-        ):
+        if first is not None and _gap_is_locator(text[d.end : first.start]):
+            near = first
+        else:
+            near = _nearest_in_sentence(text, d, out, same[0])
+        if near is not None and _far_from(out[same[0]], near):
             drop.add(same[0])
     return [p for k, p in enumerate(out) if k not in drop]
+
+
+_NEIGHBOUR_CHARS = 120  # how far in its sentence a known place may be to say where a village is
+
+
+def _nearest_in_sentence(
+    text: str, d: DesignatedName, places: Sequence[PlaceMention], own: int
+) -> PlaceMention | None:
+    """Return the closest other known place of the village's sentence, within reach, else None.
+
+    "Entered Rabia, after seizing the villages of As-Saudiyah and Mahmudiyah": Rabia. Countries, regions and
+    government seats say nothing of where a village is.
+    """
+    from geodata.extract import _GOVERNMENT_SEATS
+
+    lo, hi = _sentence_of(text, d.start, d.end)
+    near = [
+        p
+        for k, p in enumerate(places)
+        if k != own
+        and lo <= p.start
+        and p.end <= hi
+        and p.kind not in _NEVER_ANCHORS | _REGIONS
+        and p.place_id not in _GOVERNMENT_SEATS
+        and min(abs(p.start - d.end), abs(d.start - p.end)) <= _NEIGHBOUR_CHARS
+    ]
+    return min(near, key=lambda p: min(abs(p.start - d.end), abs(d.start - p.end)), default=None)
 
 
 def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
@@ -296,7 +323,7 @@ def place_unresolved(text: str, places: Sequence[PlaceMention]) -> Placed:
     for d in found:
         same = _misspelt(d)
         if same is not None:
-            attached = _attached(text, d, known, known_starts)
+            attached = _attached(text, d, known, known_starts) or _nearest_in_sentence(text, d, known, -1)
             if attached is None or not _far_from(same, attached):
                 added.append(
                     same

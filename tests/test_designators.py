@@ -154,6 +154,17 @@ def test_a_homonym_far_from_where_the_text_puts_it_is_another_place() -> None:
     assert place.place_id.startswith(UNRESOLVED_PREFIX) and place.near_place_id == TAL_AFAR
 
 
+def test_a_homonym_far_from_the_place_its_sentence_names_is_another_place() -> None:
+    """Villages taken on the way into Rabia are not Mahmudiyah (Baghdad) nor Sadiyah (Diyala), written or misspelt."""
+    ex = extract_article(
+        "Troops entered Rabia on Tuesday, after seizing the villages of As-Saudiyah and Mahmudiyah.",
+        published=date(2017, 10, 20),
+    )
+    got = {p.mention: (p.place_id.startswith(UNRESOLVED_PREFIX), p.near_place_id) for p in ex.places}
+    assert got["As-Saudiyah"] == (True, "kcm:rabia")
+    assert got["Mahmudiyah"] == (True, "kcm:rabia")
+
+
 def test_region_anchor_gives_precision_3_and_no_anchor_is_reported() -> None:
     ex = extract_article(
         "Fighting hit the village of Zorava in Kirkuk province on Monday.", published=date(2017, 10, 20)
