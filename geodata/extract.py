@@ -954,8 +954,8 @@ def _contains_unnamed(text: str, place: PlaceMention) -> bool:
     if not place.place_id.startswith("kcm:gov-"):
         return False
     m = _IN_GOV_RE.search(text, max(0, place.start - 40), place.start)
-    if m is None:
-        return False
+    if m is None or _OTHER_AREAS_RE.search(text, max(0, m.start() - 30), m.end()):
+        return False  # "the dam and other areas in Nineveh": Nineveh is listed with the dam
     if _after_place_noun(text, m.start()):
         return True
     gap = _RELATIVE_GAP_RE.search(text, max(0, m.start() - 70), m.start())
@@ -1104,9 +1104,16 @@ _INCLUSION = (
     r"و?(?:من\s+)?بينها|و?منها|بما\s+فيها|بما\s+فيه|بما\s+في\s+ذلك|و?لا\s+سيما"
 )
 _INCLUSION_RE = re.compile(r"(?<!\w)(?:" + _INCLUSION + r")(?!\w)", re.IGNORECASE)
+# "the dam and other areas in Nineveh", «سد الموصل ومناطق أخرى في محافظة نينوى»: Nineveh is taken in part, a listed place
+_OTHER_AREAS = (
+    r"(?:and\s+)?other\s+(?:areas|parts|towns|villages)\s+(?:in|of)|و(?:مناطق|بلدات|قرى)\s+(?:أخرى|اخرى)\s+في"
+)
+_OTHER_AREAS_RE = re.compile(r"(?<!\w)(?:" + _OTHER_AREAS + r")\s*\Z", re.IGNORECASE)
 _LIST_PHRASE_RE = re.compile(
     r"\b(?:as well as|in addition to)\b|(?<!\w)(?:فضلا عن|فضلاً عن|إضافة إلى|بالإضافة إلى|"
     + _INCLUSION
+    + "|"
+    + _OTHER_AREAS
     + r")(?!\w)",
     re.IGNORECASE,
 )

@@ -1157,3 +1157,25 @@ def test_two_political_events_of_two_clauses_are_both_kept() -> None:
     )
     got = {e.place.place_id for e in ex.events if e.event_type == "political"}
     assert got == {"geonames:94787", "kcm:kurdistan-region"}
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        # "and other areas in" lists the governorate, taken in part, with the place before it
+        (
+            "أعلن الجيش أمس سيطرته على سد الموصل ومناطق أخرى في محافظة نينوى.",
+            ["kcm:mosul-dam", "kcm:gov-nineveh"],
+        ),
+        (
+            "Iraqi forces took the Mosul Dam and other areas in Nineveh province on Monday.",
+            ["kcm:mosul-dam", "kcm:gov-nineveh"],
+        ),
+        # a place in a governorate, or unnamed areas in it, do not
+        ("Iraqi forces took the Mosul Dam in Nineveh province on Monday.", ["kcm:mosul-dam"]),
+        ("Iraqi forces captured three areas in Diyala province on Monday.", []),
+    ],
+)
+def test_other_areas_of_a_governorate(text: str, places: list[str]) -> None:
+    ex = extract_article(text, published=P)
+    assert [e.place.place_id for e in ex.events] == places
