@@ -1141,6 +1141,7 @@ def _drafts(
     drafts: list[_Draft] = []
     last_place: PlaceMention | None = None
     last_taker: tuple[str, ...] = ()
+    last_list: tuple[PlaceMention, ...] = ()  # the places of the latest event told of several ("both places")
     for sentence in sentences:
         s_marks = _marks_in(marks, mark_starts, sentence[0], sentence[1])
         idx = range(bisect_left(place_starts, sentence[0]), bisect_left(place_starts, sentence[1]))
@@ -1166,9 +1167,10 @@ def _drafts(
             if roles[k] == "plain" and _POSSESSIVE_RE.fullmatch(text, a.end, b.start):
                 roles[k] = "locator"  # "Mosul's Sinjar district": Mosul only says where Sinjar is
         s_drafts = _sentence_drafts(
-            text, normal, lang, sentence, s_marks, s_places, roles, last_place, last_taker
+            text, normal, lang, sentence, s_marks, s_places, roles, (last_place, last_list), last_taker
         )
         drafts.extend(s_drafts)
+        last_list = _last_list(s_drafts) or last_list
         takers = [d.taker for d in s_drafts if d.taker and d.event_type in ("control_change", "deployment")]
         if takers:
             last_taker = takers[-1]
@@ -1186,9 +1188,10 @@ def _sentence_drafts(
     s_marks: Sequence[_Mark],
     s_places: Sequence[tuple[int, PlaceMention]],
     roles: dict[int, str],
-    last_place: PlaceMention | None,
+    earlier: tuple[PlaceMention | None, tuple[PlaceMention, ...]],
     last_taker: tuple[str, ...],
 ) -> list[_Draft]:
+    last_place, last_list = earlier
     clauses = tuple(_clauses(text, sentence, s_marks))
     mode, skip_entry = _control_mode(normal, sentence, s_marks)
     out: list[_Draft] = []
@@ -1209,6 +1212,12 @@ def _sentence_drafts(
             continue
         pairs, cost = _places_for(text, cue, etype, clause, s_places, roles)
         anaphoric = False
+        if (
+            not pairs
+            and last_list
+            and _PLURAL_ANAPHOR_RE.search(text, cue.end, min(clause.end, cue.end + 40))
+        ):
+            pairs, anaphoric, cost = [(p, None) for p in last_list], True, 200.0  # "took both places"
         if not pairs or _object_pronoun(cue, s_marks):
             target = _anaphoric_place(
                 text, cue, etype, clause, clauses, out, s_marks, s_places, roles, last_place
@@ -1245,6 +1254,24 @@ _BECAME_REACH = 50  # characters from the verb to the state
 def _became(text: str, cue: _Mark, clause: _Clause) -> bool:
     """Whether a state of control («تحت سيطرة», «بيد») follows a verb of becoming in its clause: a change."""
     return _BECAME_RE.search(text, max(clause.start, cue.start - _BECAME_REACH), cue.start) is not None
+
+
+# A plural anaphor after a cue speaks of the places of the latest event told of several: "took both places",
+# «استعاد التنظيم البلدتين», "the two towns"
+_PLURAL_ANAPHOR_RE = re.compile(
+    r"\b(?:both\s+(?:places|towns|cities|villages|areas|districts)|the\s+two\s+(?:places|towns|cities|villages|areas|"
+    r"districts))\b|(?<!\w)(?:ال(?:بلدتين|مدينتين|قريتين|ناحيتين|منطقتين|قضاءين))(?!\w)|(?<!\w)(?:كلتا|كلا)\s+ال\w+",
+    re.IGNORECASE,
+)
+
+
+def _last_list(drafts: Sequence[_Draft]) -> tuple[PlaceMention, ...]:
+    """Return the places of the last cue of a sentence that named several, else ()."""
+    by_cue: dict[int, list[PlaceMention]] = {}
+    for d in drafts:
+        by_cue.setdefault(id(d.cue), []).append(d.place)
+    lists = [places for places in by_cue.values() if len({p.place_id for p in places}) > 1]
+    return tuple(lists[-1]) if lists else ()
 
 
 def _civilians_move(cue: _Mark, clause: _Clause, s_marks: Sequence[_Mark]) -> bool:

@@ -1179,3 +1179,16 @@ def test_two_political_events_of_two_clauses_are_both_kept() -> None:
 def test_other_areas_of_a_governorate(text: str, places: list[str]) -> None:
     ex = extract_article(text, published=P)
     assert [e.place.place_id for e in ex.events] == places
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In June 2014 the Peshmerga seized Rabia and Zummar. Two months later, IS forces took both places.",
+        "سيطرت البيشمركة على ربيعة وزمار في حزيران 2014. وبعد شهرين استعاد التنظيم البلدتين.",
+    ],
+)
+def test_a_plural_anaphor_speaks_of_the_places_listed_before(text: str) -> None:
+    ex = extract_article(text, published=P)
+    later = {e.place.place_id for e in ex.events if e.event_date == date(2014, 8, 1)}
+    assert later == {"kcm:rabia", "kcm:zummar"}
