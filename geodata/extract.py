@@ -325,7 +325,8 @@ for _kind, _phrases in {
     "attempted to|trying to|tried to|try to|seeking to|seeks to|sought to|"
     # an intent, a threat or a plan is not the deed: "is set to approach Mosul", «تستعد لاقتحام», «هددت باقتحام»
     "set to|poised to|aims to|aim to|aiming to|hopes to|hope to|hoping to|vowed to|vows to|threatened|threatens|"
-    "threatening|intends to|intend to|preparing to|prepares to|تعتزم|يعتزم|تستعد|يستعد|تهدد|يهدد|هدد|هددت",
+    "threatening|intends to|intend to|preparing to|prepares to|تعتزم|يعتزم|تستعد|يستعد|تهدد|يهدد|هدد|هددت|"
+    "نية|بنية|نوايا|تنوي|مخاوف|خشية|تخوف|تخوفا|fears|feared",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
     "via": "عن طريق|عبر|مرورا ب|via|by way of|through",
@@ -1311,7 +1312,29 @@ def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: 
         return False
     if kind in ("noun", "entry_noun") and _RESPONSE_TO_RE.search(text, max(0, cue.start - 30), cue.start):
         return False  # "responding to a Kurdish referendum", «ردا على استفتاء»: the cause of the news, told before
+    if kind == "noun" and _is_checkpoint(text, cue):
+        return False
     return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
+
+
+# In Iraqi usage «سيطرة» is also a checkpoint: «أغلقت السيطرة الرئيسية», «عند سيطرة بازاركا», «نقطة سيطرة»
+_CHECKPOINT_BEFORE_RE = re.compile(
+    r"(?<!\w)(?:عند|قرب|نقطة|نقاط|بوابة|[وب]?إغلاق|[وب]?اغلاق|و?أغلقت|و?اغلقت|و?أغلق|و?اغلق)\s+(?:ال)?\Z"
+)
+_CHECKPOINT_AFTER_RE = re.compile(r"\s+(?:الرئيسية|الرئيسة|الأمنية|الامنية|المشتركة|الخارجية)(?!\w)")
+
+
+def _is_checkpoint(text: str, cue: _Mark) -> bool:
+    """Whether a «سيطرة» cue names a checkpoint, not control: «أغلقت السيطرة الرئيسية», «عند سيطرة بازاركا»."""
+    if fold_phrase(cue.text) not in _CONTROL_NOUNS:
+        return False
+    return bool(
+        _CHECKPOINT_BEFORE_RE.search(text, max(0, cue.start - 12), cue.start)
+        or _CHECKPOINT_AFTER_RE.match(text, cue.end)
+    )
+
+
+_CONTROL_NOUNS = frozenset(fold_phrase(w) for w in ("سيطرة", "السيطرة"))
 
 
 # What a sentence's event answers: told as its cause, not reported there

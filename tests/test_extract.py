@@ -1192,3 +1192,28 @@ def test_a_plural_anaphor_speaks_of_the_places_listed_before(text: str) -> None:
     ex = extract_article(text, published=P)
     later = {e.place.place_id for e in ex.events if e.event_date == date(2014, 8, 1)}
     assert later == {"kcm:rabia", "kcm:zummar"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # «سيطرة» is also a checkpoint in Iraqi usage
+        "وأغلقت البيشمركة أمس السيطرة الرئيسية قرب زمار.",
+        "وقالت المصادر إن إغلاق السيطرة قرب زمار جاء أمس.",
+        "تتواجد البيشمركة أمس عند سيطرة بازاركا قرب زمار.",
+        # an intention or a fear is not the deed
+        "عبر الأكراد أمس عن مخاوف من قيام القوات العراقية بالسيطرة على معبر زمار.",
+        "ينوي الجيش السيطرة على زمار.",
+    ],
+)
+def test_no_control_change_at_a_checkpoint_or_in_a_fear(text: str) -> None:
+    ex = extract_article(text, published=P)
+    assert not [e for e in ex.events if e.event_type == "control_change"]
+
+
+def test_control_still_reads_as_control() -> None:
+    for text in ("فرضت القوات أمس السيطرة على زمار.", "استعادت القوات أمس السيطرة الكاملة على زمار."):
+        ex = extract_article(text, published=P)
+        assert [(e.place.place_id, e.event_type) for e in ex.events] == [("kcm:zummar", "control_change")], (
+            text
+        )
