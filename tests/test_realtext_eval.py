@@ -51,6 +51,7 @@ SPLITS = (
     "holdout",
     "dev2",
     "dev3",
+    "dev4",
 )  # holdout, dev2, dev3: annotated later, each with its own ids
 TUNING_SPLITS = ("dev", "dev2", "dev3")  # the splits whose misses may be read; test and holdout stay held out
 
