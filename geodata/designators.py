@@ -240,6 +240,7 @@ _WINDOW_BEFORE = 60  # enough for a title or organisation head, and a name writt
 _WINDOW_AFTER = 100  # enough for a list of names after a plural designator
 _TRIGGER_RE = re.compile(
     rf"(?<!\w)[وفبل]{{0,2}}(?:{trie_regex({f for k in ARABIC_BEFORE for f in _written_forms(k)})})(?!\w)"
+    rf"|(?<!\w)(?:{trie_regex({f for k in _folded('القرى الأحياء') for f in _written_forms(k)})})(?!\w)"
     rf"|\b(?:{trie_regex({v for w in _LATIN_FIRST_WORDS for v in (w, w.capitalize(), w.upper())})})\b"
 )
 
@@ -466,35 +467,98 @@ def _arabic_refused(text: str, toks: list[_Tok], d: int) -> bool:
 def _arabic(text: str, toks: list[_Tok]) -> list[DesignatedName]:
     out: list[DesignatedName] = []
     for d, tok in enumerate(toks):
-        if tok.key.isascii():
+        if tok.key.isascii() or d + 1 >= len(toks):
             continue
-        rule = _arabic_designator(tok.key)
-        if rule is None or d + 1 >= len(toks) or not _joined(text, tok, toks[d + 1]):
+        rule = _arabic_designator(tok.key) or _ANNOUNCING.get(tok.key)
+        if (
+            rule is None
+            or _arabic_refused(text, toks, d)
+            or (d > 0 and toks[d - 1].key in ARABIC_QUANTIFIERS)
+        ):
             continue
         word, (kind, listed) = rule
-        if _arabic_refused(text, toks, d) or (d > 0 and toks[d - 1].key in ARABIC_QUANTIFIERS):
+        i, bridge = _list_start(text, toks, d) if listed else (d + 1, "")
+        if tok.key in _ANNOUNCING and bridge != "announced":
+            continue  # «القرى» alone is "the villages"; «القرى المحررة هي ...» announces their names
+        if not bridge and not _joined(text, tok, toks[i]):
             continue
-        i = d + 1
         site_word = toks[i].key in ARABIC_SITE_WORDS
         if kind == "oil_field" and site_word and i + 1 < len(toks) and _joined(text, toks[i], toks[i + 1]):
             i += 1  # «حقول نفط باي حسن»
-        while True:
-            j = _arabic_name_end(text, toks, i)
-            if j == i:
-                break
-            s, e = toks[i].start, toks[j - 1].end
-            if i > d + 1 and text[s] == "و":
-                s += 1  # «وأفانا»: the conjunction stays outside the name
-            out.append(DesignatedName(s, e, text[s:e], kind, word, tok.start if i == d + 1 else -1))
-            nxt = toks[j] if j < len(toks) else None
-            if (
-                not listed
-                or nxt is None
-                or not nxt.key.startswith("و")
-                or not _listed_after(text, toks[j - 1], nxt)
-            ):
-                break
-            if _arabic_designator(nxt.key) is not None or nxt.key[1:] in ARABIC_STOP:
-                break
-            i = j
+        names = _arabic_names(text, toks, (d, i), (kind, word), listed=listed, announced=bool(bridge))
+        if bridge != "comma" or len(names) > 1:  # «5 قرى، مبينا أنها»: a comma alone needs a list after it
+            out += names
     return out
+
+
+def _arabic_names(
+    text: str, toks: list[_Tok], at: tuple[int, int], what: tuple[str, str], *, listed: bool, announced: bool
+) -> list[DesignatedName]:
+    """Return the names a designator at ``at[0]`` governs, the first at token ``at[1]`` (a list for a plural)."""
+    d, i = at
+    kind, word = what
+    out: list[DesignatedName] = []
+    while True:
+        j = _arabic_name_end(text, toks, i)
+        if j == i:
+            break
+        while announced and j < len(toks) and j - i < 3 and _joined(text, toks[j - 1], toks[j]):
+            if toks[j].key.startswith("و") or not _arabic_word_ok(toks[j]):
+                break
+            j += 1  # an announced list is cut by its commas: «خراب بيت، كاني شيت»
+        s, e = toks[i].start, toks[j - 1].end
+        if i > d + 1 and text[s] == "و":
+            s += 1  # «وأفانا»: the conjunction stays outside the name
+        out.append(DesignatedName(s, e, text[s:e], kind, word, toks[d].start if i == d + 1 else -1))
+        nxt = toks[j] if j < len(toks) else None
+        if not listed or nxt is None or not _goes_on(text, toks[j - 1], nxt, announced=announced):
+            break
+        i = j
+    return out
+
+
+def _goes_on(text: str, last: _Tok, nxt: _Tok, *, announced: bool) -> bool:
+    """Whether ``nxt`` is the next name of a plural designator's list: «وY», and «، Y» in an announced list."""
+    if _arabic_designator(nxt.key) is not None:
+        return False
+    if nxt.key.startswith("و"):
+        return _listed_after(text, last, nxt) and nxt.key[1:] not in ARABIC_STOP
+    return announced and _COMMA_GAP_RE.fullmatch(text, last.end, nxt.start) is not None
+
+
+# Words between a plural designator and the names it announces: «قرى، بدني الصغيرة», «القرى المحررة هي قولان
+# تبه», «6 قرى، اليوم، هي الفاضلية، كيفروك»
+_LIST_BRIDGE = _folded("المحررة المحررات المستعادة هي وهي اليوم أمس امس")
+_ANNOUNCERS = _folded("هي وهي")
+_BRIDGE_GAP_RE = re.compile(r"[ \u00a0]*[،,:]?[ \u00a0]*[\"«“]?[ \u00a0]*")
+_COMMA_GAP_RE = re.compile(r"[ \u00a0]{0,2}[،,][ \u00a0]{1,2}")
+_MAX_BRIDGE = 4
+# Definite plural designators: only before an announced list («القرى المحررة هي X وY»)
+_ANNOUNCING: dict[str, tuple[str, tuple[str, bool]]] = {
+    **{k: (k, ("village", True)) for k in _folded("القرى")},
+    **{k: (k, ("neighbourhood", True)) for k in _folded("الأحياء")},
+}
+
+
+def _list_start(text: str, toks: list[_Tok], d: int) -> tuple[int, str]:
+    """Return where a plural designator's names start and the bridge before them.
+
+    The bridge is ``"announced"`` («القرى المحررة هي», «قرى: »), ``"comma"`` («قرى، بدني الصغيرة وكربلي») or
+    ``""`` (the names start right after the designator).
+    """
+    i, kind, gap_end = d + 1, "", toks[d].end
+    for _ in range(_MAX_BRIDGE + 1):
+        if i >= len(toks) or _BRIDGE_GAP_RE.fullmatch(text, gap_end, toks[i].start) is None:
+            return d + 1, ""
+        gap = text[gap_end : toks[i].start]
+        if ":" in gap:
+            kind = "announced"
+        elif ("،" in gap or "," in gap) and not kind:
+            kind = "comma"
+        if toks[i].key not in _LIST_BRIDGE and not toks[i].key.isdigit():
+            return (i, kind) if i > d + 1 or kind else (d + 1, "")
+        if toks[i].key in _ANNOUNCERS:
+            kind = "announced"
+        gap_end = toks[i].end
+        i += 1
+    return d + 1, ""

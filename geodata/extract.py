@@ -1634,6 +1634,29 @@ def _listed_with(
     return chosen
 
 
+def _listed_before(
+    text: str,
+    in_clause: Sequence[tuple[int, PlaceMention]],
+    n: int,
+    roles: dict[int, str],
+    listed: tuple[str, ...],
+) -> list[PlaceMention]:
+    """Return the places listed before place ``n`` (a subject before its verb), in text order.
+
+    "Daquq, Qara Tapa, Jalawla and Mandali were all abandoned": Mandali is nearest the verb, the rest its list.
+    """
+    before: list[PlaceMention] = []
+    end = in_clause[n][1]
+    for k, prev in reversed(in_clause[:n]):
+        if roles[k] not in listed or not (
+            _coordinated(text, prev, end) or _listed_past_unknown(text, prev, end)
+        ):
+            break
+        before.append(prev)
+        end = prev
+    return before[::-1]
+
+
 # A vote or decision takes a local place written before it only from close by ("the Kirkuk vote"); a region
 # (the Kurdistan Region's referendum) from anywhere in the clause. In characters.
 _POLITICAL_BEFORE = 25
@@ -1685,6 +1708,8 @@ def _places_for(
     cost, n = best
     listed = ("plain", "dest") if movement else ("plain", "dest", "origin")
     chosen = _listed_with(text, in_clause, n, roles, listed)
+    if in_clause[n][1].end <= cue.start:
+        chosen = _listed_before(text, in_clause, n, roles, listed) + chosen
     if etype == "displacement" and origins:
         return [(chosen[0], origin) for origin in origins], cost
     origin = origins[0] if movement and origins and etype != "withdrawal" else None

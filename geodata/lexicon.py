@@ -169,6 +169,7 @@ _EN_IRREGULAR: dict[str, tuple[str, str]] = {
     "break": ("broke", "broken"),
     "come": ("came", "come"),
     "retreat": ("retreated", "retreated"),
+    "turn": ("turned", "turned"),
 }
 _EN_DOUBLED = frozenset({"control", "patrol", "regroup"})
 
@@ -186,7 +187,7 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "take complete control|retake control|restore control|establish full control|impose full control|"
         # became held: "came under the control of", "fell into the hands of"
         "come under the control of|come under the full control of|come under control of|fall into the hands of|"
-        "fall under the control of|fall into the hands|come under the control",
+        "fall under the control of|fall into the hands|come under the control|turn over|turn it over",
     ),
     ("control_change", "entry", "enter|move into|advance into|roll into|march into|push into|sweep into"),
     (

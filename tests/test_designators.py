@@ -210,3 +210,28 @@ def test_a_feature_named_after_a_known_place_is_named_with_its_designator() -> N
     [event] = ex.events
     assert (event.place.mention, event.place.near_place_id) == ("مصفى كركوك", KIRKUK)
     assert event.place.place_id.startswith(UNRESOLVED_PREFIX)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        # a plural designator announcing its names («هي», a colon, a comma), the list cut by commas or «و»
+        (
+            "وأفاد أن القرى المحررة هي زرداوة تبه وكوري دركزين والزراوش",
+            [("زرداوة تبه", "village"), ("كوري دركزين", "village"), ("الزراوش", "village")],
+        ),
+        (
+            "تمكنت من تحرير 3 قرى، اليوم، هي الزرداوية، خراب دركزين، وقبر زرداو",
+            [("الزرداوية", "village"), ("خراب دركزين", "village"), ("قبر زرداو", "village")],
+        ),
+        (
+            "أعادت السيطرة على قرى، زرداوة الصغيرة ودركزين",
+            [("زرداوة الصغيرة", "village"), ("دركزين", "village")],
+        ),
+        # «القرى» alone is "the villages", and a comma alone needs a list after it
+        ("دخلت القوات القرى المجاورة", []),
+        ("حررت القوات 5 قرى، مبينا أنها خالية من السكان", []),
+    ],
+)
+def test_an_announced_list_of_villages(text: str, want: list[tuple[str, str]]) -> None:
+    assert names(text) == want

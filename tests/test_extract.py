@@ -1217,3 +1217,23 @@ def test_control_still_reads_as_control() -> None:
         assert [(e.place.place_id, e.event_type) for e in ex.events] == [("kcm:zummar", "control_change")], (
             text
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        # the places listed before a passive are its subject: all of them
+        (
+            "On Monday, Daquq, Jalawla and Mandali were all abandoned.",
+            ("withdrawal", ["geonames:90220", "kcm:jalawla", "geonames:93709"]),
+        ),
+        (
+            "On Tuesday, Bashiqa, Makhmour and Rabia were all turned over to Iraqi forces.",
+            ("control_change", ["kcm:bashiqa", "geonames:93818", "kcm:rabia"]),
+        ),
+    ],
+)
+def test_a_list_before_a_passive_gets_the_event(text: str, event: tuple[str, list[str]]) -> None:
+    ex = extract_article(text, published=P)
+    etype, places = event
+    assert [e.place.place_id for e in ex.events if e.event_type == etype] == places
