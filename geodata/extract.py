@@ -1203,6 +1203,8 @@ def _sentence_drafts(
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         if etype == "status" and _became(text, cue, clause):
             etype, kind = "control_change", "verb"  # «باتت ناحية ربيعة اليوم تحت سيطرة»: it changed hands
+        elif _names_operation(text, cue):
+            etype = "clash"  # «انطلاق عملية تحرير قضاء تلعفر»: the operation's launch (others are no event)
         taker, others = _actors(text, lang, cue, clause, s_marks)
         if not taker and etype in ("control_change", "deployment", "withdrawal", "status"):
             nearby = [d.taker for d in out if d.taker]
@@ -1314,6 +1316,8 @@ def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: 
         return False  # "responding to a Kurdish referendum", «ردا على استفتاء»: the cause of the news, told before
     if kind == "noun" and _is_checkpoint(text, cue):
         return False
+    if _names_operation(text, cue) and not _LAUNCH_BEFORE_RE.search(text, max(0, cue.start - 30), cue.start):
+        return False  # «ضمن عمليات تحرير الموصل»: an operation under way, not its end
     return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
 
 
@@ -1322,6 +1326,22 @@ _CHECKPOINT_BEFORE_RE = re.compile(
     r"(?<!\w)(?:عند|قرب|نقطة|نقاط|بوابة|[وب]?إغلاق|[وب]?اغلاق|و?أغلقت|و?اغلقت|و?أغلق|و?اغلق)\s+(?:ال)?\Z"
 )
 _CHECKPOINT_AFTER_RE = re.compile(r"\s+(?:الرئيسية|الرئيسة|الأمنية|الامنية|المشتركة|الخارجية)(?!\w)")
+
+
+# An operation named by its aim: «عمليات تحرير», «معركة استعادة», «خطة لتحرير» (the liberation is not yet won)
+_OPERATION_BEFORE_RE = re.compile(
+    r"(?<!\w)[وبل]?(?:ال)?(?:عمليات|عملية|معركة|معارك|حملة|حملات|خطة)\s+(?:ال)?\Z"
+)
+# ... and its launch: «انطلاق عملية تحرير قضاء تلعفر» is the fighting's start, a clash there
+_LAUNCH_BEFORE_RE = re.compile(r"(?<!\w)[وب]?(?:انطلاق|إطلاق|اطلاق|بدء|انطلقت|أطلقت|اطلقت|بدأت)\s+")
+
+
+def _names_operation(text: str, cue: _Mark) -> bool:
+    """Whether a verbal noun of control names an operation by its aim: «عمليات تحرير الموصل», «معركة استعادة»."""
+    return (
+        cue.value == ("control_change", "noun")
+        and _OPERATION_BEFORE_RE.search(text, max(0, cue.start - 16), cue.start) is not None
+    )
 
 
 def _is_checkpoint(text: str, cue: _Mark) -> bool:
@@ -2107,11 +2127,30 @@ def _counted_back(d: _Draft, ctx: _DateContext) -> _Found:
     return (lead, "counted", -n) if lead is not None else None
 
 
+_SINCE_BEFORE_RE = re.compile(r"(?<!\w)(?:since|منذ)\s+\Z", re.IGNORECASE)
+
+
+def _since_phrase(d: _Draft, ctx: _DateContext) -> _Found:
+    """Date an event by "since <day>" right after its clause: "evacuated Maxmur since last night", «منذ ليلة أمس».
+
+    "since" before a date is a preposition, not a clause of another event (its clause holds nothing but the date).
+    """
+    pos = d.clauses.index(d.clause)
+    if pos + 1 >= len(d.clauses):
+        return None
+    nxt = d.clauses[pos + 1]
+    for x in _within(nxt, ctx.in_span(*d.sentence)):
+        if _SINCE_BEFORE_RE.search(ctx.text, max(nxt.start, x.start - 8), x.start):
+            return x, "clause", 0
+    return None
+
+
 # The date rules, in order; the first that finds a date gives it.
 _DATE_RULES = (
     _counted_back,
     _own_clause,
     _when_clause,
+    _since_phrase,
     _main_clause,
     _earlier_in_sentence,
     _carried,

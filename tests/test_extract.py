@@ -1237,3 +1237,21 @@ def test_a_list_before_a_passive_gets_the_event(text: str, event: tuple[str, lis
     ex = extract_article(text, published=P)
     etype, places = event
     assert [e.place.place_id for e in ex.events if e.event_type == etype] == places
+
+
+@pytest.mark.parametrize(
+    ("text", "events"),
+    [
+        # an operation named by its aim is no control change; its launch is the fighting's start
+        ("وأعلن أمس عن انطلاق عملية تحرير قضاء تلعفر.", [("geonames:90393", "clash")]),
+        ("وقتل جنديان أمس ضمن عمليات تحرير قضاء تلعفر.", []),
+        ("وأعلنت القيادة أمس تحرير قضاء تلعفر.", [("geonames:90393", "control_change")]),
+        # «وصولاً إلى»: "all the way to", no arrival
+        ("حررت القوات أمس قرية كرمليس وصولاً إلى الموصل.", [("kcm:karemlash", "control_change")]),
+        # "since <day>" dates the clause before it
+        ("KDP peshmergas have evacuated Makhmour since last night.", [("geonames:93818", "withdrawal")]),
+    ],
+)
+def test_operations_and_prepositions(text: str, events: list[tuple[str, str]]) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
