@@ -326,6 +326,8 @@ for _kind, _phrases in {
     # an intent, a threat or a plan is not the deed: "is set to approach Mosul", «تستعد لاقتحام», «هددت باقتحام»
     "set to|poised to|aims to|aim to|aiming to|hopes to|hope to|hoping to|vowed to|vows to|threatened|threatens|"
     "threatening|intends to|intend to|preparing to|prepares to|تعتزم|يعتزم|تستعد|يستعد|تهدد|يهدد|هدد|هددت|"
+    # a step on the way: "an important step towards the liberation of Mosul", "ahead of", "paving the way for"
+    "towards the|toward the|ahead of|ahead of the|paving the way for|pave the way for|prelude to|"
     "نية|بنية|نوايا|تنوي|مخاوف|خشية|تخوف|تخوفا|fears|feared",
     "origin": "من|قادما من|قادمة من|from|coming from",
     "dest": "إلى|الى|نحو|باتجاه|to|toward|towards|into",
@@ -1459,7 +1461,7 @@ def _near_before(cue: _Mark, marks: Sequence[_Mark], category: str, words: int =
 # and after a causative with its object ("forced thousands of Yazidis to flee", "allowing the militia to move in").
 _REALISED_RE = re.compile(
     r"\b(?:began|begun|begin|begins|started|starts|start|continued|continues|managed|manages|able|went on|"
-    r"succeeded)\s*\Z|\b(?:allow|allows|allowed|allowing|forced|forcing|enabled|enabling|compelled|"
+    r"succeeded|only)\s*\Z|\b(?:allow|allows|allowed|allowing|forced|forcing|enabled|enabling|compelled|"
     r"prompted|prompting)\b[^.;:!?]*\Z",
     re.IGNORECASE,
 )

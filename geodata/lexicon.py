@@ -172,6 +172,8 @@ _EN_IRREGULAR: dict[str, tuple[str, str]] = {
     "come": ("came", "come"),
     "retreat": ("retreated", "retreated"),
     "turn": ("turned", "turned"),
+    "claim": ("claimed", "claimed"),
+    "declare": ("declared", "declared"),
 }
 _EN_DOUBLED = frozenset({"control", "patrol", "regroup"})
 
@@ -189,7 +191,10 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "take complete control|retake control|restore control|establish full control|impose full control|"
         # became held: "came under the control of", "fell into the hands of"
         "come under the control of|come under the full control of|come under control of|fall into the hands of|"
-        "fall under the control of|fall into the hands|come under the control|turn over|turn it over",
+        "fall under the control of|fall into the hands|come under the control|turn over|turn it over|"
+        # a victory claimed at a place: "claimed victory in Zumar", "declared victory in Hawija"
+        "claim victory in|claim victory over|declare victory in|declare victory over|claim control of|"
+        "declare full control of|declare control of",
     ),
     ("control_change", "entry", "enter|move into|advance into|roll into|march into|push into|sweep into"),
     (
@@ -208,7 +213,11 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
     ("political", "verb", "vote|close*|ban*|dismiss|sack*|appoint|suspend|halt*"),
 )
 _EN_PHRASES: dict[Cue, str] = {
-    ("control_change", "noun"): "handover|takeover|hand-over|take-over|recapture|capture",
+    (
+        "control_change",
+        "noun",
+    ): "handover|takeover|hand-over|take-over|recapture|capture|liberation|the fall of|"
+    "full liberation|total liberation|complete liberation",
     ("control_change", "verb"): (
         "now under the control of|now under the full control of|now under full control of|"
         "now in the hands of|back under the control of|back in the hands of|in full control|taken control"

@@ -1255,3 +1255,25 @@ def test_a_list_before_a_passive_gets_the_event(text: str, event: tuple[str, lis
 def test_operations_and_prepositions(text: str, events: list[tuple[str, str]]) -> None:
     ex = extract_article(text, published=P)
     assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
+
+
+@pytest.mark.parametrize(
+    ("text", "events"),
+    [
+        # a liberation announced, a victory claimed, a town's fall: control changes
+        ("On Tuesday the army announced the liberation of Tal Afar.", [("geonames:90393", "control_change")]),
+        ("Iraqi forces declared victory in Hawija on Tuesday.", [("geonames:390188", "control_change")]),
+        ("The fall of Mosul in June 2014 shocked Baghdad.", [("geonames:99072", "control_change")]),
+        # "only to withdraw" is what happened next, not an aim
+        (
+            "The Kurds claimed victory in Zumar in September 2014, only to withdraw from the town again.",
+            [("kcm:zummar", "control_change"), ("kcm:zummar", "withdrawal")],
+        ),
+        # a step towards a liberation, or a plan for it, is none
+        ("Abadi said on Tuesday it was an important step towards the liberation of Mosul.", []),
+        ("A plan for the liberation of Mosul was discussed on Tuesday.", []),
+    ],
+)
+def test_liberations_and_victories(text: str, events: list[tuple[str, str]]) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
