@@ -1200,7 +1200,12 @@ def _sentence_drafts(
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        if not _reports_event(text, cue, s_marks, skip_entry):
+        launched = etype == "control_change" and _LAUNCHED_RE.search(text, max(0, cue.start - 80), cue.start)
+        if launched:
+            etype = (
+                "clash"  # "launched an operation to retake Tal Afar": the fighting's start, not the control
+            )
+        elif not _reports_event(text, cue, s_marks, skip_entry):
             continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
         if etype == "status" and _became(text, cue, clause):
@@ -1330,6 +1335,14 @@ _CHECKPOINT_BEFORE_RE = re.compile(
 _CHECKPOINT_AFTER_RE = re.compile(r"\s+(?:الرئيسية|الرئيسة|الأمنية|الامنية|المشتركة|الخارجية)(?!\w)")
 
 
+# An operation launched to take a place ("launched an offensive to retake Tal Afar", "declared the start of an
+# operation to retake control of"): the fighting starts there
+_LAUNCHED_RE = re.compile(
+    r"\b(?:launch(?:ed|es|ing)?|start(?:ed|s)?|began|begun|begins|kick(?:ed|s)?\s+off|the\s+start\s+of|the\s+launch\s+of)"
+    r"\s+(?:an?\s+|the\s+|their\s+|its\s+)?(?:[\w-]+\s+){0,2}?(?:operation|offensive|campaign|assault|battle|push)\s+"
+    r"to\s+\Z",
+    re.IGNORECASE,
+)
 # An operation named by its aim: «عمليات تحرير», «معركة استعادة», «خطة لتحرير» (the liberation is not yet won)
 _OPERATION_BEFORE_RE = re.compile(
     r"(?<!\w)[وبل]?(?:ال)?(?:عمليات|عملية|معركة|معارك|حملة|حملات|خطة)\s+(?:ال)?\Z"

@@ -183,7 +183,7 @@ _EN_LEMMAS: tuple[tuple[str, str, str], ...] = (
         "control_change",
         "verb",
         "take control|take full control|take over|take it over|take|seize|capture|recapture|retake|regain|"
-        "overrun|secure*|storm*|liberate|hand over|hand it over|fall to|raise the|impose security|wrest control|"
+        "overrun|secure*|storm*|liberate|free*|hand over|hand it over|fall to|raise the|impose security|wrest control|"
         "regain control|reclaim|take back|drive out|expel|oust|push out|tighten control|tighten their control|"
         "tighten its control|tighten their grip|tighten its grip|impose control|establish control|"
         # a control gained, assumed or restored ("security forces have gained full control of the airport")

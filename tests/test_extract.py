@@ -1277,3 +1277,27 @@ def test_operations_and_prepositions(text: str, events: list[tuple[str, str]]) -
 def test_liberations_and_victories(text: str, events: list[tuple[str, str]]) -> None:
     ex = extract_article(text, published=P)
     assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
+
+
+@pytest.mark.parametrize(
+    ("text", "events"),
+    [
+        # an operation launched to take a place is the fighting's start there
+        (
+            "On Sunday Abadi declared the start of an operation to retake control of Tal Afar.",
+            [("geonames:90393", "clash")],
+        ),
+        (
+            "Iraqi forces launched a major offensive to retake Hawija on Thursday.",
+            [("geonames:390188", "clash")],
+        ),
+        # a plan or a wish is none
+        ("Iraqi forces plan an offensive to retake Hawija, officials said on Thursday.", []),
+        ("The Peshmerga want to retake Kirkuk, they said on Monday.", []),
+        # "freed"
+        ("On Saturday the troops freed the town of Zummar.", [("kcm:zummar", "control_change")]),
+    ],
+)
+def test_operations_launched_and_places_freed(text: str, events: list[tuple[str, str]]) -> None:
+    ex = extract_article(text, published=P)
+    assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
