@@ -1301,3 +1301,16 @@ def test_liberations_and_victories(text: str, events: list[tuple[str, str]]) -> 
 def test_operations_launched_and_places_freed(text: str, events: list[tuple[str, str]]) -> None:
     ex = extract_article(text, published=P)
     assert [(e.place.place_id, e.event_type) for e in ex.events if e.event_date is not None] == events
+
+
+def test_security_imposed_on_other_areas_of_two_governorates() -> None:
+    ex = extract_article(
+        "وأعلنت القيادة فجر الأربعاء إكمال فرض الأمن على مناطق في كركوك، وعلى مناطق أخرى في محافظتي ديالى ونينوى "
+        "بينها سد الموصل.",
+        published=P,
+    )
+    got = {e.place.place_id for e in ex.events if e.event_type == "control_change"}
+    assert {"kcm:gov-diyala", "kcm:gov-nineveh", "kcm:mosul-dam"} <= got
+    # the command's name is no event
+    ex = extract_article("وأعلنت قيادة عمليات فرض الأمن في كركوك أمس بيانا.", published=P)
+    assert not ex.events
