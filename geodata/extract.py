@@ -349,7 +349,7 @@ for _kind, _phrases in {
 _MARKERS_EXTRA: dict[str, tuple[str, ...]] = {"to": ("dest", "irrealis"), "between": ("exclude",)}
 _DESIGNATORS = frozenset(
     fold_phrase(w)
-    for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|مركز|منفذ|سد|the|town|city|of|province|"
+    for w in "ناحية|قضاء|مدينة|بلدة|منطقة|قاعدة|حقل|حقلي|مطار|مطاري|محافظة|محافظتي|مركز|منفذ|سد|the|town|city|of|province|"
     "district|base|air|crossing|border|nearby|neighbouring|neighboring|القريبة|المجاورة|"
     # what a site is: «آبار نفط الدبس و حقول نفط بابا كركر», «قاعدة كي 1 العسكرية», "oil field(s)"
     "حقول|آبار|ابار|بئر|نفط|النفط|النفطي|النفطية|العسكرية|الجوية|العسكري|الجوي|الدولي|الدولية|"
