@@ -139,6 +139,7 @@ ARABIC_STOP = _folded(
     انطلاق المتنازع الحكم متنازع متعددة متعدد مختلطة مختلط
     مدن بلدات قرى نواحي أقضية اقضية مناطق المدن البلدات أحياء
     تدعى يدعى تسمى يسمى المسماة المسمى المعروفة المعروف اللاجئين النازحين للاجئين للنازحين
+    بحسب حسب وفق وفقا طبقا مبينا مضيفا موضحا مشيرا لافتا مؤكدا حوالي حوالى نحو قرابة زهاء
     حيث إذ اذ إن ان أن لا لم لن قد كان كانت وكان يوم اليوم أمس الأحد الاثنين الثلاثاء الأربعاء الخميس الجمعة السبت
     """
 )
@@ -477,6 +478,9 @@ def _arabic(text: str, toks: list[_Tok]) -> list[DesignatedName]:
         ):
             continue
         word, (kind, listed) = rule
+        listed = listed or (
+            d > 0 and toks[d - 1].key.isdigit()
+        )  # «18 قرية، بينها تل الورد»: a count is a plural
         i, bridge = _list_start(text, toks, d) if listed else (d + 1, "")
         if tok.key in _ANNOUNCING and bridge != "announced":
             continue  # «القرى» alone is "the villages"; «القرى المحررة هي ...» announces their names
@@ -528,8 +532,8 @@ def _goes_on(text: str, last: _Tok, nxt: _Tok, *, announced: bool) -> bool:
 
 # Words between a plural designator and the names it announces: «قرى، بدني الصغيرة», «القرى المحررة هي قولان
 # تبه», «6 قرى، اليوم، هي الفاضلية، كيفروك»
-_LIST_BRIDGE = _folded("المحررة المحررات المستعادة هي وهي اليوم أمس امس")
-_ANNOUNCERS = _folded("هي وهي")
+_LIST_BRIDGE = _folded("المحررة المحررات المستعادة هي وهي اليوم أمس امس بينها وبينها منها ومنها")
+_ANNOUNCERS = _folded("هي وهي بينها وبينها منها ومنها")
 _BRIDGE_GAP_RE = re.compile(r"[ \u00a0]*[،,:]?[ \u00a0]*[\"«“]?[ \u00a0]*")
 _COMMA_GAP_RE = re.compile(r"[ \u00a0]{0,2}[،,][ \u00a0]{1,2}")
 _MAX_BRIDGE = 4
