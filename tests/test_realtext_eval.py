@@ -52,6 +52,7 @@ SPLITS = (
     "dev2",
     "dev3",
     "dev4",
+    "dev5",
 )  # holdout, dev2, dev3, dev4: annotated later, each with its own gazetteer ids
 TUNING_SPLITS = (
     "dev",
