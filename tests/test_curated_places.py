@@ -61,6 +61,8 @@ ADDED = {
     "kcm:khorsabad": "town",
     "kcm:sharafiya": "town",
     "kcm:baadra": "town",
+    # added for issue 9, dev rounds (crossings, oil fields, villages)
+    "kcm:qara-tapa": "town",
 }
 
 _DMS = re.compile(
