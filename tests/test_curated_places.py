@@ -61,6 +61,8 @@ ADDED = {
     "kcm:khorsabad": "town",
     "kcm:sharafiya": "town",
     "kcm:baadra": "town",
+    # added for issue 9, dev rounds (crossings, oil fields, villages)
+    "kcm:qara-tapa": "town",
 }
 
 _DMS = re.compile(
@@ -256,6 +258,8 @@ SENTENCES = [
     ("دخلت البيشمركة قرية الشرفية قرب ألقوش", "قرية الشرفية", "kcm:sharafiya"),
     ("وصلت القوات إلى ناحية باعدرة في قضاء الشيخان", "ناحية باعدرة", "kcm:baadra"),
     ("Yazidis gathered in Baadre, the seat of the Mir.", "Baadre", "kcm:baadra"),
+    ("انسحبت قوات البيشمركة من ناحية قره تبه شمال شرق ديالى", "ناحية قره تبه", "kcm:qara-tapa"),
+    ("Peshmerga forces withdrew from Qara Tapa in northern Diyala.", "Qara Tapa", "kcm:qara-tapa"),
 ]
 
 # Personal names that are also the bare form of an added place's name: not places in running text.
