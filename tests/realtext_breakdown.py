@@ -1,6 +1,6 @@
 """Where the dated predictions on the real-text dev split go wrong: by date basis, event type and language.
 
-``python -m tests.realtext_breakdown [--split dev|dev2|dev3|dev4] [--list]`` runs the extractor on the texts of a tuning split of ``tests/data/realtext`` and
+``python -m tests.realtext_breakdown [--split dev|dev2|...|dev5] [--list]`` runs the extractor on the texts of a tuning split of ``tests/data/realtext`` and
 sorts every predicted event into ``right`` (place and date match a gold event, the scorer's rule), ``wrong_date``
 (a gold event is at that place, on another date), ``wrong_place`` (no gold event at that place, but one on that
 date elsewhere), ``both_wrong`` or ``undated``. A rule that borrows dates (``paragraph``, ``story``,
@@ -51,7 +51,7 @@ def _kind(event: CandidateEvent, events: list[dict[str, Any]], unresolved: dict[
 
 
 def dev_rows(split: str = "dev") -> list[Row]:
-    """Score every predicted event of a tuning split (``dev``, ``dev2``, ``dev3`` or ``dev4``)."""
+    """Score every predicted event of a tuning split (``dev`` or ``dev2`` to ``dev5``)."""
     if split not in TUNING_SPLITS:
         raise ValueError(f"split {split!r} is held out: only {TUNING_SPLITS} are broken down")
     rows: list[Row] = []
