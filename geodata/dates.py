@@ -682,6 +682,15 @@ def _resolve_ago(g: _Groups, published: date | None) -> _Resolved | None:
     return date(year, month, 1), "month", _month_end(year, month)
 
 
+def _more_than(found: _Resolved | None, published: date | None, more: bool) -> _Resolved | None:
+    """Widen "N units ago" into "more than N units ago": from just under twice as long ago up to N units ago."""
+    if not more or found is None or published is None or found[2] is not None:
+        return found
+    day = found[0]
+    start = published - 2 * (published - day) + timedelta(days=1)
+    return start, "week" if found[1] != "month" else "month", day
+
+
 def _some_ago(unit: str, published: date) -> _Resolved:
     """Return a span for ``منذ أيام``/"a few days ago" (2 to 7 days back), weeks (2 to 5), months (2 to 6)."""
     if unit == "day":
@@ -928,10 +937,14 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         "ago",
         "ago_en",
-        r"(?<!\w)(?:(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))|(?i:a\s+few|several|few))\s+"
+        # "more than a week ago": a span, from twice as long ago up to the count
+        r"(?<!\w)(?:(?P<more>(?i:more\s+than|over))\s+)?"
+        r"(?:(?P<n>\d{1,2}|(?i:an?|one|two|three|four|five|six|seven|eight|nine|ten))|(?i:a\s+few|several|few))\s+"
         + r"(?P<unit>(?i:days?|weeks?|months?))\s+(?i:ago)"
         + RIGHT,
-        lambda g, p: _resolve_ago({**g, "unit": (g["unit"] or "").lower()}, p),
+        lambda g, p: _more_than(
+            _resolve_ago({**g, "unit": (g["unit"] or "").lower()}, p), p, bool(g.get("more"))
+        ),
     ),
     _rule(
         "relative_week",

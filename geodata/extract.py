@@ -1200,7 +1200,7 @@ def _sentence_drafts(
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
         etype, kind = cue.value
-        launched = etype == "control_change" and _LAUNCHED_RE.search(text, max(0, cue.start - 80), cue.start)
+        launched = etype == "control_change" and _launched(text, cue, sentence)
         if launched:
             etype = (
                 "clash"  # "launched an operation to retake Tal Afar": the fighting's start, not the control
@@ -1343,6 +1343,26 @@ _LAUNCHED_RE = re.compile(
     r"to\s+\Z",
     re.IGNORECASE,
 )
+# ... or named first and launched after: "The operation to retake Tikrit began on March 2"
+_OPERATION_TO_RE = re.compile(
+    r"\b(?:operation|offensive|campaign|assault|battle|push)\s+to\s+\Z", re.IGNORECASE
+)
+_BEGAN_AFTER_RE = re.compile(
+    r"[^.;:!?]{0,80}?\b(?:began|begun|started|was\s+launched|were\s+launched|kicked\s+off|got\s+under\s*way)\b",
+    re.IGNORECASE,
+)
+
+
+def _launched(text: str, cue: _Mark, sentence: tuple[int, int]) -> bool:
+    """Whether a control verb names the aim of an operation that was launched: a clash where it was aimed."""
+    if _LAUNCHED_RE.search(text, max(0, cue.start - 80), cue.start):
+        return True
+    return bool(
+        _OPERATION_TO_RE.search(text, max(0, cue.start - 30), cue.start)
+        and _BEGAN_AFTER_RE.match(text, cue.end, sentence[1])
+    )
+
+
 # An operation named by its aim: «عمليات تحرير», «معركة استعادة», «خطة لتحرير» (the liberation is not yet won)
 _OPERATION_BEFORE_RE = re.compile(
     r"(?<!\w)[وبل]?(?:ال)?(?:عمليات|عملية|معركة|معارك|حملة|حملات|خطة)\s+(?:ال)?\Z"

@@ -340,6 +340,13 @@ def test_year_inference_puts_date_on_or_before_publication() -> None:
     assert m.date == date(2016, 12, 20)
 
 
+def test_more_than_a_count_ago_is_a_span() -> None:
+    (m,) = find_dates("claimed victory in Falluja more than a week ago", published=date(2016, 6, 26))
+    assert (m.date, m.date_end) == (date(2016, 6, 13), date(2016, 6, 19))
+    (m,) = find_dates("claimed victory in Falluja a week ago", published=date(2016, 6, 26))
+    assert (m.date, m.date_end) == (date(2016, 6, 19), None)
+
+
 @pytest.mark.parametrize(
     ("text", "start", "end"),
     [

@@ -1314,3 +1314,16 @@ def test_security_imposed_on_other_areas_of_two_governorates() -> None:
     # the command's name is no event
     ex = extract_article("وأعلنت قيادة عمليات فرض الأمن في كركوك أمس بيانا.", published=P)
     assert not ex.events
+
+
+def test_an_operation_named_first_and_launched_after() -> None:
+    ex = extract_article(
+        "The operation to retake Tikrit began on March 2, officials said.", published=date(2015, 4, 1)
+    )
+    assert [(e.place.place_id, e.event_type, e.event_date) for e in ex.events] == [
+        ("geonames:90150", "clash", date(2015, 3, 2))
+    ]
+    ex = extract_article(
+        "The operation to retake Tikrit will take weeks, officials said on Tuesday.", published=P
+    )
+    assert not ex.events
