@@ -1090,7 +1090,7 @@ def _listed_past_unknown(text: str, a: PlaceMention, b: PlaceMention) -> bool:
 
 def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool = False) -> bool:
     """Whether ``b`` follows ``a`` in a list (``أربيل والسليمانية``, ``Khanaqin, Jalawla and Makhmur``)."""
-    gap = _LIST_PHRASE_RE.sub(" ", text[a.end : b.start])
+    gap = _LIST_PHRASE_RE.sub(" ", _ASIDE_RE.sub(" ", text[a.end : b.start]))
     words = _gap_words(gap)
     if repeated and any(w in _REPEATED_PREPOSITIONS for w in words):
         words = tuple(w for w in words if w not in _REPEATED_PREPOSITIONS)
@@ -1099,6 +1099,8 @@ def _coordinated(text: str, a: PlaceMention, b: PlaceMention, *, repeated: bool 
 
 
 _LIST_WORDS = frozenset(("و", "and", "or", "او"))
+# A short aside in a list: "Ninawi and Salaheddin (north), Diyala (east), and Anbar (west)", «الموصل (شمال)»
+_ASIDE_RE = re.compile(r"\([^()\n]{1,20}\)")
 _REPEATED_PREPOSITIONS = frozenset(fold_phrase(w) for w in ("وعلى", "وفي", "on", "in"))
 # "as well as", "فضلا عن" join a list too; their words ("to", "عن") are not list words alone
 # "including", «بينها» open a list of the places inside what was named: "the province, including Kirkuk and K-1"

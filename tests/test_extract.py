@@ -1327,3 +1327,17 @@ def test_an_operation_named_first_and_launched_after() -> None:
         "The operation to retake Tikrit will take weeks, officials said on Tuesday.", published=P
     )
     assert not ex.events
+
+
+def test_a_list_goes_on_past_short_asides_and_governorate_spellings() -> None:
+    ex = extract_article(
+        "ISIS seized a number of governorates on Tuesday, including Ninawi and Salaheddin (north), Diyala (east), "
+        "and Anbar (west).",
+        published=P,
+    )
+    assert [e.place.place_id for e in ex.events] == [
+        "kcm:gov-nineveh",
+        "kcm:gov-salahaddin",
+        "kcm:gov-diyala",
+        "kcm:gov-anbar",
+    ]
