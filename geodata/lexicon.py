@@ -34,6 +34,11 @@ _AR_VERBS: tuple[tuple[str, str, str], ...] = (
     ("control_change", "verb", "تسلم|تسلم|تسلم|"),
     ("control_change", "verb", "سلم|سلم|تسليم|"),
     ("control_change", "verb", "حرر|حرر|تحرير|"),
+    (
+        "control_change",
+        "verb",
+        "طهر|طهر|تطهير|",
+    ),  # «طهرت القوات الناحية»: cleared of the enemy, in Iraqi usage
     ("control_change", "verb", "انتزع|نتزع|انتزاع|"),
     ("control_change", "verb", "بسط|بسط||"),
     ("control_change", "verb", "استرجع|سترجع|استرجاع|"),

@@ -231,6 +231,8 @@ def test_a_feature_named_after_a_known_place_is_named_with_its_designator() -> N
         # a count makes a singular designator a plural; «بينها» announces; «بحسب» ends the list
         ("وحررت القوات اليوم 18 قرية، بينها تل زرداوة، بحسب البيان", [("تل زرداوة", "village")]),
         ("سيطرت على ناحية زرداوة وحوالي عشرين قرية أخرى", [("زرداوة", "district")]),
+        # what a refinery refines is no name
+        ("عززت القوات انتشارها قرب مصفاة التكرير في المدينة", []),
         # «القرى» alone is "the villages", and a comma alone needs a list after it
         ("دخلت القوات القرى المجاورة", []),
         ("حررت القوات 5 قرى، مبينا أنها خالية من السكان", []),

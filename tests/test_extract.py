@@ -1341,3 +1341,8 @@ def test_a_list_goes_on_past_short_asides_and_governorate_spellings() -> None:
         "kcm:gov-diyala",
         "kcm:gov-anbar",
     ]
+
+
+def test_a_place_cleared_is_taken() -> None:
+    ex = extract_article("طهرت القوات أمس قرية زرداوة قرب كركوك.", published=P)
+    assert [(e.place.mention, e.event_type) for e in ex.events] == [("زرداوة", "control_change")]
