@@ -53,6 +53,7 @@ SPLITS = (
     "dev3",
     "dev4",
     "dev5",
+    "dev6",
 )  # holdout and dev2 to dev5: annotated later, each with its own gazetteer ids
 TUNING_SPLITS = (
     "dev",
