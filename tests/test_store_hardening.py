@@ -15,6 +15,7 @@ from geodata import cli
 from geodata.errors import EventValidationError, InputError
 from geodata.events import append_events, load_events, save_events, update_event, validate_file
 from geodata.export import write_events
+from geodata.settings import get_settings
 from geodata.store import csv_reader
 from geodata.store.dataset import open_dataset
 from geodata.store.rules import MAX_PROBLEMS
@@ -321,3 +322,27 @@ def test_remove_older_than_takes_only_old_matching_files(tmp_path: Path) -> None
     (tmp_path / "d.csv").mkdir()  # a folder is never removed
     assert remove_older_than(tmp_path, "*.csv", 86400) == [old]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv", "c.txt", "d.csv"]
+
+
+def test_a_file_digest_is_kept_while_its_inode_record_is_unchanged(tmp_path: Path) -> None:
+    """A later start need not read a big CSV again to hash it; any write to the file is seen."""
+    from geodata.store import cache as store_cache
+
+    path = tmp_path / "events.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    first = store_cache.content_digest(path)
+    assert first == store_cache._file_digest(path)
+    # the kept digest is what a later call returns while size, times and inode are the same
+    memo = get_settings().cache_dir / "digests" / f"{store_cache._text_digest(str(path.resolve()))[:32]}.txt"
+    signature = memo.read_text(encoding="ascii").split()[0]
+    memo.write_text(f"{signature} kept\n", encoding="ascii")
+    assert store_cache.content_digest(path) == "kept"
+    # other bytes of the same size, the modification time set back: the change time still moves, and it is seen
+    stat = path.stat()
+    time.sleep(0.01)
+    path.write_bytes(b"a,b\n3,4\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert store_cache.content_digest(path) == store_cache._file_digest(path) != first
+    # an unreadable memo is recomputed, not trusted
+    memo.write_text("garbage", encoding="ascii")
+    assert store_cache.content_digest(path) == store_cache._file_digest(path)

@@ -33,7 +33,26 @@ _ADVICE = "free some space there, or set KCM_CACHE to a writable folder with roo
 
 
 def content_digest(path: Path) -> str:
-    """Return the xxh3-128 hex digest of a file's bytes (several GB/s: cheap enough to run at every start)."""
+    """Return the xxh3-128 hex digest of a file's bytes, remembered while the file's inode record is unchanged.
+
+    Hashing is fast when the file is in memory, but a later start on a cold disk spent seconds reading a big CSV
+    again only to hash it. The digest is kept in the cache folder with the file's size, modification time, inode
+    and change time (``st_ctime``, which any write or rename sets and no tool can set back); while all four are
+    the same the bytes are too, and the kept digest is returned without reading them.
+    """
+    info = path.stat()
+    signature = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ino}:{info.st_ctime_ns}"
+    memo = get_settings().cache_dir / "digests" / f"{_text_digest(str(path.resolve()))[:32]}.txt"
+    kept = _read_memo(memo)
+    if kept is not None and kept[0] == signature:
+        return kept[1]
+    digest = _file_digest(path)
+    _write_memo(memo, signature, digest)
+    return digest
+
+
+def _file_digest(path: Path) -> str:
+    """Return the xxh3-128 hex digest of a file's bytes (several GB/s when they are in memory)."""
     import xxhash
 
     h = xxhash.xxh3_128()
@@ -41,6 +60,27 @@ def content_digest(path: Path) -> str:
         while block := fh.read(_BLOCK):
             h.update(block)
     return h.hexdigest()
+
+
+def _read_memo(memo: Path) -> tuple[str, str] | None:
+    """Return the (signature, digest) kept in ``memo``, or None when there is none or it is unreadable."""
+    try:
+        signature, digest = memo.read_text(encoding="ascii").split()
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return signature, digest
+
+
+def _write_memo(memo: Path, signature: str, digest: str) -> None:
+    """Keep a file's digest with its signature (temp + rename); a folder that cannot be written is only logged."""
+    tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(f"{signature} {digest}\n", encoding="ascii")
+        os.replace(tmp, memo)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("%s: cannot keep the file digest (%s); it is computed again next time", memo, exc)
 
 
 def _text_digest(*parts: str) -> str:
