@@ -113,6 +113,11 @@ ARABIC_BEFORE: dict[str, tuple[str, bool]] = {
     **{k: ("oil_field", True) for k in _folded("حقول")},
     **{k: ("other", False) for k in _folded("سهل")},
 }
+# Definite plural designators: only before an announced list («القرى المحررة هي X وY»)
+_ANNOUNCING: dict[str, tuple[str, tuple[str, bool]]] = {
+    **{k: (k, ("village", True)) for k in _folded("القرى")},
+    **{k: (k, ("neighbourhood", True)) for k in _folded("الأحياء")},
+}
 # Words between a designator and its name that say what the site holds: «حقول نفط باي حسن», «حقل غاز».
 ARABIC_SITE_WORDS = _folded("نفط النفط غاز الغاز")
 # Words before a designator that make it a common noun, not a name's head: «آخر منطقة ستصل إليها», «كل قرية».
@@ -242,7 +247,7 @@ _WINDOW_BEFORE = 60  # enough for a title or organisation head, and a name writt
 _WINDOW_AFTER = 100  # enough for a list of names after a plural designator
 _TRIGGER_RE = re.compile(
     rf"(?<!\w)[وفبل]{{0,2}}(?:{trie_regex({f for k in ARABIC_BEFORE for f in _written_forms(k)})})(?!\w)"
-    rf"|(?<!\w)(?:{trie_regex({f for k in _folded('القرى الأحياء') for f in _written_forms(k)})})(?!\w)"
+    rf"|(?<!\w)(?:{trie_regex({f for k in _ANNOUNCING for f in _written_forms(k)})})(?!\w)"
     rf"|\b(?:{trie_regex({v for w in _LATIN_FIRST_WORDS for v in (w, w.capitalize(), w.upper())})})\b"
 )
 
@@ -538,11 +543,6 @@ _ANNOUNCERS = _folded("هي وهي بينها وبينها منها ومنها")
 _BRIDGE_GAP_RE = re.compile(r"[ \u00a0]*[،,:]?[ \u00a0]*[\"«“]?[ \u00a0]*")
 _COMMA_GAP_RE = re.compile(r"[ \u00a0]{0,2}[،,][ \u00a0]{1,2}")
 _MAX_BRIDGE = 4
-# Definite plural designators: only before an announced list («القرى المحررة هي X وY»)
-_ANNOUNCING: dict[str, tuple[str, tuple[str, bool]]] = {
-    **{k: (k, ("village", True)) for k in _folded("القرى")},
-    **{k: (k, ("neighbourhood", True)) for k in _folded("الأحياء")},
-}
 
 
 def _list_start(text: str, toks: list[_Tok], d: int) -> tuple[int, str]:

@@ -1201,19 +1201,11 @@ def _sentence_drafts(
     mode, skip_entry = _control_mode(normal, sentence, s_marks)
     out: list[_Draft] = []
     for cue in (m for m in s_marks if m.category == "cue"):
-        etype, kind = cue.value
-        launched = etype == "control_change" and _launched(text, cue, sentence)
-        if launched:
-            etype = (
-                "clash"  # "launched an operation to retake Tal Afar": the fighting's start, not the control
-            )
-        elif not _reports_event(text, cue, s_marks, skip_entry):
-            continue
         clause = next((c for c in clauses if c.start <= cue.start < c.end), clauses[-1])
-        if etype == "status" and _became(text, cue, clause):
-            etype, kind = "control_change", "verb"  # «باتت ناحية ربيعة اليوم تحت سيطرة»: it changed hands
-        elif _names_operation(text, cue):
-            etype = "clash"  # «انطلاق عملية تحرير قضاء تلعفر»: the operation's launch (others are no event)
+        reading = _read_cue(text, cue, s_marks, skip_entry, clause, sentence)
+        if reading is None:
+            continue
+        etype, kind = reading
         taker, others = _actors(text, lang, cue, clause, s_marks)
         if not taker and etype in ("control_change", "deployment", "withdrawal", "status"):
             nearby = [d.taker for d in out if d.taker]
@@ -1244,6 +1236,32 @@ def _sentence_drafts(
             draft.control_mode = mode if etype == "control_change" else None
             out.append(draft)
     return _fold(_one_political_per_clause(out))
+
+
+def _read_cue(
+    text: str,
+    cue: _Mark,
+    s_marks: Sequence[_Mark],
+    skip_entry: bool,
+    clause: _Clause,
+    sentence: tuple[int, int],
+) -> tuple[str, str] | None:
+    """Return the cue's (event type, kind) as its context reads it, or None when it reports no event.
+
+    The one place where the context changes what a cue means: an operation launched to take a place is a clash
+    there ("launched an offensive to retake Hawija", «انطلاق عملية تحرير قضاء تلعفر»), one only under way is no
+    event («ضمن عمليات تحرير الموصل»), and a state of control after a verb of becoming is a change («باتت ناحية
+    ربيعة اليوم تحت سيطرة»).
+    """
+    etype, kind = cue.value
+    operation = _operation(text, cue, sentence) if etype == "control_change" else None
+    if operation == "launched":
+        return "clash", kind
+    if operation == "under way" or not _reports_event(text, cue, s_marks, skip_entry):
+        return None
+    if etype == "status" and _became(text, cue, clause):
+        return "control_change", "verb"
+    return etype, kind
 
 
 def _one_political_per_clause(out: list[_Draft]) -> list[_Draft]:
@@ -1325,8 +1343,6 @@ def _reports_event(text: str, cue: _Mark, s_marks: Sequence[_Mark], skip_entry: 
         return False  # "responding to a Kurdish referendum", «ردا على استفتاء»: the cause of the news, told before
     if kind == "noun" and _is_checkpoint(text, cue):
         return False
-    if _names_operation(text, cue) and not _LAUNCH_BEFORE_RE.search(text, max(0, cue.start - 30), cue.start):
-        return False  # «ضمن عمليات تحرير الموصل»: an operation under way, not its end
     return not (_demonstrative(cue, s_marks) and etype in ("clash", "political", "deployment"))
 
 
@@ -1355,14 +1371,22 @@ _BEGAN_AFTER_RE = re.compile(
 )
 
 
-def _launched(text: str, cue: _Mark, sentence: tuple[int, int]) -> bool:
-    """Whether a control verb names the aim of an operation that was launched: a clash where it was aimed."""
-    if _LAUNCHED_RE.search(text, max(0, cue.start - 80), cue.start):
-        return True
-    return bool(
+def _operation(text: str, cue: _Mark, sentence: tuple[int, int]) -> str | None:
+    """Say whether a control cue names the aim of an operation: ``"launched"``, ``"under way"``, or None (it does not).
+
+    English names it with "to" (an aim, irrealis on its own): launched before it ("launched an offensive to
+    retake") or after ("the operation to retake Tikrit began"). Arabic names it with a verbal noun after
+    «عمليات/معركة/حملة»: launched when «انطلاق/بدء» comes before, else under way.
+    """
+    lo = max(0, cue.start - 80)
+    if _LAUNCHED_RE.search(text, lo, cue.start) or (
         _OPERATION_TO_RE.search(text, max(0, cue.start - 30), cue.start)
         and _BEGAN_AFTER_RE.match(text, cue.end, sentence[1])
-    )
+    ):
+        return "launched"
+    if cue.value[1] != "noun" or not _OPERATION_BEFORE_RE.search(text, max(0, cue.start - 16), cue.start):
+        return None
+    return "launched" if _LAUNCH_BEFORE_RE.search(text, max(0, cue.start - 30), cue.start) else "under way"
 
 
 # An operation named by its aim: «عمليات تحرير», «معركة استعادة», «خطة لتحرير» (the liberation is not yet won)
@@ -1371,14 +1395,6 @@ _OPERATION_BEFORE_RE = re.compile(
 )
 # ... and its launch: «انطلاق عملية تحرير قضاء تلعفر» is the fighting's start, a clash there
 _LAUNCH_BEFORE_RE = re.compile(r"(?<!\w)[وب]?(?:انطلاق|إطلاق|اطلاق|بدء|انطلقت|أطلقت|اطلقت|بدأت)\s+")
-
-
-def _names_operation(text: str, cue: _Mark) -> bool:
-    """Whether a verbal noun of control names an operation by its aim: «عمليات تحرير الموصل», «معركة استعادة»."""
-    return (
-        cue.value == ("control_change", "noun")
-        and _OPERATION_BEFORE_RE.search(text, max(0, cue.start - 16), cue.start) is not None
-    )
 
 
 def _is_checkpoint(text: str, cue: _Mark) -> bool:

@@ -24,10 +24,10 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geodata import names as nm
 from geodata.designators import DesignatedName, find_designated
@@ -150,28 +150,39 @@ def _eponym(d: DesignatedName) -> tuple[PlaceMention, int] | None:
     if d.kind not in _EPONYM_KINDS:
         return None
     found = _eponym_place(d.name)
-    if found is None:
-        return None
+    return (_mention_at(d, found), PRECISION_NEAR) if found is not None else None
+
+
+_Found = tuple[
+    str, str, str, float, float, str, float, str
+]  # id, name, Arabic name, lat, lon, admin1, score, kind
+
+
+def _mention_at(d: DesignatedName, found: _Found) -> PlaceMention:
+    """Return the gazetteer place ``found`` as a mention at the designated name's span."""
     from geodata.extract import PlaceMention
 
     place_id, name, name_ar, lat, lon, admin1, score, kind = found
-    return PlaceMention(
-        d.name, d.start, d.end, place_id, name, name_ar, lat, lon, admin1, score, kind=kind
-    ), PRECISION_NEAR
+    return PlaceMention(d.name, d.start, d.end, place_id, name, name_ar, lat, lon, admin1, score, kind=kind)
 
 
-@lru_cache(maxsize=4096)
-def _eponym_place(name: str) -> tuple[str, str, str, float, float, str, float, str] | None:
-    """Geocode a feature's name as written: an Iraqi place, exact or compact, unambiguous (cached: names repeat)."""
+def _iraqi_match(name: str, accept: Callable[[Any], bool]) -> _Found | None:
+    """Geocode a name as written; return the match when it is unambiguous, Iraqi and ``accept`` takes it."""
     from geodata.gazetteer import load_gazetteer
     from geodata.geocode import geocode
 
     m = geocode(name, lang="ar" if not name.isascii() else "en")
-    if m is None or m.ambiguous or m.score < EPONYM_MIN_SCORE or m.kind in _NEVER_ANCHORS:
+    if m is None or m.ambiguous or not accept(m):
         return None
     if load_gazetteer().get(m.place_id).country != "IQ":
         return None  # the Havana oil field is not named after Havana, Cuba
     return (m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score, m.kind)
+
+
+@lru_cache(maxsize=4096)
+def _eponym_place(name: str) -> _Found | None:
+    """Return the place a feature is named after: exact or compact, never a fuzzy guess (cached: names repeat)."""
+    return _iraqi_match(name, lambda m: m.score >= EPONYM_MIN_SCORE and m.kind not in _NEVER_ANCHORS)
 
 
 # Settlements whose misspelt name after a designator («بلدة طوزخوماتو», "the town of Khanaquin") is the gazetteer's.
@@ -188,26 +199,16 @@ def _misspelt(d: DesignatedName) -> PlaceMention | None:
     if d.kind not in _SETTLEMENT_KINDS or len(d.name.replace(" ", "")) < MISSPELT_MIN_CHARS:
         return None
     found = _misspelt_place(d.name)
-    if found is None:
-        return None
-    from geodata.extract import PlaceMention
-
-    place_id, name, name_ar, lat, lon, admin1, score, kind = found
-    return PlaceMention(d.name, d.start, d.end, place_id, name, name_ar, lat, lon, admin1, score, kind=kind)
+    return _mention_at(d, found) if found is not None else None
 
 
 @lru_cache(maxsize=4096)
-def _misspelt_place(name: str) -> tuple[str, str, str, float, float, str, float, str] | None:
-    """Geocode a name as a one-edit misspelling of an unambiguous Iraqi settlement (cached: names repeat)."""
-    from geodata.gazetteer import load_gazetteer
-    from geodata.geocode import geocode
+def _misspelt_place(name: str) -> _Found | None:
+    """Return a one-edit misspelling's Iraqi settlement (cached: names repeat).
 
-    m = geocode(name, lang="ar" if not name.isascii() else "en")
-    if m is None or m.ambiguous or m.kind not in _SETTLEMENT_KINDS or m.score >= EPONYM_MIN_SCORE:
-        return None  # a name as written that is still here was refused as a far homonym: keep it refused
-    if load_gazetteer().get(m.place_id).country != "IQ":
-        return None
-    return (m.place_id, m.name, m.name_ar, m.lat, m.lon, m.admin1, m.score, m.kind)
+    A name as written that is still here was refused as a far homonym: it stays refused.
+    """
+    return _iraqi_match(name, lambda m: m.kind in _SETTLEMENT_KINDS and m.score < EPONYM_MIN_SCORE)
 
 
 def _main_place(known: Sequence[PlaceMention]) -> PlaceMention | None:

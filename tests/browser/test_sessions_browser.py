@@ -121,6 +121,13 @@ class Session:
         for _ in range(self.step):
             thumb.press("ArrowLeft")
 
+    def state(self) -> str:
+        """Say what a session shows: the day it moved from, the slider's day, the map's day, whether it is busy."""
+        busy = self.page.query_selector('[data-testid="stStatusWidget"]') is not None
+        slider = self.thumb().get_attribute("aria-valuetext") or ""
+        shown = self.frame().locator(".kcm-asof-day").inner_text(timeout=WAIT_MS)
+        return f"from {self.day!r}, slider {slider!r}, map {shown!r}, {'busy' if busy else 'idle'}"
+
     def unmoved(self) -> bool:
         """Whether the slider still shows the day it had before the last move, with the page idle."""
         if self.page.query_selector('[data-testid="stStatusWidget"]') is not None:
@@ -198,7 +205,9 @@ def drive(sessions: list[Session], events: Any, *, moves: int = 3) -> None:
                     sessions[n].move()
                     sent[n] = time.perf_counter()
             time.sleep(0.1)
-        assert not sent, f"sessions {sorted(sent)} did not show their new day"
+        assert not sent, f"sessions {sorted(sent)} did not show their new day: " + "; ".join(
+            sessions[n].state() for n in sorted(sent)
+        )
         for session in sessions:
             session.wait_shows(session.day, expected_count(events, first, session.day, session.search))
             session.settle()
